@@ -1,0 +1,396 @@
+//! Bookings as the directory sees them: a contact snapshot, amounts, a status and how the
+//! booking is attributed to a customer.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{BookingId, CustomerId, Detail, Money, Profile, TextError};
+
+/// A booking status. The set is open: hosts add their own (`"checked-in"`) next to the
+/// built-in ones, and [`DirectorySettings`](crate::DirectorySettings) says which statuses
+/// *lock* a booking (make it firm enough to create a profile from).
+///
+/// Statuses are compared by their lower-case, trimmed name.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::BookingStatus;
+/// let custom = BookingStatus::new("Checked-In")?;
+/// assert_eq!(custom.as_str(), "checked-in");
+/// assert_eq!(BookingStatus::new(" PAID ")?, BookingStatus::PAID);
+/// # Ok::<(), customer_directory::TextError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BookingStatus(Cow<'static, str>);
+
+impl BookingStatus {
+    /// Requested but not yet accepted.
+    pub const PENDING: Self = Self(Cow::Borrowed("pending"));
+    /// On a waiting list.
+    pub const WAITING: Self = Self(Cow::Borrowed("waiting"));
+    /// Accepted by the business.
+    pub const CONFIRMED: Self = Self(Cow::Borrowed("confirmed"));
+    /// Paid in full.
+    pub const PAID: Self = Self(Cow::Borrowed("paid"));
+    /// The activity took place.
+    pub const COMPLETED: Self = Self(Cow::Borrowed("completed"));
+    /// The customer did not come.
+    pub const NO_SHOW: Self = Self(Cow::Borrowed("no-show"));
+    /// Cancelled by the customer or the business.
+    pub const CANCELLED: Self = Self(Cow::Borrowed("cancelled"));
+
+    /// The longest status name accepted.
+    pub const MAX_CHARS: usize = 64;
+
+    /// A status by name: trimmed, lower-cased, 1 to 64 characters without control characters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::BookingStatus;
+    /// assert_eq!(BookingStatus::new("Cancelled")?, BookingStatus::CANCELLED);
+    /// assert!(BookingStatus::new("").is_err());
+    /// # Ok::<(), customer_directory::TextError>(())
+    /// ```
+    pub fn new(name: &str) -> Result<Self, TextError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(TextError::Empty);
+        }
+        if let Some((position, character)) = name.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(TextError::ForbiddenCharacter {
+                character,
+                position,
+            });
+        }
+        let length = name.chars().count();
+        if length > Self::MAX_CHARS {
+            return Err(TextError::TooLong {
+                length,
+                max: Self::MAX_CHARS,
+            });
+        }
+        Ok(Self(Cow::Owned(name.to_lowercase())))
+    }
+
+    /// The status name, lower case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::BookingStatus;
+    /// assert_eq!(BookingStatus::NO_SHOW.as_str(), "no-show");
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BookingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for BookingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BookingStatus({})", self.0)
+    }
+}
+
+impl std::str::FromStr for BookingStatus {
+    type Err = TextError;
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::new(name)
+    }
+}
+
+impl Serialize for BookingStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BookingStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        Self::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a booking is linked to the directory.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{Attribution, CustomerId};
+/// let customer = CustomerId::new();
+/// assert_eq!(Attribution::Primary(customer).customer(), Some(customer));
+/// assert_eq!(Attribution::Unattributed.customer(), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Attribution {
+    /// Not linked to any customer (no email, not locked yet, or detached).
+    Unattributed,
+    /// The customer's own booking.
+    Primary(CustomerId),
+    /// Same email as the customer, but personal details differ: staff should review it.
+    Related {
+        /// The customer whose email matched.
+        customer: CustomerId,
+        /// The details that differ from the profile.
+        differences: Vec<Detail>,
+    },
+}
+
+impl Attribution {
+    /// The customer the booking is linked to, whether primary or related.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Attribution, CustomerId};
+    /// let customer = CustomerId::new();
+    /// let related = Attribution::Related { customer, differences: vec![] };
+    /// assert_eq!(related.customer(), Some(customer));
+    /// ```
+    #[must_use]
+    pub fn customer(&self) -> Option<CustomerId> {
+        match self {
+            Self::Unattributed => None,
+            Self::Primary(customer) | Self::Related { customer, .. } => Some(*customer),
+        }
+    }
+}
+
+/// A booking as the directory keeps it.
+///
+/// The contact snapshot is kept exactly as entered: attribution and later edits of the
+/// profile never rewrite it silently (contact edits propagate only when the settings say so).
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{Attribution, Booking, BookingStatus, Currency, Money, NewBooking, Profile};
+/// let eur = Currency::parse("EUR")?;
+/// let new = NewBooking::new("BK-1", BookingStatus::PAID, Profile::default(), chrono::Utc::now(), Money::new(4_000, eur));
+/// let booking = Booking::from_new(new, chrono::Utc::now());
+/// assert_eq!(booking.attribution, Attribution::Unattributed);
+/// assert_eq!(booking.version, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    /// Identifier.
+    pub id: BookingId,
+    /// The host's human booking reference (`BK-1042`).
+    pub code: String,
+    /// Current status.
+    pub status: BookingStatus,
+    /// The contact details entered with the booking.
+    pub contact: Profile,
+    /// When the booked activity starts.
+    pub starts_at: DateTime<Utc>,
+    /// When it ends, if known.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Total price.
+    pub total: Money,
+    /// Amount paid so far, in the same currency.
+    pub paid: Money,
+    /// When the booking was recorded in the directory.
+    pub created_at: DateTime<Utc>,
+    /// Which customer it belongs to, if any.
+    pub attribution: Attribution,
+    /// The customer staff detached it from; attribution never re-attaches it there.
+    pub detached_from: Option<CustomerId>,
+    /// Optimistic concurrency version: 0 before the first commit, then +1 per commit.
+    pub version: u64,
+}
+
+impl Booking {
+    /// An unattributed, not yet stored booking (version 0) from a host's [`NewBooking`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Booking, BookingStatus, Currency, Money, NewBooking, Profile};
+    /// let new = NewBooking::new("A1", BookingStatus::PENDING, Profile::default(),
+    ///     chrono::Utc::now(), Money::zero(Currency::parse("EUR")?));
+    /// assert_eq!(Booking::from_new(new, chrono::Utc::now()).code, "A1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn from_new(new: NewBooking, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id: BookingId::new(),
+            code: new.code,
+            status: new.status,
+            contact: new.contact,
+            starts_at: new.starts_at,
+            ends_at: new.ends_at,
+            total: new.total,
+            paid: new.paid,
+            created_at,
+            attribution: Attribution::Unattributed,
+            detached_from: None,
+            version: 0,
+        }
+    }
+}
+
+/// A booking the host has just taken, to be recorded with
+/// [`Directory::record_booking`](crate::Directory::record_booking).
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{BookingStatus, Currency, Money, NewBooking, Profile};
+/// let eur = Currency::parse("EUR")?;
+/// let mut booking = NewBooking::new("BK-7", BookingStatus::CONFIRMED, Profile::default(),
+///     chrono::Utc::now(), Money::new(90_00, eur));
+/// booking.paid = Money::new(30_00, eur);
+/// assert_eq!(booking.paid.currency(), booking.total.currency());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBooking {
+    /// The host's human booking reference.
+    pub code: String,
+    /// Status at the time of recording.
+    pub status: BookingStatus,
+    /// Contact details as entered.
+    pub contact: Profile,
+    /// Start of the booked activity.
+    pub starts_at: DateTime<Utc>,
+    /// End of the booked activity, if known.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Total price.
+    pub total: Money,
+    /// Paid so far (defaults to zero in the total's currency).
+    pub paid: Money,
+}
+
+impl NewBooking {
+    /// A booking with nothing paid yet and no end time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BookingStatus, Currency, Money, NewBooking, Profile};
+    /// let new = NewBooking::new("BK-1", BookingStatus::PAID, Profile::default(),
+    ///     chrono::Utc::now(), Money::new(10_00, Currency::parse("USD")?));
+    /// assert_eq!(new.paid.minor_units(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(
+        code: impl Into<String>,
+        status: BookingStatus,
+        contact: Profile,
+        starts_at: DateTime<Utc>,
+        total: Money,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            status,
+            contact,
+            starts_at,
+            ends_at: None,
+            total,
+            paid: Money::zero(total.currency()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_statuses_normalise_and_compare_with_built_ins() {
+        assert_eq!(BookingStatus::new("  Confirmed "), Ok(BookingStatus::CONFIRMED));
+        assert_ne!(BookingStatus::new("confirmed!").unwrap(), BookingStatus::CONFIRMED);
+        assert!(BookingStatus::new(&"x".repeat(65)).is_err());
+        assert!(BookingStatus::new("paid\n").is_ok(), "trailing newline is trimmed");
+        assert!(BookingStatus::new("pa\nid").is_err());
+    }
+
+    #[test]
+    fn status_serde_validates() {
+        assert_eq!(
+            serde_json::from_str::<BookingStatus>("\"PAID\"").unwrap(),
+            BookingStatus::PAID
+        );
+        assert!(serde_json::from_str::<BookingStatus>("\"\"").is_err());
+    }
+}
+
+/// One thing wrong with a [`NewBooking`].
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{BookingProblem, BookingStatus, Currency, Money, NewBooking, Profile};
+/// let mut booking = NewBooking::new(" ", BookingStatus::PAID, Profile::default(),
+///     chrono::Utc::now(), Money::zero(Currency::parse("EUR")?));
+/// booking.paid = Money::zero(Currency::parse("USD")?);
+/// let problems = booking.problems();
+/// assert_eq!(problems.len(), 2);
+/// assert_eq!(problems[0], BookingProblem::EmptyCode);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BookingProblem {
+    /// The booking reference is blank.
+    #[error("the booking code is empty")]
+    EmptyCode,
+    /// The amount paid is in another currency than the total.
+    #[error("paid is in {paid} but the total is in {total}")]
+    PaidCurrencyDiffers {
+        /// The total's currency.
+        total: crate::Currency,
+        /// The paid amount's currency.
+        paid: crate::Currency,
+    },
+    /// The end time is before the start time.
+    #[error("the booking ends before it starts")]
+    EndsBeforeStart,
+}
+
+impl NewBooking {
+    /// Every problem with this booking; empty when it can be recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BookingStatus, Currency, Money, NewBooking, Profile};
+    /// let booking = NewBooking::new("BK-1", BookingStatus::PAID, Profile::default(),
+    ///     chrono::Utc::now(), Money::zero(Currency::parse("EUR")?));
+    /// assert!(booking.problems().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn problems(&self) -> Vec<BookingProblem> {
+        let mut problems = Vec::new();
+        if self.code.trim().is_empty() {
+            problems.push(BookingProblem::EmptyCode);
+        }
+        if self.paid.currency() != self.total.currency() {
+            problems.push(BookingProblem::PaidCurrencyDiffers {
+                total: self.total.currency(),
+                paid: self.paid.currency(),
+            });
+        }
+        if self.ends_at.is_some_and(|end| end < self.starts_at) {
+            problems.push(BookingProblem::EndsBeforeStart);
+        }
+        problems
+    }
+}

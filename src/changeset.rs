@@ -1,0 +1,323 @@
+//! The unit of work a decision hands to [`Store::commit`](crate::store::Store::commit).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{BlockEntry, BlockTarget, Booking, Customer, CustomerId};
+
+/// What the store must find before it applies a write.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::Expected;
+/// assert_eq!(Expected::Version(3).to_string(), "version 3");
+/// assert_eq!(Expected::Absent.to_string(), "no record");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Expected {
+    /// The record must not exist yet.
+    Absent,
+    /// The stored record must have exactly this version.
+    Version(u64),
+}
+
+impl Expected {
+    /// Whether a record found with `found` version (or not found) satisfies this expectation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::Expected;
+    /// assert!(Expected::Absent.is_met_by(None));
+    /// assert!(Expected::Version(2).is_met_by(Some(2)));
+    /// assert!(!Expected::Version(2).is_met_by(Some(3)));
+    /// ```
+    #[must_use]
+    pub fn is_met_by(self, found: Option<u64>) -> bool {
+        match self {
+            Self::Absent => found.is_none(),
+            Self::Version(version) => found == Some(version),
+        }
+    }
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Absent => f.write_str("no record"),
+            Self::Version(version) => write!(f, "version {version}"),
+        }
+    }
+}
+
+/// A record to store, and the version the store must find for it first.
+///
+/// The record already carries its new version (`expected + 1`, or 1 for an insert).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write<T> {
+    /// The record as it must be stored.
+    pub record: T,
+    /// What must be stored now for the write to apply.
+    pub expected: Expected,
+}
+
+impl<T> Write<T> {
+    /// Builds the write for a record as read (or new, at version 0): the record's version
+    /// becomes the expectation and is bumped by one.
+    fn bump(mut record: T, version: impl FnOnce(&mut T) -> &mut u64) -> Self {
+        let slot = version(&mut record);
+        let expected = match *slot {
+            0 => Expected::Absent,
+            current => Expected::Version(current),
+        };
+        *slot += 1;
+        Self { record, expected }
+    }
+}
+
+/// A check that a record is still at the version a decision read, without changing it.
+///
+/// Attaching a booking to a customer guards the customer, so a booking can never land on a
+/// customer that was redacted or merged in the meantime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The version it must still have.
+    pub version: u64,
+}
+
+/// A change to the blocklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlocklistChange {
+    /// Add or replace the entry for its target.
+    Add(BlockEntry),
+    /// Remove the entry for this target, if any.
+    Remove(BlockTarget),
+}
+
+/// Everything one use case writes, applied by [`Store::commit`](crate::store::Store::commit)
+/// all or nothing.
+///
+/// Records saved at version 0 are inserts; others are updates expecting the version they
+/// were read at. Saving bumps the version, so a decision simply saves what it read and
+/// changed.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{ChangeSet, Customer, Expected, Profile};
+/// let mut changes = ChangeSet::new();
+/// changes.save_customer(Customer::new(Profile::default(), chrono::Utc::now()));
+/// let write = &changes.customers()[0];
+/// assert_eq!((write.expected, write.record.version), (Expected::Absent, 1));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    customers: Vec<Write<Customer>>,
+    bookings: Vec<Write<Booking>>,
+    guards: Vec<Guard>,
+    blocklist: Vec<BlocklistChange>,
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts (version 0) or updates (version as read) a customer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ChangeSet, Customer, Expected, Profile};
+    /// let mut stored = Customer::new(Profile::default(), chrono::Utc::now());
+    /// stored.version = 4;
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_customer(stored);
+    /// assert_eq!(changes.customers()[0].expected, Expected::Version(4));
+    /// assert_eq!(changes.customers()[0].record.version, 5);
+    /// ```
+    pub fn save_customer(&mut self, customer: Customer) -> &mut Self {
+        self.customers
+            .push(Write::bump(customer, |record| &mut record.version));
+        self
+    }
+
+    /// Inserts (version 0) or updates (version as read) a booking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Booking, BookingStatus, ChangeSet, Currency, Money, NewBooking, Profile};
+    /// let new = NewBooking::new("B1", BookingStatus::PAID, Profile::default(),
+    ///     chrono::Utc::now(), Money::zero(Currency::parse("EUR")?));
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_booking(Booking::from_new(new, chrono::Utc::now()));
+    /// assert_eq!(changes.bookings()[0].record.version, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_booking(&mut self, booking: Booking) -> &mut Self {
+        self.bookings
+            .push(Write::bump(booking, |record| &mut record.version));
+        self
+    }
+
+    /// Requires the customer to still be at `version` when the change set is committed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ChangeSet, CustomerId};
+    /// let mut changes = ChangeSet::new();
+    /// changes.guard_customer(CustomerId::new(), 3);
+    /// assert_eq!(changes.guards()[0].version, 3);
+    /// ```
+    pub fn guard_customer(&mut self, customer: CustomerId, version: u64) -> &mut Self {
+        self.guards.push(Guard { customer, version });
+        self
+    }
+
+    /// Adds (or replaces) a blocklist entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BlockEntry, BlockTarget, ChangeSet};
+    /// let mut changes = ChangeSet::new();
+    /// changes.add_block(BlockEntry::new(BlockTarget::domain("spam.example")?, "spam", chrono::Utc::now()));
+    /// assert_eq!(changes.blocklist().len(), 1);
+    /// # Ok::<(), customer_directory::EmailError>(())
+    /// ```
+    pub fn add_block(&mut self, entry: BlockEntry) -> &mut Self {
+        self.blocklist.push(BlocklistChange::Add(entry));
+        self
+    }
+
+    /// Removes the blocklist entry for `target`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BlockTarget, BlocklistChange, ChangeSet};
+    /// let mut changes = ChangeSet::new();
+    /// changes.remove_block(BlockTarget::domain("spam.example")?);
+    /// assert!(matches!(changes.blocklist()[0], BlocklistChange::Remove(_)));
+    /// # Ok::<(), customer_directory::EmailError>(())
+    /// ```
+    pub fn remove_block(&mut self, target: BlockTarget) -> &mut Self {
+        self.blocklist.push(BlocklistChange::Remove(target));
+        self
+    }
+
+    /// Customer writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().customers().is_empty());
+    /// ```
+    #[must_use]
+    pub fn customers(&self) -> &[Write<Customer>] {
+        &self.customers
+    }
+
+    /// Booking writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().bookings().is_empty());
+    /// ```
+    #[must_use]
+    pub fn bookings(&self) -> &[Write<Booking>] {
+        &self.bookings
+    }
+
+    /// Version guards on customers that are read but not written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().guards().is_empty());
+    /// ```
+    #[must_use]
+    pub fn guards(&self) -> &[Guard] {
+        &self.guards
+    }
+
+    /// Blocklist changes, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().blocklist().is_empty());
+    /// ```
+    #[must_use]
+    pub fn blocklist(&self) -> &[BlocklistChange] {
+        &self.blocklist
+    }
+
+    /// Whether there is nothing to write or check.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty()
+            && self.bookings.is_empty()
+            && self.guards.is_empty()
+            && self.blocklist.is_empty()
+    }
+
+    /// Takes the change set apart, for stores that consume the records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let parts = customer_directory::ChangeSet::new().into_parts();
+    /// assert!(parts.customers.is_empty() && parts.bookings.is_empty());
+    /// ```
+    #[must_use]
+    pub fn into_parts(self) -> ChangeSetParts {
+        ChangeSetParts {
+            customers: self.customers,
+            bookings: self.bookings,
+            guards: self.guards,
+            blocklist: self.blocklist,
+        }
+    }
+
+    /// The ids of customers this change set writes.
+    pub(crate) fn written_customer_ids(&self) -> impl Iterator<Item = CustomerId> + '_ {
+        self.customers.iter().map(|write| write.record.id)
+    }
+}
+
+/// The owned contents of a [`ChangeSet`], see [`ChangeSet::into_parts`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ChangeSetParts {
+    /// Customer writes.
+    pub customers: Vec<Write<Customer>>,
+    /// Booking writes.
+    pub bookings: Vec<Write<Booking>>,
+    /// Version guards.
+    pub guards: Vec<Guard>,
+    /// Blocklist changes.
+    pub blocklist: Vec<BlocklistChange>,
+}

@@ -1,0 +1,408 @@
+//! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+use crate::{
+    attribute, AttributionOutcome, BlockEntry, BlockTarget, Booking, BookingId, BookingStatus,
+    ChangeSet, Clock, Customer, CustomerId, EmailKey, Error, NewBooking, SystemClock,
+    DirectorySettings,
+};
+use crate::store::EmailLookup;
+
+/// A customer directory over a [`Store`].
+///
+/// Every write goes through one atomic [`Store::commit`]. When a concurrent writer got
+/// there first the commit conflicts, and the use case reads again and decides again, up to
+/// [`DirectorySettings::max_commit_attempts`] times. This is what makes concurrent bookings
+/// for one new email create exactly one customer.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::MemoryStore;
+/// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+///     DirectorySettings, EmailAddress, Money, NewBooking, Profile};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+/// let contact = Profile { email: Some(EmailAddress::parse("ana@example.com")?), ..Profile::default() };
+/// let booking = NewBooking::new("BK-1", BookingStatus::PAID, contact, chrono::Utc::now(),
+///     Money::new(45_00, Currency::parse("EUR")?));
+/// let recorded = directory.record_booking(booking).await?;
+/// assert!(matches!(recorded.outcome, AttributionOutcome::CreatedCustomer(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Directory<S, C = SystemClock> {
+    store: S,
+    clock: C,
+    settings: DirectorySettings,
+}
+
+/// A booking the directory recorded, and what attribution did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// The new booking's id.
+    pub booking: BookingId,
+    /// Which customer it went to, or why none.
+    pub outcome: AttributionOutcome,
+}
+
+impl<S: Store> Directory<S, SystemClock> {
+    /// A directory over `store`, on the system clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Directory, DirectorySettings};
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(directory.settings().reactivate_archived_on_booking);
+    /// ```
+    pub fn new(store: S, settings: DirectorySettings) -> Self {
+        Self::with_clock(store, settings, SystemClock)
+    }
+}
+
+impl<S: Store, C: Clock> Directory<S, C> {
+    /// A directory over `store` that reads the time from `clock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Directory, DirectorySettings, FixedClock};
+    /// let clock = FixedClock::new(chrono::DateTime::UNIX_EPOCH);
+    /// let directory = Directory::with_clock(MemoryStore::new(), DirectorySettings::default(), clock);
+    /// # let _ = directory;
+    /// ```
+    pub fn with_clock(store: S, settings: DirectorySettings, clock: C) -> Self {
+        Self {
+            store,
+            clock,
+            settings,
+        }
+    }
+
+    /// The settings in force.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Directory, DirectorySettings};
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert_eq!(directory.settings(), &DirectorySettings::default());
+    /// ```
+    pub fn settings(&self) -> &DirectorySettings {
+        &self.settings
+    }
+
+    /// The underlying store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Directory, DirectorySettings};
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert_eq!(directory.store().customer_count(), 0);
+    /// ```
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Records a new booking and attributes it to a customer by its email (see
+    /// [`attribute`](crate::attribute) for the rules).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Blocked`] when the email or its domain is on the blocklist (nothing is
+    /// stored: refuse the booking); [`Error::InvalidBooking`] listing every problem;
+    /// [`Error::Contention`] or [`Error::Store`] when storage fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::MemoryStore;
+    /// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+    ///     DirectorySettings, EmailAddress, Money, NewBooking, Profile, UnattributedReason};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let contact = Profile { email: Some(EmailAddress::parse("bo@example.com")?), ..Profile::default() };
+    /// let pending = NewBooking::new("BK-2", BookingStatus::PENDING, contact, chrono::Utc::now(),
+    ///     Money::new(20_00, Currency::parse("EUR")?));
+    /// let recorded = directory.record_booking(pending).await?;
+    /// assert_eq!(recorded.outcome, AttributionOutcome::Unattributed(UnattributedReason::NotLocked));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn record_booking(&self, new: NewBooking) -> Result<Recorded, Error> {
+        let problems = new.problems();
+        if !problems.is_empty() {
+            return Err(Error::InvalidBooking(problems));
+        }
+        let booking = Booking::from_new(new, self.clock.now());
+        let id = booking.id;
+        let outcome = self
+            .commit_retrying(|| async {
+                let known = self.lookup(booking.contact.email.as_ref().map(|e| e.key())).await?;
+                let decision = attribute(booking.clone(), known, &self.settings, self.clock.now());
+                match decision.outcome {
+                    AttributionOutcome::Blocked(entry) => Err(Error::Blocked(entry)),
+                    outcome => Ok((decision.changes, outcome)),
+                }
+            })
+            .await?;
+        Ok(Recorded {
+            booking: id,
+            outcome,
+        })
+    }
+
+    /// Changes a booking's status. An unattributed booking is attributed again, so a
+    /// pending booking that becomes locked creates or joins its customer.
+    ///
+    /// A blocked email leaves the booking unattributed and returns
+    /// [`AttributionOutcome::Blocked`]; the status change itself is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BookingNotFound`], [`Error::Contention`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::MemoryStore;
+    /// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+    ///     DirectorySettings, EmailAddress, Money, NewBooking, Profile};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let contact = Profile { email: Some(EmailAddress::parse("cy@example.com")?), ..Profile::default() };
+    /// let pending = NewBooking::new("BK-3", BookingStatus::PENDING, contact, chrono::Utc::now(),
+    ///     Money::new(20_00, Currency::parse("EUR")?));
+    /// let recorded = directory.record_booking(pending).await?;
+    /// let outcome = directory.change_booking_status(recorded.booking, BookingStatus::CONFIRMED).await?;
+    /// assert!(matches!(outcome, AttributionOutcome::CreatedCustomer(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn change_booking_status(
+        &self,
+        id: BookingId,
+        status: BookingStatus,
+    ) -> Result<AttributionOutcome, Error> {
+        self.commit_retrying(|| async {
+            let mut booking = self.booking(id).await?;
+            booking.status = status.clone();
+            let known = match booking.attribution.customer() {
+                Some(_) => EmailLookup::default(),
+                None => self.lookup(booking.contact.email.as_ref().map(|e| e.key())).await?,
+            };
+            let decision = attribute(booking, known, &self.settings, self.clock.now());
+            Ok((decision.changes, decision.outcome))
+        })
+        .await
+    }
+
+    /// The customer with this id, whatever its status.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, CustomerId, Directory, DirectorySettings, Error};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(matches!(directory.customer(CustomerId::new()).await, Err(Error::CustomerNotFound(_))));
+    /// # });
+    /// ```
+    pub async fn customer(&self, id: CustomerId) -> Result<Customer, Error> {
+        self.store
+            .customer(id)
+            .await?
+            .ok_or(Error::CustomerNotFound(id))
+    }
+
+    /// The booking with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BookingNotFound`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, BookingId, Directory, DirectorySettings, Error};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(matches!(directory.booking(BookingId::new()).await, Err(Error::BookingNotFound(_))));
+    /// # });
+    /// ```
+    pub async fn booking(&self, id: BookingId) -> Result<Booking, Error> {
+        self.store
+            .booking(id)
+            .await?
+            .ok_or(Error::BookingNotFound(id))
+    }
+
+    /// A customer's bookings (primary and related), by start time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, CustomerId, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(directory.customer_bookings(CustomerId::new()).await.is_err());
+    /// # });
+    /// ```
+    pub async fn customer_bookings(&self, id: CustomerId) -> Result<Vec<Booking>, Error> {
+        let bookings = self.store.customer_bookings(id).await?;
+        if bookings.is_empty() {
+            // Tell "no bookings" apart from "no such customer".
+            self.customer(id).await?;
+        }
+        Ok(bookings)
+    }
+
+    /// The live customer an email address belongs to (by its key, including aliases).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEmail`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(directory.find_by_email("nobody@example.com").await?.is_none());
+    /// assert!(directory.find_by_email("not an email").await.is_err());
+    /// # Ok::<(), customer_directory::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, Error> {
+        let key = EmailKey::parse(email, self.settings.email_key_policy)?;
+        Ok(self.store.lookup_email(&key).await?.customer)
+    }
+
+    /// The blocklist entry that refuses bookings from `email`, if any: the check a host
+    /// makes before accepting a booking.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEmail`] or [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam").await?;
+    /// assert!(directory.blocklist_entry_for("x@SPAM.example").await?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn blocklist_entry_for(&self, email: &str) -> Result<Option<BlockEntry>, Error> {
+        let key = EmailKey::parse(email, self.settings.email_key_policy)?;
+        Ok(self.store.lookup_email(&key).await?.block)
+    }
+
+    /// Puts an address or a whole domain on the blocklist (replacing an entry for the same
+    /// target). Bookings from it are refused from now on; existing customers are not changed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let entry = directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam").await?;
+    /// assert_eq!(entry.reason, "spam");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn add_to_blocklist(
+        &self,
+        target: BlockTarget,
+        reason: impl Into<String>,
+    ) -> Result<BlockEntry, Error> {
+        let entry = BlockEntry::new(target, reason, self.clock.now());
+        let mut changes = ChangeSet::new();
+        changes.add_block(entry.clone());
+        self.store.commit(changes).await?;
+        Ok(entry)
+    }
+
+    /// Removes the blocklist entry for `target`, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let target = BlockTarget::domain("spam.example")?;
+    /// directory.add_to_blocklist(target.clone(), "spam").await?;
+    /// directory.remove_from_blocklist(target).await?;
+    /// assert!(directory.blocklist_entry_for("a@spam.example").await?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn remove_from_blocklist(&self, target: BlockTarget) -> Result<(), Error> {
+        let mut changes = ChangeSet::new();
+        changes.remove_block(target);
+        self.store.commit(changes).await?;
+        Ok(())
+    }
+
+    async fn lookup(&self, key: Option<&EmailKey>) -> Result<EmailLookup, Error> {
+        match key {
+            Some(key) => Ok(self.store.lookup_email(key).await?),
+            None => Ok(EmailLookup::default()),
+        }
+    }
+
+    /// Runs `decide` (read + pure decision) and commits its changes, deciding again from a
+    /// fresh read whenever the commit conflicts, at most `max_commit_attempts` times.
+    async fn commit_retrying<T, F, Fut>(&self, mut decide: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(ChangeSet, T), Error>>,
+    {
+        let attempts = self.settings.max_commit_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let (changes, outcome) = decide().await?;
+            if changes.is_empty() {
+                return Ok(outcome);
+            }
+            match self.store.commit(changes).await {
+                Ok(()) => return Ok(outcome),
+                Err(StoreError::Conflict(last)) if attempt >= attempts => {
+                    return Err(Error::Contention { attempts, last });
+                }
+                Err(StoreError::Conflict(_)) => attempt += 1,
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+}

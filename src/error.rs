@@ -1,0 +1,54 @@
+//! The error type of the [`Directory`](crate::Directory) use cases.
+
+use crate::store::{Conflict, StoreError};
+use crate::{BlockEntry, BookingId, BookingProblem, CustomerId, EmailError};
+
+/// Why a directory operation failed. A failed operation changed nothing.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{CustomerId, Error};
+/// let id = CustomerId::new();
+/// assert_eq!(Error::CustomerNotFound(id).to_string(), format!("no customer with id {id}"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The booking's email or its domain is on the blocklist: refuse the booking.
+    #[error("bookings from this email are refused ({}): {}", .0.target, .0.reason)]
+    Blocked(BlockEntry),
+    /// No customer has this id.
+    #[error("no customer with id {0}")]
+    CustomerNotFound(CustomerId),
+    /// No booking has this id.
+    #[error("no booking with id {0}")]
+    BookingNotFound(BookingId),
+    /// The email address given is not valid.
+    #[error("invalid email address: {0}")]
+    InvalidEmail(#[from] EmailError),
+    /// The booking cannot be recorded; every problem is listed.
+    #[error("invalid booking: {}", list(.0))]
+    InvalidBooking(Vec<BookingProblem>),
+    /// Concurrent writers kept changing the same records; the operation was retried
+    /// `attempts` times and gave up.
+    #[error("gave up after {attempts} attempts conflicting with concurrent changes")]
+    Contention {
+        /// How many times the operation was tried.
+        attempts: u32,
+        /// The conflict of the last attempt.
+        #[source]
+        last: Conflict,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn list(problems: &[BookingProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}

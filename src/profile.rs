@@ -1,0 +1,599 @@
+//! A person's details: the body of a customer profile and of a booking's contact snapshot.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::matching_form;
+use crate::{
+    CountryCode, DirectorySettings, EmailAddress, EmailError, PersonName, Phone, PhoneError, Text,
+    TextError,
+};
+
+/// The personal details of one person.
+///
+/// The same type is a customer's profile and a booking's contact snapshot (the details as
+/// entered with the booking), so attribution compares like with like. Every field is optional:
+/// bookings taken by phone often have only a name.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{EmailAddress, PersonName, Profile};
+/// let profile = Profile {
+///     given_name: Some(PersonName::parse("Ana")?),
+///     email: Some(EmailAddress::parse("ana@example.com")?),
+///     ..Profile::default()
+/// };
+/// assert_eq!(profile.email.as_ref().map(|e| e.key().as_str()), Some("ana@example.com"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Given (first) name.
+    pub given_name: Option<PersonName>,
+    /// Family (last) name.
+    pub family_name: Option<PersonName>,
+    /// How the person wants to be addressed, when it differs from given + family name.
+    pub display_name: Option<PersonName>,
+    /// The email address: the key that bookings are attributed by.
+    pub email: Option<EmailAddress>,
+    /// Phone number.
+    pub phone: Option<Phone>,
+    /// Postal address.
+    pub address: PostalAddress,
+    /// Values of the host's custom fields, by field key.
+    pub custom_fields: BTreeMap<String, Text>,
+}
+
+/// A postal address, field by field so each can be compared and filled on its own.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{CountryCode, PostalAddress, Text};
+/// let address = PostalAddress {
+///     city: Some(Text::parse("Lisbon")?),
+///     country: Some(CountryCode::parse("PT")?),
+///     ..PostalAddress::default()
+/// };
+/// assert!(!address.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    /// First address line.
+    pub line1: Option<Text>,
+    /// Second address line.
+    pub line2: Option<Text>,
+    /// City or town.
+    pub city: Option<Text>,
+    /// State, county or province.
+    pub region: Option<Text>,
+    /// Postal code.
+    pub postcode: Option<Text>,
+    /// Country.
+    pub country: Option<CountryCode>,
+}
+
+impl PostalAddress {
+    /// Whether no field is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::PostalAddress;
+    /// assert!(PostalAddress::default().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// One personal detail of a [`Profile`], used to report which details differ, were filled
+/// or failed validation.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::Detail;
+/// assert_eq!(Detail::Postcode.to_string(), "postcode");
+/// assert_eq!(Detail::CustomField("shoe_size".into()).to_string(), "custom field `shoe_size`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Detail {
+    /// [`Profile::given_name`].
+    GivenName,
+    /// [`Profile::family_name`].
+    FamilyName,
+    /// [`Profile::display_name`].
+    DisplayName,
+    /// [`Profile::email`].
+    Email,
+    /// [`Profile::phone`].
+    Phone,
+    /// [`PostalAddress::line1`].
+    AddressLine1,
+    /// [`PostalAddress::line2`].
+    AddressLine2,
+    /// [`PostalAddress::city`].
+    City,
+    /// [`PostalAddress::region`].
+    Region,
+    /// [`PostalAddress::postcode`].
+    Postcode,
+    /// [`PostalAddress::country`].
+    Country,
+    /// A custom field, by key.
+    CustomField(String),
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::GivenName => "given name",
+            Self::FamilyName => "family name",
+            Self::DisplayName => "display name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::AddressLine1 => "address line 1",
+            Self::AddressLine2 => "address line 2",
+            Self::City => "city",
+            Self::Region => "region",
+            Self::Postcode => "postcode",
+            Self::Country => "country",
+            Self::CustomField(key) => return write!(f, "custom field `{key}`"),
+        };
+        f.write_str(name)
+    }
+}
+
+/// Two postcodes are the same code whatever their spacing or case (`SW1A 1AA`, `sw1a1aa`).
+fn same_postcode(a: &Text, b: &Text) -> bool {
+    let compact = |text: &Text| -> String {
+        matching_form(text.as_str())
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    compact(a) == compact(b)
+}
+
+/// Records `detail` when both sides are set and do not agree: an empty side never counts
+/// as a difference.
+fn compare<T>(
+    differences: &mut Vec<Detail>,
+    detail: Detail,
+    ours: Option<&T>,
+    theirs: Option<&T>,
+    agree: impl Fn(&T, &T) -> bool,
+) {
+    if let (Some(a), Some(b)) = (ours, theirs) {
+        if !agree(a, b) {
+            differences.push(detail);
+        }
+    }
+}
+
+/// Copies `source` into `target` when `target` is empty, recording `detail` if it did.
+fn fill<T: Clone>(filled: &mut Vec<Detail>, detail: Detail, target: &mut Option<T>, source: &Option<T>) {
+    if target.is_none() {
+        if let Some(value) = source {
+            *target = Some(value.clone());
+            filled.push(detail);
+        }
+    }
+}
+
+impl Profile {
+    /// The personal details that identify a person (names, phone, address) and disagree
+    /// between `self` and `other`, after normalisation. A detail missing on either side
+    /// never counts as different. Email is not compared: attribution has already matched it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Detail, PersonName, Profile};
+    /// let on_file = Profile { given_name: Some(PersonName::parse("Ana")?), ..Profile::default() };
+    /// let typed = Profile { given_name: Some(PersonName::parse("ANA ")?), ..Profile::default() };
+    /// let other = Profile { given_name: Some(PersonName::parse("Bea")?), ..Profile::default() };
+    /// assert!(on_file.differences(&typed).is_empty());
+    /// assert_eq!(on_file.differences(&other), vec![Detail::GivenName]);
+    /// assert!(on_file.differences(&Profile::default()).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn differences(&self, other: &Self) -> Vec<Detail> {
+        let mut found = Vec::new();
+        let (ours, theirs) = (&self.address, &other.address);
+        compare(&mut found, Detail::GivenName, self.given_name.as_ref(), other.given_name.as_ref(), PersonName::matches);
+        compare(&mut found, Detail::FamilyName, self.family_name.as_ref(), other.family_name.as_ref(), PersonName::matches);
+        compare(&mut found, Detail::Phone, self.phone.as_ref(), other.phone.as_ref(), PartialEq::eq);
+        compare(&mut found, Detail::AddressLine1, ours.line1.as_ref(), theirs.line1.as_ref(), Text::matches);
+        compare(&mut found, Detail::AddressLine2, ours.line2.as_ref(), theirs.line2.as_ref(), Text::matches);
+        compare(&mut found, Detail::City, ours.city.as_ref(), theirs.city.as_ref(), Text::matches);
+        compare(&mut found, Detail::Region, ours.region.as_ref(), theirs.region.as_ref(), Text::matches);
+        compare(&mut found, Detail::Postcode, ours.postcode.as_ref(), theirs.postcode.as_ref(), same_postcode);
+        compare(&mut found, Detail::Country, ours.country.as_ref(), theirs.country.as_ref(), PartialEq::eq);
+        found
+    }
+
+    /// Fills every empty field of `self` from `other` and never overwrites a value already
+    /// set. Returns the details that were filled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Detail, PersonName, Phone, Profile};
+    /// let mut on_file = Profile { given_name: Some(PersonName::parse("Ana")?), ..Profile::default() };
+    /// let booking = Profile {
+    ///     given_name: Some(PersonName::parse("Anna")?),
+    ///     phone: Some(Phone::parse("+44 20 7946 0958", None)?),
+    ///     ..Profile::default()
+    /// };
+    /// assert_eq!(on_file.fill_empty_from(&booking), vec![Detail::Phone]);
+    /// assert_eq!(on_file.given_name.as_ref().map(|n| n.as_str()), Some("Ana"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fill_empty_from(&mut self, other: &Self) -> Vec<Detail> {
+        let mut filled = Vec::new();
+        fill(&mut filled, Detail::GivenName, &mut self.given_name, &other.given_name);
+        fill(&mut filled, Detail::FamilyName, &mut self.family_name, &other.family_name);
+        fill(&mut filled, Detail::DisplayName, &mut self.display_name, &other.display_name);
+        fill(&mut filled, Detail::Email, &mut self.email, &other.email);
+        fill(&mut filled, Detail::Phone, &mut self.phone, &other.phone);
+        let (ours, theirs) = (&mut self.address, &other.address);
+        fill(&mut filled, Detail::AddressLine1, &mut ours.line1, &theirs.line1);
+        fill(&mut filled, Detail::AddressLine2, &mut ours.line2, &theirs.line2);
+        fill(&mut filled, Detail::City, &mut ours.city, &theirs.city);
+        fill(&mut filled, Detail::Region, &mut ours.region, &theirs.region);
+        fill(&mut filled, Detail::Postcode, &mut ours.postcode, &theirs.postcode);
+        fill(&mut filled, Detail::Country, &mut ours.country, &theirs.country);
+        for (key, value) in &other.custom_fields {
+            if !self.custom_fields.contains_key(key) {
+                self.custom_fields.insert(key.clone(), value.clone());
+                filled.push(Detail::CustomField(key.clone()));
+            }
+        }
+        filled
+    }
+
+    /// A name to show staff: the display name, else given + family name, else the email.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{PersonName, Profile};
+    /// let profile = Profile {
+    ///     given_name: Some(PersonName::parse("Ana")?),
+    ///     family_name: Some(PersonName::parse("Silva")?),
+    ///     ..Profile::default()
+    /// };
+    /// assert_eq!(profile.label(), "Ana Silva");
+    /// assert_eq!(Profile::default().label(), "(no name)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn label(&self) -> String {
+        if let Some(name) = &self.display_name {
+            return name.to_string();
+        }
+        let names: Vec<&str> = [&self.given_name, &self.family_name]
+            .into_iter()
+            .flatten()
+            .map(PersonName::as_str)
+            .collect();
+        match (names.is_empty(), &self.email) {
+            (false, _) => names.join(" "),
+            (true, Some(email)) => email.to_string(),
+            (true, None) => "(no name)".to_owned(),
+        }
+    }
+}
+
+/// Contact details exactly as typed into a form, before validation.
+///
+/// [`ContactForm::parse`] turns it into a [`Profile`], reporting every invalid field at once.
+/// Empty fields become `None`.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{ContactForm, Detail, DirectorySettings};
+/// let settings = DirectorySettings::default();
+/// let form = ContactForm {
+///     given_name: "Ana".into(),
+///     email: "not an email".into(),
+///     phone: "12".into(),
+///     ..ContactForm::default()
+/// };
+/// let errors = form.parse(&settings).unwrap_err();
+/// let fields: Vec<&Detail> = errors.problems().iter().map(|p| &p.detail).collect();
+/// assert_eq!(fields, [&Detail::Email, &Detail::Phone]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)] // each field is the raw text of the `Profile` field of the same name
+pub struct ContactForm {
+    pub given_name: String,
+    pub family_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub city: String,
+    pub region: String,
+    pub postcode: String,
+    pub country: String,
+    /// Custom field values by key; empty values are dropped.
+    pub custom_fields: Vec<(String, String)>,
+}
+
+impl ContactForm {
+    /// Validates every field, using the settings' email key policy and default phone region.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationErrors`] listing every field that is invalid, in form order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ContactForm, DirectorySettings};
+    /// let form = ContactForm { email: " Ana@Example.COM ".into(), ..ContactForm::default() };
+    /// let profile = form.parse(&DirectorySettings::default())?;
+    /// assert_eq!(profile.email.map(|e| e.key().to_string()), Some("ana@example.com".into()));
+    /// # Ok::<(), customer_directory::ValidationErrors>(())
+    /// ```
+    pub fn parse(&self, settings: &DirectorySettings) -> Result<Profile, ValidationErrors> {
+        let mut problems = Vec::new();
+        let problems = &mut problems;
+        let name = |raw: &str| PersonName::parse(raw).map_err(FieldError::from);
+        let text = |raw: &str| Text::parse(raw).map_err(FieldError::from);
+        let mut custom_fields = BTreeMap::new();
+        let profile = Profile {
+            given_name: optional(problems, Detail::GivenName, &self.given_name, name),
+            family_name: optional(problems, Detail::FamilyName, &self.family_name, name),
+            display_name: optional(problems, Detail::DisplayName, &self.display_name, name),
+            email: optional(problems, Detail::Email, &self.email, |raw| {
+                EmailAddress::parse_with_policy(raw, settings.email_key_policy)
+                    .map_err(FieldError::from)
+            }),
+            phone: optional(problems, Detail::Phone, &self.phone, |raw| {
+                Phone::parse(raw, settings.default_phone_region).map_err(FieldError::from)
+            }),
+            address: PostalAddress {
+                line1: optional(problems, Detail::AddressLine1, &self.address_line1, text),
+                line2: optional(problems, Detail::AddressLine2, &self.address_line2, text),
+                city: optional(problems, Detail::City, &self.city, text),
+                region: optional(problems, Detail::Region, &self.region, text),
+                postcode: optional(problems, Detail::Postcode, &self.postcode, text),
+                country: optional(problems, Detail::Country, &self.country, |raw| {
+                    CountryCode::parse(raw).map_err(FieldError::from)
+                }),
+            },
+            custom_fields: BTreeMap::new(),
+        };
+        for (key, raw) in &self.custom_fields {
+            if let Some(value) = optional(problems, Detail::CustomField(key.clone()), raw, text) {
+                custom_fields.insert(key.clone(), value);
+            }
+        }
+        if problems.is_empty() {
+            Ok(Profile {
+                custom_fields,
+                ..profile
+            })
+        } else {
+            Err(ValidationErrors {
+                problems: std::mem::take(problems),
+            })
+        }
+    }
+}
+
+/// Parses one optional form field: blank is `None`, invalid is recorded in `problems`.
+fn optional<T>(
+    problems: &mut Vec<FieldProblem>,
+    detail: Detail,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Option<T> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    parse(raw)
+        .map_err(|error| problems.push(FieldProblem { detail, error }))
+        .ok()
+}
+
+/// Why one field of a [`ContactForm`] was refused.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{FieldError, TextError};
+/// assert_eq!(FieldError::Text(TextError::Empty).to_string(), "is empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// A name or text field.
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// The email address.
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    /// The phone number.
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
+}
+
+/// One invalid field: which detail, and why.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{Detail, FieldError, FieldProblem, TextError};
+/// let problem = FieldProblem { detail: Detail::City, error: FieldError::Text(TextError::Empty) };
+/// assert_eq!(problem.to_string(), "city: is empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}: {error}")]
+pub struct FieldProblem {
+    /// The field.
+    pub detail: Detail,
+    /// What is wrong with it.
+    #[source]
+    pub error: FieldError,
+}
+
+/// Every problem found in one input, so a form can show them all at once.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{ContactForm, DirectorySettings};
+/// let form = ContactForm { email: "a@b".into(), country: "Portugal".into(), ..ContactForm::default() };
+/// let errors = form.parse(&DirectorySettings::default()).unwrap_err();
+/// assert_eq!(errors.problems().len(), 2);
+/// assert!(errors.to_string().starts_with("2 invalid fields: email: "));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors {
+    problems: Vec<FieldProblem>,
+}
+
+impl ValidationErrors {
+    /// The problems, in the order the fields were checked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ContactForm, DirectorySettings, Detail};
+    /// let form = ContactForm { phone: "x".into(), ..ContactForm::default() };
+    /// let errors = form.parse(&DirectorySettings::default()).unwrap_err();
+    /// assert_eq!(errors.problems()[0].detail, Detail::Phone);
+    /// ```
+    #[must_use]
+    pub fn problems(&self) -> &[FieldProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        write!(f, "{count} invalid field{}: ", if count == 1 { "" } else { "s" })?;
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> Option<PersonName> {
+        Some(PersonName::parse(text).unwrap())
+    }
+
+    fn text(value: &str) -> Option<Text> {
+        Some(Text::parse(value).unwrap())
+    }
+
+    #[test]
+    fn postcodes_compare_without_spacing_or_case() {
+        let a = Profile {
+            address: PostalAddress { postcode: text("SW1A 1AA"), ..PostalAddress::default() },
+            ..Profile::default()
+        };
+        let b = Profile {
+            address: PostalAddress { postcode: text("sw1a1aa"), ..PostalAddress::default() },
+            ..Profile::default()
+        };
+        assert!(a.differences(&b).is_empty());
+    }
+
+    #[test]
+    fn every_identifying_detail_is_compared() {
+        let a = Profile {
+            given_name: name("Ana"),
+            family_name: name("Silva"),
+            phone: Some(Phone::parse("+44 20 7946 0958", None).unwrap()),
+            address: PostalAddress {
+                line1: text("1 Main St"),
+                city: text("Leeds"),
+                country: Some(CountryCode::parse("GB").unwrap()),
+                ..PostalAddress::default()
+            },
+            ..Profile::default()
+        };
+        let b = Profile {
+            given_name: name("Bea"),
+            family_name: name("Sousa"),
+            phone: Some(Phone::parse("+44 20 7946 0959", None).unwrap()),
+            address: PostalAddress {
+                line1: text("2 Main St"),
+                city: text("York"),
+                country: Some(CountryCode::parse("IE").unwrap()),
+                ..PostalAddress::default()
+            },
+            ..Profile::default()
+        };
+        assert_eq!(
+            a.differences(&b),
+            vec![
+                Detail::GivenName,
+                Detail::FamilyName,
+                Detail::Phone,
+                Detail::AddressLine1,
+                Detail::City,
+                Detail::Country
+            ]
+        );
+    }
+
+    #[test]
+    fn fill_never_overwrites_and_reports_custom_fields() {
+        let mut target = Profile { given_name: name("Ana"), ..Profile::default() };
+        target.custom_fields.insert("diet".into(), Text::parse("vegan").unwrap());
+        let mut source = Profile { given_name: name("Other"), family_name: name("Silva"), ..Profile::default() };
+        source.custom_fields.insert("diet".into(), Text::parse("none").unwrap());
+        source.custom_fields.insert("size".into(), Text::parse("M").unwrap());
+        let filled = target.fill_empty_from(&source);
+        assert_eq!(filled, vec![Detail::FamilyName, Detail::CustomField("size".into())]);
+        assert_eq!(target.given_name, name("Ana"));
+        assert_eq!(target.custom_fields["diet"].as_str(), "vegan");
+    }
+
+    #[test]
+    fn contact_form_reports_every_problem_and_skips_blanks() {
+        let form = ContactForm {
+            given_name: "   ".into(),
+            family_name: "Silva\u{0007}".into(),
+            email: "a@@b.com".into(),
+            country: "Portugal".into(),
+            custom_fields: vec![("note".into(), "ok".into()), ("blank".into(), " ".into())],
+            ..ContactForm::default()
+        };
+        let errors = form.parse(&DirectorySettings::default()).unwrap_err();
+        let details: Vec<Detail> = errors.problems().iter().map(|p| p.detail.clone()).collect();
+        assert_eq!(details, vec![Detail::FamilyName, Detail::Email, Detail::Country]);
+        let ok = ContactForm { custom_fields: form.custom_fields.clone(), ..ContactForm::default() }
+            .parse(&DirectorySettings::default())
+            .unwrap();
+        assert_eq!(ok.custom_fields.len(), 1);
+        assert_eq!(ok.given_name, None);
+    }
+}

@@ -1,0 +1,299 @@
+//! The in-memory adapter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::{Conflict, EmailLookup, Store, StoreError};
+use crate::changeset::{BlocklistChange, ChangeSetParts};
+use crate::{BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey};
+
+/// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
+/// persist elsewhere.
+///
+/// Cloning is cheap and every clone shares the same data, so one store can be handed to
+/// many tasks. Commits are serialised by a lock that is never held across an `await`.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::MemoryStore;
+/// use customer_directory::{Directory, DirectorySettings};
+/// let store = MemoryStore::new();
+/// let directory = Directory::new(store.clone(), DirectorySettings::default());
+/// # let _ = directory;
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<RwLock<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    customers: HashMap<CustomerId, Customer>,
+    bookings: HashMap<BookingId, Booking>,
+    /// Live customers by each of their email keys: the attribution hot path.
+    customer_by_key: HashMap<EmailKey, CustomerId>,
+    /// Attributed bookings (primary and related) per customer.
+    bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
+    blocked_addresses: HashMap<EmailKey, BlockEntry>,
+    blocked_domains: HashMap<Box<str>, BlockEntry>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.read();
+        f.debug_struct("MemoryStore")
+            .field("customers", &state.customers.len())
+            .field("bookings", &state.bookings.len())
+            .field("blocklist", &(state.blocked_addresses.len() + state.blocked_domains.len()))
+            .finish()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let store = customer_directory::store::MemoryStore::new();
+    /// assert_eq!(store.customer_count(), 0);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many customer records are stored, whatever their status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(customer_directory::store::MemoryStore::new().customer_count(), 0);
+    /// ```
+    #[must_use]
+    pub fn customer_count(&self) -> usize {
+        self.read().customers.len()
+    }
+
+    /// Every stored customer, in no particular order: for tests and small exports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::store::MemoryStore::new().all_customers().is_empty());
+    /// ```
+    #[must_use]
+    pub fn all_customers(&self) -> Vec<Customer> {
+        self.read().customers.values().cloned().collect()
+    }
+
+    /// Every stored booking, in no particular order: for tests and small exports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::store::MemoryStore::new().all_bookings().is_empty());
+    /// ```
+    #[must_use]
+    pub fn all_bookings(&self) -> Vec<Booking> {
+        self.read().bookings.values().cloned().collect()
+    }
+
+    // A panic elsewhere while the lock was held cannot leave the state half-written: commit
+    // validates everything before it mutates, and mutation does not panic. So a poisoned lock
+    // still guards consistent data and is safe to use.
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    fn lookup(&self, key: &EmailKey) -> EmailLookup {
+        let customer = self
+            .customer_by_key
+            .get(key)
+            .and_then(|id| self.customers.get(id))
+            .cloned();
+        let block = if self.blocked_addresses.is_empty() && self.blocked_domains.is_empty() {
+            None
+        } else {
+            self.blocked_addresses
+                .get(key)
+                .or_else(|| self.blocked_domains.get(key.domain()))
+                .cloned()
+        };
+        EmailLookup::new(customer, block)
+    }
+
+    /// Checks every expectation of `changes` against the current state without mutating it.
+    fn check(&self, changes: &ChangeSet) -> Result<(), Conflict> {
+        for write in changes.customers() {
+            let found = self.customers.get(&write.record.id).map(|c| c.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::CustomerVersion {
+                    id: write.record.id,
+                    expected: write.expected,
+                    found,
+                });
+            }
+        }
+        for guard in changes.guards() {
+            let found = self.customers.get(&guard.customer).map(|c| c.version);
+            if found != Some(guard.version) {
+                return Err(Conflict::CustomerVersion {
+                    id: guard.customer,
+                    expected: crate::Expected::Version(guard.version),
+                    found,
+                });
+            }
+        }
+        for write in changes.bookings() {
+            let found = self.bookings.get(&write.record.id).map(|b| b.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::BookingVersion {
+                    id: write.record.id,
+                    expected: write.expected,
+                    found,
+                });
+            }
+        }
+        self.check_email_keys(changes)
+    }
+
+    /// After the commit, each key may be held by one live customer only.
+    fn check_email_keys(&self, changes: &ChangeSet) -> Result<(), Conflict> {
+        let mut claimed: HashMap<&EmailKey, CustomerId> = HashMap::new();
+        for write in changes.customers() {
+            for key in write.record.indexed_keys() {
+                match claimed.insert(key, write.record.id) {
+                    Some(other) if other != write.record.id => {
+                        return Err(Conflict::EmailKeyTaken {
+                            key: key.clone(),
+                            holder: other,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let rewritten: Vec<CustomerId> = changes.written_customer_ids().collect();
+        for (key, claimant) in claimed {
+            if let Some(&holder) = self.customer_by_key.get(key) {
+                // A holder rewritten by this same commit keeps the key only if it claims it
+                // again, and then `claimed` already caught the clash.
+                if holder != claimant && !rewritten.contains(&holder) {
+                    return Err(Conflict::EmailKeyTaken {
+                        key: key.clone(),
+                        holder,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, changes: ChangeSet) {
+        let ChangeSetParts {
+            customers,
+            bookings,
+            blocklist,
+            ..
+        } = changes.into_parts();
+        // Release every key of the rewritten customers first, so keys can move between
+        // customers within one commit.
+        for write in &customers {
+            if let Some(old) = self.customers.get(&write.record.id) {
+                for key in old.indexed_keys() {
+                    if self.customer_by_key.get(key) == Some(&old.id) {
+                        self.customer_by_key.remove(key);
+                    }
+                }
+            }
+        }
+        for write in customers {
+            let customer = write.record;
+            for key in customer.indexed_keys() {
+                self.customer_by_key.insert(key.clone(), customer.id);
+            }
+            self.customers.insert(customer.id, customer);
+        }
+        for write in bookings {
+            let booking = write.record;
+            let before = self
+                .bookings
+                .get(&booking.id)
+                .and_then(|old| old.attribution.customer());
+            let after = booking.attribution.customer();
+            if before != after {
+                if let Some(list) = before.and_then(|id| self.bookings_by_customer.get_mut(&id)) {
+                    list.retain(|id| *id != booking.id);
+                }
+                if let Some(customer) = after {
+                    self.bookings_by_customer
+                        .entry(customer)
+                        .or_default()
+                        .push(booking.id);
+                }
+            }
+            self.bookings.insert(booking.id, booking);
+        }
+        for change in blocklist {
+            match change {
+                BlocklistChange::Add(entry) => match &entry.target {
+                    BlockTarget::Address(key) => {
+                        self.blocked_addresses.insert(key.clone(), entry);
+                    }
+                    BlockTarget::Domain(domain) => {
+                        self.blocked_domains.insert(domain.clone(), entry);
+                    }
+                },
+                BlocklistChange::Remove(BlockTarget::Address(key)) => {
+                    self.blocked_addresses.remove(&key);
+                }
+                BlocklistChange::Remove(BlockTarget::Domain(domain)) => {
+                    self.blocked_domains.remove(&domain);
+                }
+            }
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        Ok(self.read().customers.get(&id).cloned())
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        Ok(self.read().bookings.get(&id).cloned())
+    }
+
+    async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
+        Ok(self.read().lookup(key))
+    }
+
+    async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        let state = self.read();
+        let mut bookings: Vec<Booking> = state
+            .bookings_by_customer
+            .get(&customer)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.bookings.get(id))
+            .cloned()
+            .collect();
+        bookings.sort_by(|a, b| (a.starts_at, a.id).cmp(&(b.starts_at, b.id)));
+        Ok(bookings)
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let mut state = self.write();
+        state.check(&changes)?;
+        state.apply(changes);
+        Ok(())
+    }
+}

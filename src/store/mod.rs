@@ -1,0 +1,232 @@
+//! Storage: the [`Store`] port and the adapters that ship with the crate.
+//!
+//! A host with its own database implements [`Store`]; everyone else picks an adapter:
+//! [`MemoryStore`] (always available, for tests, demos and single-process hosts).
+//!
+//! # The contract
+//!
+//! Reads return what the last successful commit left. [`Store::commit`] applies a
+//! [`ChangeSet`] **all or nothing**:
+//!
+//! - every [`Write`](crate::Write) whose [`Expected`] does not match the stored record, and
+//!   every [`Guard`](crate::Guard) whose customer is missing or at another version, MUST fail
+//!   the whole commit with [`Conflict::CustomerVersion`] or [`Conflict::BookingVersion`];
+//! - a commit that would leave two live customers (see
+//!   [`CustomerStatus::is_live`](crate::CustomerStatus::is_live)) holding the same
+//!   [`EmailKey`] MUST fail with [`Conflict::EmailKeyTaken`];
+//! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
+//!   report [`StoreError::Backend`].
+//!
+//! Records are stored exactly as given (their versions are already bumped by the
+//! [`ChangeSet`]). These rules are what let concurrent bookings for one new email create
+//! exactly one customer.
+
+mod memory;
+
+use std::future::Future;
+
+pub use memory::MemoryStore;
+
+use crate::{BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey, Expected};
+
+/// What the directory knows about one email key: the live customer holding it, and the
+/// blocklist entry covering it (address entry first, else domain entry).
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::EmailLookup;
+/// let nothing = EmailLookup::default();
+/// assert!(nothing.customer.is_none() && nothing.block.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EmailLookup {
+    /// The live customer whose email or alias has this key.
+    pub customer: Option<Customer>,
+    /// The blocklist entry for this address, or else for its domain.
+    pub block: Option<BlockEntry>,
+}
+
+impl EmailLookup {
+    /// A lookup result, for store implementations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::EmailLookup;
+    /// assert_eq!(EmailLookup::new(None, None), EmailLookup::default());
+    /// ```
+    #[must_use]
+    pub fn new(customer: Option<Customer>, block: Option<BlockEntry>) -> Self {
+        Self { customer, block }
+    }
+}
+
+/// The storage port: the reads the directory's use cases need and one atomic commit.
+///
+/// See the [module documentation](self) for the contract every implementation MUST keep.
+/// All methods take `&self`: a store is shared by every task of the host.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::{MemoryStore, Store};
+/// use customer_directory::{ChangeSet, Customer, Profile};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = MemoryStore::new();
+/// let customer = Customer::new(Profile::default(), chrono::Utc::now());
+/// let id = customer.id;
+/// let mut changes = ChangeSet::new();
+/// changes.save_customer(customer);
+/// store.commit(changes).await?;
+/// assert_eq!(store.customer(id).await?.map(|c| c.version), Some(1));
+/// # Ok::<(), customer_directory::store::StoreError>(())
+/// # }).unwrap();
+/// ```
+pub trait Store: Send + Sync {
+    /// The customer with this id, whatever its status (merged and redacted ones included).
+    fn customer(
+        &self,
+        id: CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+
+    /// The booking with this id.
+    fn booking(&self, id: BookingId)
+    -> impl Future<Output = Result<Option<Booking>, StoreError>> + Send;
+
+    /// The live customer holding `key` and the blocklist entry covering it, in one read.
+    ///
+    /// This is the hot path of attribution: implementations MUST answer from an index.
+    fn lookup_email(
+        &self,
+        key: &EmailKey,
+    ) -> impl Future<Output = Result<EmailLookup, StoreError>> + Send;
+
+    /// Every booking attributed to `customer` (primary and related), ordered by start time
+    /// then id.
+    fn customer_bookings(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
+
+    /// Applies `changes` atomically, or fails changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] when a version expectation or guard fails or an email key
+    /// would be held by two live customers; [`StoreError::Backend`] when storage fails.
+    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Why a commit was refused because of what is stored: retrying after a fresh read may
+/// succeed.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{CustomerId, Expected};
+/// use customer_directory::store::Conflict;
+/// let conflict = Conflict::CustomerVersion { id: CustomerId::new(), expected: Expected::Version(1), found: Some(2) };
+/// assert!(conflict.to_string().contains("expected version 1, found version 2"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Conflict {
+    /// A customer write or guard found another version.
+    #[error("customer {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    CustomerVersion {
+        /// The customer.
+        id: CustomerId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such customer).
+        found: Option<u64>,
+    },
+    /// A booking write found another version.
+    #[error("booking {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    BookingVersion {
+        /// The booking.
+        id: BookingId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such booking).
+        found: Option<u64>,
+    },
+    /// Another live customer already holds this email key.
+    #[error("email key {key} is already held by customer {holder}")]
+    EmailKeyTaken {
+        /// The key.
+        key: EmailKey,
+        /// The live customer holding it.
+        holder: CustomerId,
+    },
+}
+
+fn found_text(found: Option<u64>) -> String {
+    found.map_or_else(|| "no record".to_owned(), |v| format!("version {v}"))
+}
+
+/// Why a store operation failed.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::StoreError;
+/// let err = StoreError::backend("disk full", std::io::Error::other("ENOSPC"));
+/// assert_eq!(err.to_string(), "storage failed: disk full");
+/// assert!(std::error::Error::source(&err).is_some());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The commit conflicts with what is stored; nothing was changed.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The storage backend failed (connection, I/O, corrupt row).
+    #[error("storage failed: {message}")]
+    Backend {
+        /// What was being done.
+        message: String,
+        /// The backend's own error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl StoreError {
+    /// A backend failure with its cause.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::StoreError;
+    /// let err = StoreError::backend("reading customer", std::io::Error::other("timeout"));
+    /// assert!(matches!(err, StoreError::Backend { .. }));
+    /// ```
+    pub fn backend(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Backend {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The conflict, if this is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::StoreError;
+    /// assert!(StoreError::backend("x", "y").conflict().is_none());
+    /// ```
+    #[must_use]
+    pub fn conflict(&self) -> Option<&Conflict> {
+        match self {
+            Self::Conflict(conflict) => Some(conflict),
+            Self::Backend { .. } => None,
+        }
+    }
+}

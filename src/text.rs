@@ -1,0 +1,336 @@
+//! Free-text personal values (names, address lines, custom field values) and the one
+//! normalisation used to compare them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use unicode_normalization::UnicodeNormalization;
+
+/// The form two personal values are compared in: NFKC, Unicode case folding and white
+/// space collapsed to single spaces, so `"Ana  MARÍA"` and `"ana maría"` agree.
+///
+/// This is the only place the comparison rule lives; attribution and duplicate detection
+/// both call it.
+pub(crate) fn matching_form(text: &str) -> String {
+    let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
+    let mut out = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Bidirectional embedding, override and isolate controls: invisible, and used to make
+/// text display differently from what it is.
+fn is_bidi_control(character: char) -> bool {
+    matches!(character, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks the rules shared by every single-line text value and returns it trimmed.
+fn clean_line(raw: &str, max_chars: usize) -> Result<&str, TextError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if let Some((position, character)) = text
+        .char_indices()
+        .find(|&(_, c)| c.is_control() || is_bidi_control(c))
+    {
+        return Err(TextError::ForbiddenCharacter {
+            character,
+            position,
+        });
+    }
+    let length = text.chars().count();
+    if length > max_chars {
+        return Err(TextError::TooLong {
+            length,
+            max: max_chars,
+        });
+    }
+    Ok(text)
+}
+
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident, max = $max:expr, example = $example:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Box<str>);
+
+        impl $name {
+            /// The longest value accepted, in Unicode scalar values.
+            pub const MAX_CHARS: usize = $max;
+
+            /// Trims surrounding white space and checks the value: not empty, no control or
+            /// bidirectional control characters, at most [`Self::MAX_CHARS`] characters.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use customer_directory::", stringify!($name), ";")]
+            #[doc = concat!("let value = ", stringify!($name), "::parse(\"  ", $example, " \")?;")]
+            #[doc = concat!("assert_eq!(value.as_str(), \"", $example, "\");")]
+            #[doc = concat!("assert!(", stringify!($name), "::parse(\"  \").is_err());")]
+            /// # Ok::<(), customer_directory::TextError>(())
+            /// ```
+            pub fn parse(raw: &str) -> Result<Self, TextError> {
+                clean_line(raw, Self::MAX_CHARS).map(|text| Self(text.into()))
+            }
+
+            /// The value as entered, trimmed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use customer_directory::", stringify!($name), ";")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::parse(\"", $example, "\")?.as_str(), \"", $example, "\");")]
+            /// # Ok::<(), customer_directory::TextError>(())
+            /// ```
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Whether two values are the same once normalised (NFKC, case folded, white
+            /// space collapsed).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use customer_directory::", stringify!($name), ";")]
+            #[doc = concat!("let a = ", stringify!($name), "::parse(\"", $example, "\")?;")]
+            #[doc = concat!("let b = ", stringify!($name), "::parse(&\"", $example, "\".to_uppercase())?;")]
+            /// assert!(a.matches(&b));
+            /// # Ok::<(), customer_directory::TextError>(())
+            /// ```
+            #[must_use]
+            pub fn matches(&self, other: &Self) -> bool {
+                self.0 == other.0 || matching_form(&self.0) == matching_form(&other.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = TextError;
+            fn from_str(raw: &str) -> Result<Self, Self::Err> {
+                Self::parse(raw)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), &*self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+text_value!(
+    /// A person's given, family or display name, as they wrote it.
+    ///
+    /// Any script is accepted; only what cannot be part of a name on one line is refused.
+    /// Compare with [`PersonName::matches`], which ignores case, width and spacing.
+    PersonName,
+    max = 200,
+    example = "Ana María"
+);
+
+text_value!(
+    /// A single line of personal text other than a name: an address line, a city, a
+    /// postcode, a custom field's value.
+    Text,
+    max = 1000,
+    example = "12 Harbour Road"
+);
+
+/// Why a name or text value was refused.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{PersonName, TextError};
+/// assert_eq!(PersonName::parse(""), Err(TextError::Empty));
+/// assert!(matches!(
+///     PersonName::parse("Ann\u{202E}"),
+///     Err(TextError::ForbiddenCharacter { character: '\u{202E}', position: 3 })
+/// ));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TextError {
+    /// Nothing but white space was given.
+    #[error("is empty")]
+    Empty,
+    /// A control or bidirectional control character was found.
+    #[error("contains the invisible or control character {character:?} at byte {position}")]
+    ForbiddenCharacter {
+        /// The character found.
+        character: char,
+        /// Its byte offset in the trimmed text.
+        position: usize,
+    },
+    /// The value is longer than allowed.
+    #[error("is {length} characters long, more than the {max} allowed")]
+    TooLong {
+        /// Its length in Unicode scalar values.
+        length: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// An ISO 3166-1 alpha-2 country or region code (`GB`, `DE`, `US`), used for addresses
+/// and as the default region when reading national phone numbers.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::CountryCode;
+/// assert_eq!(CountryCode::parse("gb")?.as_str(), "GB");
+/// assert!(CountryCode::parse("GBR").is_err());
+/// # Ok::<(), customer_directory::TextError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// Parses a two-letter code in either case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::CountryCode;
+    /// assert_eq!(CountryCode::parse(" de ")?.to_string(), "DE");
+    /// # Ok::<(), customer_directory::TextError>(())
+    /// ```
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let code = raw.trim();
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Ok(Self([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
+            [] => Err(TextError::Empty),
+            _ => Err(TextError::TooLong {
+                length: code.chars().count(),
+                max: 2,
+            }),
+        }
+    }
+
+    /// The code, upper case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::CountryCode;
+    /// assert_eq!(CountryCode::parse("fr")?.as_str(), "FR");
+    /// # Ok::<(), customer_directory::TextError>(())
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+}
+
+impl FromStr for CountryCode {
+    type Err = TextError;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CountryCode({})", self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_form_folds_case_width_and_spacing() {
+        assert_eq!(matching_form("  Ana \t MARÍA "), "ana maría");
+        assert_eq!(matching_form("Straße"), matching_form("STRASSE"));
+        assert_eq!(matching_form("Ｊｏｈｎ"), "john");
+        assert_ne!(matching_form("Jon"), matching_form("John"));
+    }
+
+    #[test]
+    fn names_refuse_control_and_bidi_characters() {
+        assert!(PersonName::parse("Ann\nSmith").is_err());
+        assert!(PersonName::parse("\u{2066}Ann").is_err());
+        assert!(PersonName::parse("Zoë O'Brien-Łukasz").is_ok());
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let limit = "é".repeat(PersonName::MAX_CHARS);
+        assert!(PersonName::parse(&limit).is_ok());
+        assert_eq!(
+            PersonName::parse(&format!("{limit}é")),
+            Err(TextError::TooLong {
+                length: PersonName::MAX_CHARS + 1,
+                max: PersonName::MAX_CHARS
+            })
+        );
+    }
+
+    #[test]
+    fn names_match_after_normalisation() {
+        let a = PersonName::parse("JOSÉ  garcía").unwrap();
+        let b = PersonName::parse("José García").unwrap();
+        let c = PersonName::parse("Jose Garcia").unwrap();
+        assert!(a.matches(&b));
+        assert!(!a.matches(&c), "accents are significant");
+    }
+}
