@@ -103,6 +103,16 @@ pub enum UnattributedReason {
     Detached(CustomerId),
 }
 
+impl std::fmt::Display for UnattributedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoEmail => f.write_str("the booking has no email"),
+            Self::NotLocked => f.write_str("new email and the status does not lock yet"),
+            Self::Detached(customer) => write!(f, "staff detached it from customer {customer}"),
+        }
+    }
+}
+
 /// The outcome of attributing one booking and the writes that record it.
 #[derive(Debug, Clone)]
 pub struct Decision {

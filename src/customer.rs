@@ -51,10 +51,10 @@ impl CustomerStatus {
 impl fmt::Display for CustomerStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Active => f.write_str("active"),
-            Self::Archived => f.write_str("archived"),
-            Self::Blocked => f.write_str("blocked"),
-            Self::Redacted => f.write_str("redacted"),
+            Self::Active => f.pad("active"),
+            Self::Archived => f.pad("archived"),
+            Self::Blocked => f.pad("blocked"),
+            Self::Redacted => f.pad("redacted"),
             Self::MergedInto(survivor) => write!(f, "merged into {survivor}"),
         }
     }

@@ -1,4 +1,75 @@
-//! placeholder
+//! An embeddable customer directory for booking businesses (tours, activities,
+//! appointments, salons).
+//!
+//! It keeps **one profile per customer** and attributes every booking to the right profile
+//! by its email address, so a host application never has to write that logic itself.
+//! Storage is the host's choice: implement [`store::Store`] for your database, or use an
+//! adapter that ships with the crate ([`store::MemoryStore`] always; SQL adapters behind
+//! cargo features).
+//!
+//! # Quick start
+//!
+//! ```
+//! use customer_directory::store::MemoryStore;
+//! use customer_directory::{
+//!     AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
+//!     Money, NewBooking,
+//! };
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+//!
+//! // Contact details exactly as the guest typed them; every invalid field is reported at once.
+//! let form = ContactForm {
+//!     given_name: "Ana".into(),
+//!     email: "  Ana.Silva@Example.COM ".into(),
+//!     ..ContactForm::default()
+//! };
+//! let contact = form.parse(directory.settings())?;
+//! let price = Money::new(65_00, Currency::parse("EUR")?);
+//!
+//! let first = NewBooking::new("BK-1", BookingStatus::PAID, contact.clone(), chrono::Utc::now(), price);
+//! let recorded = directory.record_booking(first).await?;
+//! let AttributionOutcome::CreatedCustomer(ana) = recorded.outcome else { unreachable!() };
+//!
+//! // The same guest again, typed differently: same profile.
+//! let again = NewBooking::new("BK-2", BookingStatus::CONFIRMED, contact, chrono::Utc::now(), price);
+//! let recorded = directory.record_booking(again).await?;
+//! assert_eq!(recorded.outcome.customer(), Some(ana));
+//! assert_eq!(directory.customer_bookings(ana).await?.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # How a booking is attributed
+//!
+//! | situation | outcome |
+//! |---|---|
+//! | the email or its domain is on the blocklist | [`Error::Blocked`]: nothing is stored or changed; refuse the booking |
+//! | a live customer has this email key, details agree | attached as a primary booking; empty profile fields are filled, never overwritten |
+//! | a live customer has this email key, a name, phone or address detail differs | attached as a *related* booking pending review, listing the [`Detail`]s that differ |
+//! | nobody has the key, the status locks | a new customer is created from the booking |
+//! | nobody has the key, the status does not lock | left unattributed; decided again when its status changes |
+//!
+//! Archived customers still match (and are reactivated, by default); redacted ones never do;
+//! a booking staff detached from a customer is never re-attached to it automatically. The
+//! rules live in one pure function, [`attribute`], which property tests exercise directly.
+//!
+//! # Main types
+//!
+//! - Values, validated on construction: [`EmailAddress`] and its matching key [`EmailKey`]
+//!   (plus [`LooseEmailKey`] for suggestions only), [`Phone`] (E.164), [`PersonName`],
+//!   [`Text`], [`CountryCode`], [`Money`], [`CustomerId`], [`BookingId`].
+//! - Records: [`Profile`] (a person's details, also a booking's contact snapshot),
+//!   [`Customer`], [`Booking`], [`BlockEntry`], [`DirectorySettings`].
+//! - Decisions: [`attribute`] returns an [`AttributionOutcome`] and a [`ChangeSet`].
+//! - Ports: [`store::Store`] (async reads and one atomic commit) and [`Clock`].
+//! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
+//!   concurrent bookings for one new email create exactly one customer.
+//!
+//! # Features
+//!
+//! No feature is enabled by default; the in-memory store is always available.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

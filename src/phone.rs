@@ -142,7 +142,7 @@ impl std::hash::Hash for Phone {
 
 impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_entered)
+        f.pad(&self.as_entered)
     }
 }
 

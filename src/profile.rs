@@ -147,7 +147,7 @@ impl fmt::Display for Detail {
             Self::Country => "country",
             Self::CustomField(key) => return write!(f, "custom field `{key}`"),
         };
-        f.write_str(name)
+        f.pad(name)
     }
 }
 
