@@ -26,18 +26,67 @@ async fn main() -> Demo {
 
     // (code, status, given, family, email, phone)
     let day = [
-        ("BK-101", "paid", "Ana", "Silva", "ana.silva@example.com", "020 7946 0123"),
-        ("BK-102", "confirmed", "ana", "SILVA", "  Ana.Silva@EXAMPLE.com ", ""),
+        (
+            "BK-101",
+            "paid",
+            "Ana",
+            "Silva",
+            "ana.silva@example.com",
+            "020 7946 0123",
+        ),
+        (
+            "BK-102",
+            "confirmed",
+            "ana",
+            "SILVA",
+            "  Ana.Silva@EXAMPLE.com ",
+            "",
+        ),
         ("BK-103", "paid", "Ana", "", "ANA.SILVA@example.com", ""),
-        ("BK-104", "paid", "Rui", "Silva", "ana.silva@example.com", "020 7946 0456"),
-        ("BK-105", "pending", "Ben", "Okafor", "ben@okafor.example", ""),
-        ("BK-106", "paid", "Chloé", "Martin", "chloe@bücher.example", ""),
-        ("BK-107", "paid", "Chloe", "Martin", "CHLOE@xn--bcher-kva.example", ""),
+        (
+            "BK-104",
+            "paid",
+            "Rui",
+            "Silva",
+            "ana.silva@example.com",
+            "020 7946 0456",
+        ),
+        (
+            "BK-105",
+            "pending",
+            "Ben",
+            "Okafor",
+            "ben@okafor.example",
+            "",
+        ),
+        (
+            "BK-106",
+            "paid",
+            "Chloé",
+            "Martin",
+            "chloe@bücher.example",
+            "",
+        ),
+        (
+            "BK-107",
+            "paid",
+            "Chloe",
+            "Martin",
+            "CHLOE@xn--bcher-kva.example",
+            "",
+        ),
         ("BK-108", "paid", "Dee", "Walker", "", "020 7946 0789"),
         ("BK-109", "paid", "Eve", "Stone", "eve@spam.example", ""),
         ("BK-110", "waiting", "Finn", "Hale", "finn@hale.example", ""),
         ("BK-111", "checked-in", "Gus", "Ng", "gus@ng.example", ""),
-        ("BK-112", "paid", "", "", "gus@NG.example", "+44 20 7946 0321"),
+        (
+            "BK-112",
+            "paid",
+            "",
+            "",
+            "gus@NG.example",
+            "+44 20 7946 0321",
+        ),
     ];
 
     println!("Recording {} bookings\n", day.len());
@@ -61,21 +110,32 @@ async fn main() -> Demo {
         );
         match directory.record_booking(booking).await {
             Ok(recorded) => {
-                println!("{code} {status:<10} {who:<28} -> {}", describe(&recorded.outcome));
+                println!(
+                    "{code} {status:<10} {who:<28} -> {}",
+                    describe(&recorded.outcome)
+                );
                 if code == "BK-105" {
                     pending = Some(recorded.booking);
                 }
             }
             Err(Error::Blocked(entry)) => {
-                println!("{code} {status:<10} {who:<28} -> refused: {} is blocked ({})", entry.target, entry.reason);
+                println!(
+                    "{code} {status:<10} {who:<28} -> refused: {} is blocked ({})",
+                    entry.target, entry.reason
+                );
             }
             Err(other) => return Err(other.into()),
         }
     }
 
     if let Some(booking) = pending {
-        let outcome = directory.change_booking_status(booking, BookingStatus::CONFIRMED).await?;
-        println!("\nBK-105 is confirmed later          -> {}", describe(&outcome));
+        let outcome = directory
+            .change_booking_status(booking, BookingStatus::CONFIRMED)
+            .await?;
+        println!(
+            "\nBK-105 is confirmed later          -> {}",
+            describe(&outcome)
+        );
     }
 
     println!("\nThe directory at the end of the day:");
@@ -83,17 +143,35 @@ async fn main() -> Demo {
     customers.sort_by_key(|customer| customer.created_at);
     for customer in customers {
         let bookings = directory.customer_bookings(customer.id).await?;
-        let email = customer.profile.email.as_ref().map_or("-".to_owned(), ToString::to_string);
-        println!("  {:<16} {:<28} {} booking(s)", customer.profile.label(), email, bookings.len());
+        let email = customer
+            .profile
+            .email
+            .as_ref()
+            .map_or("-".to_owned(), ToString::to_string);
+        println!(
+            "  {:<16} {:<28} {} booking(s)",
+            customer.profile.label(),
+            email,
+            bookings.len()
+        );
         for booking in bookings {
             let review = match booking.attribution {
                 customer_directory::Attribution::Related { differences, .. } => format!(
                     "  related, to review: {}",
-                    differences.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    differences
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 _ => String::new(),
             };
-            println!("      {} {:<10} by {}{review}", booking.code, booking.status, booking.contact.label());
+            println!(
+                "      {} {:<10} by {}{review}",
+                booking.code,
+                booking.status,
+                booking.contact.label()
+            );
         }
     }
     let unattributed: Vec<String> = directory
@@ -110,7 +188,11 @@ async fn main() -> Demo {
 fn describe(outcome: &AttributionOutcome) -> String {
     match outcome {
         AttributionOutcome::CreatedCustomer(_) => "new customer profile".into(),
-        AttributionOutcome::Attached { filled, reactivated, .. } => {
+        AttributionOutcome::Attached {
+            filled,
+            reactivated,
+            ..
+        } => {
             let mut text = "added to the existing profile".to_owned();
             if !filled.is_empty() {
                 let list: Vec<String> = filled.iter().map(ToString::to_string).collect();
@@ -123,7 +205,10 @@ fn describe(outcome: &AttributionOutcome) -> String {
         }
         AttributionOutcome::Related { differences, .. } => {
             let list: Vec<String> = differences.iter().map(ToString::to_string).collect();
-            format!("related booking, pending review ({} differ)", list.join(", "))
+            format!(
+                "related booking, pending review ({} differ)",
+                list.join(", ")
+            )
         }
         AttributionOutcome::Unattributed(reason) => format!("left unattributed: {reason}"),
         AttributionOutcome::AlreadyAttributed(_) => "already attributed".into(),

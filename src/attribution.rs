@@ -15,13 +15,15 @@
 //!
 //! Redacted and merged customers are not live, so they never match.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::store::EmailLookup;
 use crate::{
-    Attribution, BlockEntry, BlockTarget, Booking, ChangeSet, Customer, CustomerId,
-    CustomerStatus, Detail, DirectorySettings,
+    Attribution, BlockEntry, BlockTarget, Booking, ChangeSet, Customer, CustomerId, CustomerStatus,
+    Detail, DirectorySettings,
 };
 
 /// What attribution did with a booking.
@@ -172,7 +174,7 @@ fn decide(
         return AttributionOutcome::Blocked(entry);
     }
     let holder = known.customer.filter(|customer| customer.status.is_live());
-    let Some(mut customer) = holder else {
+    let Some(customer) = holder else {
         if !settings.is_locked(&booking.status) {
             return AttributionOutcome::Unattributed(UnattributedReason::NotLocked);
         }
@@ -208,17 +210,20 @@ fn decide(
     }
     let id = customer.id;
     booking.attribution = Attribution::Primary(id);
-    let filled = customer.profile.fill_empty_from(&booking.contact);
+    let filled = customer.profile.fillable_from(&booking.contact);
     let reactivated =
         customer.status == CustomerStatus::Archived && settings.reactivate_archived_on_booking;
-    if reactivated {
-        customer.status = CustomerStatus::Active;
-    }
     if filled.is_empty() && !reactivated {
+        // The common case: nothing about the customer changes, so it is not copied.
         changes.guard_customer(id, customer.version);
     } else {
-        customer.updated_at = now;
-        changes.save_customer(customer);
+        let mut updated = Arc::unwrap_or_clone(customer);
+        updated.profile.fill_empty_from(&booking.contact);
+        if reactivated {
+            updated.status = CustomerStatus::Active;
+        }
+        updated.updated_at = now;
+        changes.save_customer(updated);
     }
     AttributionOutcome::Attached {
         customer: id,

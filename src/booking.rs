@@ -314,10 +314,19 @@ mod tests {
 
     #[test]
     fn custom_statuses_normalise_and_compare_with_built_ins() {
-        assert_eq!(BookingStatus::new("  Confirmed "), Ok(BookingStatus::CONFIRMED));
-        assert_ne!(BookingStatus::new("confirmed!").unwrap(), BookingStatus::CONFIRMED);
+        assert_eq!(
+            BookingStatus::new("  Confirmed "),
+            Ok(BookingStatus::CONFIRMED)
+        );
+        assert_ne!(
+            BookingStatus::new("confirmed!").unwrap(),
+            BookingStatus::CONFIRMED
+        );
         assert!(BookingStatus::new(&"x".repeat(65)).is_err());
-        assert!(BookingStatus::new("paid\n").is_ok(), "trailing newline is trimmed");
+        assert!(
+            BookingStatus::new("paid\n").is_ok(),
+            "trailing newline is trimmed"
+        );
         assert!(BookingStatus::new("pa\nid").is_err());
     }
 

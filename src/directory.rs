@@ -1,16 +1,17 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::EmailLookup;
 use crate::store::{Store, StoreError};
 use crate::{
-    attribute, AttributionOutcome, BlockEntry, BlockTarget, Booking, BookingId, BookingStatus,
-    ChangeSet, Clock, Customer, CustomerId, EmailKey, Error, NewBooking, SystemClock,
-    DirectorySettings,
+    AttributionOutcome, BlockEntry, BlockTarget, Booking, BookingId, BookingStatus, ChangeSet,
+    Clock, Customer, CustomerId, DirectorySettings, EmailKey, Error, NewBooking, SystemClock,
+    attribute,
 };
-use crate::store::EmailLookup;
 
 /// A customer directory over a [`Store`].
 ///
@@ -146,7 +147,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let id = booking.id;
         let outcome = self
             .commit_retrying(|| async {
-                let known = self.lookup(booking.contact.email.as_ref().map(|e| e.key())).await?;
+                let known = self
+                    .lookup(booking.contact.email.as_ref().map(|e| e.key()))
+                    .await?;
                 let decision = attribute(booking.clone(), known, &self.settings, self.clock.now());
                 match decision.outcome {
                     AttributionOutcome::Blocked(entry) => Err(Error::Blocked(entry)),
@@ -197,7 +200,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
             booking.status = status.clone();
             let known = match booking.attribution.customer() {
                 Some(_) => EmailLookup::default(),
-                None => self.lookup(booking.contact.email.as_ref().map(|e| e.key())).await?,
+                None => {
+                    self.lookup(booking.contact.email.as_ref().map(|e| e.key()))
+                        .await?
+                }
             };
             let decision = attribute(booking, known, &self.settings, self.clock.now());
             Ok((decision.changes, decision.outcome))
@@ -292,7 +298,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// ```
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, Error> {
         let key = EmailKey::parse(email, self.settings.email_key_policy)?;
-        Ok(self.store.lookup_email(&key).await?.customer)
+        Ok(self
+            .store
+            .lookup_email(&key)
+            .await?
+            .customer
+            .map(Arc::unwrap_or_clone))
     }
 
     /// The blocklist entry that refuses bookings from `email`, if any: the check a host

@@ -89,7 +89,7 @@ mod settings;
 pub mod store;
 mod text;
 
-pub use attribution::{attribute, AttributionOutcome, Decision, UnattributedReason};
+pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
 pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
 pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard, Write};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -100,6 +100,8 @@ pub use error::Error;
 pub use ids::{BookingId, CustomerId, IdError};
 pub use money::{Currency, Money, MoneyError};
 pub use phone::{Phone, PhoneError};
-pub use profile::{ContactForm, Detail, FieldError, FieldProblem, PostalAddress, Profile, ValidationErrors};
+pub use profile::{
+    ContactForm, Detail, FieldError, FieldProblem, PostalAddress, Profile, ValidationErrors,
+};
 pub use settings::DirectorySettings;
 pub use text::{CountryCode, PersonName, Text, TextError};

@@ -200,7 +200,13 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.minor_units < 0 { "-" } else { "" };
         let units = self.minor_units.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", units / 100, units % 100, self.currency)
+        write!(
+            f,
+            "{sign}{}.{:02} {}",
+            units / 100,
+            units % 100,
+            self.currency
+        )
     }
 }
 
@@ -240,7 +246,10 @@ mod tests {
 
     #[test]
     fn currency_codes_are_three_letters() {
-        assert_eq!(Currency::parse("chf").map(|c| c.to_string()), Ok("CHF".into()));
+        assert_eq!(
+            Currency::parse("chf").map(|c| c.to_string()),
+            Ok("CHF".into())
+        );
         for bad in ["", "EU", "EURO", "E1R", "€UR"] {
             assert!(Currency::parse(bad).is_err(), "{bad} accepted");
         }

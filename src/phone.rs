@@ -115,9 +115,7 @@ impl Phone {
     pub fn from_stored(e164: &str, as_entered: &str) -> Result<Self, PhoneError> {
         let digits = e164.strip_prefix('+').unwrap_or("");
         if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(PhoneError::Invalid {
-                input: e164.into(),
-            });
+            return Err(PhoneError::Invalid { input: e164.into() });
         }
         Ok(Self {
             e164: e164.into(),

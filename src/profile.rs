@@ -178,13 +178,10 @@ fn compare<T>(
     }
 }
 
-/// Copies `source` into `target` when `target` is empty, recording `detail` if it did.
-fn fill<T: Clone>(filled: &mut Vec<Detail>, detail: Detail, target: &mut Option<T>, source: &Option<T>) {
-    if target.is_none() {
-        if let Some(value) = source {
-            *target = Some(value.clone());
-            filled.push(detail);
-        }
+/// Records `detail` when `ours` is empty and `theirs` has a value to fill it with.
+fn gap<T>(gaps: &mut Vec<Detail>, detail: Detail, ours: &Option<T>, theirs: &Option<T>) {
+    if ours.is_none() && theirs.is_some() {
+        gaps.push(detail);
     }
 }
 
@@ -209,16 +206,126 @@ impl Profile {
     pub fn differences(&self, other: &Self) -> Vec<Detail> {
         let mut found = Vec::new();
         let (ours, theirs) = (&self.address, &other.address);
-        compare(&mut found, Detail::GivenName, self.given_name.as_ref(), other.given_name.as_ref(), PersonName::matches);
-        compare(&mut found, Detail::FamilyName, self.family_name.as_ref(), other.family_name.as_ref(), PersonName::matches);
-        compare(&mut found, Detail::Phone, self.phone.as_ref(), other.phone.as_ref(), PartialEq::eq);
-        compare(&mut found, Detail::AddressLine1, ours.line1.as_ref(), theirs.line1.as_ref(), Text::matches);
-        compare(&mut found, Detail::AddressLine2, ours.line2.as_ref(), theirs.line2.as_ref(), Text::matches);
-        compare(&mut found, Detail::City, ours.city.as_ref(), theirs.city.as_ref(), Text::matches);
-        compare(&mut found, Detail::Region, ours.region.as_ref(), theirs.region.as_ref(), Text::matches);
-        compare(&mut found, Detail::Postcode, ours.postcode.as_ref(), theirs.postcode.as_ref(), same_postcode);
-        compare(&mut found, Detail::Country, ours.country.as_ref(), theirs.country.as_ref(), PartialEq::eq);
+        compare(
+            &mut found,
+            Detail::GivenName,
+            self.given_name.as_ref(),
+            other.given_name.as_ref(),
+            PersonName::matches,
+        );
+        compare(
+            &mut found,
+            Detail::FamilyName,
+            self.family_name.as_ref(),
+            other.family_name.as_ref(),
+            PersonName::matches,
+        );
+        compare(
+            &mut found,
+            Detail::Phone,
+            self.phone.as_ref(),
+            other.phone.as_ref(),
+            PartialEq::eq,
+        );
+        compare(
+            &mut found,
+            Detail::AddressLine1,
+            ours.line1.as_ref(),
+            theirs.line1.as_ref(),
+            Text::matches,
+        );
+        compare(
+            &mut found,
+            Detail::AddressLine2,
+            ours.line2.as_ref(),
+            theirs.line2.as_ref(),
+            Text::matches,
+        );
+        compare(
+            &mut found,
+            Detail::City,
+            ours.city.as_ref(),
+            theirs.city.as_ref(),
+            Text::matches,
+        );
+        compare(
+            &mut found,
+            Detail::Region,
+            ours.region.as_ref(),
+            theirs.region.as_ref(),
+            Text::matches,
+        );
+        compare(
+            &mut found,
+            Detail::Postcode,
+            ours.postcode.as_ref(),
+            theirs.postcode.as_ref(),
+            same_postcode,
+        );
+        compare(
+            &mut found,
+            Detail::Country,
+            ours.country.as_ref(),
+            theirs.country.as_ref(),
+            PartialEq::eq,
+        );
         found
+    }
+
+    /// The details that are empty in `self` and set in `other`: what
+    /// [`fill_empty_from`](Self::fill_empty_from) would fill, without changing anything.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Detail, PersonName, Profile};
+    /// let on_file = Profile { given_name: Some(PersonName::parse("Ana")?), ..Profile::default() };
+    /// let booking = Profile { family_name: Some(PersonName::parse("Silva")?), ..Profile::default() };
+    /// assert_eq!(on_file.fillable_from(&booking), vec![Detail::FamilyName]);
+    /// assert!(booking.fillable_from(&booking).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn fillable_from(&self, other: &Self) -> Vec<Detail> {
+        let mut gaps = Vec::new();
+        let (ours, theirs) = (&self.address, &other.address);
+        gap(
+            &mut gaps,
+            Detail::GivenName,
+            &self.given_name,
+            &other.given_name,
+        );
+        gap(
+            &mut gaps,
+            Detail::FamilyName,
+            &self.family_name,
+            &other.family_name,
+        );
+        gap(
+            &mut gaps,
+            Detail::DisplayName,
+            &self.display_name,
+            &other.display_name,
+        );
+        gap(&mut gaps, Detail::Email, &self.email, &other.email);
+        gap(&mut gaps, Detail::Phone, &self.phone, &other.phone);
+        gap(&mut gaps, Detail::AddressLine1, &ours.line1, &theirs.line1);
+        gap(&mut gaps, Detail::AddressLine2, &ours.line2, &theirs.line2);
+        gap(&mut gaps, Detail::City, &ours.city, &theirs.city);
+        gap(&mut gaps, Detail::Region, &ours.region, &theirs.region);
+        gap(
+            &mut gaps,
+            Detail::Postcode,
+            &ours.postcode,
+            &theirs.postcode,
+        );
+        gap(&mut gaps, Detail::Country, &ours.country, &theirs.country);
+        for key in other.custom_fields.keys() {
+            if !self.custom_fields.contains_key(key) {
+                gaps.push(Detail::CustomField(key.clone()));
+            }
+        }
+        gaps
     }
 
     /// Fills every empty field of `self` from `other` and never overwrites a value already
@@ -239,26 +346,34 @@ impl Profile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fill_empty_from(&mut self, other: &Self) -> Vec<Detail> {
-        let mut filled = Vec::new();
-        fill(&mut filled, Detail::GivenName, &mut self.given_name, &other.given_name);
-        fill(&mut filled, Detail::FamilyName, &mut self.family_name, &other.family_name);
-        fill(&mut filled, Detail::DisplayName, &mut self.display_name, &other.display_name);
-        fill(&mut filled, Detail::Email, &mut self.email, &other.email);
-        fill(&mut filled, Detail::Phone, &mut self.phone, &other.phone);
+        let gaps = self.fillable_from(other);
+        for detail in &gaps {
+            self.copy_detail_from(other, detail);
+        }
+        gaps
+    }
+
+    /// Copies one detail's value from `other`.
+    fn copy_detail_from(&mut self, other: &Self, detail: &Detail) {
         let (ours, theirs) = (&mut self.address, &other.address);
-        fill(&mut filled, Detail::AddressLine1, &mut ours.line1, &theirs.line1);
-        fill(&mut filled, Detail::AddressLine2, &mut ours.line2, &theirs.line2);
-        fill(&mut filled, Detail::City, &mut ours.city, &theirs.city);
-        fill(&mut filled, Detail::Region, &mut ours.region, &theirs.region);
-        fill(&mut filled, Detail::Postcode, &mut ours.postcode, &theirs.postcode);
-        fill(&mut filled, Detail::Country, &mut ours.country, &theirs.country);
-        for (key, value) in &other.custom_fields {
-            if !self.custom_fields.contains_key(key) {
-                self.custom_fields.insert(key.clone(), value.clone());
-                filled.push(Detail::CustomField(key.clone()));
+        match detail {
+            Detail::GivenName => self.given_name.clone_from(&other.given_name),
+            Detail::FamilyName => self.family_name.clone_from(&other.family_name),
+            Detail::DisplayName => self.display_name.clone_from(&other.display_name),
+            Detail::Email => self.email.clone_from(&other.email),
+            Detail::Phone => self.phone.clone_from(&other.phone),
+            Detail::AddressLine1 => ours.line1.clone_from(&theirs.line1),
+            Detail::AddressLine2 => ours.line2.clone_from(&theirs.line2),
+            Detail::City => ours.city.clone_from(&theirs.city),
+            Detail::Region => ours.region.clone_from(&theirs.region),
+            Detail::Postcode => ours.postcode.clone_from(&theirs.postcode),
+            Detail::Country => ours.country.clone_from(&theirs.country),
+            Detail::CustomField(key) => {
+                if let Some(value) = other.custom_fields.get(key) {
+                    self.custom_fields.insert(key.clone(), value.clone());
+                }
             }
         }
-        filled
     }
 
     /// A name to show staff: the display name, else given + family name, else the email.
@@ -487,7 +602,11 @@ impl ValidationErrors {
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.problems.len();
-        write!(f, "{count} invalid field{}: ", if count == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{count} invalid field{}: ",
+            if count == 1 { "" } else { "s" }
+        )?;
         for (index, problem) in self.problems.iter().enumerate() {
             if index > 0 {
                 f.write_str("; ")?;
@@ -515,11 +634,17 @@ mod tests {
     #[test]
     fn postcodes_compare_without_spacing_or_case() {
         let a = Profile {
-            address: PostalAddress { postcode: text("SW1A 1AA"), ..PostalAddress::default() },
+            address: PostalAddress {
+                postcode: text("SW1A 1AA"),
+                ..PostalAddress::default()
+            },
             ..Profile::default()
         };
         let b = Profile {
-            address: PostalAddress { postcode: text("sw1a1aa"), ..PostalAddress::default() },
+            address: PostalAddress {
+                postcode: text("sw1a1aa"),
+                ..PostalAddress::default()
+            },
             ..Profile::default()
         };
         assert!(a.differences(&b).is_empty());
@@ -566,13 +691,29 @@ mod tests {
 
     #[test]
     fn fill_never_overwrites_and_reports_custom_fields() {
-        let mut target = Profile { given_name: name("Ana"), ..Profile::default() };
-        target.custom_fields.insert("diet".into(), Text::parse("vegan").unwrap());
-        let mut source = Profile { given_name: name("Other"), family_name: name("Silva"), ..Profile::default() };
-        source.custom_fields.insert("diet".into(), Text::parse("none").unwrap());
-        source.custom_fields.insert("size".into(), Text::parse("M").unwrap());
+        let mut target = Profile {
+            given_name: name("Ana"),
+            ..Profile::default()
+        };
+        target
+            .custom_fields
+            .insert("diet".into(), Text::parse("vegan").unwrap());
+        let mut source = Profile {
+            given_name: name("Other"),
+            family_name: name("Silva"),
+            ..Profile::default()
+        };
+        source
+            .custom_fields
+            .insert("diet".into(), Text::parse("none").unwrap());
+        source
+            .custom_fields
+            .insert("size".into(), Text::parse("M").unwrap());
         let filled = target.fill_empty_from(&source);
-        assert_eq!(filled, vec![Detail::FamilyName, Detail::CustomField("size".into())]);
+        assert_eq!(
+            filled,
+            vec![Detail::FamilyName, Detail::CustomField("size".into())]
+        );
         assert_eq!(target.given_name, name("Ana"));
         assert_eq!(target.custom_fields["diet"].as_str(), "vegan");
     }
@@ -589,10 +730,16 @@ mod tests {
         };
         let errors = form.parse(&DirectorySettings::default()).unwrap_err();
         let details: Vec<Detail> = errors.problems().iter().map(|p| p.detail.clone()).collect();
-        assert_eq!(details, vec![Detail::FamilyName, Detail::Email, Detail::Country]);
-        let ok = ContactForm { custom_fields: form.custom_fields.clone(), ..ContactForm::default() }
-            .parse(&DirectorySettings::default())
-            .unwrap();
+        assert_eq!(
+            details,
+            vec![Detail::FamilyName, Detail::Email, Detail::Country]
+        );
+        let ok = ContactForm {
+            custom_fields: form.custom_fields.clone(),
+            ..ContactForm::default()
+        }
+        .parse(&DirectorySettings::default())
+        .unwrap();
         assert_eq!(ok.custom_fields.len(), 1);
         assert_eq!(ok.given_name, None);
     }

@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{TimeZone, Utc};
 use customer_directory::store::{EmailLookup, MemoryStore, Store};
 use customer_directory::{
-    attribute, Attribution, BlockTarget, Booking, BookingStatus, Currency, Customer, Directory,
+    Attribution, BlockTarget, Booking, BookingStatus, Currency, Customer, Directory,
     DirectorySettings, EmailAddress, Error, FixedClock, Money, NewBooking, PersonName, Profile,
+    attribute,
 };
 use proptest::prelude::*;
 
@@ -34,7 +35,11 @@ fn status() -> impl Strategy<Value = BookingStatus> {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Record { email: usize, name: usize, status: BookingStatus },
+    Record {
+        email: usize,
+        name: usize,
+        status: BookingStatus,
+    },
     /// Change the status of the n-th recorded booking (modulo how many exist).
     ChangeStatus { nth: usize, status: BookingStatus },
 }
@@ -54,19 +59,34 @@ fn new_booking(n: usize, email: &str, name: &str, status: BookingStatus) -> NewB
         ..Profile::default()
     };
     let start = Utc.with_ymd_and_hms(2026, 7, 1, 10, 0, 0).unwrap();
-    NewBooking::new(format!("P-{n}"), status, contact, start, Money::new(10_00, Currency::parse("EUR").unwrap()))
+    NewBooking::new(
+        format!("P-{n}"),
+        status,
+        contact,
+        start,
+        Money::new(10_00, Currency::parse("EUR").unwrap()),
+    )
 }
 
 async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let store = MemoryStore::new();
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
     let directory = Directory::with_clock(store.clone(), DirectorySettings::default(), clock);
-    directory.add_to_blocklist(BlockTarget::domain("blocked.example").unwrap(), "test").await.unwrap();
+    directory
+        .add_to_blocklist(BlockTarget::domain("blocked.example").unwrap(), "test")
+        .await
+        .unwrap();
     let mut recorded = Vec::new();
     for (n, step) in steps.into_iter().enumerate() {
         match step {
-            Step::Record { email, name, status } => {
-                let result = directory.record_booking(new_booking(n, EMAILS[email], NAMES[name], status)).await;
+            Step::Record {
+                email,
+                name,
+                status,
+            } => {
+                let result = directory
+                    .record_booking(new_booking(n, EMAILS[email], NAMES[name], status))
+                    .await;
                 match result {
                     Ok(done) => recorded.push(done.booking),
                     Err(Error::Blocked(_)) => prop_assert!(EMAILS[email].contains("blocked")),
@@ -87,7 +107,10 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let stored: Vec<Booking> = store.all_bookings();
     let stored_ids: HashSet<_> = stored.iter().map(|b| b.id).collect();
     prop_assert_eq!(stored_ids.len(), stored.len());
-    prop_assert_eq!(&stored_ids, &recorded.iter().copied().collect::<HashSet<_>>());
+    prop_assert_eq!(
+        &stored_ids,
+        &recorded.iter().copied().collect::<HashSet<_>>()
+    );
 
     // Each attributed booking is listed under its customer, and under no other.
     let customers: Vec<Customer> = store.all_customers();
@@ -98,15 +121,28 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             prop_assert!(listed.insert(booking.id), "booking listed twice");
         }
     }
-    let attributed: HashSet<_> = stored.iter().filter(|b| b.attribution != Attribution::Unattributed).map(|b| b.id).collect();
+    let attributed: HashSet<_> = stored
+        .iter()
+        .filter(|b| b.attribution != Attribution::Unattributed)
+        .map(|b| b.id)
+        .collect();
     prop_assert_eq!(listed, attributed);
 
     // One live customer per key, and the store's index agrees.
     let mut holders = HashMap::new();
     for customer in customers.iter().filter(|c| c.status.is_live()) {
         for key in customer.email_keys() {
-            prop_assert!(holders.insert(key.clone(), customer.id).is_none(), "key {} held twice", key);
-            let found = store.lookup_email(key).await.unwrap().customer.map(|c| c.id);
+            prop_assert!(
+                holders.insert(key.clone(), customer.id).is_none(),
+                "key {} held twice",
+                key
+            );
+            let found = store
+                .lookup_email(key)
+                .await
+                .unwrap()
+                .customer
+                .map(|c| c.id);
             prop_assert_eq!(found, Some(customer.id));
         }
     }
@@ -115,7 +151,11 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let settings = DirectorySettings::default();
     for booking in &stored {
         if booking.contact.email.is_some() && settings.is_locked(&booking.status) {
-            prop_assert!(booking.attribution.customer().is_some(), "locked booking {} left unattributed", booking.code);
+            prop_assert!(
+                booking.attribution.customer().is_some(),
+                "locked booking {} left unattributed",
+                booking.code
+            );
         }
     }
     Ok(())
@@ -137,7 +177,7 @@ proptest! {
         let now = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap();
         let booking = Booking::from_new(new_booking(0, EMAILS[email], NAMES[name], status), now);
         let lookup = match (&booking.contact.email, known) {
-            (Some(_), true) => EmailLookup::new(Some(Customer { version: 1, ..Customer::new(booking.contact.clone(), now) }), None),
+            (Some(_), true) => EmailLookup::new(Some(std::sync::Arc::new(Customer { version: 1, ..Customer::new(booking.contact.clone(), now) })), None),
             _ => EmailLookup::default(),
         };
         let decision = attribute(booking.clone(), lookup, &DirectorySettings::default(), now);

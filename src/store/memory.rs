@@ -5,7 +5,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{Conflict, EmailLookup, Store, StoreError};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
-use crate::{BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey};
+use crate::{
+    BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey,
+};
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
 /// persist elsewhere.
@@ -29,7 +31,8 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct State {
-    customers: HashMap<CustomerId, Customer>,
+    /// Shared with lookups, so the hot path hands out the record without copying it.
+    customers: HashMap<CustomerId, Arc<Customer>>,
     bookings: HashMap<BookingId, Booking>,
     /// Live customers by each of their email keys: the attribution hot path.
     customer_by_key: HashMap<EmailKey, CustomerId>,
@@ -45,7 +48,10 @@ impl std::fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field("customers", &state.customers.len())
             .field("bookings", &state.bookings.len())
-            .field("blocklist", &(state.blocked_addresses.len() + state.blocked_domains.len()))
+            .field(
+                "blocklist",
+                &(state.blocked_addresses.len() + state.blocked_domains.len()),
+            )
             .finish()
     }
 }
@@ -85,7 +91,11 @@ impl MemoryStore {
     /// ```
     #[must_use]
     pub fn all_customers(&self) -> Vec<Customer> {
-        self.read().customers.values().cloned().collect()
+        self.read()
+            .customers
+            .values()
+            .map(|customer| Customer::clone(customer))
+            .collect()
     }
 
     /// Every stored booking, in no particular order: for tests and small exports.
@@ -220,7 +230,7 @@ impl State {
             for key in customer.indexed_keys() {
                 self.customer_by_key.insert(key.clone(), customer.id);
             }
-            self.customers.insert(customer.id, customer);
+            self.customers.insert(customer.id, Arc::new(customer));
         }
         for write in bookings {
             let booking = write.record;
@@ -265,7 +275,11 @@ impl State {
 
 impl Store for MemoryStore {
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
-        Ok(self.read().customers.get(&id).cloned())
+        Ok(self
+            .read()
+            .customers
+            .get(&id)
+            .map(|customer| Customer::clone(customer)))
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
@@ -286,7 +300,7 @@ impl Store for MemoryStore {
             .filter_map(|id| state.bookings.get(id))
             .cloned()
             .collect();
-        bookings.sort_by(|a, b| (a.starts_at, a.id).cmp(&(b.starts_at, b.id)));
+        bookings.sort_by_key(|booking| (booking.starts_at, booking.id));
         Ok(bookings)
     }
 

@@ -24,6 +24,7 @@
 mod memory;
 
 use std::future::Future;
+use std::sync::Arc;
 
 pub use memory::MemoryStore;
 
@@ -42,8 +43,9 @@ use crate::{BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, Ema
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EmailLookup {
-    /// The live customer whose email or alias has this key.
-    pub customer: Option<Customer>,
+    /// The live customer whose email or alias has this key. Shared, so an in-memory store
+    /// answers without copying the record.
+    pub customer: Option<Arc<Customer>>,
     /// The blocklist entry for this address, or else for its domain.
     pub block: Option<BlockEntry>,
 }
@@ -58,7 +60,7 @@ impl EmailLookup {
     /// assert_eq!(EmailLookup::new(None, None), EmailLookup::default());
     /// ```
     #[must_use]
-    pub fn new(customer: Option<Customer>, block: Option<BlockEntry>) -> Self {
+    pub fn new(customer: Option<Arc<Customer>>, block: Option<BlockEntry>) -> Self {
         Self { customer, block }
     }
 }
@@ -92,8 +94,10 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
 
     /// The booking with this id.
-    fn booking(&self, id: BookingId)
-    -> impl Future<Output = Result<Option<Booking>, StoreError>> + Send;
+    fn booking(
+        &self,
+        id: BookingId,
+    ) -> impl Future<Output = Result<Option<Booking>, StoreError>> + Send;
 
     /// The live customer holding `key` and the blocklist entry covering it, in one read.
     ///

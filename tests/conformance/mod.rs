@@ -101,13 +101,18 @@ pub fn booking(code: &str, status: BookingStatus, contact: Profile) -> NewBookin
     booking
 }
 
-async fn record<S: Store>(dir: &Directory<S, FixedClock>, new: NewBooking) -> (customer_directory::BookingId, AttributionOutcome) {
+async fn record<S: Store>(
+    dir: &Directory<S, FixedClock>,
+    new: NewBooking,
+) -> (customer_directory::BookingId, AttributionOutcome) {
     let recorded = dir.record_booking(new).await.expect("booking is recorded");
     (recorded.booking, recorded.outcome)
 }
 
 fn customer_of(outcome: &AttributionOutcome) -> customer_directory::CustomerId {
-    outcome.customer().unwrap_or_else(|| panic!("expected a customer, got {outcome:?}"))
+    outcome
+        .customer()
+        .unwrap_or_else(|| panic!("expected a customer, got {outcome:?}"))
 }
 
 async fn save_customer<S: Store>(store: &S, customer: Customer) -> Customer {
@@ -132,14 +137,29 @@ pub async fn port_commit_inserts_and_reads_back<S: Store + Clone + 'static>(stor
     let customer = Customer::new(contact("ana@example.com", "Ana", "Silva"), t0());
     let stored = save_customer(&store, customer.clone()).await;
     assert_eq!(stored.version, 1);
-    assert_eq!(Customer { version: 1, ..customer.clone() }, stored);
-    let found = store.lookup_email(stored.email_keys().next().unwrap()).await.unwrap();
+    assert_eq!(
+        Customer {
+            version: 1,
+            ..customer.clone()
+        },
+        stored
+    );
+    let found = store
+        .lookup_email(stored.email_keys().next().unwrap())
+        .await
+        .unwrap();
     assert_eq!(found.customer.map(|c| c.id), Some(customer.id));
     assert!(found.block.is_none());
 }
 
-pub async fn port_stale_version_conflicts_and_changes_nothing<S: Store + Clone + 'static>(store: S) {
-    let stored = save_customer(&store, Customer::new(contact("bo@example.com", "Bo", ""), t0())).await;
+pub async fn port_stale_version_conflicts_and_changes_nothing<S: Store + Clone + 'static>(
+    store: S,
+) {
+    let stored = save_customer(
+        &store,
+        Customer::new(contact("bo@example.com", "Bo", ""), t0()),
+    )
+    .await;
     let mut first = stored.clone();
     first.profile.family_name = name("First");
     let mut second = stored.clone();
@@ -152,14 +172,28 @@ pub async fn port_stale_version_conflicts_and_changes_nothing<S: Store + Clone +
     let mut stale = ChangeSet::new();
     stale.save_customer(other.clone()).save_customer(second);
     let conflict = assert_conflict(store.commit(stale).await);
-    assert!(matches!(conflict, Conflict::CustomerVersion { found: Some(2), .. }), "{conflict:?}");
+    assert!(
+        matches!(conflict, Conflict::CustomerVersion { found: Some(2), .. }),
+        "{conflict:?}"
+    );
     let now = store.customer(stored.id).await.unwrap().unwrap();
     assert_eq!((now.version, now.profile.family_name), (2, name("First")));
-    assert!(store.customer(other.id).await.unwrap().is_none(), "insert of a failed commit remains");
+    assert!(
+        store.customer(other.id).await.unwrap().is_none(),
+        "insert of a failed commit remains"
+    );
 }
 
-pub async fn port_duplicate_live_email_key_conflicts_and_changes_nothing<S: Store + Clone + 'static>(store: S) {
-    let holder = save_customer(&store, Customer::new(contact("Dup@Example.com", "A", ""), t0())).await;
+pub async fn port_duplicate_live_email_key_conflicts_and_changes_nothing<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let holder = save_customer(
+        &store,
+        Customer::new(contact("Dup@Example.com", "A", ""), t0()),
+    )
+    .await;
     let rival = Customer::new(contact("dup@example.com", "B", ""), t0());
     let mut changes = ChangeSet::new();
     changes.save_customer(rival.clone());
@@ -179,78 +213,198 @@ pub async fn port_duplicate_live_email_key_conflicts_and_changes_nothing<S: Stor
     );
     let mut changes = ChangeSet::new();
     changes.save_customer(a.clone()).save_customer(b);
-    assert!(matches!(assert_conflict(store.commit(changes).await), Conflict::EmailKeyTaken { .. }));
+    assert!(matches!(
+        assert_conflict(store.commit(changes).await),
+        Conflict::EmailKeyTaken { .. }
+    ));
     assert!(store.customer(a.id).await.unwrap().is_none());
 }
 
 pub async fn port_guard_on_changed_customer_conflicts<S: Store + Clone + 'static>(store: S) {
-    let stored = save_customer(&store, Customer::new(contact("g@example.com", "G", ""), t0())).await;
+    let stored = save_customer(
+        &store,
+        Customer::new(contact("g@example.com", "G", ""), t0()),
+    )
+    .await;
     let mut changed = stored.clone();
     changed.status = CustomerStatus::Archived;
     save_customer(&store, changed).await;
-    let new = Booking::from_new(booking("G-1", BookingStatus::PAID, contact("g@example.com", "G", "")), t0());
+    let new = Booking::from_new(
+        booking(
+            "G-1",
+            BookingStatus::PAID,
+            contact("g@example.com", "G", ""),
+        ),
+        t0(),
+    );
     let mut changes = ChangeSet::new();
-    changes.guard_customer(stored.id, stored.version).save_booking(new.clone());
-    assert!(matches!(assert_conflict(store.commit(changes).await), Conflict::CustomerVersion { .. }));
+    changes
+        .guard_customer(stored.id, stored.version)
+        .save_booking(new.clone());
+    assert!(matches!(
+        assert_conflict(store.commit(changes).await),
+        Conflict::CustomerVersion { .. }
+    ));
     assert!(store.booking(new.id).await.unwrap().is_none());
 }
 
 pub async fn port_non_live_customers_release_their_keys<S: Store + Clone + 'static>(store: S) {
-    let mut stored = save_customer(&store, Customer::new(contact("gone@example.com", "G", ""), t0())).await;
+    let mut stored = save_customer(
+        &store,
+        Customer::new(contact("gone@example.com", "G", ""), t0()),
+    )
+    .await;
     stored.status = CustomerStatus::Redacted;
     let key = stored.email_keys().next().unwrap().clone();
     save_customer(&store, stored.clone()).await;
     assert!(store.lookup_email(&key).await.unwrap().customer.is_none());
     // The key is free: a new live customer may take it.
-    let fresh = save_customer(&store, Customer::new(contact("gone@example.com", "New", ""), t0())).await;
-    assert_eq!(store.lookup_email(&key).await.unwrap().customer.map(|c| c.id), Some(fresh.id));
-    assert_eq!(store.customer(stored.id).await.unwrap().map(|c| c.status), Some(CustomerStatus::Redacted));
+    let fresh = save_customer(
+        &store,
+        Customer::new(contact("gone@example.com", "New", ""), t0()),
+    )
+    .await;
+    assert_eq!(
+        store
+            .lookup_email(&key)
+            .await
+            .unwrap()
+            .customer
+            .map(|c| c.id),
+        Some(fresh.id)
+    );
+    assert_eq!(
+        store.customer(stored.id).await.unwrap().map(|c| c.status),
+        Some(CustomerStatus::Redacted)
+    );
 }
 
-pub async fn port_keys_can_move_between_customers_in_one_commit<S: Store + Clone + 'static>(store: S) {
-    let mut a = save_customer(&store, Customer::new(contact("move@example.com", "A", ""), t0())).await;
-    let mut b = save_customer(&store, Customer::new(contact("b@example.com", "B", ""), t0())).await;
+pub async fn port_keys_can_move_between_customers_in_one_commit<S: Store + Clone + 'static>(
+    store: S,
+) {
+    let mut a = save_customer(
+        &store,
+        Customer::new(contact("move@example.com", "A", ""), t0()),
+    )
+    .await;
+    let mut b = save_customer(
+        &store,
+        Customer::new(contact("b@example.com", "B", ""), t0()),
+    )
+    .await;
     let key = a.email_keys().next().unwrap().clone();
     a.profile.email = Some(EmailAddress::parse("a2@example.com").unwrap());
-    b.aliases.push(EmailAddress::parse("move@example.com").unwrap());
+    b.aliases
+        .push(EmailAddress::parse("move@example.com").unwrap());
     let mut changes = ChangeSet::new();
     changes.save_customer(b.clone()).save_customer(a);
-    store.commit(changes).await.expect("a key released and taken in one commit");
-    assert_eq!(store.lookup_email(&key).await.unwrap().customer.map(|c| c.id), Some(b.id));
+    store
+        .commit(changes)
+        .await
+        .expect("a key released and taken in one commit");
+    assert_eq!(
+        store
+            .lookup_email(&key)
+            .await
+            .unwrap()
+            .customer
+            .map(|c| c.id),
+        Some(b.id)
+    );
 }
 
 pub async fn port_aliases_are_indexed<S: Store + Clone + 'static>(store: S) {
     let mut customer = Customer::new(contact("main@example.com", "M", ""), t0());
-    customer.aliases.push(EmailAddress::parse("Old.Name@Example.com").unwrap());
+    customer
+        .aliases
+        .push(EmailAddress::parse("Old.Name@Example.com").unwrap());
     let stored = save_customer(&store, customer).await;
     let alias = EmailAddress::parse("old.name@example.com").unwrap();
-    assert_eq!(store.lookup_email(alias.key()).await.unwrap().customer.map(|c| c.id), Some(stored.id));
+    assert_eq!(
+        store
+            .lookup_email(alias.key())
+            .await
+            .unwrap()
+            .customer
+            .map(|c| c.id),
+        Some(stored.id)
+    );
 }
 
 pub async fn port_blocklist_covers_addresses_and_domains<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam domain").await.unwrap();
+    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam domain")
+        .await
+        .unwrap();
     let address = EmailAddress::parse("fraud@shop.example").unwrap();
-    dir.add_to_blocklist(BlockTarget::Address(address.key().clone()), "chargeback").await.unwrap();
-    let by_domain = store.lookup_email(EmailAddress::parse("x@SPAM.example").unwrap().key()).await.unwrap();
-    assert_eq!(by_domain.block.map(|e| e.reason), Some("spam domain".into()));
+    dir.add_to_blocklist(BlockTarget::Address(address.key().clone()), "chargeback")
+        .await
+        .unwrap();
+    let by_domain = store
+        .lookup_email(EmailAddress::parse("x@SPAM.example").unwrap().key())
+        .await
+        .unwrap();
+    assert_eq!(
+        by_domain.block.map(|e| e.reason),
+        Some("spam domain".into())
+    );
     let by_address = store.lookup_email(address.key()).await.unwrap();
-    assert_eq!(by_address.block.map(|e| e.reason), Some("chargeback".into()));
-    let neighbour = store.lookup_email(EmailAddress::parse("ok@shop.example").unwrap().key()).await.unwrap();
+    assert_eq!(
+        by_address.block.map(|e| e.reason),
+        Some("chargeback".into())
+    );
+    let neighbour = store
+        .lookup_email(EmailAddress::parse("ok@shop.example").unwrap().key())
+        .await
+        .unwrap();
     assert!(neighbour.block.is_none());
-    dir.remove_from_blocklist(BlockTarget::domain("spam.example").unwrap()).await.unwrap();
-    assert!(dir.blocklist_entry_for("x@spam.example").await.unwrap().is_none());
-    assert!(dir.blocklist_entry_for("fraud@shop.example").await.unwrap().is_some());
+    dir.remove_from_blocklist(BlockTarget::domain("spam.example").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        dir.blocklist_entry_for("x@spam.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        dir.blocklist_entry_for("fraud@shop.example")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
-pub async fn port_customer_bookings_are_ordered_and_follow_attribution<S: Store + Clone + 'static>(store: S) {
+pub async fn port_customer_bookings_are_ordered_and_follow_attribution<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store.clone());
-    let mut later = booking("LATE", BookingStatus::PAID, contact("order@example.com", "O", ""));
+    let mut later = booking(
+        "LATE",
+        BookingStatus::PAID,
+        contact("order@example.com", "O", ""),
+    );
     later.starts_at = t0() + chrono::TimeDelta::days(3);
     let (late_id, outcome) = record(&dir, later).await;
     let customer = customer_of(&outcome);
-    let (early_id, _) = record(&dir, booking("EARLY", BookingStatus::PAID, contact("order@example.com", "", ""))).await;
-    let ids: Vec<_> = store.customer_bookings(customer).await.unwrap().iter().map(|b| b.id).collect();
+    let (early_id, _) = record(
+        &dir,
+        booking(
+            "EARLY",
+            BookingStatus::PAID,
+            contact("order@example.com", "", ""),
+        ),
+    )
+    .await;
+    let ids: Vec<_> = store
+        .customer_bookings(customer)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(ids, vec![early_id, late_id]);
     // Moving a booking away removes it from the customer's list.
     let mut moved = store.booking(late_id).await.unwrap().unwrap();
@@ -258,34 +412,83 @@ pub async fn port_customer_bookings_are_ordered_and_follow_attribution<S: Store 
     let mut changes = ChangeSet::new();
     changes.save_booking(moved);
     store.commit(changes).await.unwrap();
-    let ids: Vec<_> = store.customer_bookings(customer).await.unwrap().iter().map(|b| b.id).collect();
+    let ids: Vec<_> = store
+        .customer_bookings(customer)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(ids, vec![early_id]);
 }
 
 // ---------------------------------------------------------------------------------------
 // Attribution: one scenario per row and rule of DESIGN.md section 3
 
-pub async fn blocked_address_refuses_booking_and_changes_nothing<S: Store + Clone + 'static>(store: S) {
+pub async fn blocked_address_refuses_booking_and_changes_nothing<S: Store + Clone + 'static>(
+    store: S,
+) {
     let dir = directory(store.clone());
-    let (_, outcome) = record(&dir, booking("B-0", BookingStatus::PAID, contact("bad@example.com", "Bad", "Actor"))).await;
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "B-0",
+            BookingStatus::PAID,
+            contact("bad@example.com", "Bad", "Actor"),
+        ),
+    )
+    .await;
     let customer = dir.customer(customer_of(&outcome)).await.unwrap();
-    let key = EmailAddress::parse("bad@example.com").unwrap().key().clone();
-    dir.add_to_blocklist(BlockTarget::Address(key), "chargebacks").await.unwrap();
-    let result = dir.record_booking(booking("B-1", BookingStatus::PAID, contact(" BAD@example.com", "Bad", "Actor"))).await;
+    let key = EmailAddress::parse("bad@example.com")
+        .unwrap()
+        .key()
+        .clone();
+    dir.add_to_blocklist(BlockTarget::Address(key), "chargebacks")
+        .await
+        .unwrap();
+    let result = dir
+        .record_booking(booking(
+            "B-1",
+            BookingStatus::PAID,
+            contact(" BAD@example.com", "Bad", "Actor"),
+        ))
+        .await;
     match result {
         Err(Error::Blocked(entry)) => assert_eq!(entry.reason, "chargebacks"),
         other => panic!("expected Blocked, got {other:?}"),
     }
-    assert_eq!(dir.customer(customer.id).await.unwrap(), customer, "customer unchanged");
-    assert_eq!(dir.customer_bookings(customer.id).await.unwrap().len(), 1, "no booking stored");
+    assert_eq!(
+        dir.customer(customer.id).await.unwrap(),
+        customer,
+        "customer unchanged"
+    );
+    assert_eq!(
+        dir.customer_bookings(customer.id).await.unwrap().len(),
+        1,
+        "no booking stored"
+    );
 }
 
 pub async fn blocked_domain_refuses_booking<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam").await.unwrap();
-    let result = dir.record_booking(booking("D-1", BookingStatus::PAID, contact("new@Spam.Example", "N", ""))).await;
+    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam")
+        .await
+        .unwrap();
+    let result = dir
+        .record_booking(booking(
+            "D-1",
+            BookingStatus::PAID,
+            contact("new@Spam.Example", "N", ""),
+        ))
+        .await;
     assert!(matches!(result, Err(Error::Blocked(_))), "{result:?}");
-    assert!(dir.find_by_email("new@spam.example").await.unwrap().is_none(), "no profile created");
+    assert!(
+        dir.find_by_email("new@spam.example")
+            .await
+            .unwrap()
+            .is_none(),
+        "no profile created"
+    );
 }
 
 pub async fn blocked_customer_refuses_booking<S: Store + Clone + 'static>(store: S) {
@@ -293,92 +496,262 @@ pub async fn blocked_customer_refuses_booking<S: Store + Clone + 'static>(store:
     blocked.status = CustomerStatus::Blocked;
     let blocked = save_customer(&store, blocked).await;
     let dir = directory(store.clone());
-    let result = dir.record_booking(booking("H-1", BookingStatus::PAID, contact("held@example.com", "H", ""))).await;
+    let result = dir
+        .record_booking(booking(
+            "H-1",
+            BookingStatus::PAID,
+            contact("held@example.com", "H", ""),
+        ))
+        .await;
     assert!(matches!(result, Err(Error::Blocked(_))), "{result:?}");
     assert!(dir.customer_bookings(blocked.id).await.unwrap().is_empty());
     assert_eq!(dir.customer(blocked.id).await.unwrap(), blocked);
 }
 
-pub async fn matching_details_attach_as_primary_across_case_and_whitespace<S: Store + Clone + 'static>(store: S) {
+pub async fn matching_details_attach_as_primary_across_case_and_whitespace<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store.clone());
-    let (_, first) = record(&dir, booking("P-1", BookingStatus::PAID, contact("ana@example.com", "Ana", "Silva"))).await;
+    let (_, first) = record(
+        &dir,
+        booking(
+            "P-1",
+            BookingStatus::PAID,
+            contact("ana@example.com", "Ana", "Silva"),
+        ),
+    )
+    .await;
     let customer = customer_of(&first);
-    for (code, email, given) in [("P-2", "  ANA@Example.COM ", "ana"), ("P-3", "Ana@example.com", "ANA ")] {
-        let (id, outcome) = record(&dir, booking(code, BookingStatus::CONFIRMED, contact(email, given, "SILVA"))).await;
-        assert_eq!(outcome, AttributionOutcome::Attached { customer, filled: vec![], reactivated: false });
-        assert_eq!(dir.booking(id).await.unwrap().attribution, Attribution::Primary(customer));
+    for (code, email, given) in [
+        ("P-2", "  ANA@Example.COM ", "ana"),
+        ("P-3", "Ana@example.com", "ANA "),
+    ] {
+        let (id, outcome) = record(
+            &dir,
+            booking(
+                code,
+                BookingStatus::CONFIRMED,
+                contact(email, given, "SILVA"),
+            ),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            AttributionOutcome::Attached {
+                customer,
+                filled: vec![],
+                reactivated: false
+            }
+        );
+        assert_eq!(
+            dir.booking(id).await.unwrap().attribution,
+            Attribution::Primary(customer)
+        );
     }
     assert_eq!(dir.customer_bookings(customer).await.unwrap().len(), 3);
     let snapshot = dir.customer_bookings(customer).await.unwrap();
-    assert!(snapshot.iter().any(|b| b.contact.email.as_ref().unwrap().as_str() == "ANA@Example.COM"), "snapshot kept as entered");
+    assert!(
+        snapshot
+            .iter()
+            .any(|b| b.contact.email.as_ref().unwrap().as_str() == "ANA@Example.COM"),
+        "snapshot kept as entered"
+    );
 }
 
-pub async fn differing_details_attach_as_related_listing_each_difference<S: Store + Clone + 'static>(store: S) {
+pub async fn differing_details_attach_as_related_listing_each_difference<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store.clone());
     let mut on_file = contact("fam@example.com", "Ana", "Silva");
     on_file.phone = Some(Phone::parse("+44 20 7946 0958", None).unwrap());
-    on_file.address = PostalAddress { postcode: Some(Text::parse("SW1A 1AA").unwrap()), ..PostalAddress::default() };
+    on_file.address = PostalAddress {
+        postcode: Some(Text::parse("SW1A 1AA").unwrap()),
+        ..PostalAddress::default()
+    };
     let (_, first) = record(&dir, booking("R-1", BookingStatus::PAID, on_file)).await;
     let customer = customer_of(&first);
     let before = dir.customer(customer).await.unwrap();
     let mut spouse = contact("FAM@example.com", "Rui", "Silva");
     spouse.phone = Some(Phone::parse("+44 20 7946 0000", None).unwrap());
-    spouse.address = PostalAddress { postcode: Some(Text::parse("sw1a 1aa").unwrap()), ..PostalAddress::default() };
+    spouse.address = PostalAddress {
+        postcode: Some(Text::parse("sw1a 1aa").unwrap()),
+        ..PostalAddress::default()
+    };
     let (id, outcome) = record(&dir, booking("R-2", BookingStatus::PAID, spouse)).await;
     let differences = vec![Detail::GivenName, Detail::Phone];
-    assert_eq!(outcome, AttributionOutcome::Related { customer, differences: differences.clone() });
-    assert_eq!(dir.booking(id).await.unwrap().attribution, Attribution::Related { customer, differences });
-    assert_eq!(dir.customer(customer).await.unwrap(), before, "a related booking changes nothing on the profile");
-    assert_eq!(dir.customer_bookings(customer).await.unwrap().len(), 2, "related bookings are listed with the customer");
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Related {
+            customer,
+            differences: differences.clone()
+        }
+    );
+    assert_eq!(
+        dir.booking(id).await.unwrap().attribution,
+        Attribution::Related {
+            customer,
+            differences
+        }
+    );
+    assert_eq!(
+        dir.customer(customer).await.unwrap(),
+        before,
+        "a related booking changes nothing on the profile"
+    );
+    assert_eq!(
+        dir.customer_bookings(customer).await.unwrap().len(),
+        2,
+        "related bookings are listed with the customer"
+    );
 }
 
 pub async fn empty_details_never_count_as_different<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    let (_, first) = record(&dir, booking("E-1", BookingStatus::PAID, contact("e@example.com", "Eve", ""))).await;
+    let (_, first) = record(
+        &dir,
+        booking(
+            "E-1",
+            BookingStatus::PAID,
+            contact("e@example.com", "Eve", ""),
+        ),
+    )
+    .await;
     let customer = customer_of(&first);
-    let (_, outcome) = record(&dir, booking("E-2", BookingStatus::PAID, contact("e@example.com", "", "Stone"))).await;
-    assert_eq!(outcome, AttributionOutcome::Attached { customer, filled: vec![Detail::FamilyName], reactivated: false });
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "E-2",
+            BookingStatus::PAID,
+            contact("e@example.com", "", "Stone"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Attached {
+            customer,
+            filled: vec![Detail::FamilyName],
+            reactivated: false
+        }
+    );
 }
 
 pub async fn new_email_with_locked_status_creates_a_customer<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
     let mut details = contact("New@Example.com", "Nia", "Long");
-    details.custom_fields.insert("diet".into(), Text::parse("vegan").unwrap());
+    details
+        .custom_fields
+        .insert("diet".into(), Text::parse("vegan").unwrap());
     let (id, outcome) = record(&dir, booking("N-1", BookingStatus::PAID, details.clone())).await;
     let customer = dir.customer(customer_of(&outcome)).await.unwrap();
     assert_eq!(outcome, AttributionOutcome::CreatedCustomer(customer.id));
-    assert_eq!(customer.profile, details, "the profile starts as the booking's details");
-    assert_eq!((customer.status, customer.created_at, customer.version), (CustomerStatus::Active, t0(), 1));
-    assert_eq!(dir.booking(id).await.unwrap().attribution, Attribution::Primary(customer.id));
-    assert_eq!(dir.find_by_email("new@example.com").await.unwrap().map(|c| c.id), Some(customer.id));
+    assert_eq!(
+        customer.profile, details,
+        "the profile starts as the booking's details"
+    );
+    assert_eq!(
+        (customer.status, customer.created_at, customer.version),
+        (CustomerStatus::Active, t0(), 1)
+    );
+    assert_eq!(
+        dir.booking(id).await.unwrap().attribution,
+        Attribution::Primary(customer.id)
+    );
+    assert_eq!(
+        dir.find_by_email("new@example.com")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(customer.id)
+    );
 }
 
-pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<S: Store + Clone + 'static>(store: S) {
+pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store.clone());
-    for status in [BookingStatus::PENDING, BookingStatus::WAITING, BookingStatus::CANCELLED] {
-        let (_, outcome) = record(&dir, booking("U-0", status, contact("wait@example.com", "W", ""))).await;
-        assert_eq!(outcome, AttributionOutcome::Unattributed(UnattributedReason::NotLocked));
+    for status in [
+        BookingStatus::PENDING,
+        BookingStatus::WAITING,
+        BookingStatus::CANCELLED,
+    ] {
+        let (_, outcome) = record(
+            &dir,
+            booking("U-0", status, contact("wait@example.com", "W", "")),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            AttributionOutcome::Unattributed(UnattributedReason::NotLocked)
+        );
     }
-    let (id, _) = record(&dir, booking("U-1", BookingStatus::PENDING, contact("pend@example.com", "P", ""))).await;
-    assert!(dir.find_by_email("pend@example.com").await.unwrap().is_none());
-    let still = dir.change_booking_status(id, BookingStatus::WAITING).await.unwrap();
-    assert_eq!(still, AttributionOutcome::Unattributed(UnattributedReason::NotLocked));
-    let outcome = dir.change_booking_status(id, BookingStatus::CONFIRMED).await.unwrap();
+    let (id, _) = record(
+        &dir,
+        booking(
+            "U-1",
+            BookingStatus::PENDING,
+            contact("pend@example.com", "P", ""),
+        ),
+    )
+    .await;
+    assert!(
+        dir.find_by_email("pend@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let still = dir
+        .change_booking_status(id, BookingStatus::WAITING)
+        .await
+        .unwrap();
+    assert_eq!(
+        still,
+        AttributionOutcome::Unattributed(UnattributedReason::NotLocked)
+    );
+    let outcome = dir
+        .change_booking_status(id, BookingStatus::CONFIRMED)
+        .await
+        .unwrap();
     let customer = customer_of(&outcome);
     assert_eq!(outcome, AttributionOutcome::CreatedCustomer(customer));
     let stored = dir.booking(id).await.unwrap();
-    assert_eq!((stored.status, stored.attribution), (BookingStatus::CONFIRMED, Attribution::Primary(customer)));
+    assert_eq!(
+        (stored.status, stored.attribution),
+        (BookingStatus::CONFIRMED, Attribution::Primary(customer))
+    );
     // Further status changes keep the attribution.
-    let again = dir.change_booking_status(id, BookingStatus::CANCELLED).await.unwrap();
+    let again = dir
+        .change_booking_status(id, BookingStatus::CANCELLED)
+        .await
+        .unwrap();
     assert_eq!(again, AttributionOutcome::AlreadyAttributed(customer));
-    assert_eq!(dir.booking(id).await.unwrap().attribution, Attribution::Primary(customer));
+    assert_eq!(
+        dir.booking(id).await.unwrap().attribution,
+        Attribution::Primary(customer)
+    );
 }
 
 pub async fn booking_without_email_stays_unattributed<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    let (id, outcome) = record(&dir, booking("X-1", BookingStatus::PAID, contact("", "Walk", "In"))).await;
-    assert_eq!(outcome, AttributionOutcome::Unattributed(UnattributedReason::NoEmail));
-    assert_eq!(dir.booking(id).await.unwrap().attribution, Attribution::Unattributed);
+    let (id, outcome) = record(
+        &dir,
+        booking("X-1", BookingStatus::PAID, contact("", "Walk", "In")),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Unattributed(UnattributedReason::NoEmail)
+    );
+    assert_eq!(
+        dir.booking(id).await.unwrap().attribution,
+        Attribution::Unattributed
+    );
 }
 
 pub async fn locked_statuses_follow_the_settings<S: Store + Clone + 'static>(store: S) {
@@ -387,18 +760,51 @@ pub async fn locked_statuses_follow_the_settings<S: Store + Clone + 'static>(sto
     settings.unlocked_statuses.insert(enquiry.clone());
     settings.unlocked_statuses.remove(&BookingStatus::WAITING);
     let dir = directory_with(store.clone(), settings);
-    let (_, outcome) = record(&dir, booking("S-1", enquiry, contact("enq@example.com", "E", ""))).await;
-    assert_eq!(outcome, AttributionOutcome::Unattributed(UnattributedReason::NotLocked));
-    let (_, outcome) = record(&dir, booking("S-2", BookingStatus::WAITING, contact("wl@example.com", "W", ""))).await;
-    assert!(matches!(outcome, AttributionOutcome::CreatedCustomer(_)), "{outcome:?}");
+    let (_, outcome) = record(
+        &dir,
+        booking("S-1", enquiry, contact("enq@example.com", "E", "")),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Unattributed(UnattributedReason::NotLocked)
+    );
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "S-2",
+            BookingStatus::WAITING,
+            contact("wl@example.com", "W", ""),
+        ),
+    )
+    .await;
+    assert!(
+        matches!(outcome, AttributionOutcome::CreatedCustomer(_)),
+        "{outcome:?}"
+    );
     let custom = BookingStatus::new("checked-in").unwrap();
-    let (_, outcome) = record(&dir, booking("S-3", custom, contact("ci@example.com", "C", ""))).await;
-    assert!(matches!(outcome, AttributionOutcome::CreatedCustomer(_)), "a host's own status locks by default");
+    let (_, outcome) = record(
+        &dir,
+        booking("S-3", custom, contact("ci@example.com", "C", "")),
+    )
+    .await;
+    assert!(
+        matches!(outcome, AttributionOutcome::CreatedCustomer(_)),
+        "a host's own status locks by default"
+    );
 }
 
 pub async fn filling_from_a_booking_never_overwrites<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    let (_, first) = record(&dir, booking("F-1", BookingStatus::PAID, contact("fill@example.com", "Fay", ""))).await;
+    let (_, first) = record(
+        &dir,
+        booking(
+            "F-1",
+            BookingStatus::PAID,
+            contact("fill@example.com", "Fay", ""),
+        ),
+    )
+    .await;
     let customer = customer_of(&first);
     let mut more = contact("fill@example.com", "", "Wong");
     more.phone = Some(Phone::parse("+1 415 555 0132", None).unwrap());
@@ -406,7 +812,11 @@ pub async fn filling_from_a_booking_never_overwrites<S: Store + Clone + 'static>
     let (_, outcome) = record(&dir, booking("F-2", BookingStatus::PAID, more)).await;
     assert_eq!(
         outcome,
-        AttributionOutcome::Attached { customer, filled: vec![Detail::FamilyName, Detail::DisplayName, Detail::Phone], reactivated: false }
+        AttributionOutcome::Attached {
+            customer,
+            filled: vec![Detail::FamilyName, Detail::DisplayName, Detail::Phone],
+            reactivated: false
+        }
     );
     let profile = dir.customer(customer).await.unwrap().profile;
     assert_eq!(profile.given_name, name("Fay"));
@@ -416,7 +826,14 @@ pub async fn filling_from_a_booking_never_overwrites<S: Store + Clone + 'static>
     again.display_name = name("F. Wong");
     let before = dir.customer(customer).await.unwrap();
     let (_, outcome) = record(&dir, booking("F-3", BookingStatus::PAID, again)).await;
-    assert_eq!(outcome, AttributionOutcome::Attached { customer, filled: vec![], reactivated: false });
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Attached {
+            customer,
+            filled: vec![],
+            reactivated: false
+        }
+    );
     assert_eq!(dir.customer(customer).await.unwrap(), before);
 }
 
@@ -425,21 +842,61 @@ pub async fn archived_customer_matches_and_is_reactivated<S: Store + Clone + 'st
     archived.status = CustomerStatus::Archived;
     let archived = save_customer(&store, archived).await;
     let dir = directory(store.clone());
-    let (_, outcome) = record(&dir, booking("A-1", BookingStatus::PAID, contact("arch@example.com", "Ari", ""))).await;
-    assert_eq!(outcome, AttributionOutcome::Attached { customer: archived.id, filled: vec![], reactivated: true });
-    assert_eq!(dir.customer(archived.id).await.unwrap().status, CustomerStatus::Active);
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "A-1",
+            BookingStatus::PAID,
+            contact("arch@example.com", "Ari", ""),
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Attached {
+            customer: archived.id,
+            filled: vec![],
+            reactivated: true
+        }
+    );
+    assert_eq!(
+        dir.customer(archived.id).await.unwrap().status,
+        CustomerStatus::Active
+    );
 }
 
-pub async fn archived_customer_stays_archived_when_reactivation_is_off<S: Store + Clone + 'static>(store: S) {
+pub async fn archived_customer_stays_archived_when_reactivation_is_off<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let mut archived = Customer::new(contact("quiet@example.com", "Q", ""), t0());
     archived.status = CustomerStatus::Archived;
     let archived = save_customer(&store, archived).await;
     let mut settings = DirectorySettings::default();
     settings.reactivate_archived_on_booking = false;
     let dir = directory_with(store.clone(), settings);
-    let (_, outcome) = record(&dir, booking("A-2", BookingStatus::PAID, contact("quiet@example.com", "Q", ""))).await;
-    assert_eq!(outcome, AttributionOutcome::Attached { customer: archived.id, filled: vec![], reactivated: false });
-    assert_eq!(dir.customer(archived.id).await.unwrap().status, CustomerStatus::Archived);
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "A-2",
+            BookingStatus::PAID,
+            contact("quiet@example.com", "Q", ""),
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Attached {
+            customer: archived.id,
+            filled: vec![],
+            reactivated: false
+        }
+    );
+    assert_eq!(
+        dir.customer(archived.id).await.unwrap().status,
+        CustomerStatus::Archived
+    );
 }
 
 pub async fn redacted_customer_never_matches<S: Store + Clone + 'static>(store: S) {
@@ -447,18 +904,46 @@ pub async fn redacted_customer_never_matches<S: Store + Clone + 'static>(store: 
     redacted.status = CustomerStatus::Redacted;
     let redacted = save_customer(&store, redacted).await;
     let dir = directory(store.clone());
-    let (_, outcome) = record(&dir, booking("Z-1", BookingStatus::PAID, contact("erased@example.com", "Old", ""))).await;
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "Z-1",
+            BookingStatus::PAID,
+            contact("erased@example.com", "Old", ""),
+        ),
+    )
+    .await;
     let fresh = customer_of(&outcome);
     assert_eq!(outcome, AttributionOutcome::CreatedCustomer(fresh));
     assert_ne!(fresh, redacted.id);
     assert!(dir.customer_bookings(redacted.id).await.unwrap().is_empty());
 }
 
-pub async fn detached_booking_is_not_reattached_to_its_former_customer<S: Store + Clone + 'static>(store: S) {
+pub async fn detached_booking_is_not_reattached_to_its_former_customer<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store.clone());
-    let (_, first) = record(&dir, booking("T-1", BookingStatus::PAID, contact("det@example.com", "D", ""))).await;
+    let (_, first) = record(
+        &dir,
+        booking(
+            "T-1",
+            BookingStatus::PAID,
+            contact("det@example.com", "D", ""),
+        ),
+    )
+    .await;
     let customer = customer_of(&first);
-    let (id, _) = record(&dir, booking("T-2", BookingStatus::PENDING, contact("det@example.com", "D", ""))).await;
+    let (id, _) = record(
+        &dir,
+        booking(
+            "T-2",
+            BookingStatus::PENDING,
+            contact("det@example.com", "D", ""),
+        ),
+    )
+    .await;
     // Staff detach the booking (the lifecycle operation writes exactly this).
     let mut detached = dir.booking(id).await.unwrap();
     detached.attribution = Attribution::Unattributed;
@@ -466,37 +951,76 @@ pub async fn detached_booking_is_not_reattached_to_its_former_customer<S: Store 
     let mut changes = ChangeSet::new();
     changes.save_booking(detached);
     store.commit(changes).await.unwrap();
-    let outcome = dir.change_booking_status(id, BookingStatus::CONFIRMED).await.unwrap();
-    assert_eq!(outcome, AttributionOutcome::Unattributed(UnattributedReason::Detached(customer)));
+    let outcome = dir
+        .change_booking_status(id, BookingStatus::CONFIRMED)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Unattributed(UnattributedReason::Detached(customer))
+    );
     let stored = dir.booking(id).await.unwrap();
-    assert_eq!((stored.attribution, stored.status), (Attribution::Unattributed, BookingStatus::CONFIRMED));
+    assert_eq!(
+        (stored.attribution, stored.status),
+        (Attribution::Unattributed, BookingStatus::CONFIRMED)
+    );
     assert_eq!(dir.customer_bookings(customer).await.unwrap().len(), 1);
 }
 
 pub async fn alias_email_attaches_to_its_customer<S: Store + Clone + 'static>(store: S) {
     let mut merged = Customer::new(contact("now@example.com", "Al", ""), t0());
-    merged.aliases.push(EmailAddress::parse("then@example.com").unwrap());
+    merged
+        .aliases
+        .push(EmailAddress::parse("then@example.com").unwrap());
     let merged = save_customer(&store, merged).await;
     let dir = directory(store.clone());
-    let (_, outcome) = record(&dir, booking("L-1", BookingStatus::PAID, contact("THEN@example.com", "Al", ""))).await;
-    assert_eq!(outcome, AttributionOutcome::Attached { customer: merged.id, filled: vec![], reactivated: false });
+    let (_, outcome) = record(
+        &dir,
+        booking(
+            "L-1",
+            BookingStatus::PAID,
+            contact("THEN@example.com", "Al", ""),
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        AttributionOutcome::Attached {
+            customer: merged.id,
+            filled: vec![],
+            reactivated: false
+        }
+    );
 }
 
 pub async fn invalid_booking_reports_every_problem<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    let mut bad = booking(" ", BookingStatus::PAID, contact("inv@example.com", "I", ""));
+    let mut bad = booking(
+        " ",
+        BookingStatus::PAID,
+        contact("inv@example.com", "I", ""),
+    );
     bad.paid = Money::zero(Currency::parse("USD").unwrap());
     bad.ends_at = Some(t0() - chrono::TimeDelta::hours(1));
     match dir.record_booking(bad).await {
         Err(Error::InvalidBooking(problems)) => assert_eq!(problems.len(), 3, "{problems:?}"),
         other => panic!("expected InvalidBooking, got {other:?}"),
     }
-    assert!(dir.find_by_email("inv@example.com").await.unwrap().is_none());
+    assert!(
+        dir.find_by_email("inv@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// 8 tasks record 1,000 bookings over 50 new emails (case and white space vary): exactly 50
 /// customers, every booking stored once and attributed to its email's customer.
-pub async fn concurrent_bookings_create_exactly_one_customer_per_email<S: Store + Clone + 'static>(store: S) {
+pub async fn concurrent_bookings_create_exactly_one_customer_per_email<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
     const TASKS: usize = 8;
     const BOOKINGS: usize = 1_000;
     const EMAILS: usize = 50;
@@ -512,8 +1036,15 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<S: Store 
                     1 => format!(" Guest{}@EXAMPLE.com", n % EMAILS),
                     _ => format!("GUEST{}@example.COM ", n % EMAILS),
                 };
-                let new = booking(&format!("C-{n}"), BookingStatus::PAID, contact(&email, "Guest", ""));
-                let done = dir.record_booking(new).await.expect("no booking may fail under contention");
+                let new = booking(
+                    &format!("C-{n}"),
+                    BookingStatus::PAID,
+                    contact(&email, "Guest", ""),
+                );
+                let done = dir
+                    .record_booking(new)
+                    .await
+                    .expect("no booking may fail under contention");
                 recorded.push((n % EMAILS, done));
             }
             recorded
@@ -523,8 +1054,14 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<S: Store 
     let mut booking_ids = HashSet::new();
     for task in tasks {
         for (email, done) in task.await.unwrap() {
-            by_email.entry(email).or_default().insert(customer_of(&done.outcome));
-            assert!(booking_ids.insert(done.booking), "booking id returned twice");
+            by_email
+                .entry(email)
+                .or_default()
+                .insert(customer_of(&done.outcome));
+            assert!(
+                booking_ids.insert(done.booking),
+                "booking id returned twice"
+            );
         }
     }
     assert_eq!(booking_ids.len(), BOOKINGS);
@@ -533,12 +1070,21 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<S: Store 
     for (email, customers) in &by_email {
         assert_eq!(customers.len(), 1, "email {email} went to {customers:?}");
         let customer = *customers.iter().next().unwrap();
-        let found = dir.find_by_email(&format!("guest{email}@example.com")).await.unwrap();
+        let found = dir
+            .find_by_email(&format!("guest{email}@example.com"))
+            .await
+            .unwrap();
         assert_eq!(found.map(|c| c.id), Some(customer));
         for booking in dir.customer_bookings(customer).await.unwrap() {
             assert_eq!(booking.attribution, Attribution::Primary(customer));
-            assert!(seen.insert(booking.id), "booking listed under two customers");
+            assert!(
+                seen.insert(booking.id),
+                "booking listed under two customers"
+            );
         }
     }
-    assert_eq!(seen, booking_ids, "every booking is listed under its customer exactly once");
+    assert_eq!(
+        seen, booking_ids,
+        "every booking is listed under its customer exactly once"
+    );
 }
