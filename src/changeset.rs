@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockEntry, BlockTarget, Booking, Customer, CustomerId};
+use crate::{AuditEvent, BlockEntry, BlockTarget, Booking, Customer, CustomerId, MergeRecord};
 
 /// What the store must find before it applies a write.
 ///
@@ -120,7 +120,10 @@ pub struct ChangeSet {
     customers: Vec<Write<Customer>>,
     bookings: Vec<Write<Booking>>,
     guards: Vec<Guard>,
+    deletions: Vec<Guard>,
     blocklist: Vec<BlocklistChange>,
+    merges: Vec<Write<MergeRecord>>,
+    audit: Vec<AuditEvent>,
 }
 
 impl ChangeSet {
@@ -186,6 +189,57 @@ impl ChangeSet {
     /// ```
     pub fn guard_customer(&mut self, customer: CustomerId, version: u64) -> &mut Self {
         self.guards.push(Guard { customer, version });
+        self
+    }
+
+    /// Deletes a customer, which must still be at the version it was read at. Its email keys
+    /// are released; bookings that referenced it must be saved unattributed in the same
+    /// change set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ChangeSet, Customer, Profile};
+    /// let mut customer = Customer::new(Profile::default(), chrono::Utc::now());
+    /// customer.version = 2;
+    /// let mut changes = ChangeSet::new();
+    /// changes.delete_customer(&customer);
+    /// assert_eq!(changes.deletions()[0].version, 2);
+    /// ```
+    pub fn delete_customer(&mut self, customer: &Customer) -> &mut Self {
+        self.deletions.push(Guard {
+            customer: customer.id,
+            version: customer.version,
+        });
+        self
+    }
+
+    /// Inserts (version 0) or updates a merge record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::ChangeSet;
+    /// assert!(ChangeSet::new().merges().is_empty());
+    /// ```
+    pub fn save_merge(&mut self, record: MergeRecord) -> &mut Self {
+        self.merges
+            .push(Write::bump(record, |record| &mut record.version));
+        self
+    }
+
+    /// Appends an event to the audit trail, committed with the rest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Actor, AuditAction, AuditEvent, ChangeSet};
+    /// let mut changes = ChangeSet::new();
+    /// changes.record(AuditEvent::new(chrono::Utc::now(), Actor::System, AuditAction::BookingRecorded));
+    /// assert_eq!(changes.audit().len(), 1);
+    /// ```
+    pub fn record(&mut self, event: AuditEvent) -> &mut Self {
+        self.audit.push(event);
         self
     }
 
@@ -257,6 +311,42 @@ impl ChangeSet {
         &self.guards
     }
 
+    /// Customers to delete, with the version each must still have.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().deletions().is_empty());
+    /// ```
+    #[must_use]
+    pub fn deletions(&self) -> &[Guard] {
+        &self.deletions
+    }
+
+    /// Merge record writes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().merges().is_empty());
+    /// ```
+    #[must_use]
+    pub fn merges(&self) -> &[Write<MergeRecord>] {
+        &self.merges
+    }
+
+    /// Audit events to append.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().audit().is_empty());
+    /// ```
+    #[must_use]
+    pub fn audit(&self) -> &[AuditEvent] {
+        &self.audit
+    }
+
     /// Blocklist changes, in order.
     ///
     /// # Examples
@@ -269,7 +359,8 @@ impl ChangeSet {
         &self.blocklist
     }
 
-    /// Whether there is nothing to write or check.
+    /// Whether there is nothing to write or check (audit events alone do not count: an
+    /// operation that changes nothing records nothing).
     ///
     /// # Examples
     ///
@@ -281,7 +372,9 @@ impl ChangeSet {
         self.customers.is_empty()
             && self.bookings.is_empty()
             && self.guards.is_empty()
+            && self.deletions.is_empty()
             && self.blocklist.is_empty()
+            && self.merges.is_empty()
     }
 
     /// Takes the change set apart, for stores that consume the records.
@@ -298,13 +391,20 @@ impl ChangeSet {
             customers: self.customers,
             bookings: self.bookings,
             guards: self.guards,
+            deletions: self.deletions,
             blocklist: self.blocklist,
+            merges: self.merges,
+            audit: self.audit,
         }
     }
 
-    /// The ids of customers this change set writes.
-    pub(crate) fn written_customer_ids(&self) -> impl Iterator<Item = CustomerId> + '_ {
-        self.customers.iter().map(|write| write.record.id)
+    /// The ids of customers this change set rewrites or deletes: their current keys are
+    /// released by the commit.
+    pub(crate) fn rewritten_customer_ids(&self) -> impl Iterator<Item = CustomerId> + '_ {
+        self.customers
+            .iter()
+            .map(|write| write.record.id)
+            .chain(self.deletions.iter().map(|deletion| deletion.customer))
     }
 }
 
@@ -318,6 +418,12 @@ pub struct ChangeSetParts {
     pub bookings: Vec<Write<Booking>>,
     /// Version guards.
     pub guards: Vec<Guard>,
+    /// Customer deletions, with the version each must have.
+    pub deletions: Vec<Guard>,
     /// Blocklist changes.
     pub blocklist: Vec<BlocklistChange>,
+    /// Merge record writes.
+    pub merges: Vec<Write<MergeRecord>>,
+    /// Audit events.
+    pub audit: Vec<AuditEvent>,
 }

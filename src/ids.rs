@@ -98,6 +98,12 @@ define_id!(
     "booking"
 );
 
+define_id!(
+    /// Identifies a merge, so it can be looked up and undone.
+    MergeId,
+    "merge"
+);
+
 /// Text that is not a UUID was given where a record identifier was expected.
 ///
 /// # Examples

@@ -74,6 +74,7 @@
 #![forbid(unsafe_code)]
 
 mod attribution;
+mod audit;
 mod booking;
 mod changeset;
 mod clock;
@@ -82,6 +83,7 @@ mod directory;
 mod email;
 mod error;
 mod ids;
+mod merge;
 mod money;
 mod phone;
 mod profile;
@@ -90,6 +92,7 @@ pub mod store;
 mod text;
 
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
+pub use audit::{Actor, AuditAction, AuditEvent};
 pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
 pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard, Write};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -97,11 +100,15 @@ pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{Directory, Recorded};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 pub use error::Error;
-pub use ids::{BookingId, CustomerId, IdError};
+pub use ids::{BookingId, CustomerId, IdError, MergeId};
+pub use merge::{
+    plan_merge, plan_undo, FieldConflict, MergeError, MergePlan, MergeRecord, MergeReport,
+    MergeRequest, MovedBooking, UndoPlan, UndoReport, MAX_MERGE_SIZE,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use phone::{Phone, PhoneError};
 pub use profile::{
-    ContactForm, Detail, FieldError, FieldProblem, PostalAddress, Profile, ValidationErrors,
+    ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile, ValidationErrors,
 };
 pub use settings::DirectorySettings;
 pub use text::{CountryCode, PersonName, Text, TextError};

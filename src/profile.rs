@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::matching_form;
 use crate::{
-    CountryCode, DirectorySettings, EmailAddress, EmailError, PersonName, Phone, PhoneError, Text,
-    TextError,
+    CountryCode, DirectorySettings, EmailAddress, EmailError, LooseEmailKey, PersonName, Phone,
+    PhoneError, Text, TextError,
 };
 
 /// The personal details of one person.
@@ -153,13 +153,7 @@ impl fmt::Display for Detail {
 
 /// Two postcodes are the same code whatever their spacing or case (`SW1A 1AA`, `sw1a1aa`).
 fn same_postcode(a: &Text, b: &Text) -> bool {
-    let compact = |text: &Text| -> String {
-        matching_form(text.as_str())
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect()
-    };
-    compact(a) == compact(b)
+    compact_postcode(a) == compact_postcode(b)
 }
 
 /// Records `detail` when both sides are set and do not agree: an empty side never counts
@@ -353,8 +347,16 @@ impl Profile {
         gaps
     }
 
-    /// Copies one detail's value from `other`.
-    fn copy_detail_from(&mut self, other: &Self, detail: &Detail) {
+    /// Empties one detail.
+    pub(crate) fn clear_detail(&mut self, detail: &Detail) {
+        self.copy_detail_from(&Self::default(), detail);
+        if let Detail::CustomField(key) = detail {
+            self.custom_fields.remove(key);
+        }
+    }
+
+    /// Copies one detail's value from `other` (a custom field absent there is left alone).
+    pub(crate) fn copy_detail_from(&mut self, other: &Self, detail: &Detail) {
         let (ours, theirs) = (&mut self.address, &other.address);
         match detail {
             Detail::GivenName => self.given_name.clone_from(&other.given_name),
@@ -373,6 +375,38 @@ impl Profile {
                     self.custom_fields.insert(key.clone(), value.clone());
                 }
             }
+        }
+    }
+
+    /// The keys under which this person may be suggested as a duplicate or related booking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{EmailAddress, Profile};
+    /// let profile = Profile { email: Some(EmailAddress::parse("a.na@googlemail.com")?), ..Profile::default() };
+    /// assert_eq!(profile.match_keys().loose_email.map(|k| k.as_str().to_owned()), Some("ana@gmail.com".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn match_keys(&self) -> MatchKeys {
+        let names: Vec<&str> = [&self.given_name, &self.family_name]
+            .into_iter()
+            .flatten()
+            .map(PersonName::as_str)
+            .collect();
+        let name_postcode = match (&self.address.postcode, names.is_empty()) {
+            (Some(postcode), false) => Some(format!(
+                "{}|{}",
+                matching_form(&names.join(" ")),
+                compact_postcode(postcode)
+            )),
+            _ => None,
+        };
+        MatchKeys {
+            loose_email: self.email.as_ref().map(|email| email.key().loose()),
+            phone: self.phone.as_ref().map(|phone| phone.e164().to_owned()),
+            name_postcode,
         }
     }
 
@@ -407,6 +441,58 @@ impl Profile {
             (true, None) => "(no name)".to_owned(),
         }
     }
+}
+
+/// The keys under which two people may be the same person, used only to *suggest* related
+/// bookings and duplicates, never to attach anything automatically.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{EmailAddress, PersonName, PostalAddress, Profile, Text};
+/// let profile = Profile {
+///     given_name: Some(PersonName::parse("Ana")?),
+///     family_name: Some(PersonName::parse("SILVA")?),
+///     email: Some(EmailAddress::parse("ana.silva+tours@gmail.com")?),
+///     address: PostalAddress { postcode: Some(Text::parse("sw1a 1aa")?), ..PostalAddress::default() },
+///     ..Profile::default()
+/// };
+/// let keys = profile.match_keys();
+/// assert_eq!(keys.name_postcode.as_deref(), Some("ana silva|sw1a1aa"));
+/// assert!(keys.phone.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MatchKeys {
+    /// The looser email key (provider rules such as Gmail dots and `+tag`).
+    pub loose_email: Option<LooseEmailKey>,
+    /// The phone number in E.164 form.
+    pub phone: Option<String>,
+    /// Normalised full name and compact postcode, when both are known.
+    pub name_postcode: Option<String>,
+}
+
+impl MatchKeys {
+    /// Whether no key is known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::Profile::default().match_keys().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.loose_email.is_none() && self.phone.is_none() && self.name_postcode.is_none()
+    }
+}
+
+/// A postcode compared without spacing or case.
+fn compact_postcode(postcode: &Text) -> String {
+    matching_form(postcode.as_str())
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// Contact details exactly as typed into a form, before validation.

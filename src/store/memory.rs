@@ -1,12 +1,13 @@
 //! The in-memory adapter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{Conflict, EmailLookup, Store, StoreError};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
-    BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey,
+    AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId,
+    EmailKey, Expected, MatchKeys, MergeId, MergeRecord,
 };
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
@@ -40,6 +41,32 @@ struct State {
     bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
     blocked_addresses: HashMap<EmailKey, BlockEntry>,
     blocked_domains: HashMap<Box<str>, BlockEntry>,
+    /// Customer ids in order, for the stable directory scan.
+    customer_ids: BTreeSet<CustomerId>,
+    /// Bookings by the email key of their contact snapshot.
+    bookings_by_email_key: HashMap<EmailKey, Vec<BookingId>>,
+    /// Bookings by each of their suggestion keys (see [`suggestion_index_keys`]).
+    bookings_by_match_key: HashMap<String, Vec<BookingId>>,
+    merges: HashMap<MergeId, MergeRecord>,
+    audit: Vec<AuditEvent>,
+}
+
+/// The suggestion keys of a booking contact, tagged by kind so they share one map.
+fn suggestion_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
+    let loose = keys.loose_email.iter().map(|k| format!("loose:{}", k.as_str()));
+    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
+    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
+    loose.chain(phone).chain(name)
+}
+
+/// Removes `id` from the list under `key`, dropping the list when it empties.
+fn unindex<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<BookingId>>, key: &K, id: BookingId) {
+    if let Some(list) = map.get_mut(key) {
+        list.retain(|other| *other != id);
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -157,7 +184,27 @@ impl State {
             if found != Some(guard.version) {
                 return Err(Conflict::CustomerVersion {
                     id: guard.customer,
-                    expected: crate::Expected::Version(guard.version),
+                    expected: Expected::Version(guard.version),
+                    found,
+                });
+            }
+        }
+        for deletion in changes.deletions() {
+            let found = self.customers.get(&deletion.customer).map(|c| c.version);
+            if found != Some(deletion.version) {
+                return Err(Conflict::CustomerVersion {
+                    id: deletion.customer,
+                    expected: Expected::Version(deletion.version),
+                    found,
+                });
+            }
+        }
+        for write in changes.merges() {
+            let found = self.merges.get(&write.record.id).map(|m| m.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::MergeVersion {
+                    id: write.record.id,
+                    expected: write.expected,
                     found,
                 });
             }
@@ -191,7 +238,7 @@ impl State {
                 }
             }
         }
-        let rewritten: Vec<CustomerId> = changes.written_customer_ids().collect();
+        let rewritten: Vec<CustomerId> = changes.rewritten_customer_ids().collect();
         for (key, claimant) in claimed {
             if let Some(&holder) = self.customer_by_key.get(key) {
                 // A holder rewritten by this same commit keeps the key only if it claims it
@@ -211,47 +258,46 @@ impl State {
         let ChangeSetParts {
             customers,
             bookings,
+            deletions,
             blocklist,
+            merges,
+            audit,
             ..
         } = changes.into_parts();
-        // Release every key of the rewritten customers first, so keys can move between
-        // customers within one commit.
-        for write in &customers {
-            if let Some(old) = self.customers.get(&write.record.id) {
+        // Release every key of the rewritten and deleted customers first, so keys can move
+        // between customers within one commit.
+        let released = customers
+            .iter()
+            .map(|write| write.record.id)
+            .chain(deletions.iter().map(|deletion| deletion.customer));
+        for id in released {
+            if let Some(old) = self.customers.get(&id) {
                 for key in old.indexed_keys() {
-                    if self.customer_by_key.get(key) == Some(&old.id) {
+                    if self.customer_by_key.get(key) == Some(&id) {
                         self.customer_by_key.remove(key);
                     }
                 }
             }
+        }
+        for deletion in deletions {
+            self.customers.remove(&deletion.customer);
+            self.customer_ids.remove(&deletion.customer);
         }
         for write in customers {
             let customer = write.record;
             for key in customer.indexed_keys() {
                 self.customer_by_key.insert(key.clone(), customer.id);
             }
+            self.customer_ids.insert(customer.id);
             self.customers.insert(customer.id, Arc::new(customer));
         }
         for write in bookings {
-            let booking = write.record;
-            let before = self
-                .bookings
-                .get(&booking.id)
-                .and_then(|old| old.attribution.customer());
-            let after = booking.attribution.customer();
-            if before != after {
-                if let Some(list) = before.and_then(|id| self.bookings_by_customer.get_mut(&id)) {
-                    list.retain(|id| *id != booking.id);
-                }
-                if let Some(customer) = after {
-                    self.bookings_by_customer
-                        .entry(customer)
-                        .or_default()
-                        .push(booking.id);
-                }
-            }
-            self.bookings.insert(booking.id, booking);
+            self.put_booking(write.record);
         }
+        for write in merges {
+            self.merges.insert(write.record.id, write.record);
+        }
+        self.audit.extend(audit);
         for change in blocklist {
             match change {
                 BlocklistChange::Add(entry) => match &entry.target {
@@ -270,6 +316,55 @@ impl State {
                 }
             }
         }
+    }
+}
+
+impl State {
+    /// Stores a booking and moves it between the customer and key indexes.
+    fn put_booking(&mut self, booking: Booking) {
+        let id = booking.id;
+        let old = self.bookings.remove(&id);
+        let (before, after) = (
+            old.as_ref().and_then(|b| b.attribution.customer()),
+            booking.attribution.customer(),
+        );
+        if before != after {
+            if let Some(customer) = before {
+                unindex(&mut self.bookings_by_customer, &customer, id);
+            }
+            if let Some(customer) = after {
+                self.bookings_by_customer.entry(customer).or_default().push(id);
+            }
+        }
+        if let Some(old) = &old {
+            if let Some(email) = &old.contact.email {
+                unindex(&mut self.bookings_by_email_key, email.key(), id);
+            }
+            for key in suggestion_index_keys(&old.contact.match_keys()) {
+                unindex(&mut self.bookings_by_match_key, &key, id);
+            }
+        }
+        if let Some(email) = &booking.contact.email {
+            self.bookings_by_email_key
+                .entry(email.key().clone())
+                .or_default()
+                .push(id);
+        }
+        for key in suggestion_index_keys(&booking.contact.match_keys()) {
+            self.bookings_by_match_key.entry(key).or_default().push(id);
+        }
+        self.bookings.insert(id, booking);
+    }
+
+    fn bookings_sorted<'a>(&self, ids: impl Iterator<Item = &'a BookingId>) -> Vec<Booking> {
+        let mut seen = std::collections::HashSet::new();
+        let mut bookings: Vec<Booking> = ids
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| self.bookings.get(id))
+            .cloned()
+            .collect();
+        bookings.sort_by_key(|booking| (booking.starts_at, booking.id));
+        bookings
     }
 }
 
@@ -292,16 +387,79 @@ impl Store for MemoryStore {
 
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        let mut bookings: Vec<Booking> = state
-            .bookings_by_customer
-            .get(&customer)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| state.bookings.get(id))
-            .cloned()
-            .collect();
-        bookings.sort_by_key(|booking| (booking.starts_at, booking.id));
+        Ok(state.bookings_sorted(state.bookings_by_customer.get(&customer).into_iter().flatten()))
+    }
+
+    async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
+        let state = self.read();
+        let mut bookings =
+            state.bookings_sorted(state.bookings_by_email_key.get(key).into_iter().flatten());
+        bookings.retain(|booking| booking.attribution.customer().is_none());
+        bookings.sort_by_key(|booking| (booking.created_at, booking.id));
         Ok(bookings)
+    }
+
+    async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
+        let state = self.read();
+        let ids = suggestion_index_keys(keys)
+            .filter_map(|key| state.bookings_by_match_key.get(&key))
+            .flatten();
+        Ok(state.bookings_sorted(ids))
+    }
+
+    async fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let state = self.read();
+        let start = after.map_or(Unbounded, Excluded);
+        Ok(state
+            .customer_ids
+            .range((start, Unbounded))
+            .take(limit)
+            .filter_map(|id| state.customers.get(id))
+            .map(|customer| Customer::clone(customer))
+            .collect())
+    }
+
+    async fn customers_inactive_since(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let state = self.read();
+        let active_since = |customer: &Customer| {
+            state
+                .bookings_by_customer
+                .get(&customer.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| state.bookings.get(id))
+                .any(|b| b.created_at >= cutoff || b.starts_at >= cutoff)
+        };
+        Ok(state
+            .customer_ids
+            .iter()
+            .filter_map(|id| state.customers.get(id))
+            .filter(|c| c.status.is_live() && c.status != crate::CustomerStatus::Blocked)
+            .filter(|c| c.created_at < cutoff && !active_since(c))
+            .map(|customer| Customer::clone(customer))
+            .collect())
+    }
+
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        Ok(self.read().merges.get(&id).cloned())
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(self
+            .read()
+            .audit
+            .iter()
+            .filter(|event| event.customers.contains(&customer))
+            .cloned()
+            .collect())
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

@@ -14,6 +14,9 @@
 //! - a commit that would leave two live customers (see
 //!   [`CustomerStatus::is_live`](crate::CustomerStatus::is_live)) holding the same
 //!   [`EmailKey`] MUST fail with [`Conflict::EmailKeyTaken`];
+//! - a deletion whose customer is missing or at another version fails the same way, and so
+//!   does a merge record write ([`Conflict::MergeVersion`]);
+//! - audit events are appended in order, in the same transaction;
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
 //!
@@ -28,7 +31,12 @@ use std::sync::Arc;
 
 pub use memory::MemoryStore;
 
-use crate::{BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey, Expected};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    AuditEvent, BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey,
+    Expected, MatchKeys, MergeId, MergeRecord,
+};
 
 /// What the directory knows about one email key: the live customer holding it, and the
 /// blocklist entry covering it (address entry first, else domain entry).
@@ -114,6 +122,46 @@ pub trait Store: Send + Sync {
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
 
+    /// Unattributed bookings whose contact email has `key`, oldest first.
+    fn unattributed_bookings(
+        &self,
+        key: &EmailKey,
+    ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
+
+    /// Bookings whose contact shares at least one of `keys` (loose email key, phone, name +
+    /// postcode), ordered by start time then id. Used for suggestions only.
+    fn bookings_matching(
+        &self,
+        keys: &MatchKeys,
+    ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
+
+    /// Up to `limit` customers of any status with an id greater than `after`, by id: a
+    /// stable scan of the whole directory.
+    fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
+
+    /// Live customers, other than blocked ones, created before `cutoff` with no booking
+    /// created or starting at or after `cutoff`.
+    fn customers_inactive_since(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
+
+    /// The record of a merge.
+    fn merge_record(
+        &self,
+        id: MergeId,
+    ) -> impl Future<Output = Result<Option<MergeRecord>, StoreError>> + Send;
+
+    /// The audit events naming `customer`, oldest first.
+    fn audit_trail(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+
     /// Applies `changes` atomically, or fails changing nothing.
     ///
     /// # Errors
@@ -155,6 +203,16 @@ pub enum Conflict {
         /// What the commit expected.
         expected: Expected,
         /// What is stored (`None`: no such booking).
+        found: Option<u64>,
+    },
+    /// A merge record write found another version.
+    #[error("merge {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    MergeVersion {
+        /// The merge.
+        id: MergeId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such merge).
         found: Option<u64>,
     },
     /// Another live customer already holds this email key.
