@@ -50,7 +50,9 @@ impl EmailKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    pub fn loose(&self) -> LooseEmailKey { LooseEmailKey(self.0.clone()) }
+    pub fn loose(&self) -> LooseEmailKey {
+        LooseEmailKey(self.0.clone())
+    }
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map(|p| p.1).unwrap_or("")
     }
@@ -65,11 +67,18 @@ impl std::fmt::Display for EmailKey {
         f.write_str(&self.0)
     }
 }
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LooseEmailKey(Box<str>);
-impl LooseEmailKey { pub fn as_str(&self) -> &str { &self.0 } }
-impl std::borrow::Borrow<str> for LooseEmailKey { fn borrow(&self) -> &str { &self.0 } }
+impl LooseEmailKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl std::borrow::Borrow<str> for LooseEmailKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmailError {

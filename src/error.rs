@@ -1,7 +1,10 @@
 //! The error type of the [`Directory`](crate::Directory) use cases.
 
 use crate::store::{Conflict, StoreError};
-use crate::{BlockEntry, BookingId, BookingProblem, CustomerId, EmailError};
+use crate::{
+    BlockEntry, BookingId, BookingProblem, CustomerId, CustomerStatus, EmailError, EmailKey,
+    MergeError, MergeId,
+};
 
 /// Why a directory operation failed. A failed operation changed nothing.
 ///
@@ -24,6 +27,42 @@ pub enum Error {
     /// No booking has this id.
     #[error("no booking with id {0}")]
     BookingNotFound(BookingId),
+    /// No merge has this id.
+    #[error("no merge with id {0}")]
+    MergeNotFound(MergeId),
+    /// Another live customer already holds this email: merge the two instead.
+    #[error(
+        "the email {key} already belongs to customer {holder}: merge the two customers instead"
+    )]
+    EmailTaken {
+        /// The email key.
+        key: EmailKey,
+        /// The live customer holding it.
+        holder: CustomerId,
+    },
+    /// The operation does not apply to a customer in this status.
+    #[error("cannot {action} customer {id}: it is {status}")]
+    CustomerStatus {
+        /// The customer.
+        id: CustomerId,
+        /// Its status.
+        status: CustomerStatus,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// The booking's attribution does not allow the operation.
+    #[error("cannot {action} booking {id}: {reason}")]
+    BookingState {
+        /// The booking.
+        id: BookingId,
+        /// What was attempted.
+        action: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// A merge rule was broken.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
     /// The email address given is not valid.
     #[error("invalid email address: {0}")]
     InvalidEmail(#[from] EmailError),

@@ -80,6 +80,7 @@ mod changeset;
 mod clock;
 mod customer;
 mod directory;
+mod duplicates;
 mod email;
 mod error;
 mod ids;
@@ -87,6 +88,7 @@ mod merge;
 mod money;
 mod phone;
 mod profile;
+mod redaction;
 mod settings;
 pub mod store;
 mod text;
@@ -97,18 +99,22 @@ pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBookin
 pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard, Write};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
-pub use directory::{Directory, Recorded};
+pub use directory::{
+    ContactUpdate, Created, DetachMode, Directory, Recorded, Redacted, Suggestion, SuggestionReason,
+};
+pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 pub use error::Error;
 pub use ids::{BookingId, CustomerId, IdError, MergeId};
 pub use merge::{
-    plan_merge, plan_undo, FieldConflict, MergeError, MergePlan, MergeRecord, MergeReport,
-    MergeRequest, MovedBooking, UndoPlan, UndoReport, MAX_MERGE_SIZE,
+    FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
+    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use phone::{Phone, PhoneError};
 pub use profile::{
-    ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile, ValidationErrors,
+    ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
+    ValidationErrors,
 };
 pub use settings::DirectorySettings;
 pub use text::{CountryCode, PersonName, Text, TextError};

@@ -1,5 +1,8 @@
 //! Merging duplicate customers into one survivor, and undoing it.
 //!
+//! Merged customers become tombstones (`MergedInto(survivor)`, no personal data) so that
+//! old ids still resolve.
+//!
 //! Pure: [`plan_merge`] takes the customers and the bookings that will move and returns a
 //! [`MergeReport`] and the [`ChangeSet`] that applies it; [`plan_undo`] does the same for
 //! an undo. Nothing is ever silently dropped: a value of a merged customer that the survivor
@@ -317,7 +320,9 @@ pub fn plan_merge(
     request: &MergeRequest,
     now: DateTime<Utc>,
 ) -> Result<MergePlan, MergeError> {
-    let all: Vec<Customer> = std::iter::once(survivor.clone()).chain(others.iter().cloned()).collect();
+    let all: Vec<Customer> = std::iter::once(survivor.clone())
+        .chain(others.iter().cloned())
+        .collect();
     validate(request, &all)?;
     let merge = MergeId::new();
     let mut updated = survivor.clone();
@@ -413,7 +418,11 @@ pub fn plan_merge(
     // Tombstones first, so their keys are free for the survivor's aliases in one commit.
     let mut merged = Vec::new();
     for other in &others {
+        // The tombstone keeps no personal data: it lives on in the survivor and, for undo,
+        // in the merge record, so redaction has fewer places to reach.
         let mut tombstone = other.clone();
+        tombstone.profile = Profile::default();
+        tombstone.aliases.clear();
         tombstone.status = CustomerStatus::MergedInto(survivor.id);
         tombstone.updated_at = now;
         merged.push(other.id);
@@ -497,8 +506,15 @@ pub fn plan_undo(
     }
     let mut changes = ChangeSet::new();
     let mut survivor_now = survivor;
-    let removed: Vec<_> = record.report.aliases_added.iter().map(|a| a.key().clone()).collect();
-    survivor_now.aliases.retain(|alias| !removed.contains(alias.key()));
+    let removed: Vec<_> = record
+        .report
+        .aliases_added
+        .iter()
+        .map(|a| a.key().clone())
+        .collect();
+    survivor_now
+        .aliases
+        .retain(|alias| !removed.contains(alias.key()));
     let mut details_kept = Vec::new();
     let after_merge = &record.report;
     for (detail, from) in &after_merge.filled {

@@ -33,6 +33,8 @@ pub struct DirectorySettings {
     /// Whether editing a customer's contact details also updates the contact snapshot of
     /// its bookings. Default: on.
     pub propagate_contact_edits: bool,
+    /// How long a merge can be undone. Default: 30 days.
+    pub merge_undo_window: std::time::Duration,
     /// How many times a use case re-reads and retries after a conflicting concurrent write
     /// before giving up with [`Error::Contention`](crate::Error::Contention). Default: 16.
     pub max_commit_attempts: u32,
@@ -51,6 +53,7 @@ impl Default for DirectorySettings {
             default_phone_region: None,
             reactivate_archived_on_booking: true,
             propagate_contact_edits: true,
+            merge_undo_window: std::time::Duration::from_secs(30 * 24 * 60 * 60),
             max_commit_attempts: 16,
         }
     }

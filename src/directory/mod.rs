@@ -1,5 +1,10 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
+mod lifecycle;
+mod merging;
+
+pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -8,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::store::EmailLookup;
 use crate::store::{Store, StoreError};
 use crate::{
-    AttributionOutcome, BlockEntry, BlockTarget, Booking, BookingId, BookingStatus, ChangeSet,
-    Clock, Customer, CustomerId, DirectorySettings, EmailKey, Error, NewBooking, SystemClock,
-    attribute,
+    Actor, AttributionOutcome, AuditAction, AuditEvent, BlockEntry, BlockTarget, Booking,
+    BookingId, BookingStatus, ChangeSet, Clock, Customer, CustomerId, DirectorySettings, EmailKey,
+    Error, NewBooking, SystemClock, attribute,
 };
 
 /// A customer directory over a [`Store`].
@@ -24,14 +29,14 @@ use crate::{
 ///
 /// ```
 /// use customer_directory::store::MemoryStore;
-/// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+/// use customer_directory::{Actor, AttributionOutcome, BookingStatus, Currency, Directory,
 ///     DirectorySettings, EmailAddress, Money, NewBooking, Profile};
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
 /// let contact = Profile { email: Some(EmailAddress::parse("ana@example.com")?), ..Profile::default() };
 /// let booking = NewBooking::new("BK-1", BookingStatus::PAID, contact, chrono::Utc::now(),
 ///     Money::new(45_00, Currency::parse("EUR")?));
-/// let recorded = directory.record_booking(booking).await?;
+/// let recorded = directory.record_booking(booking, &Actor::System).await?;
 /// assert!(matches!(recorded.outcome, AttributionOutcome::CreatedCustomer(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
@@ -126,19 +131,19 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// ```
     /// use customer_directory::store::MemoryStore;
-    /// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+    /// use customer_directory::{Actor, AttributionOutcome, BookingStatus, Currency, Directory,
     ///     DirectorySettings, EmailAddress, Money, NewBooking, Profile, UnattributedReason};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let contact = Profile { email: Some(EmailAddress::parse("bo@example.com")?), ..Profile::default() };
     /// let pending = NewBooking::new("BK-2", BookingStatus::PENDING, contact, chrono::Utc::now(),
     ///     Money::new(20_00, Currency::parse("EUR")?));
-    /// let recorded = directory.record_booking(pending).await?;
+    /// let recorded = directory.record_booking(pending, &Actor::System).await?;
     /// assert_eq!(recorded.outcome, AttributionOutcome::Unattributed(UnattributedReason::NotLocked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn record_booking(&self, new: NewBooking) -> Result<Recorded, Error> {
+    pub async fn record_booking(&self, new: NewBooking, actor: &Actor) -> Result<Recorded, Error> {
         let problems = new.problems();
         if !problems.is_empty() {
             return Err(Error::InvalidBooking(problems));
@@ -150,11 +155,19 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 let known = self
                     .lookup(booking.contact.email.as_ref().map(|e| e.key()))
                     .await?;
-                let decision = attribute(booking.clone(), known, &self.settings, self.clock.now());
-                match decision.outcome {
-                    AttributionOutcome::Blocked(entry) => Err(Error::Blocked(entry)),
-                    outcome => Ok((decision.changes, outcome)),
+                let now = self.clock.now();
+                let mut decision = attribute(booking.clone(), known, &self.settings, now);
+                if let AttributionOutcome::Blocked(entry) = decision.outcome {
+                    return Err(Error::Blocked(entry));
                 }
+                decision.changes.record(audit_event(
+                    now,
+                    actor,
+                    AuditAction::BookingRecorded,
+                    decision.outcome.customer(),
+                    Some(id),
+                ));
+                Ok((decision.changes, decision.outcome))
             })
             .await?;
         Ok(Recorded {
@@ -177,15 +190,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// ```
     /// use customer_directory::store::MemoryStore;
-    /// use customer_directory::{AttributionOutcome, BookingStatus, Currency, Directory,
+    /// use customer_directory::{Actor, AttributionOutcome, BookingStatus, Currency, Directory,
     ///     DirectorySettings, EmailAddress, Money, NewBooking, Profile};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let contact = Profile { email: Some(EmailAddress::parse("cy@example.com")?), ..Profile::default() };
     /// let pending = NewBooking::new("BK-3", BookingStatus::PENDING, contact, chrono::Utc::now(),
     ///     Money::new(20_00, Currency::parse("EUR")?));
-    /// let recorded = directory.record_booking(pending).await?;
-    /// let outcome = directory.change_booking_status(recorded.booking, BookingStatus::CONFIRMED).await?;
+    /// let recorded = directory.record_booking(pending, &Actor::System).await?;
+    /// let outcome = directory.change_booking_status(recorded.booking, BookingStatus::CONFIRMED, &Actor::staff("desk")).await?;
     /// assert!(matches!(outcome, AttributionOutcome::CreatedCustomer(_)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -194,6 +207,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self,
         id: BookingId,
         status: BookingStatus,
+        actor: &Actor,
     ) -> Result<AttributionOutcome, Error> {
         self.commit_retrying(|| async {
             let mut booking = self.booking(id).await?;
@@ -205,7 +219,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         .await?
                 }
             };
-            let decision = attribute(booking, known, &self.settings, self.clock.now());
+            let now = self.clock.now();
+            let mut decision = attribute(booking, known, &self.settings, now);
+            decision.changes.record(audit_event(
+                now,
+                actor,
+                AuditAction::BookingStatusChanged,
+                decision.outcome.customer(),
+                Some(id),
+            ));
             Ok((decision.changes, decision.outcome))
         })
         .await
@@ -316,10 +338,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// use customer_directory::{store::MemoryStore, Actor, BlockTarget, Directory, DirectorySettings};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam").await?;
+    /// directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam", &Actor::staff("desk")).await?;
     /// assert!(directory.blocklist_entry_for("x@SPAM.example").await?.is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -339,10 +361,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// use customer_directory::{store::MemoryStore, Actor, BlockTarget, Directory, DirectorySettings};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// let entry = directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam").await?;
+    /// let entry = directory.add_to_blocklist(BlockTarget::domain("spam.example")?, "spam", &Actor::staff("desk")).await?;
     /// assert_eq!(entry.reason, "spam");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -351,10 +373,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self,
         target: BlockTarget,
         reason: impl Into<String>,
+        actor: &Actor,
     ) -> Result<BlockEntry, Error> {
-        let entry = BlockEntry::new(target, reason, self.clock.now());
+        let now = self.clock.now();
+        let entry = BlockEntry::new(target, reason, now);
         let mut changes = ChangeSet::new();
-        changes.add_block(entry.clone());
+        changes.add_block(entry.clone()).record(audit_event(
+            now,
+            actor,
+            AuditAction::BlocklistEntryAdded,
+            None,
+            None,
+        ));
         self.store.commit(changes).await?;
         Ok(entry)
     }
@@ -368,21 +398,51 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{store::MemoryStore, BlockTarget, Directory, DirectorySettings};
+    /// use customer_directory::{store::MemoryStore, Actor, BlockTarget, Directory, DirectorySettings};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let target = BlockTarget::domain("spam.example")?;
-    /// directory.add_to_blocklist(target.clone(), "spam").await?;
-    /// directory.remove_from_blocklist(target).await?;
+    /// directory.add_to_blocklist(target.clone(), "spam", &Actor::staff("desk")).await?;
+    /// directory.remove_from_blocklist(target, &Actor::staff("desk")).await?;
     /// assert!(directory.blocklist_entry_for("a@spam.example").await?.is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn remove_from_blocklist(&self, target: BlockTarget) -> Result<(), Error> {
+    pub async fn remove_from_blocklist(
+        &self,
+        target: BlockTarget,
+        actor: &Actor,
+    ) -> Result<(), Error> {
         let mut changes = ChangeSet::new();
-        changes.remove_block(target);
+        changes.remove_block(target).record(audit_event(
+            self.clock.now(),
+            actor,
+            AuditAction::BlocklistEntryRemoved,
+            None,
+            None,
+        ));
         self.store.commit(changes).await?;
         Ok(())
+    }
+
+    /// The audit events naming a customer, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, CustomerId, Directory, DirectorySettings};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(directory.audit_trail(CustomerId::new()).await?.is_empty());
+    /// # Ok::<(), customer_directory::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, Error> {
+        Ok(self.store.audit_trail(customer).await?)
     }
 
     async fn lookup(&self, key: Option<&EmailKey>) -> Result<EmailLookup, Error> {
@@ -416,4 +476,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
             }
         }
     }
+}
+
+/// An audit event for `action` by `actor`, naming the customer and booking concerned.
+pub(crate) fn audit_event(
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &Actor,
+    action: AuditAction,
+    customer: Option<CustomerId>,
+    booking: Option<BookingId>,
+) -> AuditEvent {
+    let mut event = AuditEvent::new(at, actor.clone(), action);
+    event.customers.extend(customer);
+    event.booking = booking;
+    event
 }

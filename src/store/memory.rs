@@ -53,7 +53,10 @@ struct State {
 
 /// The suggestion keys of a booking contact, tagged by kind so they share one map.
 fn suggestion_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
-    let loose = keys.loose_email.iter().map(|k| format!("loose:{}", k.as_str()));
+    let loose = keys
+        .loose_email
+        .iter()
+        .map(|k| format!("loose:{}", k.as_str()));
     let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
     let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
     loose.chain(phone).chain(name)
@@ -333,7 +336,10 @@ impl State {
                 unindex(&mut self.bookings_by_customer, &customer, id);
             }
             if let Some(customer) = after {
-                self.bookings_by_customer.entry(customer).or_default().push(id);
+                self.bookings_by_customer
+                    .entry(customer)
+                    .or_default()
+                    .push(id);
             }
         }
         if let Some(old) = &old {
@@ -387,7 +393,13 @@ impl Store for MemoryStore {
 
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        Ok(state.bookings_sorted(state.bookings_by_customer.get(&customer).into_iter().flatten()))
+        Ok(state.bookings_sorted(
+            state
+                .bookings_by_customer
+                .get(&customer)
+                .into_iter()
+                .flatten(),
+        ))
     }
 
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
@@ -450,6 +462,18 @@ impl Store for MemoryStore {
 
     async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
         Ok(self.read().merges.get(&id).cloned())
+    }
+
+    async fn merges_into(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        let mut records: Vec<MergeRecord> = self
+            .read()
+            .merges
+            .values()
+            .filter(|record| record.report.survivor == customer)
+            .cloned()
+            .collect();
+        records.sort_by_key(|record| (record.merged_at, record.id));
+        Ok(records)
     }
 
     async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {

@@ -156,6 +156,12 @@ pub trait Store: Send + Sync {
         id: MergeId,
     ) -> impl Future<Output = Result<Option<MergeRecord>, StoreError>> + Send;
 
+    /// The merge records whose survivor is `customer`, oldest first.
+    fn merges_into(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Vec<MergeRecord>, StoreError>> + Send;
+
     /// The audit events naming `customer`, oldest first.
     fn audit_trail(
         &self,
