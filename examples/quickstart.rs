@@ -7,7 +7,7 @@
 
 use customer_directory::store::MemoryStore;
 use customer_directory::{
-    AttributionOutcome, BlockTarget, BookingStatus, ContactForm, Currency, Directory,
+    Actor, AttributionOutcome, BlockTarget, BookingStatus, ContactForm, Currency, Directory,
     DirectorySettings, Error, Money, NewBooking,
 };
 
@@ -21,7 +21,11 @@ async fn main() -> Demo {
     let eur = Currency::parse("EUR")?;
 
     directory
-        .add_to_blocklist(BlockTarget::domain("spam.example")?, "fake bookings")
+        .add_to_blocklist(
+            BlockTarget::domain("spam.example")?,
+            "fake bookings",
+            &Actor::staff("desk"),
+        )
         .await?;
 
     // (code, status, given, family, email, phone)
@@ -108,7 +112,7 @@ async fn main() -> Demo {
             chrono::Utc::now(),
             Money::new(65_00, eur),
         );
-        match directory.record_booking(booking).await {
+        match directory.record_booking(booking, &Actor::System).await {
             Ok(recorded) => {
                 println!(
                     "{code} {status:<10} {who:<28} -> {}",
@@ -130,7 +134,7 @@ async fn main() -> Demo {
 
     if let Some(booking) = pending {
         let outcome = directory
-            .change_booking_status(booking, BookingStatus::CONFIRMED)
+            .change_booking_status(booking, BookingStatus::CONFIRMED, &Actor::staff("desk"))
             .await?;
         println!(
             "\nBK-105 is confirmed later          -> {}",

@@ -12,7 +12,7 @@
 //! ```
 //! use customer_directory::store::MemoryStore;
 //! use customer_directory::{
-//!     AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
+//!     Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
 //!     Money, NewBooking,
 //! };
 //!
@@ -29,12 +29,12 @@
 //! let price = Money::new(65_00, Currency::parse("EUR")?);
 //!
 //! let first = NewBooking::new("BK-1", BookingStatus::PAID, contact.clone(), chrono::Utc::now(), price);
-//! let recorded = directory.record_booking(first).await?;
+//! let recorded = directory.record_booking(first, &Actor::System).await?;
 //! let AttributionOutcome::CreatedCustomer(ana) = recorded.outcome else { unreachable!() };
 //!
 //! // The same guest again, typed differently: same profile.
 //! let again = NewBooking::new("BK-2", BookingStatus::CONFIRMED, contact, chrono::Utc::now(), price);
-//! let recorded = directory.record_booking(again).await?;
+//! let recorded = directory.record_booking(again, &Actor::System).await?;
 //! assert_eq!(recorded.outcome.customer(), Some(ana));
 //! assert_eq!(directory.customer_bookings(ana).await?.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{TimeZone, Utc};
 use customer_directory::store::{EmailLookup, MemoryStore, Store};
 use customer_directory::{
-    Attribution, BlockTarget, Booking, BookingStatus, Currency, Customer, Directory,
+    Actor, Attribution, BlockTarget, Booking, BookingStatus, Currency, Customer, Directory,
     DirectorySettings, EmailAddress, Error, FixedClock, Money, NewBooking, PersonName, Profile,
     attribute,
 };
@@ -73,7 +73,11 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
     let directory = Directory::with_clock(store.clone(), DirectorySettings::default(), clock);
     directory
-        .add_to_blocklist(BlockTarget::domain("blocked.example").unwrap(), "test")
+        .add_to_blocklist(
+            BlockTarget::domain("blocked.example").unwrap(),
+            "test",
+            &Actor::staff("desk"),
+        )
         .await
         .unwrap();
     let mut recorded = Vec::new();
@@ -85,7 +89,10 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 status,
             } => {
                 let result = directory
-                    .record_booking(new_booking(n, EMAILS[email], NAMES[name], status))
+                    .record_booking(
+                        new_booking(n, EMAILS[email], NAMES[name], status),
+                        &Actor::System,
+                    )
                     .await;
                 match result {
                     Ok(done) => recorded.push(done.booking),
@@ -95,7 +102,10 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             }
             Step::ChangeStatus { nth, status } if !recorded.is_empty() => {
                 let id = recorded[nth % recorded.len()];
-                let outcome = directory.change_booking_status(id, status).await.unwrap();
+                let outcome = directory
+                    .change_booking_status(id, status, &Actor::staff("desk"))
+                    .await
+                    .unwrap();
                 let stored = directory.booking(id).await.unwrap();
                 prop_assert_eq!(outcome.customer(), stored.attribution.customer());
             }

@@ -7,13 +7,17 @@
 
 #![allow(dead_code)] // each test binary uses the suite through the macro
 
+mod lifecycle;
+
+pub use lifecycle::*;
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 use customer_directory::store::{Conflict, Store, StoreError};
 use customer_directory::{
-    Attribution, AttributionOutcome, BlockTarget, Booking, BookingStatus, ChangeSet, Currency,
-    Customer, CustomerStatus, Detail, Directory, DirectorySettings, EmailAddress, Error,
+    Actor, Attribution, AttributionOutcome, BlockTarget, Booking, BookingStatus, ChangeSet,
+    Currency, Customer, CustomerStatus, Detail, Directory, DirectorySettings, EmailAddress, Error,
     FixedClock, Money, NewBooking, PersonName, Phone, PostalAddress, Profile, Text,
     UnattributedReason,
 };
@@ -49,7 +53,29 @@ macro_rules! conformance_tests {
             detached_booking_is_not_reattached_to_its_former_customer,
             alias_email_attaches_to_its_customer,
             invalid_booking_reports_every_problem,
-            concurrent_bookings_create_exactly_one_customer_per_email
+            concurrent_bookings_create_exactly_one_customer_per_email,
+            manual_create_attaches_unattributed_bookings_with_the_same_key,
+            manual_create_with_a_taken_email_names_the_holder,
+            contact_edits_propagate_to_primary_bookings_only,
+            contact_edits_stay_on_the_profile_when_propagation_is_off,
+            email_change_to_a_taken_key_is_a_conflict_naming_the_holder,
+            email_change_keeps_the_old_address_matching,
+            booking_contact_edit_by_staff_updates_the_profile,
+            related_bookings_are_listed_and_confirmed,
+            detached_booking_stays_unattributed_and_remembers_its_customer,
+            detached_booking_with_a_unique_email_gets_its_own_profile,
+            suggestions_share_phone_loose_email_or_name_and_postcode_and_attach_nothing,
+            archive_and_activate_follow_their_guards,
+            block_puts_every_key_on_the_blocklist_and_unblock_reverses_it,
+            delete_keeps_bookings_unattributed_with_their_snapshots,
+            redaction_requires_archive_and_erases_every_personal_value,
+            bulk_redaction_of_inactive_customers_skips_blocked_ones,
+            merge_moves_everything_and_keeps_every_conflicting_value,
+            merge_guards_refuse_and_change_nothing,
+            merge_preview_changes_nothing,
+            undo_restores_the_merged_and_reports_what_changed_since,
+            duplicates_are_grouped_by_each_key,
+            every_operation_records_one_audit_event
         );
     };
     (@each $make_store:expr; $($scenario:ident),* $(,)?) => {
@@ -105,7 +131,10 @@ async fn record<S: Store>(
     dir: &Directory<S, FixedClock>,
     new: NewBooking,
 ) -> (customer_directory::BookingId, AttributionOutcome) {
-    let recorded = dir.record_booking(new).await.expect("booking is recorded");
+    let recorded = dir
+        .record_booking(new, &Actor::System)
+        .await
+        .expect("booking is recorded");
     (recorded.booking, recorded.outcome)
 }
 
@@ -333,13 +362,21 @@ pub async fn port_aliases_are_indexed<S: Store + Clone + 'static>(store: S) {
 
 pub async fn port_blocklist_covers_addresses_and_domains<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam domain")
-        .await
-        .unwrap();
+    dir.add_to_blocklist(
+        BlockTarget::domain("spam.example").unwrap(),
+        "spam domain",
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
     let address = EmailAddress::parse("fraud@shop.example").unwrap();
-    dir.add_to_blocklist(BlockTarget::Address(address.key().clone()), "chargeback")
-        .await
-        .unwrap();
+    dir.add_to_blocklist(
+        BlockTarget::Address(address.key().clone()),
+        "chargeback",
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
     let by_domain = store
         .lookup_email(EmailAddress::parse("x@SPAM.example").unwrap().key())
         .await
@@ -358,9 +395,12 @@ pub async fn port_blocklist_covers_addresses_and_domains<S: Store + Clone + 'sta
         .await
         .unwrap();
     assert!(neighbour.block.is_none());
-    dir.remove_from_blocklist(BlockTarget::domain("spam.example").unwrap())
-        .await
-        .unwrap();
+    dir.remove_from_blocklist(
+        BlockTarget::domain("spam.example").unwrap(),
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
     assert!(
         dir.blocklist_entry_for("x@spam.example")
             .await
@@ -443,15 +483,22 @@ pub async fn blocked_address_refuses_booking_and_changes_nothing<S: Store + Clon
         .unwrap()
         .key()
         .clone();
-    dir.add_to_blocklist(BlockTarget::Address(key), "chargebacks")
-        .await
-        .unwrap();
+    dir.add_to_blocklist(
+        BlockTarget::Address(key),
+        "chargebacks",
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
     let result = dir
-        .record_booking(booking(
-            "B-1",
-            BookingStatus::PAID,
-            contact(" BAD@example.com", "Bad", "Actor"),
-        ))
+        .record_booking(
+            booking(
+                "B-1",
+                BookingStatus::PAID,
+                contact(" BAD@example.com", "Bad", "Actor"),
+            ),
+            &Actor::System,
+        )
         .await;
     match result {
         Err(Error::Blocked(entry)) => assert_eq!(entry.reason, "chargebacks"),
@@ -471,15 +518,22 @@ pub async fn blocked_address_refuses_booking_and_changes_nothing<S: Store + Clon
 
 pub async fn blocked_domain_refuses_booking<S: Store + Clone + 'static>(store: S) {
     let dir = directory(store.clone());
-    dir.add_to_blocklist(BlockTarget::domain("spam.example").unwrap(), "spam")
-        .await
-        .unwrap();
+    dir.add_to_blocklist(
+        BlockTarget::domain("spam.example").unwrap(),
+        "spam",
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
     let result = dir
-        .record_booking(booking(
-            "D-1",
-            BookingStatus::PAID,
-            contact("new@Spam.Example", "N", ""),
-        ))
+        .record_booking(
+            booking(
+                "D-1",
+                BookingStatus::PAID,
+                contact("new@Spam.Example", "N", ""),
+            ),
+            &Actor::System,
+        )
         .await;
     assert!(matches!(result, Err(Error::Blocked(_))), "{result:?}");
     assert!(
@@ -497,11 +551,14 @@ pub async fn blocked_customer_refuses_booking<S: Store + Clone + 'static>(store:
     let blocked = save_customer(&store, blocked).await;
     let dir = directory(store.clone());
     let result = dir
-        .record_booking(booking(
-            "H-1",
-            BookingStatus::PAID,
-            contact("held@example.com", "H", ""),
-        ))
+        .record_booking(
+            booking(
+                "H-1",
+                BookingStatus::PAID,
+                contact("held@example.com", "H", ""),
+            ),
+            &Actor::System,
+        )
         .await;
     assert!(matches!(result, Err(Error::Blocked(_))), "{result:?}");
     assert!(dir.customer_bookings(blocked.id).await.unwrap().is_empty());
@@ -707,7 +764,7 @@ pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<
             .is_none()
     );
     let still = dir
-        .change_booking_status(id, BookingStatus::WAITING)
+        .change_booking_status(id, BookingStatus::WAITING, &Actor::staff("desk"))
         .await
         .unwrap();
     assert_eq!(
@@ -715,7 +772,7 @@ pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<
         AttributionOutcome::Unattributed(UnattributedReason::NotLocked)
     );
     let outcome = dir
-        .change_booking_status(id, BookingStatus::CONFIRMED)
+        .change_booking_status(id, BookingStatus::CONFIRMED, &Actor::staff("desk"))
         .await
         .unwrap();
     let customer = customer_of(&outcome);
@@ -727,7 +784,7 @@ pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<
     );
     // Further status changes keep the attribution.
     let again = dir
-        .change_booking_status(id, BookingStatus::CANCELLED)
+        .change_booking_status(id, BookingStatus::CANCELLED, &Actor::staff("desk"))
         .await
         .unwrap();
     assert_eq!(again, AttributionOutcome::AlreadyAttributed(customer));
@@ -952,7 +1009,7 @@ pub async fn detached_booking_is_not_reattached_to_its_former_customer<
     changes.save_booking(detached);
     store.commit(changes).await.unwrap();
     let outcome = dir
-        .change_booking_status(id, BookingStatus::CONFIRMED)
+        .change_booking_status(id, BookingStatus::CONFIRMED, &Actor::staff("desk"))
         .await
         .unwrap();
     assert_eq!(
@@ -1002,7 +1059,7 @@ pub async fn invalid_booking_reports_every_problem<S: Store + Clone + 'static>(s
     );
     bad.paid = Money::zero(Currency::parse("USD").unwrap());
     bad.ends_at = Some(t0() - chrono::TimeDelta::hours(1));
-    match dir.record_booking(bad).await {
+    match dir.record_booking(bad, &Actor::System).await {
         Err(Error::InvalidBooking(problems)) => assert_eq!(problems.len(), 3, "{problems:?}"),
         other => panic!("expected InvalidBooking, got {other:?}"),
     }
@@ -1042,7 +1099,7 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<
                     contact(&email, "Guest", ""),
                 );
                 let done = dir
-                    .record_booking(new)
+                    .record_booking(new, &Actor::System)
                     .await
                     .expect("no booking may fail under contention");
                 recorded.push((n % EMAILS, done));
