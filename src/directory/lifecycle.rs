@@ -524,9 +524,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let own = holder.profile.match_keys();
         let mut probes = vec![own.clone()];
         for alias in &holder.aliases {
-            let mut keys = MatchKeys::default();
-            keys.loose_email = Some(alias.key().loose());
-            probes.push(keys);
+            probes.push(MatchKeys {
+                loose_email: Some(alias.key().loose()),
+                ..MatchKeys::default()
+            });
         }
         let loose: Vec<_> = probes
             .iter()
