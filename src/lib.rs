@@ -86,6 +86,7 @@ mod error;
 mod ids;
 mod merge;
 mod money;
+mod password;
 mod phone;
 mod profile;
 mod redaction;
@@ -111,6 +112,11 @@ pub use merge::{
     MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use password::{
+    CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
+    PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
+    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification,
+};
 pub use phone::{Phone, PhoneError};
 pub use profile::{
     ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
