@@ -70,6 +70,9 @@
 //! # Features
 //!
 //! No feature is enabled by default; the in-memory store is always available.
+//!
+//! - `testing`: the [`testing`] module, tools for testing code built on this crate (a
+//!   store wrapper that fails chosen commits).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -92,6 +95,8 @@ mod profile;
 mod redaction;
 mod settings;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text;
 
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};

@@ -531,6 +531,13 @@ pub fn plan_undo(
             details_kept.push(detail.clone());
         }
     }
+    // The merge activates an archived survivor when an active customer joins it; undo
+    // archives it again unless staff have changed its status since.
+    if record.survivor_before.status == CustomerStatus::Archived
+        && survivor_now.status == CustomerStatus::Active
+    {
+        survivor_now.status = CustomerStatus::Archived;
+    }
     survivor_now.updated_at = now;
     let mut restored = Vec::new();
     for current in merged {

@@ -933,7 +933,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// The one home of redaction's reach: the customer, its bookings, unattributed bookings
-    /// with its email keys, and merge records (recursively) whose survivor it is.
+    /// with its email keys, and every merge record holding its data (see below).
     async fn plan_redaction(
         &self,
         customer: Customer,
@@ -950,10 +950,26 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 }
             }
         }
-        let mut survivors = vec![id];
-        while let Some(survivor) = survivors.pop() {
-            for record in self.store.merges_into(survivor).await? {
-                survivors.extend(record.merged_before.iter().map(|c| c.id));
+        // Every merge record holding this person's data: those it took part in, and,
+        // through merges still in force, those of the customers merged into it. Undone
+        // merges hand their merged customers back, so their own histories stay theirs.
+        let mut people = vec![id];
+        let mut seen_people = vec![id];
+        let mut seen_records = Vec::new();
+        while let Some(person) = people.pop() {
+            for record in self.store.merges_involving(person).await? {
+                if seen_records.contains(&record.id) {
+                    continue;
+                }
+                seen_records.push(record.id);
+                if record.report.survivor == person && record.undone_at.is_none() {
+                    for merged in &record.report.merged {
+                        if !seen_people.contains(merged) {
+                            seen_people.push(*merged);
+                            people.push(*merged);
+                        }
+                    }
+                }
                 changes.save_merge(redact_merge_record(record));
             }
         }

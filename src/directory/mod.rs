@@ -118,6 +118,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self.store
     }
 
+    /// The clock every use case reads the time from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Clock, Directory, DirectorySettings, FixedClock};
+    /// let clock = FixedClock::new(chrono::DateTime::UNIX_EPOCH);
+    /// let directory = Directory::with_clock(MemoryStore::new(), DirectorySettings::default(), clock);
+    /// directory.clock().advance(chrono::TimeDelta::days(1));
+    /// assert_eq!(directory.clock().now().timestamp(), 86_400);
+    /// ```
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Records a new booking and attributes it to a customer by its email (see
     /// [`attribute`](crate::attribute) for the rules).
     ///

@@ -464,12 +464,14 @@ impl Store for MemoryStore {
         Ok(self.read().merges.get(&id).cloned())
     }
 
-    async fn merges_into(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
         let mut records: Vec<MergeRecord> = self
             .read()
             .merges
             .values()
-            .filter(|record| record.report.survivor == customer)
+            .filter(|record| {
+                record.report.survivor == customer || record.report.merged.contains(&customer)
+            })
             .cloned()
             .collect();
         records.sort_by_key(|record| (record.merged_at, record.id));

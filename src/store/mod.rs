@@ -156,8 +156,9 @@ pub trait Store: Send + Sync {
         id: MergeId,
     ) -> impl Future<Output = Result<Option<MergeRecord>, StoreError>> + Send;
 
-    /// The merge records whose survivor is `customer`, oldest first.
-    fn merges_into(
+    /// The merge records in which `customer` took part, as survivor or as one of the merged
+    /// customers (undone merges included), oldest first.
+    fn merges_involving(
         &self,
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<MergeRecord>, StoreError>> + Send;

@@ -54,7 +54,7 @@ async fn assert_no_trace<S: Store>(
     let mut dump = String::new();
     for id in customers {
         dump.push_str(&format!("{:?}", store.customer(*id).await.unwrap()));
-        dump.push_str(&format!("{:?}", store.merges_into(*id).await.unwrap()));
+        dump.push_str(&format!("{:?}", store.merges_involving(*id).await.unwrap()));
         dump.push_str(&format!("{:?}", store.audit_trail(*id).await.unwrap()));
     }
     for id in bookings {
@@ -704,6 +704,37 @@ pub async fn redaction_requires_archive_and_erases_every_personal_value<
         ),
         "cannot be undone"
     );
+}
+
+/// A merge that was undone still remembers the merged customer's old details; redacting
+/// that customer must reach it, while the other customer's own merge history stays intact.
+pub async fn redaction_reaches_undone_merges_the_customer_was_merged_in<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let keeper = create(&dir, contact("keeper@example.com", "Kept", "Person")).await;
+    let leaver = create(&dir, contact("leaver@example.com", "Ulrike", "Gone")).await;
+    let report = dir
+        .merge(&MergeRequest::new(keeper, [leaver]), &staff())
+        .await
+        .unwrap();
+    dir.undo_merge(report.merge, &staff()).await.unwrap();
+    let involving = store.merges_involving(leaver).await.unwrap();
+    assert_eq!(
+        involving.len(),
+        1,
+        "the merged customer's merges are listed"
+    );
+    assert_eq!(store.merges_involving(keeper).await.unwrap(), involving);
+
+    dir.archive(leaver, &staff()).await.unwrap();
+    dir.redact(leaver, &[], &staff()).await.unwrap();
+    assert_no_trace(&store, &[leaver, keeper], &[], &["leaver@", "Ulrike"]).await;
+    let keeper_now = dir.customer(keeper).await.unwrap();
+    assert_eq!(keeper_now.status, CustomerStatus::Active);
+    assert_eq!(keeper_now.profile.label(), "Kept Person");
 }
 
 pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<S: Store + Clone + 'static>(

@@ -1,0 +1,190 @@
+//! Tools for testing code built on this crate, behind the `testing` feature.
+//!
+//! [`FaultInjectingStore`] wraps any [`Store`] and makes chosen commits fail, so a test can
+//! show that an operation whose commit fails leaves storage exactly as it was.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{EmailLookup, Store, StoreError};
+use crate::{
+    AuditEvent, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey, MatchKeys, MergeId,
+    MergeRecord,
+};
+
+/// The error inside the [`StoreError::Backend`] of a commit failed on purpose, so a test can
+/// tell an injected failure from a real one.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::testing::InjectedFault;
+/// assert_eq!(InjectedFault.to_string(), "fault injected by FaultInjectingStore");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("fault injected by FaultInjectingStore")]
+pub struct InjectedFault;
+
+/// A [`Store`] wrapper that fails chosen commits before they reach the inner store.
+///
+/// A failed commit never reaches the wrapped store, exactly like a transaction that rolled
+/// back, so a correct caller sees the store unchanged. Clones share the fault plan.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::store::{MemoryStore, Store};
+/// use customer_directory::testing::FaultInjectingStore;
+/// use customer_directory::{ChangeSet, Customer, Profile};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = FaultInjectingStore::new(MemoryStore::new());
+/// store.fail_next_commits(1);
+/// let mut changes = ChangeSet::new();
+/// changes.save_customer(Customer::new(Profile::default(), chrono::Utc::now()));
+/// assert!(store.commit(changes).await.is_err());
+/// assert_eq!(store.inner().customer_count(), 0);
+/// assert_eq!(store.failed_commits(), 1);
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct FaultInjectingStore<S> {
+    inner: S,
+    plan: Arc<Mutex<FaultPlan>>,
+}
+
+#[derive(Debug, Default)]
+struct FaultPlan {
+    fail_next: u64,
+    /// Chance of failing any commit, in parts per million.
+    rate_ppm: u32,
+    /// State of the xorshift generator deciding random failures (never zero).
+    rng: u64,
+    failed: u64,
+}
+
+impl FaultPlan {
+    fn should_fail(&mut self) -> bool {
+        let fail = if self.fail_next > 0 {
+            self.fail_next -= 1;
+            true
+        } else if self.rate_ppm > 0 {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            self.rng % 1_000_000 < u64::from(self.rate_ppm)
+        } else {
+            false
+        };
+        self.failed += u64::from(fail);
+        fail
+    }
+}
+
+impl<S> FaultInjectingStore<S> {
+    /// Wraps `inner`; no fault is planned until one is asked for.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            plan: Arc::default(),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Fails the next `count` commits.
+    pub fn fail_next_commits(&self, count: u64) {
+        self.plan().fail_next = count;
+    }
+
+    /// Fails each commit with probability `fraction` (clamped to 0..=1), deterministically
+    /// for a given `seed` and sequence of commits.
+    pub fn fail_commits_at_rate(&self, fraction: f64, seed: u64) {
+        let mut plan = self.plan();
+        // Clamped to 0..=1 first, so the product fits in u32.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ppm = (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+        plan.rate_ppm = ppm;
+        plan.rng = seed | 1;
+    }
+
+    /// Stops failing commits.
+    pub fn heal(&self) {
+        let mut plan = self.plan();
+        plan.fail_next = 0;
+        plan.rate_ppm = 0;
+    }
+
+    /// How many commits have been failed so far.
+    pub fn failed_commits(&self) -> u64 {
+        self.plan().failed
+    }
+
+    fn plan(&self) -> std::sync::MutexGuard<'_, FaultPlan> {
+        // The plan holds plain counters, valid even if a holder panicked.
+        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<S: Store> Store for FaultInjectingStore<S> {
+    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.inner.customer(id).await
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.inner.booking(id).await
+    }
+
+    async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
+        self.inner.lookup_email(key).await
+    }
+
+    async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        self.inner.customer_bookings(customer).await
+    }
+
+    async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
+        self.inner.unattributed_bookings(key).await
+    }
+
+    async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
+        self.inner.bookings_matching(keys).await
+    }
+
+    async fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_after(after, limit).await
+    }
+
+    async fn customers_inactive_since(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_inactive_since(cutoff).await
+    }
+
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.inner.merge_record(id).await
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.inner.merges_involving(customer).await
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.audit_trail(customer).await
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        if self.plan().should_fail() {
+            return Err(StoreError::backend("committing changes", InjectedFault));
+        }
+        self.inner.commit(changes).await
+    }
+}
