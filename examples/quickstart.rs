@@ -209,8 +209,9 @@ fn describe(outcome: &AttributionOutcome) -> String {
         }
         AttributionOutcome::Related { differences, .. } => {
             let list: Vec<String> = differences.iter().map(ToString::to_string).collect();
+            let verb = if list.len() == 1 { "differs" } else { "differ" };
             format!(
-                "related booking, pending review ({} differ)",
+                "related booking, pending review ({} {verb})",
                 list.join(", ")
             )
         }
