@@ -84,6 +84,7 @@ pub enum AuditAction {
     CustomerRedacted,
     CustomersMerged,
     MergeUndone,
+    CustomersImported,
 }
 
 impl AuditAction {
@@ -116,6 +117,7 @@ impl AuditAction {
             Self::CustomerRedacted => "customer_redacted",
             Self::CustomersMerged => "customers_merged",
             Self::MergeUndone => "merge_undone",
+            Self::CustomersImported => "customers_imported",
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::store::{Conflict, StoreError};
 use crate::{
     BlockEntry, BookingId, BookingProblem, CustomerId, CustomerStatus, EmailError, EmailKey,
-    MergeError, MergeId,
+    ImportError, MergeError, MergeId, MoneyError,
 };
 
 /// Why a directory operation failed. A failed operation changed nothing.
@@ -82,6 +82,15 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Writing an export failed.
+    #[error("writing the export failed")]
+    Export(#[source] std::io::Error),
+    /// An import file could not be read as a whole.
+    #[error("the import file cannot be read: {0}")]
+    Import(#[from] ImportError),
+    /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
 }
 
 fn list(problems: &[BookingProblem]) -> String {

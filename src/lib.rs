@@ -86,6 +86,7 @@ mod directory;
 mod duplicates;
 mod email;
 mod error;
+mod export;
 mod ids;
 mod merge;
 mod money;
@@ -95,6 +96,7 @@ mod profile;
 mod redaction;
 mod settings;
 pub mod store;
+mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text;
@@ -106,11 +108,16 @@ pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard,
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
-    ContactUpdate, Created, DetachMode, Directory, Recorded, Redacted, Suggestion, SuggestionReason,
+    ContactUpdate, Created, DetachMode, Directory, ImportMode, ImportReport, ImportedRow, Recorded,
+    Redacted, RowOutcome, Suggestion, SuggestionReason,
 };
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 pub use error::Error;
+pub use export::{
+    CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
+    neutralise_cell, read_customer_rows, restore_cell,
+};
 pub use ids::{BookingId, CustomerId, IdError, MergeId};
 pub use merge::{
     FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
@@ -128,4 +135,5 @@ pub use profile::{
     ValidationErrors,
 };
 pub use settings::DirectorySettings;
+pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};
 pub use text::{CountryCode, PersonName, Text, TextError};

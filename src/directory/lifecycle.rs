@@ -121,20 +121,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         holder: holder.id,
                     });
                 }
-                for mut booking in self.store.unattributed_bookings(key).await? {
-                    let differences = customer.profile.differences(&booking.contact);
-                    booking.attribution = if differences.is_empty() {
-                        customer.profile.fill_empty_from(&booking.contact);
-                        Attribution::Primary(customer.id)
-                    } else {
-                        Attribution::Related {
-                            customer: customer.id,
-                            differences,
-                        }
-                    };
-                    attached.push(booking.id);
-                    changes.save_booking(booking);
-                }
+                attached = self
+                    .attach_unattributed(&mut customer, key, &mut changes)
+                    .await?;
             }
             let id = customer.id;
             customer.updated_at = now;
@@ -154,6 +143,32 @@ impl<S: Store, C: Clock> Directory<S, C> {
             ))
         })
         .await
+    }
+
+    /// Attaches to a customer being created the unattributed bookings with its email key:
+    /// primary when the details agree (filling its blanks), related otherwise.
+    pub(super) async fn attach_unattributed(
+        &self,
+        customer: &mut Customer,
+        key: &EmailKey,
+        changes: &mut ChangeSet,
+    ) -> Result<Vec<BookingId>, Error> {
+        let mut attached = Vec::new();
+        for mut booking in self.store.unattributed_bookings(key).await? {
+            let differences = customer.profile.differences(&booking.contact);
+            booking.attribution = if differences.is_empty() {
+                customer.fill_empty_from(&booking.contact);
+                Attribution::Primary(customer.id)
+            } else {
+                Attribution::Related {
+                    customer: customer.id,
+                    differences,
+                }
+            };
+            attached.push(booking.id);
+            changes.save_booking(booking);
+        }
+        Ok(attached)
     }
 
     /// Replaces a customer's contact details. With

@@ -2,8 +2,10 @@
 
 mod lifecycle;
 mod merging;
+mod records;
 
 pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
+pub use records::{ImportMode, ImportReport, ImportedRow, RowOutcome};
 
 use std::future::Future;
 use std::sync::Arc;

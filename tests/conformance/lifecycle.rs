@@ -737,6 +737,48 @@ pub async fn redaction_reaches_undone_merges_the_customer_was_merged_in<
     assert_eq!(keeper_now.profile.label(), "Kept Person");
 }
 
+/// A survivor without an email answers to the merged customer's address as an alias; a
+/// booking with that address then fills the survivor's email, promoting the alias.
+pub async fn an_alias_filled_in_as_the_email_is_promoted_not_held_twice<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let survivor = create(&dir, contact("", "Nomail", "Person")).await;
+    let other = create(&dir, contact("promote@example.com", "Nomail", "Person")).await;
+    dir.merge(&MergeRequest::new(survivor, [other]), &staff())
+        .await
+        .unwrap();
+    let merged = dir.customer(survivor).await.unwrap();
+    assert!(merged.profile.email.is_none());
+    assert_eq!(merged.aliases.len(), 1);
+
+    let (_, outcome) = record(
+        &dir,
+        "AL-1",
+        BookingStatus::PAID,
+        contact("promote@example.com", "Nomail", "Person"),
+    )
+    .await;
+    assert_eq!(outcome.customer(), Some(survivor));
+    let now = dir.customer(survivor).await.unwrap();
+    assert_eq!(
+        now.profile.email.as_ref().map(EmailAddress::as_str),
+        Some("promote@example.com")
+    );
+    assert!(now.aliases.is_empty(), "the alias was promoted");
+    assert_eq!(now.email_keys().count(), 1);
+    let key = now.profile.email.as_ref().unwrap().key().clone();
+    let found = store
+        .lookup_email(&key)
+        .await
+        .unwrap()
+        .customer
+        .map(|c| c.id);
+    assert_eq!(found, Some(survivor));
+}
+
 pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<S: Store + Clone + 'static>(
     store: S,
 ) {

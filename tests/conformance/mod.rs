@@ -70,6 +70,7 @@ macro_rules! conformance_tests {
             delete_keeps_bookings_unattributed_with_their_snapshots,
             redaction_requires_archive_and_erases_every_personal_value,
             redaction_reaches_undone_merges_the_customer_was_merged_in,
+            an_alias_filled_in_as_the_email_is_promoted_not_held_twice,
             bulk_redaction_of_inactive_customers_skips_blocked_ones,
             merge_moves_everything_and_keeps_every_conflicting_value,
             merge_guards_refuse_and_change_nothing,
