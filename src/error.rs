@@ -3,7 +3,7 @@
 use crate::store::{Conflict, StoreError};
 use crate::{
     BlockEntry, BookingId, BookingProblem, CustomerId, CustomerStatus, EmailError, EmailKey,
-    ImportError, MergeError, MergeId, MoneyError,
+    ImportError, MergeError, MergeId, MoneyError, StatementError,
 };
 
 /// Why a directory operation failed. A failed operation changed nothing.
@@ -88,6 +88,9 @@ pub enum Error {
     /// An import file could not be read as a whole.
     #[error("the import file cannot be read: {0}")]
     Import(#[from] ImportError),
+    /// A statement cannot be made for this period.
+    #[error(transparent)]
+    Statement(#[from] StatementError),
     /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),

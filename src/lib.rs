@@ -71,6 +71,7 @@
 //!
 //! No feature is enabled by default; the in-memory store is always available.
 //!
+//! - `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts).
 //! - `testing`: the [`testing`] module, tools for testing code built on this crate (a
 //!   store wrapper that fails chosen commits).
 #![deny(missing_docs)]
@@ -91,10 +92,13 @@ mod ids;
 mod merge;
 mod money;
 mod password;
+#[cfg(feature = "pdf")]
+mod pdf;
 mod phone;
 mod profile;
 mod redaction;
 mod settings;
+mod statement;
 pub mod store;
 mod summary;
 #[cfg(feature = "testing")]
@@ -135,5 +139,6 @@ pub use profile::{
     ValidationErrors,
 };
 pub use settings::DirectorySettings;
+pub use statement::{Statement, StatementError};
 pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};
 pub use text::{CountryCode, PersonName, Text, TextError};

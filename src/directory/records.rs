@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Directory, audit_event};
@@ -10,7 +11,7 @@ use crate::export::{CsvExportOptions, CsvExporter, ImportRow, read_customer_rows
 use crate::store::Store;
 use crate::{
     Actor, AuditAction, ChangeSet, Clock, Customer, CustomerId, CustomerStatus, CustomerSummary,
-    EmailKey, Error, ValidationErrors,
+    EmailKey, Error, Statement, ValidationErrors,
 };
 
 /// How many customers an export reads per page.
@@ -119,6 +120,43 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let customer = self.customer(customer).await?;
         let bookings = self.store.customer_bookings(customer.id).await?;
         Ok(CustomerSummary::new(&customer, &bookings, None)?)
+    }
+
+    /// The statement of a customer's bookings starting in `[from, until)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`]; [`Error::Statement`] for a period that ends before it
+    /// starts or amounts that cannot be added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
+    /// let now = chrono::Utc::now();
+    /// let statement = directory.statement(id, now - chrono::TimeDelta::days(30), now).await?;
+    /// assert!(statement.lines.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn statement(
+        &self,
+        customer: CustomerId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Statement, Error> {
+        let customer = self.customer(customer).await?;
+        let bookings = self.store.customer_bookings(customer.id).await?;
+        Ok(Statement::new(
+            &customer,
+            &bookings,
+            from,
+            until,
+            self.clock.now(),
+        )?)
     }
 
     /// Streams every customer (merged ones excepted) as CSV rows to `writer`, page by page,
