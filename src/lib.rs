@@ -112,8 +112,8 @@ pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard,
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
-    ContactUpdate, Created, DetachMode, Directory, ImportMode, ImportReport, ImportedRow, Recorded,
-    Redacted, RowOutcome, Suggestion, SuggestionReason,
+    ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode, ImportReport,
+    ImportedRow, Recorded, Redacted, RowOutcome, Suggestion, SuggestionReason,
 };
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};

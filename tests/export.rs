@@ -7,9 +7,9 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::store::MemoryStore;
 use customer_directory::{
-    Actor, BlockTarget, BookingStatus, ContactForm, CsvExportOptions, Currency, CustomerStatus,
-    Detail, Directory, DirectorySettings, Error, ExportColumn, FixedClock, ImportError, ImportMode,
-    Money, NewBooking, Profile, RowOutcome, neutralise_cell, restore_cell,
+    Actor, AuditAction, BlockTarget, BookingStatus, ContactForm, CsvExportOptions, Currency,
+    CustomerStatus, Detail, Directory, DirectorySettings, Error, ExportColumn, FixedClock,
+    ImportError, ImportMode, Money, NewBooking, Profile, RowOutcome, neutralise_cell, restore_cell,
 };
 
 fn staff() -> Actor {
@@ -491,4 +491,67 @@ async fn an_import_whose_commit_fails_stores_nothing() {
         .unwrap();
     assert_eq!(report.created().len(), 2);
     assert_eq!(store.inner().customer_count(), 2);
+}
+
+#[tokio::test]
+async fn the_data_subject_export_holds_everything_about_the_customer() {
+    let dir = directory();
+    let contact = |email: &str, name: &str| {
+        ContactForm {
+            given_name: name.into(),
+            email: email.into(),
+            ..ContactForm::default()
+        }
+        .parse(dir.settings())
+        .unwrap()
+    };
+    let booking = NewBooking::new(
+        "DS-1",
+        BookingStatus::PAID,
+        contact("dsar@example.com", "Dora"),
+        Utc::now(),
+        Money::zero(Currency::parse("EUR").unwrap()),
+    );
+    let survivor = dir
+        .record_booking(booking, &Actor::System)
+        .await
+        .unwrap()
+        .outcome
+        .customer()
+        .unwrap();
+    dir.clock().advance(TimeDelta::minutes(1));
+    let other = dir
+        .create_customer(contact("dora.old@example.com", "Dora"), &staff())
+        .await
+        .unwrap()
+        .customer;
+    dir.clock().advance(TimeDelta::minutes(1));
+    dir.merge(
+        &customer_directory::MergeRequest::new(survivor, [other]),
+        &staff(),
+    )
+    .await
+    .unwrap();
+
+    let export = dir.data_subject_export(other).await.unwrap();
+    assert_eq!(
+        export.customer.id, survivor,
+        "a merged id resolves to its survivor"
+    );
+    assert_eq!(export.bookings.len(), 1);
+    assert_eq!(export.merges.len(), 1);
+    let actions: Vec<_> = export.audit_trail.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::BookingRecorded,
+            AuditAction::CustomerCreated,
+            AuditAction::CustomersMerged
+        ],
+        "the merged customer's history is part of it"
+    );
+    let json = serde_json::to_string(&export).unwrap();
+    for needle in ["dsar@example.com", "dora.old@example.com", "DS-1", "Dora"] {
+        assert!(json.contains(needle), "{needle} missing");
+    }
 }

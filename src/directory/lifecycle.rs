@@ -9,7 +9,7 @@ use crate::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::store::Store;
 use crate::{
     Actor, Attribution, AuditAction, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Clock,
-    Customer, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, Profile,
+    Customer, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, MergeRecord, Profile,
 };
 
 /// A customer created by hand, and the unattributed bookings it picked up.
@@ -965,28 +965,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 }
             }
         }
-        // Every merge record holding this person's data: those it took part in, and,
-        // through merges still in force, those of the customers merged into it. Undone
-        // merges hand their merged customers back, so their own histories stay theirs.
-        let mut people = vec![id];
-        let mut seen_people = vec![id];
-        let mut seen_records = Vec::new();
-        while let Some(person) = people.pop() {
-            for record in self.store.merges_involving(person).await? {
-                if seen_records.contains(&record.id) {
-                    continue;
-                }
-                seen_records.push(record.id);
-                if record.report.survivor == person && record.undone_at.is_none() {
-                    for merged in &record.report.merged {
-                        if !seen_people.contains(merged) {
-                            seen_people.push(*merged);
-                            people.push(*merged);
-                        }
-                    }
-                }
-                changes.save_merge(redact_merge_record(record));
-            }
+        let (_, records) = self.merge_history(id).await?;
+        for record in records {
+            changes.save_merge(redact_merge_record(record));
         }
         let mut redacted = redact_customer(customer, keep);
         redacted.updated_at = self.clock.now();
@@ -1000,6 +981,36 @@ impl<S: Store, C: Clock> Directory<S, C> {
             customer: id,
             bookings: ids,
         })
+    }
+
+    /// The people whose data is part of customer `id` (itself first, then everyone merged
+    /// into it by merges still in force, recursively) and every merge record holding any of
+    /// their data: those they took part in, undone ones included. Undone merges hand their
+    /// merged customers back, so those customers' own histories are not followed.
+    pub(super) async fn merge_history(
+        &self,
+        id: CustomerId,
+    ) -> Result<(Vec<CustomerId>, Vec<MergeRecord>), Error> {
+        let mut people = vec![id];
+        let mut records: Vec<MergeRecord> = Vec::new();
+        let mut next = 0;
+        while let Some(&person) = people.get(next) {
+            next += 1;
+            for record in self.store.merges_involving(person).await? {
+                if records.iter().any(|seen| seen.id == record.id) {
+                    continue;
+                }
+                if record.report.survivor == person && record.undone_at.is_none() {
+                    for merged in &record.report.merged {
+                        if !people.contains(merged) {
+                            people.push(*merged);
+                        }
+                    }
+                }
+                records.push(record);
+            }
+        }
+        Ok((people, records))
     }
 
     /// The customer an id stands for now: a merged customer resolves to its survivor.

@@ -5,7 +5,7 @@ mod merging;
 mod records;
 
 pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
-pub use records::{ImportMode, ImportReport, ImportedRow, RowOutcome};
+pub use records::{DataSubjectExport, ImportMode, ImportReport, ImportedRow, RowOutcome};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -10,9 +10,27 @@ use super::{Directory, audit_event};
 use crate::export::{CsvExportOptions, CsvExporter, ImportRow, read_customer_rows};
 use crate::store::Store;
 use crate::{
-    Actor, AuditAction, ChangeSet, Clock, Customer, CustomerId, CustomerStatus, CustomerSummary,
-    EmailKey, Error, Statement, ValidationErrors,
+    Actor, AuditAction, AuditEvent, Booking, ChangeSet, Clock, Customer, CustomerId,
+    CustomerStatus, CustomerSummary, EmailKey, Error, MergeRecord, Statement, ValidationErrors,
 };
+
+/// Everything the directory stores about one customer, for a data-subject access request
+/// (GDPR article 15): serialise it with serde, e.g. `serde_json::to_string_pretty`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DataSubjectExport {
+    /// When the export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The customer record: profile, aliases, status, dates.
+    pub customer: Customer,
+    /// Every booking attributed to the customer, with its contact snapshot.
+    pub bookings: Vec<Booking>,
+    /// The merges the customer (or anyone merged into it) took part in, with the details
+    /// they kept.
+    pub merges: Vec<MergeRecord>,
+    /// The audit events naming the customer or anyone merged into it, oldest first.
+    pub audit_trail: Vec<AuditEvent>,
+}
 
 /// How many customers an export reads per page.
 const EXPORT_PAGE: usize = 500;
@@ -120,6 +138,51 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let customer = self.customer(customer).await?;
         let bookings = self.store.customer_bookings(customer.id).await?;
         Ok(CustomerSummary::new(&customer, &bookings, None)?)
+    }
+
+    /// Everything stored about a customer, for a data-subject access request. A merged id
+    /// is resolved to the customer it is part of now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`]; [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let form = ContactForm { email: "ana@example.com".into(), ..ContactForm::default() };
+    /// let id = directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?.customer;
+    /// let export = directory.data_subject_export(id).await?;
+    /// assert_eq!(export.audit_trail.len(), 1);
+    /// assert!(serde_json::to_string(&export)?.contains("ana@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn data_subject_export(
+        &self,
+        customer: CustomerId,
+    ) -> Result<DataSubjectExport, Error> {
+        let customer = self.resolve(customer).await?;
+        let (people, merges) = self.merge_history(customer.id).await?;
+        let mut audit_trail: Vec<AuditEvent> = Vec::new();
+        for person in people {
+            for event in self.store.audit_trail(person).await? {
+                if !audit_trail.contains(&event) {
+                    audit_trail.push(event);
+                }
+            }
+        }
+        audit_trail.sort_by_key(|event| event.at);
+        Ok(DataSubjectExport {
+            exported_at: self.clock.now(),
+            bookings: self.store.customer_bookings(customer.id).await?,
+            merges,
+            audit_trail,
+            customer,
+        })
     }
 
     /// The statement of a customer's bookings starting in `[from, until)`.
