@@ -393,7 +393,10 @@ fn neutralise_owned(cell: Cow<'_, str>) -> String {
 /// A row of a customer import file, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportRow {
-    /// The line it starts on (the header is line 1).
+    /// Its position among the data rows: 1 for the first row after the header.
+    pub row: u64,
+    /// The line it starts on (the header is line 1), counting line feeds; in a file that
+    /// ends lines with a bare carriage return, rely on [`row`](Self::row) instead.
     pub line: u64,
     /// The profile, or every problem with the row's fields.
     pub profile: Result<Profile, ValidationErrors>,
@@ -476,7 +479,7 @@ pub fn read_customer_rows(
         columns.push(column);
     }
     let mut rows = Vec::new();
-    for record in records {
+    for (index, record) in records.enumerate() {
         let record = record.map_err(malformed)?;
         let line = record.position().map_or(0, csv::Position::line);
         let mut form = ContactForm::default();
@@ -500,6 +503,7 @@ pub fn read_customer_rows(
             }
         }
         rows.push(ImportRow {
+            row: u64::try_from(index).map_or(u64::MAX, |i| i + 1),
             line,
             profile: form.parse(settings),
         });

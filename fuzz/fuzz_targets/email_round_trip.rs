@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         let shown = address.to_string();
         let again = EmailAddress::parse_with_policy(&shown, policy)
             .expect("a displayed address parses again");
-        assert_eq!(again.key(), address.key(), "display round trip changed the key");
+        assert_eq!(
+            again.key(),
+            address.key(),
+            "display round trip changed the key"
+        );
         let key = EmailKey::parse(address.key().as_str(), policy).expect("a key parses");
         assert_eq!(&key, address.key(), "keys are idempotent");
         let _ = address.key().loose();

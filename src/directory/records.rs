@@ -76,6 +76,8 @@ pub enum RowOutcome {
 /// One row's line and outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedRow {
+    /// Its position among the data rows: 1 for the first row after the header.
+    pub row: u64,
     /// The line the row starts on (the header is line 1).
     pub line: u64,
     /// What became of it.
@@ -372,6 +374,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 }
             };
             report.rows.push(ImportedRow {
+                row: row.row,
                 line: row.line,
                 outcome,
             });
