@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerId, Detail, EmailAddress, EmailError, EmailKey, EmailKeyPolicy, Profile};
+use crate::{
+    CustomerId, Detail, EmailAddress, EmailError, EmailKey, EmailKeyPolicy, Profile, ProfileRecords,
+};
 
 /// Where a customer stands in the directory.
 ///
@@ -86,6 +88,9 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     /// Last change to the record.
     pub updated_at: DateTime<Utc>,
+    /// Notes, newsletter consent, lists and brochure requests.
+    #[serde(default)]
+    pub records: ProfileRecords,
     /// Optimistic concurrency version: 0 before the first commit, then +1 per commit.
     pub version: u64,
 }
@@ -110,6 +115,7 @@ impl Customer {
             status: CustomerStatus::Active,
             created_at: now,
             updated_at: now,
+            records: ProfileRecords::default(),
             version: 0,
         }
     }

@@ -103,6 +103,16 @@ define_id!(
     MergeId,
     "merge"
 );
+define_id!(
+    /// Identifies a [`Note`](crate::Note) on a profile.
+    NoteId,
+    "note"
+);
+define_id!(
+    /// Identifies a [`CustomerList`](crate::CustomerList).
+    ListId,
+    "list"
+);
 
 /// Text that is not a UUID was given where a record identifier was expected.
 ///

@@ -96,6 +96,7 @@ mod password;
 mod pdf;
 mod phone;
 mod profile;
+mod records;
 mod redaction;
 mod settings;
 mod statement;
@@ -122,7 +123,7 @@ pub use export::{
     CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
     neutralise_cell, read_customer_rows, restore_cell,
 };
-pub use ids::{BookingId, CustomerId, IdError, MergeId};
+pub use ids::{BookingId, CustomerId, IdError, ListId, MergeId, NoteId};
 pub use merge::{
     FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
     MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,
@@ -137,6 +138,9 @@ pub use phone::{Phone, PhoneError};
 pub use profile::{
     ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
     ValidationErrors,
+};
+pub use records::{
+    BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords,
 };
 pub use settings::DirectorySettings;
 pub use statement::{Statement, StatementError};

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Attribution, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerStatus, Detail,
-    EmailAddress, MergeId, Profile,
+    EmailAddress, MergeId, Profile, ProfileRecords,
 };
 
 /// The most customers one merge takes, survivor included.
@@ -383,6 +383,10 @@ pub fn plan_merge(
             }
         }
     }
+    // Notes appended (survivor's first), lists unioned, the latest newsletter decision wins.
+    for other in &others {
+        updated.records.absorb(&other.records);
+    }
     if updated.status == CustomerStatus::Archived
         && others.iter().any(|c| c.status == CustomerStatus::Active)
     {
@@ -423,6 +427,7 @@ pub fn plan_merge(
         let mut tombstone = other.clone();
         tombstone.profile = Profile::default();
         tombstone.aliases.clear();
+        tombstone.records = ProfileRecords::default();
         tombstone.status = CustomerStatus::MergedInto(survivor.id);
         tombstone.updated_at = now;
         merged.push(other.id);
@@ -530,6 +535,11 @@ pub fn plan_undo(
         } else {
             details_kept.push(detail.clone());
         }
+    }
+    for before in &record.merged_before {
+        survivor_now
+            .records
+            .release(&record.survivor_before.records, &before.records);
     }
     // The merge activates an archived survivor when an active customer joins it; undo
     // archives it again unless staff have changed its status since.

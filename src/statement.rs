@@ -35,11 +35,12 @@ pub enum StatementError {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use customer_directory::{Booking, BookingStatus, Currency, Customer, Money, NewBooking, Profile, Statement};
+/// use customer_directory::{Attribution, Booking, BookingStatus, Currency, Customer, Money, NewBooking, Profile, Statement};
 /// let eur = Currency::parse("EUR")?;
 /// let at = Utc.with_ymd_and_hms(2026, 5, 2, 9, 0, 0).unwrap();
 /// let customer = Customer::new(Profile::default(), at);
-/// let booking = Booking::from_new(NewBooking::new("BK-1", BookingStatus::PAID, Profile::default(), at, Money::new(40_00, eur)), at);
+/// let mut booking = Booking::from_new(NewBooking::new("BK-1", BookingStatus::PAID, Profile::default(), at, Money::new(40_00, eur)), at);
+/// booking.attribution = Attribution::Primary(customer.id);
 /// let from = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
 /// let until = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
 /// let statement = Statement::new(&customer, &[booking], from, until, at)?;
