@@ -139,9 +139,7 @@ pub use profile::{
     ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
     ValidationErrors,
 };
-pub use records::{
-    BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords,
-};
+pub use records::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
 pub use settings::DirectorySettings;
 pub use statement::{Statement, StatementError};
 pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};

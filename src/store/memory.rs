@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{Conflict, EmailLookup, Store, StoreError};
+use super::{Conflict, EmailLookup, Store, StoreError, match_index_keys};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
     AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId,
@@ -45,21 +45,10 @@ struct State {
     customer_ids: BTreeSet<CustomerId>,
     /// Bookings by the email key of their contact snapshot.
     bookings_by_email_key: HashMap<EmailKey, Vec<BookingId>>,
-    /// Bookings by each of their suggestion keys (see [`suggestion_index_keys`]).
+    /// Bookings by each of their suggestion keys (see [`match_index_keys`]).
     bookings_by_match_key: HashMap<String, Vec<BookingId>>,
     merges: HashMap<MergeId, MergeRecord>,
     audit: Vec<AuditEvent>,
-}
-
-/// The suggestion keys of a booking contact, tagged by kind so they share one map.
-fn suggestion_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
-    let loose = keys
-        .loose_email
-        .iter()
-        .map(|k| format!("loose:{}", k.as_str()));
-    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
-    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
-    loose.chain(phone).chain(name)
 }
 
 /// Removes `id` from the list under `key`, dropping the list when it empties.
@@ -346,7 +335,7 @@ impl State {
             if let Some(email) = &old.contact.email {
                 unindex(&mut self.bookings_by_email_key, email.key(), id);
             }
-            for key in suggestion_index_keys(&old.contact.match_keys()) {
+            for key in match_index_keys(&old.contact.match_keys()) {
                 unindex(&mut self.bookings_by_match_key, &key, id);
             }
         }
@@ -356,7 +345,7 @@ impl State {
                 .or_default()
                 .push(id);
         }
-        for key in suggestion_index_keys(&booking.contact.match_keys()) {
+        for key in match_index_keys(&booking.contact.match_keys()) {
             self.bookings_by_match_key.entry(key).or_default().push(id);
         }
         self.bookings.insert(id, booking);
@@ -413,7 +402,7 @@ impl Store for MemoryStore {
 
     async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        let ids = suggestion_index_keys(keys)
+        let ids = match_index_keys(keys)
             .filter_map(|key| state.bookings_by_match_key.get(&key))
             .flatten();
         Ok(state.bookings_sorted(ids))

@@ -25,11 +25,23 @@
 //! exactly one customer.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod schema;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
 
@@ -230,6 +242,13 @@ pub enum Conflict {
         /// The live customer holding it.
         holder: CustomerId,
     },
+    /// The database gave up on the transaction because of a concurrent one (a deadlock, a
+    /// serialization failure, or a lock it could not get in time); nothing was applied.
+    #[error("the transaction was aborted by a concurrent one: {reason}")]
+    TransactionAborted {
+        /// The database's explanation.
+        reason: String,
+    },
 }
 
 fn found_text(found: Option<u64>) -> String {
@@ -298,4 +317,15 @@ impl StoreError {
             Self::Backend { .. } => None,
         }
     }
+}
+
+/// The suggestion keys of a booking contact, tagged by kind so one index holds them all.
+pub(crate) fn match_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
+    let loose = keys
+        .loose_email
+        .iter()
+        .map(|k| format!("loose:{}", k.as_str()));
+    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
+    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
+    loose.chain(phone).chain(name)
 }

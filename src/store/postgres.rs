@@ -1,0 +1,64 @@
+//! [`PostgresStore`]: the port on PostgreSQL (feature `postgres`), for hosts that share one
+//! directory between many processes.
+
+use sqlx::Postgres;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::StoreError;
+use super::sql::{Migration, sql_store};
+
+/// A [`Store`](super::Store) in a PostgreSQL database (or one that speaks its protocol).
+///
+/// Commits run at READ COMMITTED; every check is a row-level compare-and-set or a locked
+/// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
+/// in full or fail with a [`Conflict`](super::Conflict) that the directory retries. Call
+/// [`migrate`](Self::migrate) once before use.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host/database`) with a pool of up to
+    /// 16 connections.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the URL is invalid or the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await
+            .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
+        Ok(Self { pool })
+    }
+
+    /// Uses an existing pool.
+    #[must_use]
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, for the host's own queries.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    const MIGRATIONS: &'static [Migration] = super::schema::POSTGRES;
+    const LOCK: &'static str = "FOR UPDATE";
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// Serialization failures (40001) and deadlocks (40P01): retrying succeeds.
+    fn aborted(error: &sqlx::Error) -> Option<String> {
+        let database = error.as_database_error()?;
+        matches!(database.code()?.as_ref(), "40001" | "40P01")
+            .then(|| database.message().to_owned())
+    }
+}
+
+sql_store!(PostgresStore, Postgres);

@@ -1,0 +1,83 @@
+//! The schema both SQL adapters create, one versioned migration at a time. The statements
+//! differ between databases only where their dialects do: the audit log's sequence column.
+
+use super::sql::Migration;
+
+/// Migration 1's statements, with the audit sequence column definition passed in.
+macro_rules! schema_v1 {
+    ($audit_seq:literal) => {
+        &[
+            "CREATE TABLE cd_customers (
+                id TEXT PRIMARY KEY,
+                version BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                record TEXT NOT NULL
+            )",
+            // One row per live email key: the primary key is the uniqueness the port promises.
+            "CREATE TABLE cd_customer_email_keys (
+                email_key TEXT PRIMARY KEY,
+                customer_id TEXT NOT NULL REFERENCES cd_customers (id) ON DELETE CASCADE
+            )",
+            "CREATE TABLE cd_bookings (
+                id TEXT PRIMARY KEY,
+                version BIGINT NOT NULL,
+                customer_id TEXT REFERENCES cd_customers (id),
+                email_key TEXT,
+                starts_at BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                record TEXT NOT NULL
+            )",
+            "CREATE TABLE cd_booking_match_keys (
+                match_key TEXT NOT NULL,
+                booking_id TEXT NOT NULL REFERENCES cd_bookings (id) ON DELETE CASCADE,
+                PRIMARY KEY (match_key, booking_id)
+            )",
+            "CREATE TABLE cd_merges (
+                id TEXT PRIMARY KEY,
+                version BIGINT NOT NULL,
+                merged_at BIGINT NOT NULL,
+                record TEXT NOT NULL
+            )",
+            "CREATE TABLE cd_merge_participants (
+                customer_id TEXT NOT NULL,
+                merge_id TEXT NOT NULL REFERENCES cd_merges (id),
+                PRIMARY KEY (customer_id, merge_id)
+            )",
+            concat!(
+                "CREATE TABLE cd_audit_events (seq ",
+                $audit_seq,
+                ", at BIGINT NOT NULL, record TEXT NOT NULL)"
+            ),
+            "CREATE TABLE cd_audit_event_customers (
+                customer_id TEXT NOT NULL,
+                event_seq BIGINT NOT NULL REFERENCES cd_audit_events (seq),
+                PRIMARY KEY (customer_id, event_seq)
+            )",
+            "CREATE TABLE cd_blocklist (
+                target TEXT PRIMARY KEY,
+                record TEXT NOT NULL
+            )",
+            "CREATE INDEX cd_customer_email_keys_customer ON cd_customer_email_keys (customer_id)",
+            "CREATE INDEX cd_customers_status_created ON cd_customers (status, created_at)",
+            "CREATE INDEX cd_bookings_customer ON cd_bookings (customer_id, starts_at, id)",
+            "CREATE INDEX cd_bookings_unattributed ON cd_bookings (email_key, created_at, id) \
+             WHERE customer_id IS NULL",
+            "CREATE INDEX cd_booking_match_keys_booking ON cd_booking_match_keys (booking_id)",
+        ]
+    };
+}
+
+/// SQLite's migrations.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+}];
+
+/// PostgreSQL's migrations.
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
+}];
