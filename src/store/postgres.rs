@@ -34,6 +34,50 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
+    /// Connects like [`connect`](Self::connect), keeping the directory's tables in their own
+    /// `schema` (created if missing): every pooled connection sets its `search_path` to it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when `schema` is not a plain lower-case identifier (letters,
+    /// digits, `_`, at most 63 bytes, not starting with a digit) or the server cannot be
+    /// reached.
+    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let plain = !schema.is_empty()
+            && schema.len() <= 63
+            && !schema.starts_with(|c: char| c.is_ascii_digit())
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !plain {
+            return Err(StoreError::backend(
+                "choosing the PostgreSQL schema",
+                format!("`{schema}` is not a plain lower-case identifier"),
+            ));
+        }
+        let setup = Self::connect(url).await?;
+        // The name was checked above, so it is safe to place in the statement.
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&setup.pool)
+            .await
+            .map_err(|error| StoreError::backend("creating the PostgreSQL schema", error))?;
+        setup.pool.close().await;
+        let search_path = format!("SET search_path TO {schema}");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .after_connect(move |connection, _| {
+                let search_path = search_path.clone();
+                Box::pin(async move {
+                    sqlx::Executor::execute(connection, search_path.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
+        Ok(Self { pool })
+    }
+
     /// Uses an existing pool.
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {

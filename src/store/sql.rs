@@ -494,10 +494,10 @@ macro_rules! sql_store {
                 use sqlx::Row;
                 // One round trip: the holder, then the address entry, then the domain entry.
                 let rows = sqlx::query(
-                    "SELECT 0 AS kind, c.record FROM cd_customer_email_keys k \
+                    "SELECT CAST(0 AS BIGINT) AS kind, c.record FROM cd_customer_email_keys k \
                      JOIN cd_customers c ON c.id = k.customer_id WHERE k.email_key = $1 \
-                     UNION ALL SELECT 1, record FROM cd_blocklist WHERE target = $2 \
-                     UNION ALL SELECT 2, record FROM cd_blocklist WHERE target = $3",
+                     UNION ALL SELECT CAST(1 AS BIGINT), record FROM cd_blocklist WHERE target = $2 \
+                     UNION ALL SELECT CAST(2 AS BIGINT), record FROM cd_blocklist WHERE target = $3",
                 )
                 .bind(key.as_str())
                 .bind(crate::store::sql::block_key(&crate::BlockTarget::Address(key.clone())))

@@ -23,10 +23,18 @@ use customer_directory::{
 };
 
 /// Generates one test per scenario for the store built by `$make_store` (an async block).
+/// With `optional`, the block yields an `Option` and each test returns early on `None`
+/// (for databases that are not available; the block says so loudly).
 #[macro_export]
 macro_rules! conformance_tests {
+    (optional $make_store:expr) => {
+        $crate::conformance_tests!(@all optional $make_store);
+    };
     ($make_store:expr) => {
-        $crate::conformance_tests!(@each $make_store;
+        $crate::conformance_tests!(@all required $make_store);
+    };
+    (@all $mode:ident $make_store:expr) => {
+        $crate::conformance_tests!(@each $mode $make_store;
             port_commit_inserts_and_reads_back,
             port_stale_version_conflicts_and_changes_nothing,
             port_duplicate_live_email_key_conflicts_and_changes_nothing,
@@ -80,11 +88,20 @@ macro_rules! conformance_tests {
             every_operation_records_one_audit_event
         );
     };
-    (@each $make_store:expr; $($scenario:ident),* $(,)?) => {
+    (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $scenario() {
                 let store = $make_store.await;
+                conformance::$scenario(store).await;
+            }
+        )*
+    };
+    (@each optional $make_store:expr; $($scenario:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $scenario() {
+                let Some(store) = $make_store.await else { return };
                 conformance::$scenario(store).await;
             }
         )*

@@ -1,0 +1,49 @@
+//! The conformance suite on PostgreSQL, each test in a schema of its own.
+//!
+//! Needs a server: set `CUSTOMER_DIRECTORY_POSTGRES_URL` (or `DATABASE_URL`) to a URL such
+//! as `postgres://user:password@localhost/database`. Without one every test prints a SKIPPED
+//! line and passes, unless `CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1` (as in CI) makes that a
+//! failure.
+#![cfg(feature = "postgres")]
+
+mod conformance;
+
+use customer_directory::store::PostgresStore;
+
+/// The server's URL, or `None` after saying loudly why the test does nothing.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|url| !url.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
+            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
+        );
+        eprintln!(
+            "SKIPPED: PostgreSQL conformance test; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
+        );
+    }
+    url
+}
+
+/// A migrated store in a fresh schema, or `None` without a server.
+pub async fn postgres_store() -> Option<PostgresStore> {
+    let url = postgres_url()?;
+    let schema = format!("cd_test_{}", uuid_simple());
+    let store = PostgresStore::connect_with_schema(&url, &schema)
+        .await
+        .expect("connect to PostgreSQL");
+    store.migrate().await.expect("migrate");
+    Some(store)
+}
+
+fn uuid_simple() -> String {
+    customer_directory::CustomerId::new()
+        .as_uuid()
+        .simple()
+        .to_string()
+}
+
+conformance_tests!(optional postgres_store());
