@@ -71,6 +71,8 @@
 //!
 //! No feature is enabled by default; the in-memory store is always available.
 //!
+//! - `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`).
+//! - `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`).
 //! - `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts).
 //! - `testing`: the [`testing`] module, tools for testing code built on this crate (a
 //!   store wrapper that fails chosen commits).

@@ -1,7 +1,8 @@
 //! Storage: the [`Store`] port and the adapters that ship with the crate.
 //!
 //! A host with its own database implements [`Store`]; everyone else picks an adapter:
-//! [`MemoryStore`] (always available, for tests, demos and single-process hosts).
+//! [`MemoryStore`] (always available, for tests, demos and single-process hosts),
+//! `SqliteStore` (feature `sqlite`) or `PostgresStore` (feature `postgres`).
 //!
 //! # The contract
 //!
