@@ -85,6 +85,18 @@ pub enum AuditAction {
     CustomersMerged,
     MergeUndone,
     CustomersImported,
+    NoteAdded,
+    NoteEdited,
+    NoteDeleted,
+    NoteMoved,
+    NewsletterSubscribed,
+    NewsletterUnsubscribed,
+    ListCreated,
+    ListRenamed,
+    AddedToList,
+    RemovedFromList,
+    BrochureRequested,
+    BrochureSent,
 }
 
 impl AuditAction {
@@ -118,6 +130,18 @@ impl AuditAction {
             Self::CustomersMerged => "customers_merged",
             Self::MergeUndone => "merge_undone",
             Self::CustomersImported => "customers_imported",
+            Self::NoteAdded => "note_added",
+            Self::NoteEdited => "note_edited",
+            Self::NoteDeleted => "note_deleted",
+            Self::NoteMoved => "note_moved",
+            Self::NewsletterSubscribed => "newsletter_subscribed",
+            Self::NewsletterUnsubscribed => "newsletter_unsubscribed",
+            Self::ListCreated => "list_created",
+            Self::ListRenamed => "list_renamed",
+            Self::AddedToList => "added_to_list",
+            Self::RemovedFromList => "removed_from_list",
+            Self::BrochureRequested => "brochure_requested",
+            Self::BrochureSent => "brochure_sent",
         }
     }
 }

@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditEvent, BlockEntry, BlockTarget, Booking, Customer, CustomerId, MergeRecord};
+use crate::{
+    AuditEvent, BlockEntry, BlockTarget, Booking, Customer, CustomerId, CustomerList, MergeRecord,
+};
 
 /// What the store must find before it applies a write.
 ///
@@ -123,6 +125,7 @@ pub struct ChangeSet {
     deletions: Vec<Guard>,
     blocklist: Vec<BlocklistChange>,
     merges: Vec<Write<MergeRecord>>,
+    lists: Vec<Write<CustomerList>>,
     audit: Vec<AuditEvent>,
 }
 
@@ -225,6 +228,25 @@ impl ChangeSet {
     pub fn save_merge(&mut self, record: MergeRecord) -> &mut Self {
         self.merges
             .push(Write::bump(record, |record| &mut record.version));
+        self
+    }
+
+    /// Saves a customer list (insert at version 0, else update expecting its version). Its
+    /// name must stay unique among lists, compared ignoring case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ChangeSet, CustomerList, ListId, Text};
+    /// let list = CustomerList { id: ListId::new(), name: Text::parse("VIP")?, created_at: chrono::Utc::now(), version: 0 };
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_list(list);
+    /// assert_eq!(changes.lists()[0].record.version, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_list(&mut self, list: CustomerList) -> &mut Self {
+        self.lists
+            .push(Write::bump(list, |record| &mut record.version));
         self
     }
 
@@ -335,6 +357,12 @@ impl ChangeSet {
         &self.merges
     }
 
+    /// The customer list writes.
+    #[must_use]
+    pub fn lists(&self) -> &[Write<CustomerList>] {
+        &self.lists
+    }
+
     /// Audit events to append.
     ///
     /// # Examples
@@ -375,6 +403,7 @@ impl ChangeSet {
             && self.deletions.is_empty()
             && self.blocklist.is_empty()
             && self.merges.is_empty()
+            && self.lists.is_empty()
     }
 
     /// Takes the change set apart, for stores that consume the records.
@@ -394,6 +423,7 @@ impl ChangeSet {
             deletions: self.deletions,
             blocklist: self.blocklist,
             merges: self.merges,
+            lists: self.lists,
             audit: self.audit,
         }
     }
@@ -424,6 +454,8 @@ pub struct ChangeSetParts {
     pub blocklist: Vec<BlocklistChange>,
     /// Merge record writes.
     pub merges: Vec<Write<MergeRecord>>,
+    /// Customer list writes.
+    pub lists: Vec<Write<CustomerList>>,
     /// Audit events.
     pub audit: Vec<AuditEvent>,
 }

@@ -2,8 +2,9 @@
 
 use crate::store::{Conflict, StoreError};
 use crate::{
-    BlockEntry, BookingId, BookingProblem, CustomerId, CustomerStatus, EmailError, EmailKey,
-    ImportError, MergeError, MergeId, MoneyError, StatementError,
+    BlockEntry, BookingId, BookingProblem, BrochureRequestId, CustomerId, CustomerStatus,
+    EmailError, EmailKey, ImportError, ListId, MergeError, MergeId, MoneyError, NoteId,
+    StatementError,
 };
 
 /// Why a directory operation failed. A failed operation changed nothing.
@@ -82,6 +83,28 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No note with this id on the customer.
+    #[error("customer {customer} has no note {note}")]
+    NoteNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The note.
+        note: NoteId,
+    },
+    /// No customer list has this id.
+    #[error("no customer list with id {0}")]
+    ListNotFound(ListId),
+    /// Another list already has this name (compared ignoring case).
+    #[error("a customer list named {0} already exists")]
+    ListNameTaken(String),
+    /// No brochure request with this id on the customer.
+    #[error("customer {customer} has no brochure request {request}")]
+    BrochureRequestNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The request.
+        request: BrochureRequestId,
+    },
     /// Writing an export failed.
     #[error("writing the export failed")]
     Export(#[source] std::io::Error),

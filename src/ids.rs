@@ -113,6 +113,11 @@ define_id!(
     ListId,
     "list"
 );
+define_id!(
+    /// Identifies a [`BrochureRequest`](crate::BrochureRequest).
+    BrochureRequestId,
+    "brochure request"
+);
 
 /// Text that is not a UUID was given where a record identifier was expected.
 ///

@@ -125,7 +125,7 @@ pub use export::{
     CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
     neutralise_cell, read_customer_rows, restore_cell,
 };
-pub use ids::{BookingId, CustomerId, IdError, ListId, MergeId, NoteId};
+pub use ids::{BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId};
 pub use merge::{
     FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
     MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,

@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{Actor, ListId, NoteId, Text, TextError};
+use crate::{Actor, BrochureRequestId, ListId, NoteId, Text, TextError};
 
 /// The text of a note: several lines allowed, 1 to [`NoteText::MAX_CHARS`] characters.
 ///
@@ -119,6 +119,8 @@ pub struct ConsentEvent {
 /// A brochure a customer asked for, and when it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrochureRequest {
+    /// Identifier.
+    pub id: BrochureRequestId,
     /// Which brochure.
     pub brochure: Text,
     /// When it was asked for.
@@ -138,6 +140,23 @@ pub struct CustomerList {
     pub created_at: DateTime<Utc>,
     /// Optimistic concurrency version: 0 before the first commit, then +1 per commit.
     pub version: u64,
+}
+
+impl CustomerList {
+    /// The name as lists are compared for uniqueness: ignoring case, width and spacing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{CustomerList, ListId, Text};
+    /// let list = CustomerList { id: ListId::new(), name: Text::parse("School  Groups")?, created_at: chrono::Utc::now(), version: 0 };
+    /// assert_eq!(list.name_key(), "school groups");
+    /// # Ok::<(), customer_directory::TextError>(())
+    /// ```
+    #[must_use]
+    pub fn name_key(&self) -> String {
+        crate::text::matching_form(self.name.as_str())
+    }
 }
 
 /// The records kept on a profile besides its contact details.
@@ -202,7 +221,8 @@ impl ProfileRecords {
         self.newsletter
             .retain(|event| before.newsletter.contains(event) || !other.newsletter.contains(event));
         self.brochure_requests.retain(|request| {
-            before.brochure_requests.contains(request) || !other.brochure_requests.contains(request)
+            before.brochure_requests.iter().any(|r| r.id == request.id)
+                || !other.brochure_requests.iter().any(|r| r.id == request.id)
         });
     }
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::{EmailLookup, Store, StoreError};
 use crate::{
-    AuditEvent, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey, MatchKeys, MergeId,
-    MergeRecord,
+    AuditEvent, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerList, EmailKey,
+    MatchKeys, MergeId, MergeRecord,
 };
 
 /// The error inside the [`StoreError::Backend`] of a commit failed on purpose, so a test can
@@ -179,6 +179,10 @@ impl<S: Store> Store for FaultInjectingStore<S> {
 
     async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
         self.inner.audit_trail(customer).await
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.inner.lists().await
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

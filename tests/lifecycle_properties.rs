@@ -16,7 +16,7 @@ use customer_directory::testing::{FaultInjectingStore, InjectedFault};
 use customer_directory::{
     Actor, BookingId, BookingStatus, Currency, Customer, CustomerId, CustomerStatus, DetachMode,
     Directory, DirectorySettings, EmailAddress, Error, FixedClock, MergeId, MergeRequest, Money,
-    NewBooking, PersonName, Phone, PostalAddress, Profile, Text,
+    NewBooking, NoteText, PersonName, Phone, PostalAddress, Profile, Text,
 };
 use proptest::prelude::*;
 
@@ -76,6 +76,13 @@ enum Op {
     Unblock(usize),
     Delete(usize),
     Redact(usize),
+    AddNote(usize),
+    SetNewsletter {
+        customer: usize,
+        subscribed: bool,
+    },
+    AddToList(usize),
+    RequestBrochure(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -99,6 +106,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any_index.prop_map(Op::Unblock),
         1 => any_index.prop_map(Op::Delete),
         2 => any_index.prop_map(Op::Redact),
+        1 => any_index.prop_map(Op::AddNote),
+        1 => (any_index, any::<bool>()).prop_map(|(customer, subscribed)| Op::SetNewsletter { customer, subscribed }),
+        1 => any_index.prop_map(Op::AddToList),
+        1 => any_index.prop_map(Op::RequestBrochure),
     ]
 }
 
@@ -580,6 +591,52 @@ async fn apply<S: Store>(
         },
         Op::Redact(c) => match known.customer(c) {
             Some(id) => redact_and_scan(dir, known, id).await?,
+            None => Ok(()),
+        },
+        // Notes and consent sources end in `q`: personal values the redaction scan follows.
+        Op::AddNote(c) => match known.customer(c) {
+            Some(id) => dir
+                .add_note(
+                    id,
+                    NoteText::parse(&format!("Note{seq:04}q")).unwrap(),
+                    None,
+                    &actor,
+                )
+                .await
+                .map(drop),
+            None => Ok(()),
+        },
+        Op::SetNewsletter {
+            customer,
+            subscribed,
+        } => match known.customer(customer) {
+            Some(id) => {
+                let source = Text::parse(&format!("Source{seq:04}q")).unwrap();
+                dir.set_newsletter(id, subscribed, source, &actor).await
+            }
+            None => Ok(()),
+        },
+        Op::AddToList(c) => match known.customer(c) {
+            Some(id) => {
+                let list = match dir.lists().await.ok().and_then(|l| l.first().map(|l| l.id)) {
+                    Some(list) => Ok(list),
+                    None => {
+                        dir.create_list(Text::parse("Regulars").unwrap(), &actor)
+                            .await
+                    }
+                };
+                match list {
+                    Ok(list) => dir.add_to_list(id, list, &actor).await,
+                    Err(error) => Err(error),
+                }
+            }
+            None => Ok(()),
+        },
+        Op::RequestBrochure(c) => match known.customer(c) {
+            Some(id) => dir
+                .request_brochure(id, Text::parse(&format!("Brochure {seq}")).unwrap(), &actor)
+                .await
+                .map(drop),
             None => Ok(()),
         },
     };

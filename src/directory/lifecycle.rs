@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Directory, audit_event};
+use super::{Directory, audit_event, require_live};
 use crate::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::store::Store;
 use crate::{
@@ -72,18 +72,6 @@ pub struct Redacted {
     pub customer: CustomerId,
     /// Bookings whose contact snapshot was erased.
     pub bookings: Vec<BookingId>,
-}
-
-fn require_live(customer: &Customer, action: &'static str) -> Result<(), Error> {
-    if customer.status.is_live() {
-        Ok(())
-    } else {
-        Err(Error::CustomerStatus {
-            id: customer.id,
-            status: customer.status,
-            action,
-        })
-    }
 }
 
 impl<S: Store, C: Clock> Directory<S, C> {

@@ -2,6 +2,7 @@
 
 mod lifecycle;
 mod merging;
+mod profile_records;
 mod records;
 
 pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
@@ -507,4 +508,16 @@ pub(crate) fn audit_event(
     event.customers.extend(customer);
     event.booking = booking;
     event
+}
+
+pub(crate) fn require_live(customer: &Customer, action: &'static str) -> Result<(), Error> {
+    if customer.status.is_live() {
+        Ok(())
+    } else {
+        Err(Error::CustomerStatus {
+            id: customer.id,
+            status: customer.status,
+            action,
+        })
+    }
 }

@@ -7,7 +7,7 @@ use super::{Conflict, EmailLookup, Store, StoreError, match_index_keys};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
     AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId,
-    EmailKey, Expected, MatchKeys, MergeId, MergeRecord,
+    CustomerList, EmailKey, Expected, ListId, MatchKeys, MergeId, MergeRecord,
 };
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
@@ -48,6 +48,7 @@ struct State {
     /// Bookings by each of their suggestion keys (see [`match_index_keys`]).
     bookings_by_match_key: HashMap<String, Vec<BookingId>>,
     merges: HashMap<MergeId, MergeRecord>,
+    lists: HashMap<ListId, CustomerList>,
     audit: Vec<AuditEvent>,
 }
 
@@ -211,6 +212,28 @@ impl State {
                 });
             }
         }
+        for write in changes.lists() {
+            let found = self.lists.get(&write.record.id).map(|l| l.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::ListVersion {
+                    id: write.record.id,
+                    expected: write.expected,
+                    found,
+                });
+            }
+            let key = write.record.name_key();
+            let taken = self
+                .lists
+                .values()
+                .filter(|other| changes.lists().iter().all(|w| w.record.id != other.id))
+                .chain(changes.lists().iter().map(|w| &w.record))
+                .any(|other| other.id != write.record.id && other.name_key() == key);
+            if taken {
+                return Err(Conflict::ListNameTaken {
+                    name: write.record.name.as_str().to_owned(),
+                });
+            }
+        }
         self.check_email_keys(changes)
     }
 
@@ -253,6 +276,7 @@ impl State {
             deletions,
             blocklist,
             merges,
+            lists,
             audit,
             ..
         } = changes.into_parts();
@@ -288,6 +312,9 @@ impl State {
         }
         for write in merges {
             self.merges.insert(write.record.id, write.record);
+        }
+        for write in lists {
+            self.lists.insert(write.record.id, write.record);
         }
         self.audit.extend(audit);
         for change in blocklist {
@@ -475,6 +502,12 @@ impl Store for MemoryStore {
             .filter(|event| event.customers.contains(&customer))
             .cloned()
             .collect())
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        let mut lists: Vec<CustomerList> = self.read().lists.values().cloned().collect();
+        lists.sort_by_cached_key(|list| (list.name_key(), list.id));
+        Ok(lists)
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

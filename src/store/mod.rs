@@ -16,7 +16,8 @@
 //!   [`CustomerStatus::is_live`](crate::CustomerStatus::is_live)) holding the same
 //!   [`EmailKey`] MUST fail with [`Conflict::EmailKeyTaken`];
 //! - a deletion whose customer is missing or at another version fails the same way, and so
-//!   does a merge record write ([`Conflict::MergeVersion`]);
+//!   do merge record and list writes ([`Conflict::MergeVersion`], [`Conflict::ListVersion`]);
+//! - a list whose name another list has (ignoring case) fails with [`Conflict::ListNameTaken`];
 //! - audit events are appended in order, in the same transaction;
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
@@ -47,8 +48,8 @@ pub use sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AuditEvent, BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey,
-    Expected, MatchKeys, MergeId, MergeRecord,
+    AuditEvent, BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerList,
+    EmailKey, Expected, ListId, MatchKeys, MergeId, MergeRecord,
 };
 
 /// What the directory knows about one email key: the live customer holding it, and the
@@ -182,6 +183,9 @@ pub trait Store: Send + Sync {
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 
+    /// Every customer list, ordered by name (ignoring case) then id.
+    fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
+
     /// Applies `changes` atomically, or fails changing nothing.
     ///
     /// # Errors
@@ -242,6 +246,22 @@ pub enum Conflict {
         key: EmailKey,
         /// The live customer holding it.
         holder: CustomerId,
+    },
+    /// A list write at the wrong version.
+    #[error("list {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    ListVersion {
+        /// The list.
+        id: ListId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such list).
+        found: Option<u64>,
+    },
+    /// Another list already has this name (compared ignoring case).
+    #[error("a list named {name} already exists")]
+    ListNameTaken {
+        /// The name.
+        name: String,
     },
     /// The database gave up on the transaction because of a concurrent one (a deadlock, a
     /// serialization failure, or a lock it could not get in time); nothing was applied.

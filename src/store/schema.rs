@@ -68,16 +68,36 @@ macro_rules! schema_v1 {
     };
 }
 
+/// Migration 2: customer lists, their names unique ignoring case.
+const SCHEMA_V2: &[&str] = &["CREATE TABLE cd_lists (
+        id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    )"];
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+    },
+    Migration {
+        version: 2,
+        statements: SCHEMA_V2,
+    },
+];
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
+    },
+    Migration {
+        version: 2,
+        statements: SCHEMA_V2,
+    },
+];

@@ -179,6 +179,7 @@ macro_rules! sql_store {
                     deletions,
                     blocklist,
                     merges,
+                    lists,
                     audit,
                     ..
                 } = changes.into_parts();
@@ -422,6 +423,67 @@ macro_rules! sql_store {
                     }
                 }
 
+                for write in &lists {
+                    let list = &write.record;
+                    let id = list.id.to_string();
+                    let name_key = list.name_key();
+                    let holder: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM cd_lists WHERE name_key = $1 AND id <> $2",
+                    )
+                    .bind(&name_key)
+                    .bind(&id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(backend("checking a list name"))?;
+                    if holder.is_some() {
+                        return Ok(Err(Conflict::ListNameTaken {
+                            name: list.name.as_str().to_owned(),
+                        }));
+                    }
+                    let record = to_json(list, "list")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(version_column(list.version))
+                        .bind(&name_key)
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 WHERE id = $1 AND version = $5",
+                        )
+                        .bind(&id)
+                        .bind(version_column(list.version))
+                        .bind(&name_key)
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing a list"))?;
+                    if done.rows_affected() == 0 {
+                        let found: Option<i64> = sqlx::query_scalar("SELECT version FROM cd_lists WHERE id = $1")
+                            .bind(&id)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(backend("checking a list version"))?;
+                        if found.is_none() && write.expected == Expected::Absent {
+                            // Not the id: a concurrent list took the name first.
+                            return Ok(Err(Conflict::ListNameTaken {
+                                name: list.name.as_str().to_owned(),
+                            }));
+                        }
+                        return Ok(Err(Conflict::ListVersion {
+                            id: list.id,
+                            expected: write.expected,
+                            found: found.map(|v| u64::try_from(v).unwrap_or(0)),
+                        }));
+                    }
+                }
+
                 for event in &audit {
                     let seq: i64 = sqlx::query_scalar(
                         "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq",
@@ -623,6 +685,11 @@ macro_rules! sql_store {
                 )
                 .bind(customer.to_string());
                 self.records(query, "audit event").await
+            }
+
+            async fn lists(&self) -> Result<Vec<crate::CustomerList>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_lists ORDER BY name_key, id");
+                self.records(query, "list").await
             }
 
             async fn commit(&self, changes: crate::ChangeSet) -> Result<(), StoreError> {

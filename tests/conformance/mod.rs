@@ -8,8 +8,10 @@
 #![allow(dead_code)] // each test binary uses the suite through the macro
 
 mod lifecycle;
+mod records;
 
 pub use lifecycle::*;
+pub use records::*;
 
 use std::collections::{HashMap, HashSet};
 
@@ -79,6 +81,12 @@ macro_rules! conformance_tests {
             redaction_requires_archive_and_erases_every_personal_value,
             redaction_reaches_undone_merges_the_customer_was_merged_in,
             an_alias_filled_in_as_the_email_is_promoted_not_held_twice,
+            notes_are_added_edited_moved_and_deleted_in_order,
+            newsletter_consent_is_a_log_and_the_last_decision_counts,
+            lists_are_named_uniquely_and_customers_join_and_leave,
+            brochure_requests_are_pending_until_sent,
+            merge_and_undo_carry_every_record,
+            redaction_erases_notes_and_consent,
             bulk_redaction_of_inactive_customers_skips_blocked_ones,
             merge_moves_everything_and_keeps_every_conflicting_value,
             merge_guards_refuse_and_change_nothing,
