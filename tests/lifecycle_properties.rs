@@ -687,32 +687,78 @@ fn directory<S: Store>(store: S) -> Dir<S> {
     Directory::with_clock(store, DirectorySettings::default(), clock)
 }
 
-async fn run_sequence(ops: Vec<Op>, failure_rate: f64, seed: u64) -> Result<(), TestCaseError> {
-    let store = FaultInjectingStore::new(MemoryStore::new());
+/// Every distinct audit event naming a customer the test has seen (deleted ones included:
+/// the trail outlives the profile).
+async fn visible_events<S: Store>(store: &S, known: &Known) -> Vec<customer_directory::AuditEvent> {
+    let mut events = Vec::new();
+    for customer in &known.customers {
+        for event in store.audit_trail(*customer).await.unwrap() {
+            if !events.contains(&event) {
+                events.push(event);
+            }
+        }
+    }
+    events
+}
+
+/// Runs `ops` on `inner` with `failure_rate` of the commits failing, checking the
+/// invariants after every step, and returns how many steps ran.
+async fn run_sequence<S: Store + Clone>(
+    inner: S,
+    ops: Vec<Op>,
+    failure_rate: f64,
+    seed: u64,
+) -> Result<usize, TestCaseError> {
+    let store = FaultInjectingStore::new(inner);
     let dir = directory(store.clone());
     let mut known = Known::default();
     for (seq, op) in ops.iter().enumerate() {
         store.fail_commits_at_rate(failure_rate, seed.wrapping_add(seq as u64));
         let failed_before = store.failed_commits();
         let before = dump(&store, &known).await;
+        let events_before = visible_events(&store, &known).await;
         apply(&dir, &mut known, seq, op).await?;
-        if store.failed_commits() > failed_before {
-            // Injected failures may hit the undo of MergeThenUndo after its merge committed;
-            // every other operation commits once, so a failure must leave nothing behind.
-            if !matches!(op, Op::MergeThenUndo { .. } | Op::Redact(_)) {
-                let after = dump(&store, &known).await;
-                prop_assert_eq!(before, after, "{:?} failed but changed the store", op);
-            }
+        let injected = store.failed_commits() > failed_before;
+        // Injected failures may hit the undo of MergeThenUndo after its merge committed, or
+        // the redaction after its archive; every other operation commits once, so a failure
+        // must leave nothing behind.
+        let two_commits = matches!(op, Op::MergeThenUndo { .. } | Op::Redact(_));
+        if injected && !two_commits {
+            let after = dump(&store, &known).await;
+            prop_assert_eq!(&before, &after, "{:?} failed but changed the store", op);
+        }
+        // One audit event per applied operation: a change to any customer comes with
+        // exactly one new event naming it (two for the two-commit steps).
+        let after = dump(&store, &known).await;
+        let new_events = visible_events(&store, &known)
+            .await
+            .iter()
+            .filter(|event| !events_before.contains(event))
+            .count();
+        let most = if two_commits { 2 } else { 1 };
+        prop_assert!(
+            new_events <= most,
+            "{:?} recorded {} events",
+            op,
+            new_events
+        );
+        if after.customers != before.customers {
+            prop_assert!(
+                new_events >= 1,
+                "{:?} changed customers without an event",
+                op
+            );
         }
         store.heal();
         check_invariants(&dir, &known).await?;
         dir.clock().advance(TimeDelta::minutes(5));
     }
-    Ok(())
+    Ok(ops.len())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
 }
@@ -722,7 +768,7 @@ proptest! {
 
     #[test]
     fn lifecycle_sequences_keep_every_invariant(ops in proptest::collection::vec(op(), 1..40)) {
-        runtime().block_on(run_sequence(ops, 0.0, 0))?;
+        runtime().block_on(run_sequence(MemoryStore::new(), ops, 0.0, 0))?;
     }
 
     #[test]
@@ -730,8 +776,81 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..40),
         seed in any::<u64>(),
     ) {
-        runtime().block_on(run_sequence(ops, 0.2, seed))?;
+        runtime().block_on(run_sequence(MemoryStore::new(), ops, 0.2, seed))?;
     }
+}
+
+#[cfg(feature = "sqlite")]
+proptest! {
+    // Each case opens a fresh in-memory SQLite database: fewer cases, same sequences.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn lifecycle_sequences_keep_every_invariant_on_sqlite(ops in proptest::collection::vec(op(), 1..30)) {
+        runtime().block_on(async {
+            run_sequence(sqlite_store().await, ops, 0.0, 0).await
+        })?;
+    }
+
+    #[test]
+    fn failed_commits_leave_sqlite_unchanged(
+        ops in proptest::collection::vec(op(), 1..30),
+        seed in any::<u64>(),
+    ) {
+        runtime().block_on(async {
+            run_sequence(sqlite_store().await, ops, 0.2, seed).await
+        })?;
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite_store() -> customer_directory::store::SqliteStore {
+    let store = customer_directory::store::SqliteStore::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// On PostgreSQL when a server is configured (always in CI): a schema per case.
+#[cfg(feature = "postgres")]
+#[test]
+fn lifecycle_sequences_keep_every_invariant_on_postgres() {
+    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|url| !url.is_empty());
+    let Some(url) = url else {
+        assert!(
+            std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
+            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
+        );
+        eprintln!(
+            "SKIPPED: PostgreSQL state-machine test; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
+        );
+        return;
+    };
+    let config = ProptestConfig::with_cases(12);
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let strategy = (
+        proptest::collection::vec(op(), 1..25),
+        any::<u64>(),
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(ops, seed, faults)| {
+            runtime().block_on(async {
+                let schema = format!("cd_state_{}", CustomerId::new().as_uuid().simple());
+                let store =
+                    customer_directory::store::PostgresStore::connect_with_schema(&url, &schema)
+                        .await
+                        .unwrap();
+                store.migrate().await.unwrap();
+                let rate = if faults { 0.2 } else { 0.0 };
+                run_sequence(store, ops, rate, seed).await.map(drop)
+            })
+        })
+        .unwrap();
 }
 
 #[tokio::test]
