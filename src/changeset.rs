@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AuditEvent, BlockEntry, BlockTarget, Booking, Customer, CustomerId, CustomerList, MergeRecord,
+    AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, Customer, CustomerId, CustomerList,
+    MergeRecord,
 };
 
 /// What the store must find before it applies a write.
@@ -91,6 +92,19 @@ pub struct Guard {
     pub version: u64,
 }
 
+/// A check that a customer's bookings are still exactly those a decision read.
+///
+/// A merge, deletion or redaction acts on *all* of a customer's bookings; this guard makes
+/// the commit fail if a booking was attached to the customer in the meantime, so none is
+/// left behind on a merged, deleted or redacted customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingsGuard {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The ids of its attributed bookings as read, sorted.
+    pub bookings: Vec<BookingId>,
+}
+
 /// A change to the blocklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -122,6 +136,7 @@ pub struct ChangeSet {
     customers: Vec<Write<Customer>>,
     bookings: Vec<Write<Booking>>,
     guards: Vec<Guard>,
+    booking_guards: Vec<BookingsGuard>,
     deletions: Vec<Guard>,
     blocklist: Vec<BlocklistChange>,
     merges: Vec<Write<MergeRecord>>,
@@ -177,6 +192,30 @@ impl ChangeSet {
     pub fn save_booking(&mut self, booking: Booking) -> &mut Self {
         self.bookings
             .push(Write::bump(booking, |record| &mut record.version));
+        self
+    }
+
+    /// Makes the commit fail unless `customer`'s attributed bookings (before this commit's
+    /// writes) are exactly `bookings`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BookingId, ChangeSet, CustomerId};
+    /// let mut changes = ChangeSet::new();
+    /// changes.expect_bookings(CustomerId::new(), [BookingId::new()]);
+    /// assert_eq!(changes.booking_guards()[0].bookings.len(), 1);
+    /// ```
+    pub fn expect_bookings(
+        &mut self,
+        customer: CustomerId,
+        bookings: impl IntoIterator<Item = BookingId>,
+    ) -> &mut Self {
+        let mut bookings: Vec<BookingId> = bookings.into_iter().collect();
+        bookings.sort();
+        bookings.dedup();
+        self.booking_guards
+            .push(BookingsGuard { customer, bookings });
         self
     }
 
@@ -321,6 +360,12 @@ impl ChangeSet {
         &self.bookings
     }
 
+    /// Checks that customers' attributed bookings are still exactly those read.
+    #[must_use]
+    pub fn booking_guards(&self) -> &[BookingsGuard] {
+        &self.booking_guards
+    }
+
     /// Version guards on customers that are read but not written.
     ///
     /// # Examples
@@ -400,6 +445,7 @@ impl ChangeSet {
         self.customers.is_empty()
             && self.bookings.is_empty()
             && self.guards.is_empty()
+            && self.booking_guards.is_empty()
             && self.deletions.is_empty()
             && self.blocklist.is_empty()
             && self.merges.is_empty()
@@ -420,6 +466,7 @@ impl ChangeSet {
             customers: self.customers,
             bookings: self.bookings,
             guards: self.guards,
+            booking_guards: self.booking_guards,
             deletions: self.deletions,
             blocklist: self.blocklist,
             merges: self.merges,
@@ -448,6 +495,8 @@ pub struct ChangeSetParts {
     pub bookings: Vec<Write<Booking>>,
     /// Version guards.
     pub guards: Vec<Guard>,
+    /// Checks that customers' bookings are unchanged.
+    pub booking_guards: Vec<BookingsGuard>,
     /// Customer deletions, with the version each must have.
     pub deletions: Vec<Guard>,
     /// Blocklist changes.

@@ -111,7 +111,9 @@ mod text;
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
-pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard, Write};
+pub use changeset::{
+    BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{

@@ -395,6 +395,14 @@ pub fn plan_merge(
     updated.updated_at = now;
 
     let mut changes = ChangeSet::new();
+    // Every booking of the others moves: none may arrive on them before the commit.
+    for other in &others {
+        let theirs = bookings
+            .iter()
+            .filter(|b| b.attribution.customer() == Some(other.id))
+            .map(|b| b.id);
+        changes.expect_bookings(other.id, theirs);
+    }
     let mut moved = Vec::new();
     for mut booking in bookings {
         let Some(from) = booking.attribution.customer() else {

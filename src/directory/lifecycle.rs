@@ -803,7 +803,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
             let current = self.customer(customer).await?;
             let mut changes = ChangeSet::new();
             let mut released = Vec::new();
-            for mut booking in self.store.customer_bookings(customer).await? {
+            let bookings = self.store.customer_bookings(customer).await?;
+            // None may be attached to it before the deletion commits.
+            changes.expect_bookings(customer, bookings.iter().map(|b| b.id));
+            for mut booking in bookings {
                 booking.attribution = Attribution::Unattributed;
                 released.push(booking.id);
                 changes.save_booking(booking);
@@ -946,6 +949,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let id = customer.id;
         let keys: Vec<EmailKey> = customer.email_keys().cloned().collect();
         let mut bookings: Vec<Booking> = self.store.customer_bookings(id).await?;
+        // A booking attached before the commit would keep its personal snapshot.
+        changes.expect_bookings(id, bookings.iter().map(|b| b.id));
         for key in &keys {
             for booking in self.store.unattributed_bookings(key).await? {
                 if !bookings.iter().any(|b| b.id == booking.id) {

@@ -212,6 +212,20 @@ impl State {
                 });
             }
         }
+        for guard in changes.booking_guards() {
+            let mut current: Vec<BookingId> = self
+                .bookings_by_customer
+                .get(&guard.customer)
+                .cloned()
+                .unwrap_or_default();
+            current.sort();
+            current.dedup();
+            if current != guard.bookings {
+                return Err(Conflict::CustomerBookings {
+                    customer: guard.customer,
+                });
+            }
+        }
         for write in changes.lists() {
             let found = self.lists.get(&write.record.id).map(|l| l.version);
             if !write.expected.is_met_by(found) {

@@ -17,6 +17,9 @@
 //!   [`EmailKey`] MUST fail with [`Conflict::EmailKeyTaken`];
 //! - a deletion whose customer is missing or at another version fails the same way, and so
 //!   do merge record and list writes ([`Conflict::MergeVersion`], [`Conflict::ListVersion`]);
+//! - a [`BookingsGuard`](crate::BookingsGuard) whose customer's attributed bookings (before
+//!   the commit's own writes) are not exactly the listed ones fails with
+//!   [`Conflict::CustomerBookings`];
 //! - a list whose name another list has (ignoring case) fails with [`Conflict::ListNameTaken`];
 //! - audit events are appended in order, in the same transaction;
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
@@ -246,6 +249,13 @@ pub enum Conflict {
         key: EmailKey,
         /// The live customer holding it.
         holder: CustomerId,
+    },
+    /// A customer's bookings changed since the decision read them (see
+    /// [`ChangeSet::expect_bookings`]).
+    #[error("the bookings of customer {customer} changed concurrently")]
+    CustomerBookings {
+        /// The customer.
+        customer: CustomerId,
     },
     /// A list write at the wrong version.
     #[error("list {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]

@@ -176,6 +176,7 @@ macro_rules! sql_store {
                     mut customers,
                     mut bookings,
                     guards,
+                    booking_guards,
                     deletions,
                     blocklist,
                     merges,
@@ -295,6 +296,25 @@ macro_rules! sql_store {
                                 holder,
                             }));
                         }
+                    }
+                }
+
+                // After the customer rows are written (and so locked), before any booking moves:
+                // no booking can be attached to these customers until this commit ends.
+                for guard in &booking_guards {
+                    let mut current: Vec<String> = sqlx::query_scalar(
+                        "SELECT id FROM cd_bookings WHERE customer_id = $1 ORDER BY id",
+                    )
+                    .bind(guard.customer.to_string())
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(backend("checking a customer's bookings"))?;
+                    current.dedup();
+                    let expected: Vec<String> = guard.bookings.iter().map(ToString::to_string).collect();
+                    if current != expected {
+                        return Ok(Err(Conflict::CustomerBookings {
+                            customer: guard.customer,
+                        }));
                     }
                 }
 

@@ -779,6 +779,51 @@ pub async fn an_alias_filled_in_as_the_email_is_promoted_not_held_twice<
     assert_eq!(found, Some(survivor));
 }
 
+/// A merge decided before a booking arrived for a merged-away customer must not commit:
+/// the booking would be left on the tombstone. Found by the soak test.
+pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let survivor = create(&dir, contact("race.keep@example.com", "Race", "Keep")).await;
+    let other = create(&dir, contact("race.gone@example.com", "Race", "Gone")).await;
+    let plan = customer_directory::plan_merge(
+        dir.customer(survivor).await.unwrap(),
+        vec![dir.customer(other).await.unwrap()],
+        dir.customer_bookings(other).await.unwrap(),
+        &MergeRequest::new(survivor, [other]),
+        super::t0(),
+    )
+    .unwrap();
+    let (late, _) = record(
+        &dir,
+        "RACE-1",
+        BookingStatus::PAID,
+        contact("race.gone@example.com", "Race", "Gone"),
+    )
+    .await;
+    let error = store.commit(plan.changes).await.unwrap_err();
+    assert!(
+        matches!(
+            error.conflict(),
+            Some(customer_directory::store::Conflict::CustomerBookings { customer }) if *customer == other
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        dir.customer(other).await.unwrap().status,
+        CustomerStatus::Active
+    );
+    // Through the directory the merge reads again and takes the late booking along.
+    dir.merge(&MergeRequest::new(survivor, [other]), &staff())
+        .await
+        .unwrap();
+    let moved = dir.booking(late).await.unwrap();
+    assert_eq!(moved.attribution.customer(), Some(survivor));
+}
+
 pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<S: Store + Clone + 'static>(
     store: S,
 ) {

@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
             redaction_requires_archive_and_erases_every_personal_value,
             redaction_reaches_undone_merges_the_customer_was_merged_in,
             an_alias_filled_in_as_the_email_is_promoted_not_held_twice,
+            a_booking_attached_while_a_merge_was_decided_makes_it_conflict,
             notes_are_added_edited_moved_and_deleted_in_order,
             newsletter_consent_is_a_log_and_the_last_decision_counts,
             lists_are_named_uniquely_and_customers_join_and_leave,
