@@ -1,7 +1,10 @@
 //! Tools for testing code built on this crate, behind the `testing` feature.
 //!
-//! [`FaultInjectingStore`] wraps any [`Store`] and makes chosen commits fail, so a test can
-//! show that an operation whose commit fails leaves storage exactly as it was.
+//! - [`FaultInjectingStore`] wraps any [`Store`] and makes chosen commits fail, so a test
+//!   can show that an operation whose commit fails leaves storage exactly as it was.
+//! - [`strategies`]: proptest strategies for every domain type.
+
+pub mod strategies;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -26,10 +29,12 @@ use crate::{
 #[error("fault injected by FaultInjectingStore")]
 pub struct InjectedFault;
 
-/// A [`Store`] wrapper that fails chosen commits before they reach the inner store.
+/// A [`Store`] wrapper that fails chosen commits or reads, or delays them, before they
+/// reach the inner store.
 ///
 /// A failed commit never reaches the wrapped store, exactly like a transaction that rolled
-/// back, so a correct caller sees the store unchanged. Clones share the fault plan.
+/// back, so a correct caller sees the store unchanged. Clones share the fault plan. Delays
+/// use tokio's timer, so they need a tokio runtime.
 ///
 /// # Examples
 ///
@@ -58,27 +63,51 @@ struct FaultPlan {
     fail_next: u64,
     /// Chance of failing any commit, in parts per million.
     rate_ppm: u32,
+    /// Chance of failing any read, in parts per million.
+    read_rate_ppm: u32,
     /// State of the xorshift generator deciding random failures (never zero).
     rng: u64,
     failed: u64,
+    failed_reads: u64,
+    delay: std::time::Duration,
 }
 
 impl FaultPlan {
+    fn roll(&mut self, ppm: u32) -> bool {
+        if ppm == 0 {
+            return false;
+        }
+        self.rng |= 1;
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % 1_000_000 < u64::from(ppm)
+    }
+
     fn should_fail(&mut self) -> bool {
         let fail = if self.fail_next > 0 {
             self.fail_next -= 1;
             true
-        } else if self.rate_ppm > 0 {
-            self.rng ^= self.rng << 13;
-            self.rng ^= self.rng >> 7;
-            self.rng ^= self.rng << 17;
-            self.rng % 1_000_000 < u64::from(self.rate_ppm)
         } else {
-            false
+            self.roll(self.rate_ppm)
         };
         self.failed += u64::from(fail);
         fail
     }
+
+    fn should_fail_read(&mut self) -> bool {
+        let fail = self.roll(self.read_rate_ppm);
+        self.failed_reads += u64::from(fail);
+        fail
+    }
+}
+
+/// Parts per million of a fraction clamped to 0..=1.
+fn ppm(fraction: f64) -> u32 {
+    // Clamped to 0..=1 first, so the product fits in u32.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let ppm = (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+    ppm
 }
 
 impl<S> FaultInjectingStore<S> {
@@ -104,23 +133,55 @@ impl<S> FaultInjectingStore<S> {
     /// for a given `seed` and sequence of commits.
     pub fn fail_commits_at_rate(&self, fraction: f64, seed: u64) {
         let mut plan = self.plan();
-        // Clamped to 0..=1 first, so the product fits in u32.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let ppm = (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
-        plan.rate_ppm = ppm;
+        plan.rate_ppm = ppm(fraction);
         plan.rng = seed | 1;
     }
 
-    /// Stops failing commits.
+    /// Fails each read with probability `fraction` (clamped to 0..=1), deterministically
+    /// for a given `seed` and sequence of calls.
+    pub fn fail_reads_at_rate(&self, fraction: f64, seed: u64) {
+        let mut plan = self.plan();
+        plan.read_rate_ppm = ppm(fraction);
+        plan.rng = seed | 1;
+    }
+
+    /// Delays every read and commit by `delay`, as a slow or distant database would.
+    pub fn delay_each(&self, delay: std::time::Duration) {
+        self.plan().delay = delay;
+    }
+
+    /// Stops failing and delaying.
     pub fn heal(&self) {
         let mut plan = self.plan();
         plan.fail_next = 0;
         plan.rate_ppm = 0;
+        plan.read_rate_ppm = 0;
+        plan.delay = std::time::Duration::ZERO;
     }
 
     /// How many commits have been failed so far.
     pub fn failed_commits(&self) -> u64 {
         self.plan().failed
+    }
+
+    /// How many reads have been failed so far.
+    pub fn failed_reads(&self) -> u64 {
+        self.plan().failed_reads
+    }
+
+    /// Waits out the planned delay, then fails the read if the plan says so.
+    async fn before_read(&self) -> Result<(), StoreError> {
+        let (delay, fail) = {
+            let mut plan = self.plan();
+            (plan.delay, plan.should_fail_read())
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if fail {
+            return Err(StoreError::backend("reading", InjectedFault));
+        }
+        Ok(())
     }
 
     fn plan(&self) -> std::sync::MutexGuard<'_, FaultPlan> {
@@ -131,26 +192,32 @@ impl<S> FaultInjectingStore<S> {
 
 impl<S: Store> Store for FaultInjectingStore<S> {
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.before_read().await?;
         self.inner.customer(id).await
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.before_read().await?;
         self.inner.booking(id).await
     }
 
     async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
+        self.before_read().await?;
         self.inner.lookup_email(key).await
     }
 
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        self.before_read().await?;
         self.inner.customer_bookings(customer).await
     }
 
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
+        self.before_read().await?;
         self.inner.unattributed_bookings(key).await
     }
 
     async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
+        self.before_read().await?;
         self.inner.bookings_matching(keys).await
     }
 
@@ -159,6 +226,7 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         after: Option<CustomerId>,
         limit: usize,
     ) -> Result<Vec<Customer>, StoreError> {
+        self.before_read().await?;
         self.inner.customers_after(after, limit).await
     }
 
@@ -166,26 +234,35 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<Customer>, StoreError> {
+        self.before_read().await?;
         self.inner.customers_inactive_since(cutoff).await
     }
 
     async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.before_read().await?;
         self.inner.merge_record(id).await
     }
 
     async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.before_read().await?;
         self.inner.merges_involving(customer).await
     }
 
     async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.before_read().await?;
         self.inner.audit_trail(customer).await
     }
 
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.before_read().await?;
         self.inner.lists().await
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let delay = self.plan().delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         if self.plan().should_fail() {
             return Err(StoreError::backend("committing changes", InjectedFault));
         }
