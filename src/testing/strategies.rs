@@ -1,4 +1,4 @@
-//! [proptest] strategies for every domain type, for hosts' own property tests.
+//! [`proptest`](mod@proptest) strategies for every domain type, for hosts' own property tests.
 //!
 //! Raw-text strategies (`raw_*`) produce what a person might type, including the awkward
 //! cases this crate is built to handle (case, white space, `+tags`, internationalised
