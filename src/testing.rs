@@ -3,7 +3,10 @@
 //! - [`FaultInjectingStore`] wraps any [`Store`] and makes chosen commits fail, so a test
 //!   can show that an operation whose commit fails leaves storage exactly as it was.
 //! - [`strategies`]: proptest strategies for every domain type.
+//! - [`conformance`]: the scenarios every [`Store`] must pass, run against any store with
+//!   [`conformance_tests!`](crate::conformance_tests).
 
+pub mod conformance;
 pub mod strategies;
 
 use std::sync::{Arc, Mutex, PoisonError};

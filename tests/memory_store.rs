@@ -1,7 +1,8 @@
 //! The conformance suite on the in-memory adapter.
 
-mod conformance;
+#![cfg(feature = "testing")]
 
+use customer_directory::conformance_tests;
 use customer_directory::store::MemoryStore;
 
 conformance_tests!(async { MemoryStore::new() });

@@ -4,9 +4,9 @@
 //! as `postgres://user:password@localhost/database`. Without one every test prints a SKIPPED
 //! line and passes, unless `CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1` (as in CI) makes that a
 //! failure.
-#![cfg(feature = "postgres")]
+#![cfg(all(feature = "postgres", feature = "testing"))]
 
-mod conformance;
+use customer_directory::conformance_tests;
 
 use customer_directory::store::PostgresStore;
 

@@ -1,8 +1,8 @@
 //! The conformance suite on SQLite: a fresh database file per test (WAL, a pool of real
 //! parallel connections), and the same suite on `sqlite::memory:`.
-#![cfg(feature = "sqlite")]
+#![cfg(all(feature = "sqlite", feature = "testing"))]
 
-mod conformance;
+use customer_directory::conformance_tests;
 
 use customer_directory::store::SqliteStore;
 

@@ -1,11 +1,18 @@
-//! One suite of scenarios that every [`Store`] adapter must pass: the port contract, the
-//! attribution rules of DESIGN.md section 3, and concurrent bookings.
+//! One suite of scenarios that every [`Store`] must pass: the port contract, the
+//! attribution rules, concurrent bookings, the lifecycle operations and profile records.
 //!
-//! An adapter's test file declares `mod conformance;` and calls
-//! `conformance_tests!(async { make_store().await });`, which generates one `#[tokio::test]`
-//! per scenario so each is counted and reported on its own.
-
-#![allow(dead_code)] // each test binary uses the suite through the macro
+//! Run it against your own store from a test file with
+//! [`conformance_tests!`](crate::conformance_tests):
+//!
+//! ```ignore
+//! customer_directory::conformance_tests!(async { MyStore::connect_to_a_fresh_database().await });
+//! ```
+//!
+//! It generates one `#[tokio::test]` per scenario (your crate needs `tokio` with the
+//! `macros` and `rt-multi-thread` features as a dev-dependency), each with a fresh store
+//! from the block, so every scenario is counted and reported on its own. Each scenario is a
+//! public `async fn` taking the store, named after the rule it checks.
+#![allow(missing_docs)] // each scenario's name states the rule it checks
 
 mod lifecycle;
 mod records;
@@ -15,18 +22,21 @@ pub use records::*;
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, TimeZone, Utc};
-use customer_directory::store::{Conflict, Store, StoreError};
-use customer_directory::{
+use crate::store::{Conflict, Store, StoreError};
+use crate::{
     Actor, Attribution, AttributionOutcome, BlockTarget, Booking, BookingStatus, ChangeSet,
     Currency, Customer, CustomerStatus, Detail, Directory, DirectorySettings, EmailAddress, Error,
     FixedClock, Money, NewBooking, PersonName, Phone, PostalAddress, Profile, Text,
     UnattributedReason,
 };
+use chrono::{DateTime, TimeZone, Utc};
 
-/// Generates one test per scenario for the store built by `$make_store` (an async block).
-/// With `optional`, the block yields an `Option` and each test returns early on `None`
-/// (for databases that are not available; the block says so loudly).
+/// Generates one test per conformance scenario for the store built by `$make_store` (an
+/// async block). With `optional`, the block yields an `Option` and each test returns early on
+/// `None` (for databases that are not available; the block should say so loudly).
+///
+/// Needs the `testing` feature, and `tokio` (features `macros`, `rt-multi-thread`) in the
+/// calling crate. See [`testing::conformance`](crate::testing::conformance).
 #[macro_export]
 macro_rules! conformance_tests {
     (optional $make_store:expr) => {
@@ -102,7 +112,7 @@ macro_rules! conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $scenario() {
                 let store = $make_store.await;
-                conformance::$scenario(store).await;
+                $crate::testing::conformance::$scenario(store).await;
             }
         )*
     };
@@ -111,7 +121,7 @@ macro_rules! conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $scenario() {
                 let Some(store) = $make_store.await else { return };
-                conformance::$scenario(store).await;
+                $crate::testing::conformance::$scenario(store).await;
             }
         )*
     };
@@ -158,7 +168,7 @@ pub fn booking(code: &str, status: BookingStatus, contact: Profile) -> NewBookin
 async fn record<S: Store>(
     dir: &Directory<S, FixedClock>,
     new: NewBooking,
-) -> (customer_directory::BookingId, AttributionOutcome) {
+) -> (crate::BookingId, AttributionOutcome) {
     let recorded = dir
         .record_booking(new, &Actor::System)
         .await
@@ -166,7 +176,7 @@ async fn record<S: Store>(
     (recorded.booking, recorded.outcome)
 }
 
-fn customer_of(outcome: &AttributionOutcome) -> customer_directory::CustomerId {
+fn customer_of(outcome: &AttributionOutcome) -> crate::CustomerId {
     outcome
         .customer()
         .unwrap_or_else(|| panic!("expected a customer, got {outcome:?}"))
@@ -958,8 +968,10 @@ pub async fn archived_customer_stays_archived_when_reactivation_is_off<
     let mut archived = Customer::new(contact("quiet@example.com", "Q", ""), t0());
     archived.status = CustomerStatus::Archived;
     let archived = save_customer(&store, archived).await;
-    let mut settings = DirectorySettings::default();
-    settings.reactivate_archived_on_booking = false;
+    let settings = DirectorySettings {
+        reactivate_archived_on_booking: false,
+        ..DirectorySettings::default()
+    };
     let dir = directory_with(store.clone(), settings);
     let (_, outcome) = record(
         &dir,
@@ -1135,7 +1147,7 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<
             recorded
         }));
     }
-    let mut by_email: HashMap<usize, HashSet<customer_directory::CustomerId>> = HashMap::new();
+    let mut by_email: HashMap<usize, HashSet<crate::CustomerId>> = HashMap::new();
     let mut booking_ids = HashSet::new();
     for task in tasks {
         for (email, done) in task.await.unwrap() {

@@ -1,14 +1,14 @@
 //! Lifecycle scenarios (DESIGN.md sections 3 and 4): manual create, contact edits, related
 //! bookings, archive, block, delete, redact, merge and undo, duplicates, audit.
 
-use chrono::TimeDelta;
-use customer_directory::store::Store;
-use customer_directory::{
+use crate::store::Store;
+use crate::{
     Actor, Attribution, AttributionOutcome, AuditAction, BookingId, BookingStatus, ChangeSet,
     CountryCode, Customer, CustomerId, CustomerStatus, DetachMode, Detail, Directory,
     DirectorySettings, DuplicateReason, EmailAddress, Error, FixedClock, MergeError, MergeRequest,
     Phone, PostalAddress, Profile, SuggestionReason, Text,
 };
+use chrono::TimeDelta;
 
 use super::{booking, contact, directory, directory_with, name, t0};
 
@@ -173,8 +173,10 @@ pub async fn contact_edits_stay_on_the_profile_when_propagation_is_off<
 >(
     store: S,
 ) {
-    let mut settings = DirectorySettings::default();
-    settings.propagate_contact_edits = false;
+    let settings = DirectorySettings {
+        propagate_contact_edits: false,
+        ..DirectorySettings::default()
+    };
     let dir = directory_with(store.clone(), settings);
     let (first, outcome) = record(
         &dir,
@@ -789,7 +791,7 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
     let dir = directory(store.clone());
     let survivor = create(&dir, contact("race.keep@example.com", "Race", "Keep")).await;
     let other = create(&dir, contact("race.gone@example.com", "Race", "Gone")).await;
-    let plan = customer_directory::plan_merge(
+    let plan = crate::plan_merge(
         dir.customer(survivor).await.unwrap(),
         vec![dir.customer(other).await.unwrap()],
         dir.customer_bookings(other).await.unwrap(),
@@ -808,7 +810,7 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
     assert!(
         matches!(
             error.conflict(),
-            Some(customer_directory::store::Conflict::CustomerBookings { customer }) if *customer == other
+            Some(crate::store::Conflict::CustomerBookings { customer }) if *customer == other
         ),
         "{error}"
     );

@@ -1,11 +1,9 @@
 //! Profile records (DESIGN.md section 6): notes, newsletter consent, lists, brochure
 //! requests, and how merge, undo and redaction treat them.
 
+use crate::store::Store;
+use crate::{Actor, CustomerId, Directory, Error, FixedClock, MergeRequest, NoteText, Text};
 use chrono::TimeDelta;
-use customer_directory::store::Store;
-use customer_directory::{
-    Actor, CustomerId, Directory, Error, FixedClock, MergeRequest, NoteText, Text,
-};
 
 use super::{contact, directory};
 
@@ -168,8 +166,7 @@ pub async fn lists_are_named_uniquely_and_customers_join_and_leave<S: Store + Cl
     let lists = dir.customer(id).await.unwrap().records.lists;
     assert_eq!(lists.into_iter().collect::<Vec<_>>(), [schools]);
     assert!(matches!(
-        dir.add_to_list(id, customer_directory::ListId::new(), &staff())
-            .await,
+        dir.add_to_list(id, crate::ListId::new(), &staff()).await,
         Err(Error::ListNotFound(_))
     ));
 }
