@@ -47,3 +47,25 @@ fn uuid_simple() -> String {
 }
 
 conformance_tests!(optional postgres_store());
+
+/// The schema name is the one piece of SQL text not passed as a bound parameter, so it is
+/// checked before anything reaches the server (no server needed for this test).
+#[tokio::test]
+async fn schema_names_that_are_not_plain_identifiers_are_refused() {
+    for schema in [
+        "x; DROP TABLE cd_customers",
+        "Upper",
+        "1starts_with_digit",
+        "",
+        "a-b",
+        "sp ace",
+    ] {
+        let result =
+            PostgresStore::connect_with_schema("postgres://nobody@127.0.0.1:1/none", schema).await;
+        let error = result.expect_err(schema);
+        assert!(
+            error.to_string().contains("choosing the PostgreSQL schema"),
+            "{schema}: {error}"
+        );
+    }
+}
