@@ -67,6 +67,10 @@ pub enum Error {
     /// The email address given is not valid.
     #[error("invalid email address: {0}")]
     InvalidEmail(#[from] EmailError),
+    /// Contact details break the directory's rules (custom field definitions); every problem
+    /// is listed.
+    #[error("invalid contact details: {0}")]
+    InvalidContact(crate::ValidationErrors),
     /// The booking cannot be recorded; every problem is listed.
     #[error("invalid booking: {}", list(.0))]
     InvalidBooking(Vec<BookingProblem>),

@@ -84,6 +84,7 @@ mod audit;
 mod booking;
 mod changeset;
 mod clock;
+mod custom_fields;
 mod customer;
 mod directory;
 mod duplicates;
@@ -115,6 +116,9 @@ pub use changeset::{
     BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
 };
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use custom_fields::{
+    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
+};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
     ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode, ImportReport,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BookingStatus, CountryCode, EmailKeyPolicy};
+use crate::{BookingStatus, CountryCode, CustomFieldDefinition, EmailKeyPolicy};
 
 /// How the directory behaves for one business.
 ///
@@ -38,6 +38,11 @@ pub struct DirectorySettings {
     /// How many times a use case re-reads and retries after a conflicting concurrent write
     /// before giving up with [`Error::Contention`](crate::Error::Contention). Default: 16.
     pub max_commit_attempts: u32,
+    /// The host's own profile fields. While empty, custom fields are free-form; once any is
+    /// defined, every write checks values against the definitions and refuses undefined
+    /// keys (see [`CustomFieldDefinition`]).
+    #[serde(default)]
+    pub custom_fields: Vec<CustomFieldDefinition>,
 }
 
 impl Default for DirectorySettings {
@@ -55,6 +60,7 @@ impl Default for DirectorySettings {
             propagate_contact_edits: true,
             merge_undo_window: std::time::Duration::from_secs(30 * 24 * 60 * 60),
             max_commit_attempts: 16,
+            custom_fields: Vec::new(),
         }
     }
 }

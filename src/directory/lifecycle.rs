@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Directory, audit_event, require_live};
+use crate::custom_fields::check_custom_fields;
 use crate::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::store::Store;
 use crate::{
@@ -95,6 +96,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn create_customer(&self, profile: Profile, actor: &Actor) -> Result<Created, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         let customer_template = Customer::new(profile, self.clock.now());
         self.commit_retrying(|| async {
             let now = self.clock.now();
@@ -190,6 +192,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         self.commit_retrying(|| async {
             let current = self.customer(customer).await?;
             let mut changes = ChangeSet::new();
@@ -237,6 +240,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         self.commit_retrying(|| async {
             let mut edited = self.booking(booking).await?;
             let mut changes = ChangeSet::new();

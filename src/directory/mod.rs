@@ -166,6 +166,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         if !problems.is_empty() {
             return Err(Error::InvalidBooking(problems));
         }
+        // Booking forms are not held to the fields staff must fill, only to valid values.
+        crate::custom_fields::check_custom_fields(&self.settings, &new.contact, false)
+            .map_err(Error::InvalidContact)?;
         let booking = Booking::from_new(new, self.clock.now());
         let id = booking.id;
         let outcome = self

@@ -305,12 +305,13 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let rows = read_customer_rows(reader, &self.settings)?;
         let created_at = self.clock.now();
         // Ids are chosen once, so a retried commit reports the same customers.
+        // Staff import profiles: required custom fields apply, as for `create_customer`.
         let templates: Vec<Result<Customer, ValidationErrors>> = rows
             .iter()
             .map(|row| {
-                row.profile
-                    .clone()
-                    .map(|profile| Customer::new(profile, created_at))
+                let profile = row.profile.clone()?;
+                crate::custom_fields::check_custom_fields(&self.settings, &profile, true)?;
+                Ok(Customer::new(profile, created_at))
             })
             .collect();
         self.commit_retrying(|| async {
