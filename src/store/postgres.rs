@@ -13,6 +13,22 @@ use super::sql::{Migration, sql_store};
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
 /// in full or fail with a [`Conflict`](super::Conflict) that the directory retries. Call
 /// [`migrate`](Self::migrate) once before use.
+///
+/// # Examples
+///
+/// ```no_run
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use customer_directory::store::PostgresStore;
+/// use customer_directory::{Directory, DirectorySettings};
+/// let url = "postgres://directory:directory@localhost/directory";
+/// // The directory's tables in a schema of their own, beside the host's.
+/// let store = PostgresStore::connect_with_schema(url, "customer_directory").await?;
+/// store.migrate().await?;
+/// let directory = Directory::new(store, DirectorySettings::default());
+/// assert!(directory.find_by_email("nobody@example.com").await?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
