@@ -15,17 +15,18 @@ use customer_directory::{
     PersonName, Profile, plan_merge,
 };
 
-/// Every row of every table, as text, in a fixed order.
-const DUMP: [&str; 9] = [
+/// Every column of every row of every table, as text, in a fixed order.
+const DUMP: [&str; 10] = [
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || status || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_customers ORDER BY id",
     "SELECT email_key || '|' || customer_id FROM cd_customer_email_keys ORDER BY email_key",
-    "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(customer_id, '-') || '|' || COALESCE(email_key, '-') || '|' || CAST(starts_at AS TEXT) || '|' || record FROM cd_bookings ORDER BY id",
+    "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(customer_id, '-') || '|' || COALESCE(email_key, '-') || '|' || CAST(starts_at AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_bookings ORDER BY id",
     "SELECT match_key || '|' || booking_id FROM cd_booking_match_keys ORDER BY match_key, booking_id",
-    "SELECT id || '|' || CAST(version AS TEXT) || '|' || record FROM cd_merges ORDER BY id",
+    "SELECT id || '|' || CAST(version AS TEXT) || '|' || CAST(merged_at AS TEXT) || '|' || record FROM cd_merges ORDER BY id",
     "SELECT customer_id || '|' || merge_id FROM cd_merge_participants ORDER BY customer_id, merge_id",
-    "SELECT CAST(seq AS TEXT) || '|' || record FROM cd_audit_events ORDER BY seq",
+    "SELECT CAST(seq AS TEXT) || '|' || CAST(at AS TEXT) || '|' || record FROM cd_audit_events ORDER BY seq",
     "SELECT customer_id || '|' || CAST(event_seq AS TEXT) FROM cd_audit_event_customers ORDER BY customer_id, event_seq",
     "SELECT target || '|' || record FROM cd_blocklist ORDER BY target",
+    "SELECT CAST(version AS TEXT) || '|' || applied_at FROM cd_migrations ORDER BY version",
 ];
 
 fn contact(email: &str, name: &str) -> Profile {
@@ -214,11 +215,11 @@ mod postgres {
             .filter(|url| !url.is_empty());
         let Some(url) = url else {
             assert!(
-                std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
-                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
+                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but neither CUSTOMER_DIRECTORY_POSTGRES_URL nor DATABASE_URL is set"
             );
             eprintln!(
-                "SKIPPED: PostgreSQL crash-safety test; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
+                "SKIPPED: PostgreSQL crash-safety test; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
             );
             return None;
         };

@@ -47,6 +47,10 @@ pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+/// The `sqlx` the SQL adapters are built on: a pool given to `from_pool` must be one of
+/// its pools (a pool from another `sqlx` version is another type).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sqlx;
 
 use chrono::{DateTime, Utc};
 

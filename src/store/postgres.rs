@@ -13,6 +13,22 @@ use super::sql::{Migration, sql_store};
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
 /// in full or fail with a [`Conflict`](super::Conflict) that the directory retries. Call
 /// [`migrate`](Self::migrate) once before use.
+///
+/// # Examples
+///
+/// ```no_run
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use customer_directory::store::PostgresStore;
+/// use customer_directory::{Directory, DirectorySettings};
+/// let url = "postgres://directory:directory@localhost/directory";
+/// // The directory's tables in a schema of their own, beside the host's.
+/// let store = PostgresStore::connect_with_schema(url, "customer_directory").await?;
+/// store.migrate().await?;
+/// let directory = Directory::new(store, DirectorySettings::default());
+/// assert!(directory.find_by_email("nobody@example.com").await?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -56,12 +72,23 @@ impl PostgresStore {
             ));
         }
         let setup = Self::connect(url).await?;
-        // The name was checked above, so it is safe to place in the statement.
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .execute(&setup.pool)
-            .await
-            .map_err(|error| StoreError::backend("creating the PostgreSQL schema", error))?;
+        let create = async {
+            // Concurrent `CREATE SCHEMA IF NOT EXISTS` can fail; a lock on the name makes
+            // processes starting together take turns.
+            let mut tx = setup.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(format!("customer_directory.schema.{schema}"))
+                .execute(&mut *tx)
+                .await?;
+            // The name was checked above, so it is safe to place in the statement.
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        let created = create.await;
         setup.pool.close().await;
+        created.map_err(|error| StoreError::backend("creating the PostgreSQL schema", error))?;
         let search_path = format!("SET search_path TO {schema}");
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -78,7 +105,8 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
-    /// Uses an existing pool.
+    /// Uses an existing pool (a [`sqlx`](crate::store::sqlx) 0.8 pool, re-exported as
+    /// `store::sqlx`), sharing it with the host's own queries.
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }
@@ -92,6 +120,10 @@ impl PostgresStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::POSTGRES;
     const LOCK: &'static str = "FOR UPDATE";
+    // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
+    // lock per schema makes concurrent `migrate` calls take turns.
+    const MIGRATION_LOCK: &'static str =
+        "SELECT pg_advisory_xact_lock(hashtext('customer_directory.migrate.' || current_schema()))";
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await

@@ -48,6 +48,23 @@ pub(crate) fn version_column(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
 }
 
+/// A stored version column read back; a negative one means the row was not written by
+/// this crate, which is a backend error rather than a version to compare.
+pub(crate) fn stored_version(version: i64) -> Result<u64, StoreError> {
+    u64::try_from(version).map_err(|_| {
+        StoreError::backend(
+            "reading a stored version",
+            format!("version column holds {version}"),
+        )
+    })
+}
+
+/// A stored customer id column read back.
+pub(crate) fn stored_customer_id(text: &str) -> Result<crate::CustomerId, StoreError> {
+    text.parse()
+        .map_err(|error| StoreError::backend("reading a stored customer id", error))
+}
+
 /// The status column: what the reads filter on.
 pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
     match status {
@@ -77,7 +94,9 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 /// `async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`,
 /// `fn aborted(error: &sqlx::Error) -> Option<String>` (the reason, when the database
 /// aborted the transaction because of a concurrent one), `const LOCK: &str` (appended to the
-/// reads a commit makes to lock the rows it checks), and `const MIGRATIONS: &[Migration]`.
+/// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
+/// statement run first in each migration's transaction to serialise concurrent `migrate`
+/// calls; empty when `begin` already does) and `const MIGRATIONS: &[Migration]`.
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -90,14 +109,22 @@ macro_rules! sql_store {
             /// rolled back.
             pub async fn migrate(&self) -> Result<(), StoreError> {
                 use crate::store::sql::backend;
-                sqlx::query(
-                    "CREATE TABLE IF NOT EXISTS cd_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-                )
-                .execute(&self.pool)
-                .await
-                .map_err(backend("creating the migrations table"))?;
                 for migration in Self::MIGRATIONS {
+                    // Each migration is one transaction that first takes the migration lock,
+                    // so processes starting together apply it once and the others skip it.
                     let mut tx = self.begin().await.map_err(backend("starting a migration"))?;
+                    if !Self::MIGRATION_LOCK.is_empty() {
+                        sqlx::query(Self::MIGRATION_LOCK)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend("waiting for the migration lock"))?;
+                    }
+                    sqlx::query(
+                        "CREATE TABLE IF NOT EXISTS cd_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend("creating the migrations table"))?;
                     let applied: Option<i64> =
                         sqlx::query_scalar("SELECT version FROM cd_migrations WHERE version = $1")
                             .bind(migration.version)
@@ -105,6 +132,7 @@ macro_rules! sql_store {
                             .await
                             .map_err(backend("reading applied migrations"))?;
                     if applied.is_some() {
+                        tx.rollback().await.map_err(backend("ending a migration"))?;
                         continue;
                     }
                     for statement in migration.statements {
@@ -149,7 +177,7 @@ macro_rules! sql_store {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 table: &'static str,
                 id: String,
-            ) -> Result<Option<u64>, sqlx::Error> {
+            ) -> Result<Option<u64>, StoreError> {
                 let sql = match table {
                     "customers" => "SELECT version FROM cd_customers WHERE id = $1",
                     "bookings" => "SELECT version FROM cd_bookings WHERE id = $1",
@@ -158,8 +186,9 @@ macro_rules! sql_store {
                 let found: Option<i64> = sqlx::query_scalar(sql)
                     .bind(id)
                     .fetch_optional(&mut **tx)
-                    .await?;
-                Ok(found.map(|v| u64::try_from(v).unwrap_or(0)))
+                    .await
+                    .map_err(crate::store::sql::backend("checking a version"))?;
+                found.map(crate::store::sql::stored_version).transpose()
             }
 
             /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
@@ -199,7 +228,7 @@ macro_rules! sql_store {
                         .fetch_optional(&mut **tx)
                         .await
                         .map_err(backend("checking a customer version"))?;
-                    let found = found.map(|v| u64::try_from(v).unwrap_or(0));
+                    let found = found.map(crate::store::sql::stored_version).transpose()?;
                     if found != Some(guard.version) {
                         return Ok(Err(Conflict::CustomerVersion {
                             id: guard.customer,
@@ -255,8 +284,7 @@ macro_rules! sql_store {
                     .map_err(backend("writing a customer"))?;
                     if done.rows_affected() == 0 {
                         let found = Self::version_in(tx, "customers", id)
-                            .await
-                            .map_err(backend("checking a customer version"))?;
+                            .await?;
                         return Ok(Err(Conflict::CustomerVersion {
                             id: customer.id,
                             expected: write.expected,
@@ -287,13 +315,16 @@ macro_rules! sql_store {
                             .fetch_optional(&mut **tx)
                             .await
                             .map_err(backend("reading an email key's holder"))?;
-                            let holder = holder
-                                .as_deref()
-                                .and_then(|text| text.parse().ok())
-                                .unwrap_or(customer.id);
+                            // No holder row: a racing commit took the key and let it go again.
+                            // There is nobody to name, but a retry reads the new state.
+                            let Some(holder) = holder else {
+                                return Ok(Err(Conflict::TransactionAborted {
+                                    reason: format!("email key {key} changed hands during the commit"),
+                                }));
+                            };
                             return Ok(Err(Conflict::EmailKeyTaken {
                                 key: key.clone(),
-                                holder,
+                                holder: crate::store::sql::stored_customer_id(&holder)?,
                             }));
                         }
                     }
@@ -356,8 +387,7 @@ macro_rules! sql_store {
                     .map_err(backend("writing a booking"))?;
                     if done.rows_affected() == 0 {
                         let found = Self::version_in(tx, "bookings", id)
-                            .await
-                            .map_err(backend("checking a booking version"))?;
+                            .await?;
                         return Ok(Err(Conflict::BookingVersion {
                             id: booking.id,
                             expected: write.expected,
@@ -419,8 +449,7 @@ macro_rules! sql_store {
                     .map_err(backend("writing a merge record"))?;
                     if done.rows_affected() == 0 {
                         let found = Self::version_in(tx, "merges", id)
-                            .await
-                            .map_err(backend("checking a merge version"))?;
+                            .await?;
                         return Ok(Err(Conflict::MergeVersion {
                             id: merge.id,
                             expected: write.expected,
@@ -499,7 +528,7 @@ macro_rules! sql_store {
                         return Ok(Err(Conflict::ListVersion {
                             id: list.id,
                             expected: write.expected,
-                            found: found.map(|v| u64::try_from(v).unwrap_or(0)),
+                            found: found.map(crate::store::sql::stored_version).transpose()?,
                         }));
                     }
                 }

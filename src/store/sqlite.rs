@@ -53,7 +53,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = if in_memory {
-            // Each connection to `:memory:` is its own database: keep exactly one, forever.
+            // An in-memory database lives as long as a connection to it: keep exactly one,
+            // forever, so every query sees the same data and nothing is dropped when idle.
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -75,8 +76,10 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    /// Uses an existing pool. It should have foreign keys on and a busy timeout, as
-    /// [`connect`](Self::connect) sets up.
+    /// Uses an existing pool (a [`sqlx`](crate::store::sqlx) 0.8 pool, re-exported as
+    /// `store::sqlx`). It should have foreign keys on and a busy timeout, as
+    /// [`connect`](Self::connect) sets up; an in-memory database needs a pool that never
+    /// closes its one connection, or the data goes with it.
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self { pool }
@@ -90,6 +93,8 @@ impl SqliteStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::SQLITE;
     const LOCK: &'static str = "";
+    // `BEGIN IMMEDIATE` already makes one migration wait for another.
+    const MIGRATION_LOCK: &'static str = "";
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
