@@ -68,16 +68,34 @@ macro_rules! schema_v1 {
     };
 }
 
+/// Migration 2: the inactivity scan (`customers_inactive_since`) looks for a customer's
+/// bookings created since a date; with this index beside `cd_bookings_customer` (start
+/// times) both halves of its test are index lookups.
+const SCHEMA_V2: &[&str] =
+    &["CREATE INDEX cd_bookings_customer_created ON cd_bookings (customer_id, created_at)"];
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+    },
+    Migration {
+        version: 2,
+        statements: SCHEMA_V2,
+    },
+];
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
+    },
+    Migration {
+        version: 2,
+        statements: SCHEMA_V2,
+    },
+];
