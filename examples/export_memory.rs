@@ -54,7 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let after = peak_rss_kib();
     let rate = rows as f64 / elapsed.as_secs_f64();
     println!("customers: {customers}, rows exported: {rows}");
-    println!("export time: {:.2} s ({rate:.0} rows/s)", elapsed.as_secs_f64());
+    println!(
+        "export time: {:.2} s ({rate:.0} rows/s)",
+        elapsed.as_secs_f64()
+    );
     match (before, after) {
         (Some(before), Some(after)) => println!(
             "peak RSS before export: {before} KiB, after: {after} KiB, rise during export: {} KiB",

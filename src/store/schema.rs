@@ -76,6 +76,12 @@ const SCHEMA_V2: &[&str] = &["CREATE TABLE cd_lists (
         record TEXT NOT NULL
     )"];
 
+/// Migration 3: the inactivity scan (`customers_inactive_since`) looks for a customer's
+/// bookings created since a date; with this index beside `cd_bookings_customer` (start
+/// times) both halves of its test are index lookups.
+const SCHEMA_V3: &[&str] =
+    &["CREATE INDEX cd_bookings_customer_created ON cd_bookings (customer_id, created_at)"];
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[Migration] = &[
@@ -86,6 +92,10 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration {
         version: 2,
         statements: SCHEMA_V2,
+    },
+    Migration {
+        version: 3,
+        statements: SCHEMA_V3,
     },
 ];
 
@@ -99,5 +109,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 2,
         statements: SCHEMA_V2,
+    },
+    Migration {
+        version: 3,
+        statements: SCHEMA_V3,
     },
 ];
