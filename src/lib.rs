@@ -74,8 +74,8 @@
 //! - `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`).
 //! - `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`).
 //! - `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts).
-//! - `testing`: the [`testing`] module, tools for testing code built on this crate (a
-//!   store wrapper that fails chosen commits).
+//! - `testing`: the [`testing`] module for hosts' tests: the store conformance suite
+//!   ([`conformance_tests!`]), a fault-injecting store wrapper, and proptest strategies.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
