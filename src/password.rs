@@ -597,7 +597,7 @@ impl<'a> PasswordContext<'a> {
 /// guessability. zxcvbn (guessability) runs last, only when the password is
 /// not over the maximum length, and only on its first 24 characters, which
 /// bounds the time of a check whatever the input (see the module docs).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PasswordPolicy {
     /// Minimum length in Unicode scalar values (after NFKC).

@@ -820,6 +820,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 released.push(booking.id);
                 changes.save_booking(booking);
             }
+            if let Some(mut account) = self.store.account_by_customer(customer).await? {
+                // The login stays; it no longer claims a profile.
+                account.customer = None;
+                changes.save_account(account);
+            }
             changes.delete_customer(&current).record(audit_event(
                 self.clock.now(),
                 actor,
@@ -968,6 +973,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let (_, records) = self.merge_history(id).await?;
         for record in records {
             changes.save_merge(redact_merge_record(record));
+        }
+        // Account credentials and the saved payment method go with the person.
+        if let Some(account) = self.store.account_by_customer(id).await? {
+            changes.delete_account(&account);
         }
         let mut redacted = redact_customer(customer, keep);
         redacted.updated_at = self.clock.now();
