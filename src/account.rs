@@ -475,11 +475,12 @@ impl fmt::Debug for SavedPaymentMethod {
     }
 }
 
-/// Whether `text` holds, anywhere, 13 to 19 digits (optionally separated by spaces or
-/// dashes) that pass the Luhn check: what a full card number looks like.
+/// Whether `text` holds, anywhere, what a full card number looks like: 13 to 19 digits,
+/// written together or in groups separated by spaces or dashes, that pass the Luhn check.
 ///
-/// Every window of every digit run is tried, so digits glued to other digits do not hide
-/// a number. Linear in the input (at most 7 windows of at most 19 digits per position).
+/// Within a run of digit groups, every stretch of whole consecutive groups is tried, so a
+/// number next to other digit groups (`4242 4242 4242 4242 12 30`) is still found. Digits
+/// glued to other digits form one group and are judged as a whole. Linear in the input.
 ///
 /// # Examples
 ///
@@ -492,24 +493,49 @@ impl fmt::Debug for SavedPaymentMethod {
 /// ```
 #[must_use]
 pub fn contains_card_number(text: &str) -> bool {
-    let mut run: Vec<u8> = Vec::new();
+    // Digit groups of the current run; a run ends at any character other than a digit, a
+    // space or a dash.
+    let mut groups: Vec<Vec<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
     for c in text.chars() {
         if c.is_ascii_digit() {
-            run.push(u8::try_from(c).map_or(0, |b| b - b'0'));
+            current.push(u8::try_from(c).map_or(0, |b| b - b'0'));
         } else if c == ' ' || c == '-' {
-            // Separators between digits keep the run going.
+            if !current.is_empty() {
+                groups.push(std::mem::take(&mut current));
+            }
         } else {
-            if run_has_card_number(&run) {
+            if !current.is_empty() {
+                groups.push(std::mem::take(&mut current));
+            }
+            if run_has_card_number(&groups) {
                 return true;
             }
-            run.clear();
+            groups.clear();
         }
     }
-    run_has_card_number(&run)
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    run_has_card_number(&groups)
 }
 
-fn run_has_card_number(digits: &[u8]) -> bool {
-    (13..=19).any(|len| digits.windows(len).any(luhn_valid))
+/// Tries every stretch of consecutive groups holding 13 to 19 digits.
+fn run_has_card_number(groups: &[Vec<u8>]) -> bool {
+    let mut digits: Vec<u8> = Vec::with_capacity(19);
+    for start in 0..groups.len() {
+        digits.clear();
+        for group in &groups[start..] {
+            digits.extend_from_slice(group);
+            if digits.len() > 19 {
+                break;
+            }
+            if digits.len() >= 13 && luhn_valid(&digits) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn luhn_valid(digits: &[u8]) -> bool {
@@ -565,8 +591,12 @@ mod tests {
     }
 
     #[test]
-    fn twenty_digit_run_with_a_card_inside_is_found() {
-        // 4242424242424242 is valid; pad with digits that break Luhn for the whole run.
-        assert!(contains_card_number("1234242424242424242"));
+    fn a_card_among_other_digit_groups_is_found() {
+        assert!(contains_card_number("4242 4242 4242 4242 12 30"));
+        assert!(contains_card_number("cvc 123 4242-4242-4242-4242"));
+        assert!(
+            !contains_card_number("12 34 56 78 90 12 34 5"),
+            "Luhn fails for every stretch"
+        );
     }
 }
