@@ -23,7 +23,7 @@
 //!
 //! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
 //!
-//! - an [`Account`](crate::Account) write or deletion whose expectation fails MUST fail with
+//! - an [`Account`] write or deletion whose expectation fails MUST fail with
 //!   [`Conflict::AccountVersion`]; a token write likewise with
 //!   [`Conflict::AccountTokenVersion`];
 //! - after the commit, the [`EmailKey`] of each account's `email` MUST belong to one account
@@ -32,7 +32,7 @@
 //! - a token whose account does not exist after the commit MUST fail the commit with
 //!   [`Conflict::AccountMissing`]; deleting an account deletes its tokens in the same
 //!   transaction;
-//! - tokens are stored and looked up by their [`ResetTokenHash`](crate::ResetTokenHash)
+//! - tokens are stored and looked up by their [`ResetTokenHash`]
 //!   only: the plaintext token never reaches the store.
 //!
 //! Records are stored exactly as given (their versions are already bumped by the
