@@ -200,7 +200,8 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         actor: &Actor,
     ) -> Result<(), Error> {
         self.enabled()?;
-        let email = EmailAddress::parse(email)?;
+        let email =
+            EmailAddress::parse_with_policy(email, self.directory.settings.email_key_policy)?;
         self.check_policy(password, &[email.as_str()])?;
         let hash = self.hashing.hash(password.expose())?;
         let (token, token_hash) = ResetToken::generate()?;
@@ -662,7 +663,8 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         actor: &Actor,
     ) -> Result<(), Error> {
         self.enabled()?;
-        let email = EmailAddress::parse(new_email)?;
+        let email =
+            EmailAddress::parse_with_policy(new_email, self.directory.settings.email_key_policy)?;
         let (token, token_hash) = ResetToken::generate()?;
         let message = self
             .run(|| async {

@@ -1248,3 +1248,52 @@ pub async fn account_use_cases_record_audit_events_without_secrets<S: Store + Cl
             .all(|e| e.action != AuditAction::LoginFailed || e.booking.is_none())
     );
 }
+
+pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<S: Store + Clone + 'static>(
+    store: S,
+) {
+    let mut settings = settings(AccountsMode::Optional);
+    settings.accounts.max_failed_logins = 100;
+    let Some(rig) = rig_with(store.clone(), settings) else {
+        return;
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let accounts = rig.accounts.clone();
+        tasks.push(tokio::spawn(async move {
+            accounts.sign_up("ana@example.com", &pw(GOOD), &me()).await
+        }));
+    }
+    for task in tasks {
+        task.await
+            .unwrap()
+            .expect("every sign-up gets the same answer");
+    }
+    let key = customer_directory::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let account = store
+        .account_by_email(&key)
+        .await
+        .unwrap()
+        .expect("one account");
+    // The last link mailed is the one that works.
+    rig.accounts
+        .verify_email(&rig.token(), &me())
+        .await
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let accounts = rig.accounts.clone();
+        tasks.push(tokio::spawn(async move {
+            accounts.log_in("ana@example.com", &pw(OTHER), &me()).await
+        }));
+    }
+    for task in tasks {
+        assert!(matches!(
+            task.await.unwrap(),
+            Err(Error::InvalidCredentials)
+        ));
+    }
+    let after = store.account(account.id).await.unwrap().unwrap();
+    assert_eq!(after.failed_logins, 8, "every concurrent failure counted");
+}

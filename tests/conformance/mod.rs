@@ -112,6 +112,7 @@ macro_rules! conformance_tests {
             redaction_erases_account_credentials_and_deletion_unclaims,
             account_port_conflicts_change_nothing,
             account_use_cases_record_audit_events_without_secrets,
+            concurrent_sign_ups_and_failed_logins_stay_consistent,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
