@@ -63,9 +63,13 @@
 //! - Records: [`Profile`] (a person's details, also a booking's contact snapshot),
 //!   [`Customer`], [`Booking`], [`BlockEntry`], [`DirectorySettings`].
 //! - Decisions: [`attribute`] returns an [`AttributionOutcome`] and a [`ChangeSet`].
-//! - Ports: [`store::Store`] (async reads and one atomic commit) and [`Clock`].
+//! - Ports: [`store::Store`] (async reads and one atomic commit), [`Clock`] and
+//!   [`Notifier`] (outgoing mail).
 //! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
 //!   concurrent bookings for one new email create exactly one customer.
+//! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
+//!   password change and reset, self-service, saved payment method) over a [`Directory`],
+//!   configured by [`AccountSettings`].
 //!
 //! # Features
 //!

@@ -166,3 +166,56 @@ async fn notifier_failure_is_reported_after_the_commit() {
     assert_eq!(store.all_accounts().len(), 1, "committed before mailing");
     assert_eq!(store.all_account_tokens().len(), 1);
 }
+
+/// An unknown email costs about as much as a wrong password (a dummy hash is verified with
+/// the same parameters), so response time does not reveal which accounts exist.
+#[tokio::test]
+async fn unknown_email_and_wrong_password_take_comparable_time() {
+    use std::time::{Duration, Instant};
+
+    use customer_directory::{
+        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
+        Password, RecordingNotifier,
+    };
+
+    let mut settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    settings.accounts.max_failed_logins = 0; // never lock during the measurement
+    // OWASP parameters: the hash dominates, as in production.
+    let accounts = Accounts::new(
+        Directory::new(MemoryStore::new(), settings),
+        RecordingNotifier::new(),
+    );
+    accounts
+        .sign_up(
+            "ana@example.com",
+            &Password::new("Plum-Tractor-Velvet-9"),
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let wrong = Password::new("not-the-password");
+    let time = |email: &'static str| {
+        let accounts = &accounts;
+        let wrong = &wrong;
+        async move {
+            let start = Instant::now();
+            let result = accounts.log_in(email, wrong, &Actor::System).await;
+            assert!(matches!(result, Err(Error::InvalidCredentials)));
+            start.elapsed()
+        }
+    };
+    time("nobody@example.com").await; // builds the dummy hash once
+    let mut ratios = Vec::new();
+    for _ in 0..5 {
+        let known: Duration = time("ana@example.com").await;
+        let unknown: Duration = time("nobody@example.com").await;
+        ratios.push(unknown.as_secs_f64() / known.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[2];
+    assert!(
+        (0.5..2.0).contains(&median),
+        "unknown/known login time ratio {median:.2}"
+    );
+}
