@@ -627,7 +627,8 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
     }
 
     /// Changes the login email; the customer gives the current password. The new address
-    /// must be verified again (a link is mailed to it); the old one is kept as
+    /// must be verified again (a link is mailed to it; links sent before are void); the old
+    /// one is kept as
     /// [`previous_email`](Account::previous_email) and gets every later reset mail too, so
     /// the owner hears of a takeover.
     ///
@@ -690,6 +691,8 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
                     stored.previous_email = Some(old);
                 }
                 stored.verified_at = None;
+                // Links mailed to the old address are void.
+                stored.credential_version = stored.credential_version.saturating_add(1);
                 changes.save_account_token(self.token_for(
                     &stored,
                     token_hash.clone(),

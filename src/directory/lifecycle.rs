@@ -894,7 +894,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// Redacts every customer with no booking created or starting since `cutoff` (and
-    /// created before it), skipping blocked customers, whose block must outlive them.
+    /// created before it) and no login of its account since then, skipping blocked
+    /// customers, whose block must outlive them.
     /// Active ones are archived and redacted in one step. Each customer is its own atomic
     /// commit; the ids redacted are returned.
     ///
@@ -931,6 +932,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         current.status,
                         CustomerStatus::Active | CustomerStatus::Archived
                     ) {
+                        return Ok((ChangeSet::new(), false));
+                    }
+                    let logged_in = self
+                        .store
+                        .account_by_customer(id)
+                        .await?
+                        .and_then(|account| account.last_login_at)
+                        .is_some_and(|at| at >= cutoff);
+                    if logged_in {
                         return Ok((ChangeSet::new(), false));
                     }
                     let mut changes = ChangeSet::new();

@@ -1297,3 +1297,65 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<S: Store + Cl
     let after = store.account(account.id).await.unwrap().unwrap();
     assert_eq!(after.failed_logins, 8, "every concurrent failure counted");
 }
+
+pub async fn email_change_voids_earlier_links_and_logins_keep_customers_from_bulk_redaction<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let Some(rig) = rig(store.clone()) else {
+        return;
+    };
+    // A verification link mailed to the old address cannot verify the new one.
+    rig.accounts
+        .sign_up("ana@example.com", &pw(GOOD), &me())
+        .await
+        .unwrap();
+    let old_link = rig.token();
+    let id = rig
+        .accounts
+        .log_in("ana@example.com", &pw(GOOD), &me())
+        .await
+        .unwrap()
+        .account;
+    rig.accounts
+        .change_email(id, "ana@example.org", &pw(GOOD), &me())
+        .await
+        .unwrap();
+    let new_link = rig.token();
+    assert!(matches!(
+        rig.accounts.verify_email(&old_link, &me()).await,
+        Err(Error::InvalidToken)
+    ));
+    assert!(
+        rig.accounts
+            .account(id)
+            .await
+            .unwrap()
+            .verified_at
+            .is_none()
+    );
+    rig.accounts.verify_email(&new_link, &me()).await.unwrap();
+
+    // Bulk redaction counts a login as activity.
+    rig.book("BK-1", "bo@example.com", -400).await;
+    rig.book("BK-2", "cy@example.com", -400).await;
+    let bo_account = rig.verified("bo@example.com", GOOD).await;
+    let bo = rig.customer_of("bo@example.com").await;
+    let cy = rig.customer_of("cy@example.com").await;
+    rig.clock.advance(TimeDelta::days(30));
+    rig.accounts
+        .log_in("bo@example.com", &pw(GOOD), &me())
+        .await
+        .unwrap();
+    let cutoff = t0() + TimeDelta::days(1);
+    let redacted = rig
+        .accounts
+        .directory()
+        .redact_inactive_since(cutoff, &Actor::staff("maria"))
+        .await
+        .unwrap();
+    assert!(redacted.contains(&cy));
+    assert!(!redacted.contains(&bo), "logged in since the cutoff");
+    assert!(store.account(bo_account).await.unwrap().is_some());
+}

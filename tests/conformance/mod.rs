@@ -113,6 +113,7 @@ macro_rules! conformance_tests {
             account_port_conflicts_change_nothing,
             account_use_cases_record_audit_events_without_secrets,
             concurrent_sign_ups_and_failed_logins_stay_consistent,
+            email_change_voids_earlier_links_and_logins_keep_customers_from_bulk_redaction,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
