@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, Customer, CustomerId, CustomerList,
-    MergeRecord,
+    Account, AccountId, AccountToken, AuditEvent, BlockEntry, BlockTarget, Booking, BookingId,
+    Customer, CustomerId, CustomerList, MergeRecord,
 };
 
 /// What the store must find before it applies a write.
@@ -142,6 +142,18 @@ pub struct ChangeSet {
     merges: Vec<Write<MergeRecord>>,
     lists: Vec<Write<CustomerList>>,
     audit: Vec<AuditEvent>,
+    accounts: Vec<Write<Account>>,
+    account_deletions: Vec<AccountGuard>,
+    account_tokens: Vec<Write<AccountToken>>,
+}
+
+/// An account that must still be at `version` when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountGuard {
+    /// The account.
+    pub account: AccountId,
+    /// The version it must still have.
+    pub version: u64,
 }
 
 impl ChangeSet {
@@ -450,6 +462,119 @@ impl ChangeSet {
             && self.blocklist.is_empty()
             && self.merges.is_empty()
             && self.lists.is_empty()
+            && !self.has_account_changes()
+    }
+
+    /// Whether any account, account deletion or account token is written: a store that does
+    /// not [support accounts](crate::store::Store::supports_accounts) must not get these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!customer_directory::ChangeSet::new().has_account_changes());
+    /// ```
+    #[must_use]
+    pub fn has_account_changes(&self) -> bool {
+        !(self.accounts.is_empty()
+            && self.account_deletions.is_empty()
+            && self.account_tokens.is_empty())
+    }
+
+    /// Inserts (version 0) or updates (version as read) an account.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Account, ChangeSet, EmailAddress, Expected, PasswordHashing};
+    /// let hash = PasswordHashing::new().hash("Plum-Tractor-Velvet-9")?;
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_account(Account::new(EmailAddress::parse("ana@example.com")?, hash, chrono::Utc::now()));
+    /// assert_eq!(changes.accounts()[0].expected, Expected::Absent);
+    /// assert_eq!(changes.accounts()[0].record.version, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_account(&mut self, account: Account) -> &mut Self {
+        self.accounts
+            .push(Write::bump(account, |record| &mut record.version));
+        self
+    }
+
+    /// Deletes an account (and, in the same commit, every token of it); it must still be at
+    /// the version it was read at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Account, ChangeSet, EmailAddress, PasswordHashing};
+    /// let hash = PasswordHashing::new().hash("Plum-Tractor-Velvet-9")?;
+    /// let mut account = Account::new(EmailAddress::parse("ana@example.com")?, hash, chrono::Utc::now());
+    /// account.version = 3;
+    /// let mut changes = ChangeSet::new();
+    /// changes.delete_account(&account);
+    /// assert_eq!(changes.account_deletions()[0].version, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn delete_account(&mut self, account: &Account) -> &mut Self {
+        self.account_deletions.push(AccountGuard {
+            account: account.id,
+            version: account.version,
+        });
+        self
+    }
+
+    /// Inserts (version 0) or updates (version as read) a one-time token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountId, AccountToken, ChangeSet, ResetToken, TokenPurpose};
+    /// let (_secret, hash) = ResetToken::generate()?;
+    /// let now = chrono::Utc::now();
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_account_token(AccountToken::new(hash, AccountId::new(), TokenPurpose::PasswordReset, 1, now, now));
+    /// assert_eq!(changes.account_tokens()[0].record.version, 1);
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn save_account_token(&mut self, token: AccountToken) -> &mut Self {
+        self.account_tokens
+            .push(Write::bump(token, |record| &mut record.version));
+        self
+    }
+
+    /// Account writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().accounts().is_empty());
+    /// ```
+    #[must_use]
+    pub fn accounts(&self) -> &[Write<Account>] {
+        &self.accounts
+    }
+
+    /// Accounts to delete, with the version each must still have.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().account_deletions().is_empty());
+    /// ```
+    #[must_use]
+    pub fn account_deletions(&self) -> &[AccountGuard] {
+        &self.account_deletions
+    }
+
+    /// Token writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().account_tokens().is_empty());
+    /// ```
+    #[must_use]
+    pub fn account_tokens(&self) -> &[Write<AccountToken>] {
+        &self.account_tokens
     }
 
     /// Takes the change set apart, for stores that consume the records.
@@ -472,6 +597,9 @@ impl ChangeSet {
             merges: self.merges,
             lists: self.lists,
             audit: self.audit,
+            accounts: self.accounts,
+            account_deletions: self.account_deletions,
+            account_tokens: self.account_tokens,
         }
     }
 
@@ -507,4 +635,10 @@ pub struct ChangeSetParts {
     pub lists: Vec<Write<CustomerList>>,
     /// Audit events.
     pub audit: Vec<AuditEvent>,
+    /// Account writes.
+    pub accounts: Vec<Write<Account>>,
+    /// Account deletions, with the version each must have.
+    pub account_deletions: Vec<AccountGuard>,
+    /// One-time token writes.
+    pub account_tokens: Vec<Write<AccountToken>>,
 }

@@ -104,6 +104,11 @@ define_id!(
     "merge"
 );
 define_id!(
+    /// Identifies a customer [`Account`](crate::Account): the login, separate from the profile it claims.
+    AccountId,
+    "account"
+);
+define_id!(
     /// Identifies a [`Note`](crate::Note) on a profile.
     NoteId,
     "note"

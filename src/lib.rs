@@ -63,9 +63,13 @@
 //! - Records: [`Profile`] (a person's details, also a booking's contact snapshot),
 //!   [`Customer`], [`Booking`], [`BlockEntry`], [`DirectorySettings`].
 //! - Decisions: [`attribute`] returns an [`AttributionOutcome`] and a [`ChangeSet`].
-//! - Ports: [`store::Store`] (async reads and one atomic commit) and [`Clock`].
+//! - Ports: [`store::Store`] (async reads and one atomic commit), [`Clock`] and
+//!   [`Notifier`] (outgoing mail).
 //! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
 //!   concurrent bookings for one new email create exactly one customer.
+//! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
+//!   password change and reset, self-service, saved payment method) over a [`Directory`],
+//!   configured by [`AccountSettings`].
 //!
 //! # Features
 //!
@@ -79,6 +83,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod account;
 mod attribution;
 mod audit;
 mod booking;
@@ -94,6 +99,7 @@ mod export;
 mod ids;
 mod merge;
 mod money;
+mod notify;
 mod password;
 #[cfg(feature = "pdf")]
 mod pdf;
@@ -109,11 +115,15 @@ mod summary;
 pub mod testing;
 mod text;
 
+pub use account::{
+    Account, AccountToken, AccountsMode, PaymentMethodError, SavedPaymentMethod, TokenPurpose,
+    contains_card_number,
+};
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
 pub use changeset::{
-    BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
+    AccountGuard, BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
 };
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use custom_fields::{
@@ -121,8 +131,8 @@ pub use custom_fields::{
 };
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
-    ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode, ImportReport,
-    ImportedRow, Recorded, Redacted, RowOutcome, Suggestion, SuggestionReason,
+    Accounts, ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode,
+    ImportReport, ImportedRow, Login, Recorded, Redacted, RowOutcome, Suggestion, SuggestionReason,
 };
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
@@ -131,12 +141,15 @@ pub use export::{
     CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
     neutralise_cell, read_customer_rows, restore_cell,
 };
-pub use ids::{BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId};
+pub use ids::{
+    AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
+};
 pub use merge::{
     FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
-    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,
+    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_merge_with_accounts, plan_undo,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
 pub use password::{
     CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
     PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
@@ -148,7 +161,7 @@ pub use profile::{
     ValidationErrors,
 };
 pub use records::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
-pub use settings::DirectorySettings;
+pub use settings::{AccountSettings, DirectorySettings};
 pub use statement::{Statement, StatementError};
 pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};
 pub use text::{CountryCode, PersonName, Text, TextError};

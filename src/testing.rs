@@ -261,6 +261,39 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.lists().await
     }
 
+    fn supports_accounts(&self) -> bool {
+        self.inner.supports_accounts()
+    }
+
+    async fn account(&self, id: crate::AccountId) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account(id).await
+    }
+
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account_by_email(key).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account_by_customer(customer).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &crate::ResetTokenHash,
+    ) -> Result<Option<crate::AccountToken>, StoreError> {
+        self.inner.account_token(hash).await
+    }
+
+    async fn account_tokens(
+        &self,
+        account: crate::AccountId,
+    ) -> Result<Vec<crate::AccountToken>, StoreError> {
+        self.inner.account_tokens(account).await
+    }
+
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         let delay = self.plan().delay;
         if !delay.is_zero() {

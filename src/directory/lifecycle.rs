@@ -815,6 +815,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 released.push(booking.id);
                 changes.save_booking(booking);
             }
+            if let Some(mut account) = self.store.account_by_customer(customer).await? {
+                // The login stays; it no longer claims a profile.
+                account.customer = None;
+                changes.save_account(account);
+            }
             changes.delete_customer(&current).record(audit_event(
                 self.clock.now(),
                 actor,
@@ -884,7 +889,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// Redacts every customer with no booking created or starting since `cutoff` (and
-    /// created before it), skipping blocked customers, whose block must outlive them.
+    /// created before it) and no login of its account since then, skipping blocked
+    /// customers, whose block must outlive them.
     /// Active ones are archived and redacted in one step. Each customer is its own atomic
     /// commit; the ids redacted are returned.
     ///
@@ -921,6 +927,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         current.status,
                         CustomerStatus::Active | CustomerStatus::Archived
                     ) {
+                        return Ok((ChangeSet::new(), false));
+                    }
+                    let logged_in = self
+                        .store
+                        .account_by_customer(id)
+                        .await?
+                        .and_then(|account| account.last_login_at)
+                        .is_some_and(|at| at >= cutoff);
+                    if logged_in {
                         return Ok((ChangeSet::new(), false));
                     }
                     let mut changes = ChangeSet::new();
@@ -965,6 +980,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let (_, records) = self.merge_history(id).await?;
         for record in records {
             changes.save_merge(redact_merge_record(record));
+        }
+        // Account credentials and the saved payment method go with the person.
+        if let Some(account) = self.store.account_by_customer(id).await? {
+            changes.delete_account(&account);
         }
         let mut redacted = redact_customer(customer, keep);
         redacted.updated_at = self.clock.now();

@@ -1,10 +1,12 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
+mod accounts;
 mod lifecycle;
 mod merging;
 mod profile_records;
 mod records;
 
+pub use accounts::{Accounts, Login};
 pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
 pub use records::{DataSubjectExport, ImportMode, ImportReport, ImportedRow, RowOutcome};
 

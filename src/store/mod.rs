@@ -25,6 +25,20 @@
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
 //!
+//! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
+//!
+//! - an [`Account`] write or deletion whose expectation fails MUST fail with
+//!   [`Conflict::AccountVersion`]; a token write likewise with
+//!   [`Conflict::AccountTokenVersion`];
+//! - after the commit, the [`EmailKey`] of each account's `email` MUST belong to one account
+//!   only ([`Conflict::AccountEmailTaken`]), and each customer MUST be claimed by one account
+//!   only ([`Conflict::AccountCustomerTaken`]);
+//! - a token whose account does not exist after the commit MUST fail the commit with
+//!   [`Conflict::AccountMissing`]; deleting an account deletes its tokens in the same
+//!   transaction;
+//! - tokens are stored and looked up by their [`ResetTokenHash`]
+//!   only: the plaintext token never reaches the store.
+//!
 //! Records are stored exactly as given (their versions are already bumped by the
 //! [`ChangeSet`]). These rules are what let concurrent bookings for one new email create
 //! exactly one customer.
@@ -55,8 +69,9 @@ pub use sqlx;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AuditEvent, BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerList,
-    EmailKey, Expected, ListId, MatchKeys, MergeId, MergeRecord,
+    Account, AccountId, AccountToken, AuditEvent, BlockEntry, Booking, BookingId, ChangeSet,
+    Customer, CustomerId, CustomerList, EmailKey, Expected, ListId, MatchKeys, MergeId,
+    MergeRecord, ResetTokenHash,
 };
 
 /// What the directory knows about one email key: the live customer holding it, and the
@@ -192,6 +207,65 @@ pub trait Store: Send + Sync {
 
     /// Every customer list, ordered by name (ignoring case) then id.
     fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
+    /// Whether this store keeps account records (the methods below and the account writes
+    /// of a [`ChangeSet`]). The default is `false`: the account reads then answer "nothing
+    /// stored" and the directory refuses account use cases with
+    /// [`Error::AccountsUnsupported`](crate::Error::AccountsUnsupported) instead of handing
+    /// account writes to a store that would not keep them. An adapter that implements the
+    /// account methods MUST return `true`.
+    fn supports_accounts(&self) -> bool {
+        false
+    }
+
+    /// The account with this id. Default: none (no account support).
+    fn account(
+        &self,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = id;
+        async { Ok(None) }
+    }
+
+    /// The account whose login `email` has this key (exact [`EmailKey`] match; an account's
+    /// `previous_email` is not indexed). Implementations MUST answer from a unique index.
+    /// Default: none.
+    fn account_by_email(
+        &self,
+        key: &EmailKey,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = key;
+        async { Ok(None) }
+    }
+
+    /// The account whose `customer` is this customer (at most one, by the commit rules).
+    /// Default: none.
+    fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = customer;
+        async { Ok(None) }
+    }
+
+    /// The token stored under this hash, whatever its state (used, expired and void tokens
+    /// included; the directory decides). Default: none.
+    fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> impl Future<Output = Result<Option<AccountToken>, StoreError>> + Send {
+        let _ = hash;
+        async { Ok(None) }
+    }
+
+    /// Every token of the account, whatever its state, oldest first (by `created_at`, then
+    /// hash). Default: none.
+    fn account_tokens(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<AccountToken>, StoreError>> + Send {
+        let _ = account;
+        async { Ok(Vec::new()) }
+    }
 
     /// Applies `changes` atomically, or fails changing nothing.
     ///
@@ -276,6 +350,45 @@ pub enum Conflict {
     ListNameTaken {
         /// The name.
         name: String,
+    },
+    /// An account write or deletion found another version.
+    #[error("account {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    AccountVersion {
+        /// The account.
+        id: AccountId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such account).
+        found: Option<u64>,
+    },
+    /// A token write found another version (the token is named by its account only).
+    #[error("a token of account {account} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    AccountTokenVersion {
+        /// The token's account.
+        account: AccountId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such token).
+        found: Option<u64>,
+    },
+    /// A token would belong to an account that does not exist.
+    #[error("account {0} does not exist")]
+    AccountMissing(AccountId),
+    /// Another account already logs in with this email key.
+    #[error("email key {key} is already the login of account {holder}")]
+    AccountEmailTaken {
+        /// The key.
+        key: EmailKey,
+        /// The account holding it.
+        holder: AccountId,
+    },
+    /// Another account already claims this customer.
+    #[error("customer {customer} is already claimed by account {holder}")]
+    AccountCustomerTaken {
+        /// The customer.
+        customer: CustomerId,
+        /// The account claiming it.
+        holder: AccountId,
     },
     /// The database gave up on the transaction because of a concurrent one (a deadlock, a
     /// serialization failure, or a lock it could not get in time); nothing was applied.

@@ -14,9 +14,11 @@
 //! public `async fn` taking the store, named after the rule it checks.
 #![allow(missing_docs)] // each scenario's name states the rule it checks
 
+mod accounts;
 mod lifecycle;
 mod records;
 
+pub use accounts::*;
 pub use lifecycle::*;
 pub use records::*;
 
@@ -104,7 +106,33 @@ macro_rules! conformance_tests {
             merge_preview_changes_nothing,
             undo_restores_the_merged_and_reports_what_changed_since,
             duplicates_are_grouped_by_each_key,
-            every_operation_records_one_audit_event
+            every_operation_records_one_audit_event,
+            accounts_disabled_refuses_every_use_case,
+            verified_account_claims_its_profile_and_sees_past_bookings,
+            account_without_a_profile_claims_it_at_a_later_login,
+            sign_up_for_a_taken_email_answers_the_same_and_tells_the_owner,
+            weak_password_lists_every_violation_and_stores_nothing,
+            login_answers_unknown_email_and_wrong_password_alike,
+            login_throttles_after_repeated_failures_and_releases,
+            required_mode_refuses_login_until_verified,
+            reset_token_is_single_use,
+            reset_token_expires,
+            reset_tokens_are_voided_by_any_password_change,
+            reset_tokens_are_stored_only_hashed,
+            reset_for_an_unknown_email_looks_like_a_known_one,
+            reset_mail_goes_to_old_and_new_address_after_an_email_change,
+            change_password_needs_the_current_one_and_staff_set_needs_staff,
+            outdated_hash_is_rehashed_at_the_next_login,
+            self_service_cancel_within_the_window_changes_the_status_only,
+            self_service_refuses_inside_the_window_blocked_statuses_and_others_bookings,
+            self_service_modify_moves_the_booking_and_respects_the_settings,
+            saved_payment_method_is_one_per_account_and_refuses_card_numbers,
+            merging_two_accounts_needs_the_one_to_keep,
+            redaction_erases_account_credentials_and_deletion_unclaims,
+            account_port_conflicts_change_nothing,
+            account_use_cases_record_audit_events_without_secrets,
+            concurrent_sign_ups_and_failed_logins_stay_consistent,
+            email_change_voids_earlier_links_and_logins_keep_customers_from_bulk_redaction,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
