@@ -164,7 +164,7 @@ const GUESSABILITY_PREFIX_CHARS: usize = 24;
 /// substitution tables they allow: measured, 8 different ones in 24 characters take about
 /// 0.4 ms, 12 about 2 ms, 20 about 30 ms), so the scored prefix also stops before the
 /// seventh different one. That keeps the worst input within a small factor of a trivial
-/// password (see `tests/password_bound.rs`) and stays conservative for the same reason as
+/// password (see `benches/password_check.rs`) and stays conservative for the same reason as
 /// the length cut: a prefix is never stronger than the whole. Ordinary passwords, which
 /// repeat a few digits and symbols, are still scored on all 24 characters.
 const L33T_CHARACTERS: &[char] = &[

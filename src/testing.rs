@@ -305,3 +305,55 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.commit(changes).await
     }
 }
+
+/// The slowest password inputs known for a policy whose maximum length is `max_length`, each
+/// with a short label: long repeated patterns, substitution-heavy "l33t" strings (whose cost
+/// in zxcvbn grows exponentially with the number of different symbols), Unicode
+/// compatibility forms, one character over the maximum, and 4 KiB (the hashing cap). Used by
+/// the password bound test and benchmark; a host tuning its own policy can time them too.
+///
+/// # Examples
+///
+/// ```
+/// let inputs = customer_directory::testing::worst_password_inputs(128);
+/// assert!(inputs.iter().any(|(_, input)| input.chars().count() == 129));
+/// ```
+pub fn worst_password_inputs(max_length: usize) -> Vec<(&'static str, String)> {
+    let fit = |pattern: &str| -> String { pattern.chars().cycle().take(max_length).collect() };
+    let l33t = "4@8({[<369!|170$5+2%";
+    vec![
+        ("l33t symbols, max length", fit(l33t)),
+        ("l33t words, max length", fit("P@$$w0rd!1337h4x0r")),
+        ("one character, max length", fit("a")),
+        ("repeated pair, max length", fit("aB")),
+        (
+            "keyboard walk, max length",
+            fit("qwertyuiop[]asdfghjkl;'zxcvbnm,./"),
+        ),
+        (
+            "sequence, max length",
+            fit("abcdefghijklmnopqrstuvwxyz0123456789"),
+        ),
+        ("dates, max length", fit("19/12/2020-")),
+        (
+            "24-char l33t prefix",
+            l33t.chars().cycle().take(24).collect(),
+        ),
+        ("unicode compatibility forms", fit("ﬁ①Ａ\u{301}")),
+        ("one over max", fit(l33t) + "x"),
+        ("4096 bytes (the hashing cap)", l33t.repeat(204)),
+        (
+            "l33t interleaved with letters",
+            fit("a4b@c8d(e{f[g<h3i6j9k1l!m|n7o0p$q5r+s2t%"),
+        ),
+        ("digits and letters", fit("p4ssw0rd1234567890")),
+        (
+            "6 different l33t then letters",
+            fit("4@8({[abcdefghijklmnop"),
+        ),
+        ("6 different l33t repeated", fit("4@8({[")),
+        ("6 different l33t interleaved", fit("a4b@c8d(e{f[")),
+        ("6 l33t in words", fit("P@$$w0rd!passw0rd$ecret")),
+        ("ambiguous l33t in words", fit("|1|7|1|7ittle|1|7")),
+    ]
+}

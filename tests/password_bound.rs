@@ -3,8 +3,11 @@
 //! maximum) are checked within a fixed factor of a trivial password, measured in the same
 //! run (a ratio of medians, so machine speed cancels out).
 
+#![cfg(feature = "testing")]
+
 use std::time::{Duration, Instant};
 
+use customer_directory::testing::worst_password_inputs;
 use customer_directory::{PasswordContext, PasswordPolicy};
 
 const RUNS: usize = 9;
@@ -25,49 +28,6 @@ fn median(policy: &PasswordPolicy, password: &str, context: &PasswordContext<'_>
         .collect();
     times.sort();
     times[RUNS / 2]
-}
-
-/// Candidate worst inputs for a policy whose maximum length is `max`.
-fn hostile_inputs(max: usize) -> Vec<(&'static str, String)> {
-    let fit = |pattern: &str| -> String { pattern.chars().cycle().take(max).collect() };
-    vec![
-        ("l33t symbols, max length", fit("4@8({[<369!|170$5+2%")),
-        ("l33t words, max length", fit("P@$$w0rd!1337h4x0r")),
-        ("one character, max length", fit("a")),
-        ("repeated pair, max length", fit("aB")),
-        (
-            "keyboard walk, max length",
-            fit("qwertyuiop[]asdfghjkl;'zxcvbnm,./"),
-        ),
-        (
-            "sequence, max length",
-            fit("abcdefghijklmnopqrstuvwxyz0123456789"),
-        ),
-        ("dates, max length", fit("19/12/2020-")),
-        (
-            "24-char l33t prefix",
-            fit("4@8({[<369!|170$5+2%").chars().take(24).collect(),
-        ),
-        ("unicode compatibility forms", fit("ﬁ①Ａ\u{301}")),
-        ("one over max", fit("4@8({[<369!|170$5+2%") + "x"),
-        (
-            "4096 bytes (the hashing cap)",
-            "4@8({[<369!|170$5+2%".repeat(204),
-        ),
-        (
-            "l33t interleaved with letters",
-            fit("a4b@c8d(e{f[g<h3i6j9k1l!m|n7o0p$q5r+s2t%"),
-        ),
-        ("digits and letters", fit("p4ssw0rd1234567890")),
-        (
-            "6 different l33t then letters",
-            fit("4@8({[abcdefghijklmnop"),
-        ),
-        ("6 different l33t repeated", fit("4@8({[")),
-        ("6 different l33t interleaved", fit("a4b@c8d(e{f[")),
-        ("6 l33t in words", fit("P@$$w0rd!passw0rd$ecret")),
-        ("ambiguous l33t in words", fit("|1|7|1|7ittle|1|7")),
-    ]
 }
 
 /// The worst, over `inputs`, of the median ratio between checking the input and checking a
@@ -130,7 +90,7 @@ fn worst_inputs_are_checked_within_a_bound_of_a_trivial_password() {
         ("recommended", PasswordPolicy::recommended()),
         ("nist", PasswordPolicy::nist_800_63b()),
     ] {
-        let ratio = ratio_for(&policy, label, &hostile_inputs(policy.max_length));
+        let ratio = ratio_for(&policy, label, &worst_password_inputs(policy.max_length));
         assert!(
             ratio < BOUND,
             "{label}: worst/trivial median ratio {ratio:.1}"
@@ -146,7 +106,7 @@ fn worst_inputs_are_checked_within_a_bound_of_a_trivial_password() {
 #[test]
 fn seed_rule_worst_inputs_stay_within_the_bound() {
     let policy = PasswordPolicy::seed_rule();
-    let inputs: Vec<_> = hostile_inputs(policy.max_length)
+    let inputs: Vec<_> = worst_password_inputs(policy.max_length)
         .into_iter()
         .filter(|(_, input)| input.chars().count() <= policy.max_length + 1)
         .collect();

@@ -4,19 +4,21 @@
 //! Three ways to fail late: an email key another customer holds (after the customer rows
 //! were rewritten), a merge record at the wrong version (after customers, keys and bookings
 //! were written), and a database error (a booking pointing at a customer that does not exist,
-//! which the foreign key refuses).
+//! which the foreign key refuses), and a token for an account that does not exist (after the
+//! account rows were rewritten).
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
 use chrono::{TimeZone, Utc};
 use customer_directory::store::{Conflict, Store, StoreError};
 use customer_directory::{
-    Actor, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget, Booking, BookingStatus,
-    ChangeSet, Currency, Customer, CustomerId, EmailAddress, MergeRequest, Money, NewBooking,
-    PersonName, Profile, plan_merge,
+    Account, AccountToken, Actor, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget,
+    Booking, BookingStatus, ChangeSet, Currency, Customer, CustomerId, EmailAddress, HashParams,
+    MergeRequest, Money, NewBooking, PasswordHashing, PersonName, Profile, ResetToken,
+    TokenPurpose, plan_merge,
 };
 
 /// Every column of every row of every table, as text, in a fixed order.
-const DUMP: [&str; 10] = [
+const DUMP: [&str; 12] = [
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || status || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_customers ORDER BY id",
     "SELECT email_key || '|' || customer_id FROM cd_customer_email_keys ORDER BY email_key",
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(customer_id, '-') || '|' || COALESCE(email_key, '-') || '|' || CAST(starts_at AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_bookings ORDER BY id",
@@ -26,6 +28,8 @@ const DUMP: [&str; 10] = [
     "SELECT CAST(seq AS TEXT) || '|' || CAST(at AS TEXT) || '|' || record FROM cd_audit_events ORDER BY seq",
     "SELECT customer_id || '|' || CAST(event_seq AS TEXT) FROM cd_audit_event_customers ORDER BY customer_id, event_seq",
     "SELECT target || '|' || record FROM cd_blocklist ORDER BY target",
+    "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(email_key, '-') || '|' || COALESCE(customer_id, '-') || '|' || record FROM cd_accounts ORDER BY id",
+    "SELECT hash || '|' || account_id || '|' || CAST(version AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_account_tokens ORDER BY hash",
     "SELECT CAST(version AS TEXT) || '|' || applied_at FROM cd_migrations ORDER BY version",
 ];
 
@@ -41,6 +45,7 @@ struct World {
     ana: Customer,
     bo: Customer,
     booking: Booking,
+    ana_account: Account,
 }
 
 /// Two customers and a booking, committed.
@@ -66,8 +71,27 @@ async fn populate<S: Store>(store: &S) -> World {
         .save_booking(booking.clone());
     changes
         .record(AuditEvent::new(now, Actor::System, AuditAction::BookingRecorded).customer(ana.id));
+    let hashing = PasswordHashing::with_params(HashParams::new(64, 1, 1).unwrap()).unwrap();
+    let mut account = Account::new(
+        EmailAddress::parse("ana@example.com").unwrap(),
+        hashing.hash("Plum-Tractor-Velvet-9").unwrap(),
+        now,
+    );
+    account.customer = Some(ana.id);
+    let (_secret, hash) = ResetToken::generate().unwrap();
+    changes
+        .save_account(account.clone())
+        .save_account_token(AccountToken::new(
+            hash,
+            account.id,
+            TokenPurpose::PasswordReset,
+            account.credential_version,
+            now,
+            now + chrono::Duration::minutes(30),
+        ));
     store.commit(changes).await.unwrap();
     World {
+        ana_account: store.account(account.id).await.unwrap().unwrap(),
         ana: store.customer(ana.id).await.unwrap().unwrap(),
         bo: store.customer(bo.id).await.unwrap().unwrap(),
         booking: store.booking(booking.id).await.unwrap().unwrap(),
@@ -116,6 +140,23 @@ fn late_failing_changes(world: &World, failure: &str) -> ChangeSet {
             merge.version = 4;
             changes.save_merge(merge);
         }
+        "missing account" => {
+            // Ana's account changes its login and releases its claim; then a token names an
+            // account nobody stored.
+            let mut account = world.ana_account.clone();
+            account.email = EmailAddress::parse("anabela@example.com").unwrap();
+            account.customer = None;
+            changes.save_account(account);
+            let (_secret, hash) = ResetToken::generate().unwrap();
+            changes.save_account_token(AccountToken::new(
+                hash,
+                customer_directory::AccountId::new(),
+                TokenPurpose::PasswordReset,
+                1,
+                now,
+                now,
+            ));
+        }
         "foreign key" => {
             // A booking for a customer nobody stored: the foreign key fails the statement.
             fresh.attribution = Attribution::Primary(CustomerId::new());
@@ -153,6 +194,16 @@ macro_rules! crash_safety_tests {
             let before = $dump(&store).await;
             let error = store.commit(late_failing_changes(&world, "merge version")).await.unwrap_err();
             assert!(matches!(error, StoreError::Conflict(Conflict::MergeVersion { .. })), "{error}");
+            assert_eq!($dump(&store).await, before);
+        }
+
+        #[tokio::test]
+        async fn a_token_for_a_missing_account_after_account_rewrites_leaves_every_row_as_it_was() {
+            let Some(store) = $make_store.await else { return };
+            let world = populate(&store).await;
+            let before = $dump(&store).await;
+            let error = store.commit(late_failing_changes(&world, "missing account")).await.unwrap_err();
+            assert!(matches!(error, StoreError::Conflict(Conflict::AccountMissing(_))), "{error}");
             assert_eq!($dump(&store).await, before);
         }
 

@@ -73,7 +73,7 @@ mod sqlite {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         drop(stores);
         remove_database(&path);
     }
@@ -91,6 +91,8 @@ mod sqlite {
         // Back to what version 1 left.
         for sql in [
             "DROP INDEX cd_bookings_customer_created",
+            "DROP TABLE cd_account_tokens",
+            "DROP TABLE cd_accounts",
             "DROP TABLE cd_lists",
             "DELETE FROM cd_migrations WHERE version > 1",
         ] {
@@ -114,7 +116,7 @@ mod sqlite {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         drop(store);
         remove_database(&path);
     }
@@ -163,6 +165,8 @@ mod postgres {
         // Back to what version 1 left.
         for sql in [
             "DROP INDEX cd_bookings_customer_created",
+            "DROP TABLE cd_account_tokens",
+            "DROP TABLE cd_accounts",
             "DROP TABLE cd_lists",
             "DELETE FROM cd_migrations WHERE version > 1",
         ] {
@@ -187,7 +191,7 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -215,6 +219,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
     }
 }

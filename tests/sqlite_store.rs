@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use customer_directory::store::{EmailLookup, SqliteStore, Store, StoreError};
 use customer_directory::{
-    AuditEvent, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerList, EmailKey,
-    MatchKeys, MergeId, MergeRecord,
+    Account, AccountId, AccountToken, AuditEvent, Booking, BookingId, ChangeSet, Customer,
+    CustomerId, CustomerList, EmailKey, MatchKeys, MergeId, MergeRecord, ResetTokenHash,
 };
 
 /// A migrated store in a new file under the system temp directory.
@@ -104,6 +104,36 @@ impl Store for FileStore {
 
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
         self.store.lists().await
+    }
+
+    fn supports_accounts(&self) -> bool {
+        self.store.supports_accounts()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.store.account(id).await
+    }
+
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_email(key).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_customer(customer).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
+        self.store.account_token(hash).await
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
+        self.store.account_tokens(account).await
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

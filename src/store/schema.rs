@@ -82,6 +82,27 @@ const SCHEMA_V2: &[&str] = &["CREATE TABLE cd_lists (
 const SCHEMA_V3: &[&str] =
     &["CREATE INDEX cd_bookings_customer_created ON cd_bookings (customer_id, created_at)"];
 
+/// Migration 4: customer accounts and their one-time tokens. The login email key and the
+/// claimed customer are unique columns (`NULL` while a commit moves them between accounts);
+/// a token is keyed by the SHA-256 of its secret, and goes with its account.
+const SCHEMA_V4: &[&str] = &[
+    "CREATE TABLE cd_accounts (
+        id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        email_key TEXT UNIQUE,
+        customer_id TEXT UNIQUE,
+        record TEXT NOT NULL
+    )",
+    "CREATE TABLE cd_account_tokens (
+        hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES cd_accounts (id) ON DELETE CASCADE,
+        version BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        record TEXT NOT NULL
+    )",
+    "CREATE INDEX cd_account_tokens_account ON cd_account_tokens (account_id, created_at, hash)",
+];
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[Migration] = &[
@@ -96,6 +117,10 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration {
         version: 3,
         statements: SCHEMA_V3,
+    },
+    Migration {
+        version: 4,
+        statements: SCHEMA_V4,
     },
 ];
 
@@ -113,5 +138,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 3,
         statements: SCHEMA_V3,
+    },
+    Migration {
+        version: 4,
+        statements: SCHEMA_V4,
     },
 ];

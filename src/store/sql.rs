@@ -191,6 +191,223 @@ macro_rules! sql_store {
                 found.map(crate::store::sql::stored_version).transpose()
             }
 
+            /// The stored version of an account, locking its row for the rest of the commit.
+            async fn account_version_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: crate::AccountId,
+            ) -> Result<Option<u64>, StoreError> {
+                let sql = format!("SELECT version FROM cd_accounts WHERE id = $1 {}", Self::LOCK);
+                let found: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("checking an account version"))?;
+                found.map(crate::store::sql::stored_version).transpose()
+            }
+
+            /// The account other than `id` holding `column`'s `value` (login key or claimed
+            /// customer), if any.
+            async fn account_holding(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                column: &'static str,
+                value: String,
+                id: crate::AccountId,
+            ) -> Result<Option<crate::AccountId>, StoreError> {
+                let sql = match column {
+                    "email_key" => "SELECT id FROM cd_accounts WHERE email_key = $1 AND id <> $2",
+                    _ => "SELECT id FROM cd_accounts WHERE customer_id = $1 AND id <> $2",
+                };
+                let holder: Option<String> = sqlx::query_scalar(sql)
+                    .bind(value)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("reading an account's unique keys"))?;
+                holder
+                    .map(|text| {
+                        text.parse().map_err(|error| {
+                            StoreError::backend("reading a stored account id", error)
+                        })
+                    })
+                    .transpose()
+            }
+
+            /// The account part of a commit, in the in-memory store's order: deletions (with
+            /// their tokens), then account writes, then token writes. Rewritten accounts
+            /// release their login key and claim first, so both can move between accounts
+            /// within one commit.
+            async fn apply_accounts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                mut accounts: Vec<crate::Write<crate::Account>>,
+                mut deletions: Vec<crate::AccountGuard>,
+                tokens: Vec<crate::Write<crate::AccountToken>>,
+            ) -> Result<Result<(), crate::store::Conflict>, StoreError> {
+                use crate::store::Conflict;
+                use crate::store::sql::{backend, nanos, to_json, version_column};
+                use crate::Expected;
+
+                accounts.sort_by_key(|write| write.record.id);
+                deletions.sort_by_key(|deletion| deletion.account);
+                for deletion in &deletions {
+                    let found = Self::account_version_in(tx, deletion.account).await?;
+                    if found != Some(deletion.version) {
+                        return Ok(Err(Conflict::AccountVersion {
+                            id: deletion.account,
+                            expected: Expected::Version(deletion.version),
+                            found,
+                        }));
+                    }
+                }
+                for write in &accounts {
+                    if let Expected::Version(expected) = write.expected {
+                        let done = sqlx::query(
+                            "UPDATE cd_accounts SET email_key = NULL, customer_id = NULL \
+                             WHERE id = $1 AND version = $2",
+                        )
+                        .bind(write.record.id.to_string())
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("releasing an account's login"))?;
+                        if done.rows_affected() == 0 {
+                            let found = Self::account_version_in(tx, write.record.id).await?;
+                            return Ok(Err(Conflict::AccountVersion {
+                                id: write.record.id,
+                                expected: write.expected,
+                                found,
+                            }));
+                        }
+                    }
+                }
+                for deletion in &deletions {
+                    // Its tokens go with it (the foreign key cascades).
+                    sqlx::query("DELETE FROM cd_accounts WHERE id = $1")
+                        .bind(deletion.account.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("deleting an account"))?;
+                }
+                for write in &accounts {
+                    let account = &write.record;
+                    if deletions.iter().any(|deletion| deletion.account == account.id) {
+                        continue;
+                    }
+                    let key = account.email.key().as_str().to_owned();
+                    if let Some(holder) =
+                        Self::account_holding(tx, "email_key", key.clone(), account.id).await?
+                    {
+                        return Ok(Err(Conflict::AccountEmailTaken {
+                            key: account.email.key().clone(),
+                            holder,
+                        }));
+                    }
+                    if let Some(customer) = account.customer {
+                        if let Some(holder) = Self::account_holding(
+                            tx,
+                            "customer_id",
+                            customer.to_string(),
+                            account.id,
+                        )
+                        .await?
+                        {
+                            return Ok(Err(Conflict::AccountCustomerTaken { customer, holder }));
+                        }
+                    }
+                    let id = account.id.to_string();
+                    let customer = account.customer.map(|customer| customer.to_string());
+                    let record = to_json(account, "account")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_accounts (id, version, email_key, customer_id, record) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        ),
+                        // The version was checked (and the row locked) when it was released.
+                        Expected::Version(_) => sqlx::query(
+                            "UPDATE cd_accounts SET version = $2, email_key = $3, customer_id = $4, \
+                             record = $5 WHERE id = $1",
+                        ),
+                    }
+                    .bind(&id)
+                    .bind(version_column(account.version))
+                    .bind(&key)
+                    .bind(customer)
+                    .bind(record)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend("writing an account"))?;
+                    if done.rows_affected() == 0 {
+                        // An insert refused by a unique column: a concurrent commit won.
+                        let found = Self::account_version_in(tx, account.id).await?;
+                        if found.is_some() {
+                            return Ok(Err(Conflict::AccountVersion {
+                                id: account.id,
+                                expected: write.expected,
+                                found,
+                            }));
+                        }
+                        if let Some(holder) =
+                            Self::account_holding(tx, "email_key", key, account.id).await?
+                        {
+                            return Ok(Err(Conflict::AccountEmailTaken {
+                                key: account.email.key().clone(),
+                                holder,
+                            }));
+                        }
+                        return Ok(Err(Conflict::TransactionAborted {
+                            reason: "an account's unique keys were taken concurrently".to_owned(),
+                        }));
+                    }
+                }
+                for write in &tokens {
+                    let token = &write.record;
+                    if Self::account_version_in(tx, token.account).await?.is_none() {
+                        return Ok(Err(Conflict::AccountMissing(token.account)));
+                    }
+                    let hash = token.hash.to_hex();
+                    let record = to_json(token, "account token")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_account_tokens (hash, version, account_id, created_at, record) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
+                        )
+                        .bind(&hash)
+                        .bind(version_column(token.version))
+                        .bind(token.account.to_string())
+                        .bind(nanos(token.created_at))
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_account_tokens SET version = $2, account_id = $3, created_at = $4, \
+                             record = $5 WHERE hash = $1 AND version = $6",
+                        )
+                        .bind(&hash)
+                        .bind(version_column(token.version))
+                        .bind(token.account.to_string())
+                        .bind(nanos(token.created_at))
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing an account token"))?;
+                    if done.rows_affected() == 0 {
+                        let found: Option<i64> =
+                            sqlx::query_scalar("SELECT version FROM cd_account_tokens WHERE hash = $1")
+                                .bind(&hash)
+                                .fetch_optional(&mut **tx)
+                                .await
+                                .map_err(backend("checking a token version"))?;
+                        return Ok(Err(Conflict::AccountTokenVersion {
+                            account: token.account,
+                            expected: write.expected,
+                            found: found.map(crate::store::sql::stored_version).transpose()?,
+                        }));
+                    }
+                }
+                Ok(Ok(()))
+            }
+
             /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
             /// (the caller rolls back), `Err` when the database fails.
             async fn apply(
@@ -211,6 +428,9 @@ macro_rules! sql_store {
                     merges,
                     lists,
                     audit,
+                    accounts,
+                    account_deletions,
+                    account_tokens,
                     ..
                 } = changes.into_parts();
                 // One order for every writer, so concurrent commits cannot deadlock.
@@ -533,6 +753,12 @@ macro_rules! sql_store {
                     }
                 }
 
+                if let Err(conflict) =
+                    Self::apply_accounts(tx, accounts, account_deletions, account_tokens).await?
+                {
+                    return Ok(Err(conflict));
+                }
+
                 for event in &audit {
                     let seq: i64 = sqlx::query_scalar(
                         "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq",
@@ -739,6 +965,56 @@ macro_rules! sql_store {
             async fn lists(&self) -> Result<Vec<crate::CustomerList>, StoreError> {
                 let query = sqlx::query("SELECT record FROM cd_lists ORDER BY name_key, id");
                 self.records(query, "list").await
+            }
+
+            fn supports_accounts(&self) -> bool {
+                true
+            }
+
+            async fn account(
+                &self,
+                id: crate::AccountId,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE id = $1").bind(id.to_string());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_by_email(
+                &self,
+                key: &crate::EmailKey,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
+                    .bind(key.as_str().to_owned());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_by_customer(
+                &self,
+                customer: crate::CustomerId,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE customer_id = $1")
+                    .bind(customer.to_string());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_token(
+                &self,
+                hash: &crate::ResetTokenHash,
+            ) -> Result<Option<crate::AccountToken>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
+                    .bind(hash.to_hex());
+                Ok(self.records(query, "account token").await?.pop())
+            }
+
+            async fn account_tokens(
+                &self,
+                account: crate::AccountId,
+            ) -> Result<Vec<crate::AccountToken>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_account_tokens WHERE account_id = $1 ORDER BY created_at, hash",
+                )
+                .bind(account.to_string());
+                self.records(query, "account token").await
             }
 
             async fn commit(&self, changes: crate::ChangeSet) -> Result<(), StoreError> {
