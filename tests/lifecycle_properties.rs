@@ -1,9 +1,13 @@
 //! Property tests over random sequences of lifecycle operations (record, edit, create,
-//! attach, detach, confirm, merge, undo, archive, activate, block, unblock, delete, redact).
+//! attach, detach, confirm, merge, undo, archive, activate, block, unblock, delete, redact,
+//! notes, consent, lists, brochures) and customer-account operations (sign up and verify,
+//! failed logins).
 //!
 //! After every step: every booking is present exactly once, live email keys stay unique,
-//! merged ids resolve, a merge immediately undone restores the directory exactly, and after
-//! a redaction no personal value of that customer is left anywhere in the store. The same
+//! merged ids resolve, every account claims at most one live customer and is found by its
+//! login key and its claim, a merge immediately undone restores the directory exactly, and
+//! after a redaction no personal value of that customer is left anywhere in the store
+//! (accounts included). The same
 //! sequences also run with a fraction of commits failing on purpose: a failed operation
 //! must leave the store exactly as it was.
 #![cfg(feature = "testing")]
@@ -14,9 +18,10 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::store::{MemoryStore, Store, StoreError};
 use customer_directory::testing::{FaultInjectingStore, InjectedFault};
 use customer_directory::{
-    Actor, BookingId, BookingStatus, Currency, Customer, CustomerId, CustomerStatus, DetachMode,
-    Directory, DirectorySettings, EmailAddress, Error, FixedClock, MergeId, MergeRequest, Money,
-    NewBooking, NoteText, PersonName, Phone, PostalAddress, Profile, Text,
+    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Currency, Customer,
+    CustomerId, CustomerStatus, DetachMode, Directory, DirectorySettings, EmailAddress, Error,
+    FixedClock, HashParams, MergeId, MergeRequest, Money, NewBooking, NoteText, Password,
+    PasswordHashing, PersonName, Phone, PostalAddress, Profile, RecordingNotifier, Text,
 };
 use proptest::prelude::*;
 
@@ -86,7 +91,24 @@ enum Op {
     },
     AddToList(usize),
     RequestBrochure(usize),
+    /// Signs up with `EMAILS[email]` and follows the last link mailed (two commits).
+    SignUpAndVerify {
+        email: usize,
+    },
+    /// A login with a wrong password for `EMAILS[email]`.
+    FailedLogin {
+        email: usize,
+    },
+    /// A merge keeping the account of the survivor (or of the other), when there is one.
+    MergeKeepingAccount {
+        survivor: usize,
+        other: usize,
+        keep_survivors: bool,
+    },
 }
+
+/// The password every test account signs up with.
+const PASSWORD: &str = "Plum-Tractor-Velvet-9";
 
 fn op() -> impl Strategy<Value = Op> {
     let email = 0..EMAILS.len();
@@ -113,6 +135,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any_index, any::<bool>()).prop_map(|(customer, subscribed)| Op::SetNewsletter { customer, subscribed }),
         1 => any_index.prop_map(Op::AddToList),
         1 => any_index.prop_map(Op::RequestBrochure),
+        2 => (0..EMAILS.len()).prop_map(|email| Op::SignUpAndVerify { email }),
+        1 => (0..EMAILS.len()).prop_map(|email| Op::FailedLogin { email }),
+        1 => (any_index, any_index, any::<bool>())
+            .prop_map(|(survivor, other, keep_survivors)| Op::MergeKeepingAccount { survivor, other, keep_survivors }),
     ]
 }
 
@@ -178,6 +204,18 @@ fn contact(seq: usize, email_index: usize, phone_index: Option<usize>, own_name:
 }
 
 type Dir<S> = Directory<S, FixedClock>;
+type Acc<S> = Accounts<S, FixedClock, RecordingNotifier>;
+
+/// The accounts the test can have made: one per login email, found by its key.
+async fn stored_accounts<S: Store>(store: &S) -> Vec<customer_directory::Account> {
+    let mut accounts = Vec::new();
+    for index in 0..EMAILS.len() {
+        if let Some(account) = store.account_by_email(email(index).key()).await.unwrap() {
+            accounts.push(account);
+        }
+    }
+    accounts
+}
 
 /// Everything the store holds about the known ids, as JSON values keyed by id.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,12 +224,19 @@ struct Dump {
     bookings: BTreeMap<String, serde_json::Value>,
     merges: BTreeMap<String, serde_json::Value>,
     audit: BTreeMap<String, serde_json::Value>,
+    accounts: BTreeMap<String, serde_json::Value>,
 }
 
 impl Dump {
     fn all_text(&self) -> String {
-        serde_json::to_string(&(&self.customers, &self.bookings, &self.merges, &self.audit))
-            .unwrap()
+        serde_json::to_string(&(
+            &self.customers,
+            &self.bookings,
+            &self.merges,
+            &self.audit,
+            &self.accounts,
+        ))
+        .unwrap()
     }
 
     /// The same dump with versions and update times removed, which an undo legitimately
@@ -219,7 +264,11 @@ async fn dump<S: Store>(store: &S, known: &Known) -> Dump {
         bookings: BTreeMap::new(),
         merges: BTreeMap::new(),
         audit: BTreeMap::new(),
+        accounts: BTreeMap::new(),
     };
+    for account in stored_accounts(store).await {
+        dump.accounts.insert(account.id.to_string(), json(&account));
+    }
     for customer in all_customers(store).await {
         for record in store.merges_involving(customer.id).await.unwrap() {
             dump.merges.insert(record.id.to_string(), json(&record));
@@ -288,6 +337,7 @@ async fn values_only_held_by<S: Store>(
     customer: &Customer,
 ) -> BTreeSet<String> {
     let mut mine = BTreeSet::new();
+    let mut elsewhere_accounts = BTreeSet::new();
     profile_values(&customer.profile, &mut mine);
     for alias in &customer.aliases {
         mine.insert(alias.as_str().to_owned());
@@ -297,11 +347,19 @@ async fn values_only_held_by<S: Store>(
     for booking in &own_bookings {
         profile_values(&booking.contact, &mut mine);
     }
+    for account in stored_accounts(store).await {
+        let target = if account.customer == Some(customer.id) {
+            &mut mine
+        } else {
+            &mut elsewhere_accounts
+        };
+        strings(&serde_json::to_value(&account).unwrap(), target);
+    }
     let own_merges = store.merges_involving(customer.id).await.unwrap();
     for record in &own_merges {
         strings(&serde_json::to_value(record).unwrap(), &mut mine);
     }
-    let mut elsewhere = BTreeSet::new();
+    let mut elsewhere = elsewhere_accounts;
     for other in all_customers(store).await {
         if other.id != customer.id {
             strings(&serde_json::to_value(&other).unwrap(), &mut elsewhere);
@@ -334,11 +392,12 @@ fn is_injected(error: &Error) -> bool {
 
 /// Runs one step, recording new ids in `known`.
 async fn apply<S: Store>(
-    dir: &Dir<S>,
+    accounts: &Acc<S>,
     known: &mut Known,
     seq: usize,
     op: &Op,
 ) -> Result<(), TestCaseError> {
+    let dir = accounts.directory();
     let actor = staff();
     let result: Result<(), Error> = match op.clone() {
         Op::Record {
@@ -536,6 +595,48 @@ async fn apply<S: Store>(
                 .map(drop),
             None => Ok(()),
         },
+        Op::SignUpAndVerify { email: e } => {
+            let mailed = accounts.notifier().sent().len();
+            let password = Password::new(PASSWORD);
+            match accounts.sign_up(EMAILS[e], &password, &Actor::System).await {
+                // Only a link mailed by this sign-up: a taken email mails the owner instead.
+                Ok(()) => match accounts.notifier().sent()[mailed..]
+                    .iter()
+                    .find_map(|message| message.token().cloned())
+                {
+                    Some(link) => accounts
+                        .verify_email(&link.expose_secret(), &Actor::System)
+                        .await
+                        .map(drop),
+                    None => Ok(()),
+                },
+                Err(error) => Err(error),
+            }
+        }
+        Op::FailedLogin { email: e } => {
+            let wrong = Password::new("not-the-password");
+            match accounts.log_in(EMAILS[e], &wrong, &Actor::System).await {
+                Ok(_) => Err(TestCaseError::fail("a wrong password logged in"))?,
+                Err(error) => Err(error),
+            }
+        }
+        Op::MergeKeepingAccount {
+            survivor,
+            other,
+            keep_survivors,
+        } => match (known.customer(survivor), known.customer(other)) {
+            (Some(s), Some(o)) => {
+                let holder = if keep_survivors { s } else { o };
+                let mut request = MergeRequest::new(s, [o]);
+                if let Some(account) = dir.store().account_by_customer(holder).await.unwrap() {
+                    request = request.keeping_account(account.id);
+                }
+                dir.merge(&request, &actor)
+                    .await
+                    .map(|report| known.merges.push(report.merge))
+            }
+            _ => Ok(()),
+        },
     };
     match result {
         // Refusals (guards, missing records, blocked emails) are part of the game; a failed
@@ -581,7 +682,48 @@ async fn redact_and_scan<S: Store>(
 
 fn directory<S: Store>(store: S) -> Dir<S> {
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
-    Directory::with_clock(store, DirectorySettings::default(), clock)
+    let settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    Directory::with_clock(store, settings, clock)
+}
+
+/// The account service over `directory`, hashing cheaply (the parameters do not matter
+/// to the rules under test).
+fn accounts<S: Store>(directory: Dir<S>) -> Acc<S> {
+    let hashing = PasswordHashing::with_params(HashParams::new(64, 1, 1).unwrap()).unwrap();
+    Accounts::new(directory, RecordingNotifier::new()).with_hashing(hashing)
+}
+
+/// Each stored account is found by its login key and by the customer it claims, and that
+/// customer is live (never redacted or merged away).
+async fn check_accounts<S: Store>(store: &S) -> Result<(), String> {
+    for account in stored_accounts(store).await {
+        let Some(customer) = account.customer else {
+            continue;
+        };
+        match store.customer(customer).await.unwrap() {
+            Some(found)
+                if !matches!(
+                    found.status,
+                    CustomerStatus::Redacted | CustomerStatus::MergedInto(_)
+                ) => {}
+            other => {
+                return Err(format!(
+                    "account {} claims {customer}, which is {:?}",
+                    account.id,
+                    other.map(|c| c.status)
+                ));
+            }
+        }
+        let by_claim = store.account_by_customer(customer).await.unwrap();
+        if by_claim.map(|a| a.id) != Some(account.id) {
+            return Err(format!(
+                "the claim of account {} is not indexed",
+                account.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every distinct audit event naming a customer the test has seen (deleted ones included:
@@ -607,19 +749,23 @@ async fn run_sequence<S: Store + Clone>(
     seed: u64,
 ) -> Result<usize, TestCaseError> {
     let store = FaultInjectingStore::new(inner);
-    let dir = directory(store.clone());
+    let accounts = accounts(directory(store.clone()));
+    let dir = accounts.directory();
     let mut known = Known::default();
     for (seq, op) in ops.iter().enumerate() {
         store.fail_commits_at_rate(failure_rate, seed.wrapping_add(seq as u64));
         let failed_before = store.failed_commits();
         let before = dump(&store, &known).await;
         let events_before = visible_events(&store, &known).await;
-        apply(&dir, &mut known, seq, op).await?;
+        apply(&accounts, &mut known, seq, op).await?;
         let injected = store.failed_commits() > failed_before;
         // Injected failures may hit the undo of MergeThenUndo after its merge committed, or
         // the redaction after its archive; every other operation commits once, so a failure
         // must leave nothing behind.
-        let two_commits = matches!(op, Op::MergeThenUndo { .. } | Op::Redact(_));
+        let two_commits = matches!(
+            op,
+            Op::MergeThenUndo { .. } | Op::Redact(_) | Op::SignUpAndVerify { .. }
+        );
         if injected && !two_commits {
             let after = dump(&store, &known).await;
             prop_assert_eq!(&before, &after, "{:?} failed but changed the store", op);
@@ -647,9 +793,10 @@ async fn run_sequence<S: Store + Clone>(
             );
         }
         store.heal();
-        check_invariants(&dir, &known.bookings)
+        check_invariants(dir, &known.bookings)
             .await
             .map_err(TestCaseError::fail)?;
+        check_accounts(&store).await.map_err(TestCaseError::fail)?;
         dir.clock().advance(TimeDelta::minutes(5));
     }
     Ok(ops.len())
@@ -755,14 +902,15 @@ fn lifecycle_sequences_keep_every_invariant_on_postgres() {
 #[tokio::test]
 async fn a_merge_whose_commit_fails_changes_nothing_and_a_retry_succeeds() {
     let store = FaultInjectingStore::new(MemoryStore::new());
-    let dir = directory(store.clone());
+    let accounts = accounts(directory(store.clone()));
+    let dir = accounts.directory();
     let mut known = Known::default();
     for (seq, (email, own_name)) in [(0, false), (0, true), (1, false), (2, true)]
         .into_iter()
         .enumerate()
     {
         apply(
-            &dir,
+            &accounts,
             &mut known,
             seq,
             &Op::Record {
