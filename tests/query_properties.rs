@@ -336,6 +336,53 @@ async fn pages<S: Store>(
     all
 }
 
+/// Stores the directory in a `MemoryStore` and in `other`, then checks every query lists
+/// the same customers in the same order in both, page by page.
+async fn agree<S: Store>(
+    other: &S,
+    people: &[Person],
+    queries: &[QuerySpec],
+) -> Result<(), TestCaseError> {
+    let lists = (ListId::new(), ListId::new());
+    let memory = MemoryStore::new();
+    memory
+        .commit(directory_changes(people, lists))
+        .await
+        .unwrap();
+    // The same records, ids included, in the other store.
+    let mut again = ChangeSet::new();
+    for mut customer in memory.all_customers() {
+        customer.version -= 1;
+        again.save_customer(customer);
+    }
+    for mut booking in memory.all_bookings() {
+        booking.version -= 1;
+        again.save_booking(booking);
+    }
+    for mut account in memory.all_accounts() {
+        account.version -= 1;
+        again.save_account(account);
+    }
+    other.commit(again).await.unwrap();
+    for spec in queries {
+        let query = query_of(spec, lists);
+        let expected = pages(&memory, &query, 100).await;
+        let in_memory = pages(&memory, &query, spec.page).await;
+        let in_other = pages(other, &query, spec.page).await;
+        prop_assert_eq!(&in_memory, &expected, "{:?}", query);
+        prop_assert_eq!(&in_other, &expected, "{:?}", query);
+    }
+    Ok(())
+}
+
+fn block_on<F: Future<Output = Result<(), TestCaseError>>>(future: F) -> Result<(), TestCaseError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -344,40 +391,58 @@ proptest! {
         people in prop::collection::vec(person(), 1..9),
         queries in prop::collection::vec(query_spec(), 1..6),
     ) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let lists = (ListId::new(), ListId::new());
-            let memory = MemoryStore::new();
+        block_on(async {
             let sqlite = SqliteStore::connect("sqlite::memory:").await.unwrap();
             sqlite.migrate().await.unwrap();
-            memory.commit(directory_changes(&people, lists)).await.unwrap();
-            // The same records, ids included, in the other store.
-            let mut again = ChangeSet::new();
-            for customer in memory.all_customers() {
-                let mut customer = customer;
-                customer.version -= 1;
-                again.save_customer(customer);
-            }
-            for booking in memory.all_bookings() {
-                let mut booking = booking;
-                booking.version -= 1;
-                again.save_booking(booking);
-            }
-            for account in memory.all_accounts() {
-                let mut account = account;
-                account.version -= 1;
-                again.save_account(account);
-            }
-            sqlite.commit(again).await.unwrap();
-            for spec in &queries {
-                let query = query_of(spec, lists);
-                let expected = pages(&memory, &query, 100).await;
-                let in_memory = pages(&memory, &query, spec.page).await;
-                let in_sql = pages(&sqlite, &query, spec.page).await;
-                prop_assert_eq!(&in_memory, &expected, "{:?}", query);
-                prop_assert_eq!(&in_sql, &expected, "{:?}", query);
-            }
-            Ok(())
+            agree(&sqlite, &people, &queries).await
         })?;
+    }
+}
+
+/// The same on PostgreSQL (fewer cases: each needs a schema of its own), when a server is
+/// configured (`CUSTOMER_DIRECTORY_POSTGRES_URL`); otherwise it says so and passes.
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use customer_directory::store::PostgresStore;
+
+    fn url() -> Option<String> {
+        let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+            .or_else(|_| std::env::var("DATABASE_URL"))
+            .ok()
+            .filter(|url| !url.is_empty());
+        if url.is_none() {
+            assert!(
+                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but no PostgreSQL URL is set"
+            );
+            eprintln!(
+                "SKIPPED: PostgreSQL query property; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
+            );
+        }
+        url
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn memory_and_postgres_list_the_same_customers_in_the_same_order(
+            people in prop::collection::vec(person(), 1..9),
+            queries in prop::collection::vec(query_spec(), 1..6),
+        ) {
+            let Some(url) = url() else { return Ok(()) };
+            block_on(async {
+                let schema = format!("cd_query_{}", CustomerId::new().as_uuid().simple());
+                let store = PostgresStore::connect_with_schema(&url, &schema).await.unwrap();
+                store.migrate().await.unwrap();
+                let result = agree(&store, &people, &queries).await;
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(store.pool())
+                    .await;
+                store.pool().close().await;
+                result
+            })?;
+        }
     }
 }
