@@ -6,24 +6,7 @@
 //! translate the same rules into SQL over columns they keep up to date on every commit
 //! ([`SearchColumns`] and [`CustomerStats`] say what those columns hold).
 //!
-//! # Order and pagination
-//!
-//! Rows are ordered by the sort key, then by customer id, both in the query's direction, so
-//! the order is total: no two rows share a position. A page ends with a [`Cursor`] holding
-//! the last row's sort key and id, and the next page starts **strictly after** that
-//! position. Nothing is held on the server between pages. What this guarantees while
-//! customers and bookings are recorded between pages:
-//!
-//! - a customer that matches the query on every page and whose sort key does not change is
-//!   listed exactly once, in order;
-//! - a customer created (or starting to match) during the paging is listed only if its
-//!   position lies after the cursor when the next page is read;
-//! - sorting by name or creation time, keys that new bookings never change, recording
-//!   bookings between pages therefore repeats and skips nobody;
-//! - a key that changes moves its customer: sorting by a booking statistic (last booking,
-//!   booking count, total value), which only grows as bookings are recorded, a customer
-//!   whose key grows may be listed twice in ascending order (never skipped) and may be
-//!   skipped in descending order (never listed twice).
+//! [`Cursor`] states what keyset pagination guarantees.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -652,6 +635,27 @@ pub enum CursorError {
 /// Where the next page of a query starts: an opaque, URL-safe token (ASCII letters, digits,
 /// `.` and `-`). It holds the last row's sort key and id and a fingerprint of the query, so
 /// it is refused for another query.
+///
+/// # Order and pagination
+///
+/// Rows are ordered by the sort key, then by customer id, both in the query's direction, so
+/// the order is total: no two rows share a position. A page ends with a [`Cursor`] holding
+/// the last row's sort key and id, and the next page starts **strictly after** that
+/// position. Nothing is held on the server between pages. What this guarantees while
+/// customers and bookings are recorded between pages:
+///
+/// - a customer that matches the query on every page and whose sort key does not change is
+///   listed exactly once, in order;
+/// - a customer created (or starting to match) during the paging is listed only if its
+///   position lies after the cursor when the next page is read;
+/// - so sorting by creation time (which never changes) or by name (which a booking changes
+///   only when it fills in a name the profile lacked), recording bookings between pages
+///   repeats and skips no customer whose name is unchanged and that keeps matching;
+/// - a key that changes moves its customer: sorting by a booking statistic (last booking,
+///   booking count, total value), which grows as bookings are recorded, a customer whose
+///   key grows may be listed twice in ascending order (never skipped) and may be skipped in
+///   descending order (never listed twice); a key that shrinks (a cancellation, a booking
+///   moved away, a rename) does the opposite.
 ///
 /// # Examples
 ///

@@ -160,8 +160,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// Paging is by keyset: each page continues strictly after the last row's sort key and
     /// id, so bookings and customers recorded between pages neither shift nor repeat the
-    /// rows of a name or creation-time sort (see [`CustomerQuery`] for the filters and the
-    /// [`query` rules](crate::CustomerQuery) for what keys that change do).
+    /// rows of a name or creation-time sort. [`CustomerQuery`] describes the filters and
+    /// [`Cursor`] the exact guarantee, including what a sort key that changes does.
     ///
     /// # Errors
     ///

@@ -63,13 +63,7 @@ pub(crate) fn stored_customer_id(text: &str) -> Result<crate::CustomerId, StoreE
 
 /// The status column: what the reads filter on.
 pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
-    match status {
-        CustomerStatus::Active => "active",
-        CustomerStatus::Archived => "archived",
-        CustomerStatus::Blocked => "blocked",
-        CustomerStatus::Redacted => "redacted",
-        CustomerStatus::MergedInto(_) => "merged",
-    }
+    crate::StatusKind::of(status).as_str()
 }
 
 /// The blocklist's key column: one namespace for addresses and domains.
