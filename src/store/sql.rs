@@ -80,13 +80,15 @@ pub(crate) enum Bind {
     Int(i64),
 }
 
-/// Escapes `text` for a `LIKE ... ESCAPE '\'` pattern.
+/// Escapes `text` for a `LIKE ... ESCAPE '!'` substring pattern. The escape is `!` rather
+/// than a backslash, whose meaning in a string literal depends on PostgreSQL's
+/// `standard_conforming_strings`.
 fn like_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
         }
         out.push(c);
     }
@@ -149,10 +151,10 @@ pub(crate) fn search_sql(
             Some(digits) => {
                 let digits = param(Bind::Text(like_escaped(&digits)));
                 conditions.push(format!(
-                    "(c.search_text LIKE {folded} ESCAPE '\\' OR c.search_text LIKE {digits} ESCAPE '\\')"
+                    "(c.search_text LIKE {folded} ESCAPE '!' OR c.search_text LIKE {digits} ESCAPE '!')"
                 ));
             }
-            None => conditions.push(format!("c.search_text LIKE {folded} ESCAPE '\\'")),
+            None => conditions.push(format!("c.search_text LIKE {folded} ESCAPE '!'")),
         }
     }
     if let Some(country) = query.country {

@@ -316,10 +316,21 @@ pub async fn query_text_search_finds_name_email_and_phone_ignoring_case_and_acce
         set(&ids(&f.dir, &find("   ")).await),
         set(&[f.ana, f.bo, f.elodie, f.dan])
     );
+    // The escape character of the SQL patterns is a plain character too.
+    let bang = create(
+        &f.dir,
+        days(41),
+        person("a!b@example.com", "Xu", "Bang", None),
+    )
+    .await;
+    assert_eq!(ids(&f.dir, &find("a!b")).await, [bang]);
+    assert_eq!(ids(&f.dir, &find("!")).await, [bang]);
+    assert!(ids(&f.dir, &find("!b!")).await.is_empty());
+    assert!(ids(&f.dir, &find("a!%")).await.is_empty());
     // Emails of several customers: substring of each.
     assert_eq!(
         set(&ids(&f.dir, &find("@example.com")).await),
-        set(&[f.ana, f.elodie, f.dan])
+        set(&[f.ana, f.elodie, f.dan, bang])
     );
 }
 
