@@ -101,7 +101,7 @@ fn like_escaped(text: &str) -> String {
 /// match (no status listed, or an integer sort asked to continue after a text position).
 /// It selects each row's record and sort key. Every sort but total value has an index on
 /// (key, id), so a page is a range scan of it from the cursor; total value is a join on the
-/// per-currency totals, sorted by the database.
+/// per-currency totals, whose matching (id, total) pairs the database sorts.
 pub(crate) fn search_sql(
     query: &crate::CustomerQuery,
     after: Option<&crate::SortPosition>,
@@ -238,10 +238,21 @@ pub(crate) fn search_sql(
         }
     }
     let limit = param(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT c.record, {key} FROM {from} WHERE {} ORDER BY {key} {order}, c.id {order} LIMIT {limit}",
-        conditions.join(" AND ")
-    );
+    let conditions = conditions.join(" AND ");
+    let sql = if matches!(query.sort, SortBy::TotalValue(_)) {
+        // No index orders this key: the database sorts the matching (id, total) pairs, not
+        // whole records, and reads the records of the page's rows only.
+        format!(
+            "SELECT c.record, p.k FROM (SELECT c.id AS id, {key} AS k FROM {from} WHERE {conditions} \
+             ORDER BY k {order}, c.id {order} LIMIT {limit}) p JOIN cd_customers c ON c.id = p.id \
+             ORDER BY p.k {order}, p.id {order}"
+        )
+    } else {
+        format!(
+            "SELECT c.record, {key} FROM {from} WHERE {conditions} \
+             ORDER BY {key} {order}, c.id {order} LIMIT {limit}"
+        )
+    };
     Some((sql, binds))
 }
 
