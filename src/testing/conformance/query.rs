@@ -1092,3 +1092,54 @@ pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(
         .expect("Élodie's row");
     assert!(!elodie_row.contains("2026-06-02T15:00:00Z"), "{elodie_row}");
 }
+
+/// Redaction leaves nothing personal to search by: the erased name, email, phone and custom
+/// fields find nobody (whatever statuses are listed), while a kept custom field still does.
+pub async fn query_finds_nothing_personal_of_a_redacted_customer<S: Store + Clone + 'static>(
+    store: S,
+) {
+    let f = fixture(store).await;
+    f.dir.archive(f.ana, &staff()).await.unwrap();
+    let mut ana = f.dir.customer(f.ana).await.unwrap();
+    ana.profile
+        .custom_fields
+        .insert("member_no".into(), Text::parse("M-1042").unwrap());
+    let mut changes = ChangeSet::new();
+    changes.save_customer(ana);
+    f.dir.store().commit(changes).await.unwrap();
+    f.dir
+        .redact(f.ana, &["member_no".to_owned()], &staff())
+        .await
+        .unwrap();
+    let every = [
+        StatusKind::Active,
+        StatusKind::Archived,
+        StatusKind::Blocked,
+        StatusKind::Redacted,
+        StatusKind::Merged,
+    ];
+    for text in ["ana", "silva", "ana@example.com", "912345678", "+351"] {
+        let query = CustomerQuery::new().statuses(every).text(text);
+        assert!(
+            !ids(&f.dir, &query).await.contains(&f.ana),
+            "{text} still finds the redacted customer"
+        );
+    }
+    let diet = CustomerQuery::new()
+        .statuses(every)
+        .custom_field_equals("diet", "vegan");
+    assert!(ids(&f.dir, &diet).await.is_empty());
+    let kept = CustomerQuery::new()
+        .statuses([StatusKind::Redacted])
+        .custom_field_equals("member_no", "M-1042");
+    assert_eq!(ids(&f.dir, &kept).await, [f.ana]);
+    let country = CustomerQuery::new()
+        .statuses(every)
+        .country(CountryCode::parse("PT").unwrap());
+    assert!(ids(&f.dir, &country).await.is_empty());
+    // Its bookings still count: amounts are kept for the accounts.
+    let by_count = CustomerQuery::new()
+        .statuses([StatusKind::Redacted])
+        .booking_count_in(CountRange::at_least(2));
+    assert_eq!(ids(&f.dir, &by_count).await, [f.ana]);
+}
