@@ -25,6 +25,10 @@
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
 //!
+//! [`Store::search_customers`] MUST list exactly the customers the last commit left that
+//! [`CustomerQuery::matches`], in [`CustomerQuery::compare`] order: a store that keeps
+//! derived columns for it (as the SQL adapters do) updates them in the commit's transaction.
+//!
 //! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
 //!
 //! - an [`Account`] write or deletion whose expectation fails MUST fail with
