@@ -311,7 +311,8 @@ pub enum SortBy {
     /// When the customer was created.
     Created,
     /// The start of the customer's latest booking; customers without bookings come first in
-    /// ascending order.
+    /// ascending order. As a [`SortValue`]: the start in nanoseconds since 1970 (at least
+    /// `i64::MIN + 2`), or `i64::MIN + 1` without bookings.
     LastBooking,
     /// How many bookings the customer has (cancelled ones included, as in the summary).
     BookingCount,
@@ -542,7 +543,9 @@ impl CustomerStats {
 }
 
 /// A sort key value: text for the name sort, an integer for the others (times in
-/// nanoseconds since 1970, counts, minor units). Integers order before text.
+/// nanoseconds since 1970, saturating outside the years 1677 to 2262; counts, saturating at
+/// `i64::MAX`; minor units). Integers order before text. [`CustomerQuery::sort_value`]
+/// computes it.
 ///
 /// # Examples
 ///
