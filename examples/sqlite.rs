@@ -9,8 +9,8 @@
 
 use customer_directory::store::SqliteStore;
 use customer_directory::{
-    Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
-    Money, NewBooking,
+    Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, CustomerQuery, Directory,
+    DirectorySettings, Money, NewBooking, SortBy, SortDirection,
 };
 
 #[tokio::main]
@@ -56,6 +56,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => "was recorded",
     };
     println!("Booking {run_code} {what}.");
+
+    // The directory listing, searched and sorted in SQL: customers named like "silva", the
+    // most bookings first, 20 to a page.
+    let query = CustomerQuery::new()
+        .text("silva")
+        .sorted_by(SortBy::BookingCount, SortDirection::Descending);
+    let page = directory.search(&query, None, 20).await?;
+    for customer in &page.customers {
+        let summary = directory.summary(customer.id).await?;
+        println!(
+            "Listed: {} with {} booking(s).",
+            customer.profile.label(),
+            summary.booking_count
+        );
+    }
     println!("Run the example again: the profile is still there.");
     Ok(())
 }

@@ -119,6 +119,9 @@ pub enum Error {
     /// A statement cannot be made for this period.
     #[error(transparent)]
     Statement(#[from] StatementError),
+    /// A page cursor was malformed or belongs to another query.
+    #[error(transparent)]
+    InvalidCursor(#[from] crate::CursorError),
     /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),

@@ -67,6 +67,8 @@
 //!   [`Notifier`] (outgoing mail).
 //! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
 //!   concurrent bookings for one new email create exactly one customer.
+//! - Searching: [`Directory::search`] pages through a [`CustomerQuery`] (text, filters,
+//!   sort) by keyset [`Cursor`]s; the SQL adapters run it in SQL on indexed columns.
 //! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
 //!   password change and reset, self-service, saved payment method) over a [`Directory`],
 //!   configured by [`AccountSettings`].
@@ -105,6 +107,7 @@ mod password;
 mod pdf;
 mod phone;
 mod profile;
+mod query;
 mod records;
 mod redaction;
 mod settings;
@@ -159,6 +162,11 @@ pub use phone::{Phone, PhoneError};
 pub use profile::{
     ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
     ValidationErrors,
+};
+pub use query::{
+    CountRange, Cursor, CursorError, CustomerPage, CustomerQuery, CustomerStats, MAX_PAGE_SIZE,
+    SearchColumns, SearchHit, SearchTerms, SortBy, SortDirection, SortPosition, SortValue,
+    StatusKind, TimeRange,
 };
 pub use records::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
 pub use settings::{AccountSettings, DirectorySettings};

@@ -256,6 +256,16 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.audit_trail(customer).await
     }
 
+    async fn search_customers(
+        &self,
+        query: &crate::CustomerQuery,
+        after: Option<&crate::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<crate::SearchHit>, StoreError> {
+        self.before_read().await?;
+        self.inner.search_customers(query, after, limit).await
+    }
+
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
         self.before_read().await?;
         self.inner.lists().await

@@ -24,6 +24,17 @@ pub(crate) fn matching_form(text: &str) -> String {
     out
 }
 
+/// The form names and search text are sorted and searched in: compatibility decomposition
+/// with the accents (combining marks) removed, then [`matching_form`], so `"Élodie  Núñez"`
+/// becomes `"elodie nunez"` and a search for `nunez` finds it.
+pub(crate) fn sort_form(text: &str) -> String {
+    let bare: String = text
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect();
+    matching_form(&bare)
+}
+
 /// Bidirectional embedding, override and isolate controls: invisible, and used to make
 /// text display differently from what it is.
 fn is_bidi_control(character: char) -> bool {

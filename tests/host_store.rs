@@ -97,6 +97,15 @@ impl Store for CountingStore {
         self.read().audit_trail(customer).await
     }
 
+    async fn search_customers(
+        &self,
+        query: &customer_directory::CustomerQuery,
+        after: Option<&customer_directory::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<customer_directory::SearchHit>, StoreError> {
+        self.read().search_customers(query, after, limit).await
+    }
+
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
         self.read().lists().await
     }

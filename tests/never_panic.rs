@@ -8,9 +8,9 @@
 use std::str::FromStr;
 
 use customer_directory::{
-    BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, CustomerId,
-    DirectorySettings, MergeId, PasswordContext, PasswordHash, PasswordPolicy, PersonName, Phone,
-    ResetToken, Text,
+    BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, Cursor, CustomerId,
+    CustomerQuery, DirectorySettings, MergeId, PasswordContext, PasswordHash, PasswordPolicy,
+    PersonName, Phone, ResetToken, SearchTerms, Text,
 };
 use proptest::prelude::*;
 
@@ -160,6 +160,21 @@ proptest! {
         if let Err(errors) = form.parse(&DirectorySettings::default()) {
             prop_assert!(!errors.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn page_cursors_and_search_text(raw in input(), letter in any::<char>()) {
+        if let Ok(cursor) = Cursor::parse(&raw) {
+            prop_assert_eq!(Cursor::parse(&cursor.to_string()).ok(), Some(cursor.clone()));
+            // Whatever it holds, a query either continues after it or calls it foreign.
+            let _ = CustomerQuery::new().continue_after(&cursor);
+        }
+        if let Some(terms) = SearchTerms::of(&raw) {
+            prop_assert!(!terms.folded.is_empty());
+            prop_assert!(terms.matched_by(&terms.folded));
+        }
+        let query = CustomerQuery::new().text(raw).initial(letter);
+        prop_assert!(query.initial_key().is_some());
     }
 
     #[test]

@@ -12,6 +12,123 @@ const RACERS: usize = 4;
 /// One store's `migrate()` call, started.
 type Migrating = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
+/// What migration 5 (search columns) adds, undone: the schema as version 4 left it.
+const UNDO_SEARCH_MIGRATION: &[&str] = &[
+    "DROP TABLE cd_customer_totals",
+    "DROP TABLE cd_customer_lists",
+    "DROP TABLE cd_customer_fields",
+    "DROP INDEX cd_customers_sort_name",
+    "DROP INDEX cd_customers_created",
+    "DROP INDEX cd_customers_last_booking",
+    "DROP INDEX cd_customers_booking_count",
+    "DROP INDEX cd_customers_initial",
+    "DROP INDEX cd_customers_country",
+    "ALTER TABLE cd_customers DROP COLUMN search_text",
+    "ALTER TABLE cd_customers DROP COLUMN sort_name",
+    "ALTER TABLE cd_customers DROP COLUMN initial",
+    "ALTER TABLE cd_customers DROP COLUMN country",
+    "ALTER TABLE cd_customers DROP COLUMN booking_count",
+    "ALTER TABLE cd_customers DROP COLUMN last_booking_at",
+    "DELETE FROM cd_migrations WHERE version = 5",
+];
+
+#[cfg(feature = "testing")]
+/// What a directory at version 4 holds before the upgrade: three customers (one in a list,
+/// one with a custom field), bookings in two currencies, one cancelled.
+struct Seeded {
+    ana: CustomerId,
+    bo: CustomerId,
+    cy: CustomerId,
+    list: customer_directory::ListId,
+}
+
+#[cfg(feature = "testing")]
+async fn seed<S: Store + Clone + 'static>(store: S) -> Seeded {
+    use customer_directory::testing::conformance::{contact, directory};
+    use customer_directory::{Actor, BookingStatus, Currency, Money, NewBooking, Text};
+    let dir = directory(store);
+    let staff = Actor::staff("upgrade");
+    let mut ana_profile = contact("ana@example.com", "Ana", "Silva");
+    ana_profile
+        .custom_fields
+        .insert("diet".into(), Text::parse("vegan").unwrap());
+    let ana = dir
+        .create_customer(ana_profile.clone(), &staff)
+        .await
+        .unwrap()
+        .customer;
+    let bo_profile = contact("bo@example.com", "Bo", "Berg");
+    let bo = dir
+        .create_customer(bo_profile.clone(), &staff)
+        .await
+        .unwrap()
+        .customer;
+    let cy = dir
+        .create_customer(contact("cy@example.com", "Cy", "Adams"), &staff)
+        .await
+        .unwrap()
+        .customer;
+    let eur = Currency::parse("EUR").unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
+    for (profile, code, status, minor) in [
+        (&ana_profile, "A-1", BookingStatus::PAID, 30_00),
+        (&ana_profile, "A-2", BookingStatus::CANCELLED, 99_00),
+        (&bo_profile, "B-1", BookingStatus::PAID, 10_00),
+        (&bo_profile, "B-2", BookingStatus::PAID, 10_00),
+        (&bo_profile, "B-3", BookingStatus::PAID, 10_00),
+    ] {
+        let new = NewBooking::new(code, status, profile.clone(), at, Money::new(minor, eur));
+        dir.record_booking(new, &Actor::System).await.unwrap();
+    }
+    let list = dir
+        .create_list(Text::parse("VIP").unwrap(), &staff)
+        .await
+        .unwrap();
+    dir.add_to_list(cy, list, &staff).await.unwrap();
+    Seeded { ana, bo, cy, list }
+}
+
+#[cfg(feature = "testing")]
+/// After the upgrade, every query answers from the filled-in columns as for new data.
+async fn assert_backfilled<S: Store + Clone + 'static>(store: S, seeded: &Seeded) {
+    use customer_directory::testing::conformance::{directory, ids};
+    use customer_directory::{Currency, CustomerQuery, SortBy, SortDirection};
+    let dir = directory(store);
+    assert_eq!(
+        ids(&dir, &CustomerQuery::new()).await,
+        [seeded.cy, seeded.bo, seeded.ana],
+        "by name"
+    );
+    let by_count = CustomerQuery::new().sorted_by(SortBy::BookingCount, SortDirection::Descending);
+    assert_eq!(
+        ids(&dir, &by_count).await,
+        [seeded.bo, seeded.ana, seeded.cy]
+    );
+    let eur = Currency::parse("EUR").unwrap();
+    let by_value =
+        CustomerQuery::new().sorted_by(SortBy::TotalValue(eur), SortDirection::Descending);
+    assert_eq!(
+        ids(&dir, &by_value).await,
+        [seeded.bo, seeded.ana, seeded.cy]
+    );
+    assert_eq!(
+        ids(&dir, &CustomerQuery::new().text("SILVA")).await,
+        [seeded.ana]
+    );
+    assert_eq!(
+        ids(&dir, &CustomerQuery::new().in_list(seeded.list)).await,
+        [seeded.cy]
+    );
+    assert_eq!(
+        ids(
+            &dir,
+            &CustomerQuery::new().custom_field_equals("diet", "vegan")
+        )
+        .await,
+        [seeded.ana]
+    );
+}
+
 /// Runs `migrate` on every store at once, then once more on the first; every call must
 /// succeed, and the schema must work afterwards.
 async fn race_migrations<S: Store + Clone + 'static>(stores: Vec<S>, migrate: fn(S) -> Migrating) {
@@ -73,7 +190,7 @@ mod sqlite {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
         drop(stores);
         remove_database(&path);
     }
@@ -89,13 +206,13 @@ mod sqlite {
             .expect("open");
         store.migrate().await.expect("migrate");
         // Back to what version 1 left.
-        for sql in [
+        for sql in UNDO_SEARCH_MIGRATION.iter().copied().chain([
             "DROP INDEX cd_bookings_customer_created",
             "DROP TABLE cd_account_tokens",
             "DROP TABLE cd_accounts",
             "DROP TABLE cd_lists",
             "DELETE FROM cd_migrations WHERE version > 1",
-        ] {
+        ]) {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cd_bookings_customer_created'";
@@ -116,7 +233,28 @@ mod sqlite {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        drop(store);
+        remove_database(&path);
+    }
+
+    #[cfg(feature = "testing")]
+    #[tokio::test]
+    async fn a_database_at_version_4_gets_its_search_columns_filled() {
+        let path = std::env::temp_dir().join(format!(
+            "customer-directory-backfill-{}.db",
+            CustomerId::new()
+        ));
+        let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open");
+        store.migrate().await.expect("migrate");
+        let seeded = seed(store.clone()).await;
+        for sql in UNDO_SEARCH_MIGRATION {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        store.migrate().await.expect("upgrade");
+        assert_backfilled(store.clone(), &seeded).await;
         drop(store);
         remove_database(&path);
     }
@@ -163,13 +301,13 @@ mod postgres {
             .expect("connect");
         store.migrate().await.expect("migrate");
         // Back to what version 1 left.
-        for sql in [
+        for sql in UNDO_SEARCH_MIGRATION.iter().copied().chain([
             "DROP INDEX cd_bookings_customer_created",
             "DROP TABLE cd_account_tokens",
             "DROP TABLE cd_accounts",
             "DROP TABLE cd_lists",
             "DELETE FROM cd_migrations WHERE version > 1",
-        ] {
+        ]) {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
@@ -191,7 +329,24 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[cfg(feature = "testing")]
+    #[tokio::test]
+    async fn a_schema_at_version_4_gets_its_search_columns_filled() {
+        let Some(url) = postgres_url() else { return };
+        let schema = format!("cd_migrate_{}", CustomerId::new().as_uuid().simple());
+        let store = PostgresStore::connect_with_schema(&url, &schema)
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        let seeded = seed(store.clone()).await;
+        for sql in UNDO_SEARCH_MIGRATION {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        store.migrate().await.expect("upgrade");
+        assert_backfilled(store.clone(), &seeded).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -219,6 +374,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
     }
 }

@@ -102,6 +102,15 @@ impl Store for FileStore {
         self.store.audit_trail(customer).await
     }
 
+    async fn search_customers(
+        &self,
+        query: &customer_directory::CustomerQuery,
+        after: Option<&customer_directory::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<customer_directory::SearchHit>, StoreError> {
+        self.store.search_customers(query, after, limit).await
+    }
+
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
         self.store.lists().await
     }

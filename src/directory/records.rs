@@ -10,8 +10,9 @@ use super::{Directory, audit_event};
 use crate::export::{CsvExportOptions, CsvExporter, ImportRow, read_customer_rows};
 use crate::store::Store;
 use crate::{
-    Actor, AuditAction, AuditEvent, Booking, ChangeSet, Clock, Customer, CustomerId,
-    CustomerStatus, CustomerSummary, EmailKey, Error, MergeRecord, Statement, ValidationErrors,
+    Actor, AuditAction, AuditEvent, Booking, ChangeSet, Clock, Cursor, Customer, CustomerId,
+    CustomerPage, CustomerQuery, CustomerStatus, CustomerSummary, EmailKey, Error, MergeRecord,
+    Statement, ValidationErrors,
 };
 
 /// Everything the directory stores about one customer, for a data-subject access request
@@ -119,7 +120,8 @@ impl ImportReport {
 }
 
 impl<S: Store, C: Clock> Directory<S, C> {
-    /// A customer's summary: counts, value per currency, first and last booking, history.
+    /// A customer's summary: counts, value per currency, first and last booking, the last
+    /// login of the account claiming it, history.
     ///
     /// # Errors
     ///
@@ -139,7 +141,78 @@ impl<S: Store, C: Clock> Directory<S, C> {
     pub async fn summary(&self, customer: CustomerId) -> Result<CustomerSummary, Error> {
         let customer = self.customer(customer).await?;
         let bookings = self.store.customer_bookings(customer.id).await?;
-        Ok(CustomerSummary::new(&customer, &bookings, None)?)
+        let last_login = self.last_login(customer.id).await?;
+        Ok(CustomerSummary::new(&customer, &bookings, last_login)?)
+    }
+
+    /// The last login of the account claiming `customer`, if any.
+    async fn last_login(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, Error> {
+        Ok(self
+            .store
+            .account_by_customer(customer)
+            .await?
+            .and_then(|account| account.last_login_at))
+    }
+
+    /// One page of the customers matching `query`, in its order: the directory listing.
+    /// Pass the previous page's [`next`](CustomerPage::next) cursor as `after` to get the
+    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE).
+    ///
+    /// Paging is by keyset: each page continues strictly after the last row's sort key and
+    /// id, so bookings and customers recorded between pages neither shift nor repeat the
+    /// rows of a name or creation-time sort. [`CustomerQuery`] describes the filters and
+    /// [`Cursor`] the exact guarantee, including what a sort key that changes does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCursor`] when `after` belongs to another query; [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// for (given, family) in [("Ana", "Silva"), ("Bo", "Berg"), ("Cy", "Adams")] {
+    ///     let form = ContactForm { given_name: given.into(), family_name: family.into(), ..ContactForm::default() };
+    ///     directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
+    /// }
+    /// let query = CustomerQuery::new();
+    /// let first = directory.search(&query, None, 2).await?;
+    /// assert_eq!(first.customers.len(), 2);
+    /// let cursor: Cursor = first.next.unwrap().to_string().parse()?; // e.g. through a URL
+    /// let second = directory.search(&query, Some(&cursor), 2).await?;
+    /// let family = second.customers[0].profile.family_name.as_ref().unwrap();
+    /// assert_eq!((family.as_str(), second.next), ("Silva", None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn search(
+        &self,
+        query: &CustomerQuery,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<CustomerPage, Error> {
+        let after = after
+            .map(|cursor| query.continue_after(cursor))
+            .transpose()?;
+        let limit = limit.clamp(1, crate::MAX_PAGE_SIZE);
+        let mut hits = self
+            .store
+            .search_customers(query, after, limit.saturating_add(1))
+            .await?;
+        let more = hits.len() > limit;
+        hits.truncate(limit);
+        let next = if more {
+            hits.last()
+                .map(|hit| query.cursor_after(hit.position.clone()))
+        } else {
+            None
+        };
+        Ok(CustomerPage {
+            customers: hits.into_iter().map(|hit| hit.customer).collect(),
+            next,
+        })
     }
 
     /// Everything stored about a customer, for a data-subject access request. A merged id
@@ -262,7 +335,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     continue;
                 }
                 let bookings = self.store.customer_bookings(customer.id).await?;
-                let summary = CustomerSummary::new(&customer, &bookings, None)?;
+                let last_login = self.last_login(customer.id).await?;
+                let summary = CustomerSummary::new(&customer, &bookings, last_login)?;
                 exporter.write(&customer, &summary).map_err(Error::Export)?;
             }
         }

@@ -7,8 +7,9 @@ use super::{Conflict, EmailLookup, Store, StoreError, match_index_keys};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
     Account, AccountGuard, AccountId, AccountToken, AuditEvent, BlockEntry, BlockTarget, Booking,
-    BookingId, ChangeSet, Customer, CustomerId, CustomerList, EmailKey, Expected, ListId,
-    MatchKeys, MergeId, MergeRecord, ResetTokenHash, Write,
+    BookingId, ChangeSet, Customer, CustomerId, CustomerList, CustomerQuery, CustomerStats,
+    EmailKey, Expected, ListId, MatchKeys, MergeId, MergeRecord, ResetTokenHash, SearchHit,
+    SortPosition, Write,
 };
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
@@ -561,6 +562,46 @@ impl Store for MemoryStore {
             .iter()
             .filter(|event| event.customers.contains(&customer))
             .cloned()
+            .collect())
+    }
+
+    /// Scans every customer, computing its booking statistics from the booking index: the
+    /// in-memory store has no sorted secondary indexes, so a search costs a pass over the
+    /// directory and a sort of the matches.
+    async fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        after: Option<&SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let state = self.read();
+        let mut hits: Vec<(SortPosition, &Arc<Customer>)> = state
+            .customers
+            .values()
+            .filter_map(|customer| {
+                let bookings = state
+                    .bookings_by_customer
+                    .get(&customer.id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| state.bookings.get(id));
+                let stats = CustomerStats::of(bookings);
+                let claimed = state.accounts.by_customer.contains_key(&customer.id);
+                if !query.matches(customer, &stats, claimed) {
+                    return None;
+                }
+                let position = query.position(customer, &stats);
+                if after.is_some_and(|after| !query.is_after(&position, after)) {
+                    return None;
+                }
+                Some((position, customer))
+            })
+            .collect();
+        hits.sort_by(|a, b| query.compare(&a.0, &b.0));
+        Ok(hits
+            .into_iter()
+            .take(limit)
+            .map(|(position, customer)| SearchHit::new(Customer::clone(customer), position))
             .collect())
     }
 

@@ -25,6 +25,10 @@
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
 //!
+//! [`Store::search_customers`] MUST list exactly the customers the last commit left that
+//! [`CustomerQuery::matches`], in [`CustomerQuery::compare`] order: a store that keeps
+//! derived columns for it (as the SQL adapters do) updates them in the commit's transaction.
+//!
 //! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
 //!
 //! - an [`Account`] write or deletion whose expectation fails MUST fail with
@@ -70,9 +74,11 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     Account, AccountId, AccountToken, AuditEvent, BlockEntry, Booking, BookingId, ChangeSet,
-    Customer, CustomerId, CustomerList, EmailKey, Expected, ListId, MatchKeys, MergeId,
-    MergeRecord, ResetTokenHash,
+    Customer, CustomerId, CustomerList, CustomerQuery, EmailKey, Expected, ListId, MatchKeys,
+    MergeId, MergeRecord, ResetTokenHash, SearchHit, SortPosition,
 };
+#[cfg(doc)]
+use crate::{CustomerStats, SortValue};
 
 /// What the directory knows about one email key: the live customer holding it, and the
 /// blocklist entry covering it (address entry first, else domain entry).
@@ -204,6 +210,24 @@ pub trait Store: Send + Sync {
         &self,
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+
+    /// Up to `limit` customers matching `query`, in its order, starting strictly after
+    /// `after` (from the start when `None`), each with its [`SortPosition`].
+    ///
+    /// Implementations MUST apply [`CustomerQuery::matches`] and order by
+    /// [`CustomerQuery::compare`] (sort key, then id, in the query's direction), with the
+    /// booking statistics of [`CustomerStats::of`] over the customer's attributed bookings and
+    /// "claimed" meaning an account's `customer` is this customer; the position of each row
+    /// MUST be the one its order was decided by. A position whose value is not of the
+    /// query's kind ([`CustomerQuery::fits`]) is compared by [`SortValue`]'s order. A store
+    /// SHOULD answer from indexes rather than by reading every customer; the in-memory store
+    /// scans.
+    fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        after: Option<&SortPosition>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<SearchHit>, StoreError>> + Send;
 
     /// Every customer list, ordered by name (ignoring case) then id.
     fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;

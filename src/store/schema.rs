@@ -103,6 +103,57 @@ const SCHEMA_V4: &[&str] = &[
     "CREATE INDEX cd_account_tokens_account ON cd_account_tokens (account_id, created_at, hash)",
 ];
 
+/// Migration 5: searching the directory in SQL (see [`crate::CustomerQuery`]). Customers
+/// gain the derived columns a query filters and sorts on, kept up to date by every commit
+/// that writes the customer or one of its bookings: the search text, the name sort key and
+/// its first letter, the country, the booking count and the start of the last booking
+/// (`-9223372036854775807`, `i64::MIN + 1`, without bookings). Totals per currency, list memberships and custom field
+/// values get tables of their own. `migrate()` fills them for the rows already stored.
+/// `$collate` makes the text sort keys compare byte by byte on PostgreSQL, as on SQLite.
+macro_rules! schema_v5 {
+    ($collate:literal) => {
+        &[
+            "ALTER TABLE cd_customers ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+            concat!("ALTER TABLE cd_customers ADD COLUMN sort_name TEXT ", $collate, " NOT NULL DEFAULT ''"),
+            concat!("ALTER TABLE cd_customers ADD COLUMN initial TEXT ", $collate, " NOT NULL DEFAULT ''"),
+            "ALTER TABLE cd_customers ADD COLUMN country TEXT",
+            "ALTER TABLE cd_customers ADD COLUMN booking_count BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE cd_customers ADD COLUMN last_booking_at BIGINT NOT NULL \
+             DEFAULT -9223372036854775807",
+            "CREATE TABLE cd_customer_totals (
+                customer_id TEXT NOT NULL REFERENCES cd_customers (id) ON DELETE CASCADE,
+                currency TEXT NOT NULL,
+                total BIGINT NOT NULL,
+                PRIMARY KEY (customer_id, currency)
+            )",
+            "CREATE TABLE cd_customer_lists (
+                list_id TEXT NOT NULL,
+                customer_id TEXT NOT NULL REFERENCES cd_customers (id) ON DELETE CASCADE,
+                PRIMARY KEY (list_id, customer_id)
+            )",
+            "CREATE TABLE cd_customer_fields (
+                field_key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                customer_id TEXT NOT NULL REFERENCES cd_customers (id) ON DELETE CASCADE,
+                PRIMARY KEY (field_key, value, customer_id)
+            )",
+            "CREATE INDEX cd_customer_totals_value ON cd_customer_totals (currency, total, customer_id)",
+            "CREATE INDEX cd_customer_lists_customer ON cd_customer_lists (customer_id)",
+            "CREATE INDEX cd_customer_fields_customer ON cd_customer_fields (customer_id)",
+            "CREATE INDEX cd_customers_sort_name ON cd_customers (sort_name, id)",
+            "CREATE INDEX cd_customers_created ON cd_customers (created_at, id)",
+            "CREATE INDEX cd_customers_last_booking ON cd_customers (last_booking_at, id)",
+            "CREATE INDEX cd_customers_booking_count ON cd_customers (booking_count, id)",
+            "CREATE INDEX cd_customers_initial ON cd_customers (initial, sort_name, id)",
+            "CREATE INDEX cd_customers_country ON cd_customers (country, sort_name, id)",
+        ]
+    };
+}
+
+/// The version of the migration that adds the search columns: `migrate()` fills them for
+/// existing rows in the same transaction.
+pub(crate) const SEARCH_MIGRATION: i64 = 5;
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[Migration] = &[
@@ -121,6 +172,10 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration {
         version: 4,
         statements: SCHEMA_V4,
+    },
+    Migration {
+        version: SEARCH_MIGRATION,
+        statements: schema_v5!(""),
     },
 ];
 
@@ -142,5 +197,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 4,
         statements: SCHEMA_V4,
+    },
+    Migration {
+        version: SEARCH_MIGRATION,
+        statements: schema_v5!("COLLATE \"C\""),
     },
 ];

@@ -36,11 +36,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T
 /// A time as the sortable integer the indexed columns hold: nanoseconds since 1970,
 /// saturating outside the years 1677 to 2262.
 pub(crate) fn nanos(at: DateTime<Utc>) -> i64 {
-    at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    crate::query::time_key(at)
 }
 
 /// A version as the database stores it (versions never come near `i64::MAX`).
@@ -67,13 +63,7 @@ pub(crate) fn stored_customer_id(text: &str) -> Result<crate::CustomerId, StoreE
 
 /// The status column: what the reads filter on.
 pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
-    match status {
-        CustomerStatus::Active => "active",
-        CustomerStatus::Archived => "archived",
-        CustomerStatus::Blocked => "blocked",
-        CustomerStatus::Redacted => "redacted",
-        CustomerStatus::MergedInto(_) => "merged",
-    }
+    crate::StatusKind::of(status).as_str()
 }
 
 /// The blocklist's key column: one namespace for addresses and domains.
@@ -82,6 +72,188 @@ pub(crate) fn block_key(target: &BlockTarget) -> String {
         BlockTarget::Address(key) => format!("address:{}", key.as_str()),
         BlockTarget::Domain(domain) => format!("domain:{domain}"),
     }
+}
+
+/// A value bound to a numbered parameter of a statement built at run time.
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Escapes `text` for a `LIKE ... ESCAPE '!'` substring pattern. The escape is `!` rather
+/// than a backslash, whose meaning in a string literal depends on PostgreSQL's
+/// `standard_conforming_strings`.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The statement that answers [`Store::search_customers`](super::Store::search_customers)
+/// from the search columns of migration 5, with its parameters; `None` when nothing can
+/// match (no status listed, or an integer sort asked to continue after a text position).
+/// It selects each row's record and sort key. Every sort but total value has an index on
+/// (key, id), so a page is a range scan of it from the cursor; total value is a join on the
+/// per-currency totals, whose matching (id, total) pairs the database sorts.
+pub(crate) fn search_sql(
+    query: &crate::CustomerQuery,
+    after: Option<&crate::SortPosition>,
+    limit: usize,
+) -> Option<(String, Vec<Bind>)> {
+    use crate::{SortBy, SortDirection, SortValue};
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut param = |bind: Bind| {
+        binds.push(bind);
+        format!("${}", binds.len())
+    };
+    let mut from = "cd_customers c".to_owned();
+    let key = match query.sort {
+        SortBy::Name => "c.sort_name".to_owned(),
+        SortBy::Created => "c.created_at".to_owned(),
+        SortBy::LastBooking => "c.last_booking_at".to_owned(),
+        SortBy::BookingCount => "c.booking_count".to_owned(),
+        SortBy::TotalValue(currency) => {
+            let currency = param(Bind::Text(currency.as_str().to_owned()));
+            from.push_str(&format!(
+                " LEFT JOIN cd_customer_totals t ON t.customer_id = c.id AND t.currency = {currency}"
+            ));
+            "COALESCE(t.total, 0)".to_owned()
+        }
+    };
+    let mut conditions: Vec<String> = Vec::new();
+    if query.statuses.is_empty() {
+        return None;
+    }
+    let statuses: Vec<String> = query
+        .statuses
+        .iter()
+        .map(|status| param(Bind::Text(status.as_str().to_owned())))
+        .collect();
+    // Most customers are active: when active ones are listed, the status column must not
+    // steer the planner away from the sort key's index (which serves a page by reading
+    // just its rows), so it is compared as an expression no index covers.
+    let status = if query.statuses.contains(&crate::StatusKind::Active) {
+        "c.status || ''"
+    } else {
+        "c.status"
+    };
+    conditions.push(format!("{status} IN ({})", statuses.join(", ")));
+    if let Some(terms) = query.search_terms() {
+        let folded = param(Bind::Text(like_escaped(&terms.folded)));
+        match terms.digits {
+            Some(digits) => {
+                let digits = param(Bind::Text(like_escaped(&digits)));
+                conditions.push(format!(
+                    "(c.search_text LIKE {folded} ESCAPE '!' OR c.search_text LIKE {digits} ESCAPE '!')"
+                ));
+            }
+            None => conditions.push(format!("c.search_text LIKE {folded} ESCAPE '!'")),
+        }
+    }
+    if let Some(country) = query.country {
+        let country = param(Bind::Text(country.as_str().to_owned()));
+        conditions.push(format!("c.country = {country}"));
+    }
+    if let Some(initial) = query.initial_key() {
+        let initial = param(Bind::Text(initial));
+        conditions.push(format!("c.initial = {initial}"));
+    }
+    if let Some(claimed) = query.claimed {
+        let not = if claimed { "" } else { "NOT " };
+        conditions.push(format!(
+            "{not}EXISTS (SELECT 1 FROM cd_accounts a WHERE a.customer_id = c.id)"
+        ));
+    }
+    if let Some(list) = query.list {
+        let list = param(Bind::Text(list.to_string()));
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM cd_customer_lists l WHERE l.list_id = {list} AND l.customer_id = c.id)"
+        ));
+    }
+    let mut range = |column: &str, range: &crate::TimeRange, conditions: &mut Vec<String>| {
+        if let Some(from) = range.from {
+            let from = param(Bind::Int(nanos(from)));
+            conditions.push(format!("{column} >= {from}"));
+        }
+        if let Some(until) = range.until {
+            let until = param(Bind::Int(nanos(until)));
+            conditions.push(format!("{column} < {until}"));
+        }
+    };
+    range("c.created_at", &query.created, &mut conditions);
+    if !query.last_booking.is_unbounded() {
+        range("c.last_booking_at", &query.last_booking, &mut conditions);
+        let none = param(Bind::Int(crate::query::NO_BOOKING_KEY));
+        conditions.push(format!("c.last_booking_at <> {none}"));
+    }
+    let count = |n: u64| Bind::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    if let Some(min) = query.booking_count.min {
+        let min = param(count(min));
+        conditions.push(format!("c.booking_count >= {min}"));
+    }
+    if let Some(max) = query.booking_count.max {
+        let max = param(count(max));
+        conditions.push(format!("c.booking_count <= {max}"));
+    }
+    if let Some((field, value)) = &query.custom_field {
+        let field = param(Bind::Text(field.clone()));
+        let value = param(Bind::Text(value.clone()));
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM cd_customer_fields f WHERE f.field_key = {field} \
+             AND f.value = {value} AND f.customer_id = c.id)"
+        ));
+    }
+    let (beyond, order) = match query.direction {
+        SortDirection::Ascending => (">", "ASC"),
+        SortDirection::Descending => ("<", "DESC"),
+    };
+    if let Some(after) = after {
+        let value = match (&after.value, query.sort) {
+            (SortValue::Text(text), SortBy::Name) => Some(Bind::Text(text.clone())),
+            (SortValue::Int(value), sort) if sort != SortBy::Name => Some(Bind::Int(*value)),
+            // Integers order before text: ascending, every name comes after an integer and
+            // no integer after a text; descending, the reverse.
+            (SortValue::Int(_), _) => match query.direction {
+                SortDirection::Ascending => None,
+                SortDirection::Descending => return None,
+            },
+            (SortValue::Text(_), _) => match query.direction {
+                SortDirection::Ascending => return None,
+                SortDirection::Descending => None,
+            },
+        };
+        if let Some(value) = value {
+            let value = param(value);
+            let id = param(Bind::Text(after.id.to_string()));
+            // A row value comparison: both databases answer it as a range of the sort
+            // key's index (the sort columns and the id are never NULL).
+            conditions.push(format!("({key}, c.id) {beyond} ({value}, {id})"));
+        }
+    }
+    let limit = param(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let conditions = conditions.join(" AND ");
+    let sql = if matches!(query.sort, SortBy::TotalValue(_)) {
+        // No index orders this key: the database sorts the matching (id, total) pairs, not
+        // whole records, and reads the records of the page's rows only.
+        format!(
+            "SELECT c.record, p.k FROM (SELECT c.id AS id, {key} AS k FROM {from} WHERE {conditions} \
+             ORDER BY k {order}, c.id {order} LIMIT {limit}) p JOIN cd_customers c ON c.id = p.id \
+             ORDER BY p.k {order}, p.id {order}"
+        )
+    } else {
+        format!(
+            "SELECT c.record, {key} FROM {from} WHERE {conditions} \
+             ORDER BY {key} {order}, c.id {order} LIMIT {limit}"
+        )
+    };
+    Some((sql, binds))
 }
 
 /// Wraps a database error met while doing `what`.
@@ -140,6 +312,9 @@ macro_rules! sql_store {
                             .execute(&mut *tx)
                             .await
                             .map_err(backend("applying a migration"))?;
+                    }
+                    if migration.version == crate::store::schema::SEARCH_MIGRATION {
+                        Self::backfill_search(&mut tx).await?;
                     }
                     sqlx::query("INSERT INTO cd_migrations (version, applied_at) VALUES ($1, $2)")
                         .bind(migration.version)
@@ -408,6 +583,144 @@ macro_rules! sql_store {
                 Ok(Ok(()))
             }
 
+            /// Rewrites the list memberships and custom field values of `customer` (the
+            /// query tables of migration 5); `fresh` when the customer was just inserted.
+            async fn index_memberships(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                customer: &crate::Customer,
+                fresh: bool,
+            ) -> Result<(), StoreError> {
+                use crate::store::sql::backend;
+                let id = customer.id.to_string();
+                if !fresh {
+                    sqlx::query("DELETE FROM cd_customer_lists WHERE customer_id = $1")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("re-indexing list memberships"))?;
+                    sqlx::query("DELETE FROM cd_customer_fields WHERE customer_id = $1")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("re-indexing custom fields"))?;
+                }
+                for list in &customer.records.lists {
+                    sqlx::query("INSERT INTO cd_customer_lists (list_id, customer_id) VALUES ($1, $2)")
+                        .bind(list.to_string())
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("indexing a list membership"))?;
+                }
+                for (key, value) in &customer.profile.custom_fields {
+                    sqlx::query(
+                        "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(key)
+                    .bind(value.as_str())
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend("indexing a custom field"))?;
+                }
+                Ok(())
+            }
+
+            /// Recomputes the booking statistics of `customer` from its bookings as they stand
+            /// in `tx`: the booking count, last booking and totals per currency.
+            async fn restate(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                customer: crate::CustomerId,
+            ) -> Result<(), StoreError> {
+                use crate::store::sql::{backend, from_json};
+                let id = customer.to_string();
+                // The customer's row lock orders concurrent commits touching its bookings: the
+                // later one reads the bookings only once the earlier one has committed.
+                if !Self::LOCK.is_empty() {
+                    sqlx::query(&format!("SELECT id FROM cd_customers WHERE id = $1 {}", Self::LOCK))
+                        .bind(&id)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(backend("locking a customer"))?;
+                }
+                let records: Vec<String> =
+                    sqlx::query_scalar("SELECT record FROM cd_bookings WHERE customer_id = $1")
+                        .bind(&id)
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(backend("reading a customer's bookings"))?;
+                let bookings = records
+                    .iter()
+                    .map(|text| from_json::<crate::Booking>(text, "booking"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let stats = crate::CustomerStats::of(&bookings);
+                sqlx::query(
+                    "UPDATE cd_customers SET booking_count = $2, last_booking_at = $3 WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                .bind(crate::query::last_booking_key(stats.last_booking))
+                .execute(&mut **tx)
+                .await
+                .map_err(backend("updating booking statistics"))?;
+                sqlx::query("DELETE FROM cd_customer_totals WHERE customer_id = $1")
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend("updating booking totals"))?;
+                for (currency, total) in &stats.totals {
+                    sqlx::query(
+                        "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES ($1, $2, $3)",
+                    )
+                    .bind(&id)
+                    .bind(currency.as_str())
+                    .bind(*total)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend("updating booking totals"))?;
+                }
+                Ok(())
+            }
+
+            /// Fills the search columns and tables of migration 5 for every stored customer,
+            /// a page at a time, inside the migration's transaction.
+            async fn backfill_search(
+                tx: &mut sqlx::Transaction<'static, $db>,
+            ) -> Result<(), StoreError> {
+                use crate::store::sql::{backend, from_json};
+                let mut after = String::new();
+                loop {
+                    let rows: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT id, record FROM cd_customers WHERE id > $1 ORDER BY id LIMIT 500",
+                    )
+                    .bind(&after)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(backend("reading customers to index"))?;
+                    let Some((last, _)) = rows.last() else { break };
+                    after = last.clone();
+                    for (id, record) in &rows {
+                        let customer: crate::Customer = from_json(record, "customer")?;
+                        let columns = crate::SearchColumns::of(&customer);
+                        sqlx::query(
+                            "UPDATE cd_customers SET search_text = $2, sort_name = $3, initial = $4, \
+                             country = $5 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(columns.search_text)
+                        .bind(columns.sort_name)
+                        .bind(columns.initial)
+                        .bind(columns.country.map(|c| c.as_str().to_owned()))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("indexing a customer"))?;
+                        Self::index_memberships(tx, &customer, false).await?;
+                        Self::restate(tx, customer.id).await?;
+                    }
+                }
+                Ok(())
+            }
+
             /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
             /// (the caller rolls back), `Err` when the database fails.
             async fn apply(
@@ -476,20 +789,27 @@ macro_rules! sql_store {
                     let customer = &write.record;
                     let id = customer.id.to_string();
                     let record = to_json(customer, "customer")?;
+                    let columns = crate::SearchColumns::of(customer);
                     let done = match write.expected {
                         Expected::Absent => sqlx::query(
-                            "INSERT INTO cd_customers (id, version, status, created_at, record) \
-                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                            "INSERT INTO cd_customers (id, version, status, created_at, record, \
+                             search_text, sort_name, initial, country) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
                         )
                         .bind(&id)
                         .bind(version_column(customer.version))
                         .bind(status_column(customer.status))
                         .bind(nanos(customer.created_at))
                         .bind(record)
+                        .bind(columns.search_text)
+                        .bind(columns.sort_name)
+                        .bind(columns.initial)
+                        .bind(columns.country.map(|c| c.as_str().to_owned()))
                         .execute(&mut **tx)
                         .await,
                         Expected::Version(expected) => sqlx::query(
-                            "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5 \
+                            "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5, \
+                             search_text = $7, sort_name = $8, initial = $9, country = $10 \
                              WHERE id = $1 AND version = $6",
                         )
                         .bind(&id)
@@ -498,6 +818,10 @@ macro_rules! sql_store {
                         .bind(nanos(customer.created_at))
                         .bind(record)
                         .bind(version_column(expected))
+                        .bind(columns.search_text)
+                        .bind(columns.sort_name)
+                        .bind(columns.initial)
+                        .bind(columns.country.map(|c| c.as_str().to_owned()))
                         .execute(&mut **tx)
                         .await,
                     }
@@ -511,6 +835,7 @@ macro_rules! sql_store {
                             found,
                         }));
                     }
+                    Self::index_memberships(tx, customer, write.expected == Expected::Absent).await?;
                 }
                 for write in &customers {
                     let customer = &write.record;
@@ -569,10 +894,26 @@ macro_rules! sql_store {
                     }
                 }
 
+                // Every customer whose bookings or record this commit changes: its booking
+                // statistics are recomputed once the bookings are written.
+                let mut restated: std::collections::BTreeSet<crate::CustomerId> =
+                    customers.iter().map(|write| write.record.id).collect();
                 for write in &bookings {
                     let booking = &write.record;
                     let id = booking.id.to_string();
                     let record = to_json(booking, "booking")?;
+                    restated.extend(booking.attribution.customer());
+                    if write.expected != Expected::Absent {
+                        let before: Option<Option<String>> =
+                            sqlx::query_scalar("SELECT customer_id FROM cd_bookings WHERE id = $1")
+                                .bind(&id)
+                                .fetch_optional(&mut **tx)
+                                .await
+                                .map_err(backend("reading a booking's customer"))?;
+                        if let Some(Some(before)) = before {
+                            restated.insert(crate::store::sql::stored_customer_id(&before)?);
+                        }
+                    }
                     let customer = booking.attribution.customer().map(|c| c.to_string());
                     let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
                     let done = match write.expected {
@@ -631,8 +972,28 @@ macro_rules! sql_store {
                     }
                 }
 
+                for deletion in &deletions {
+                    restated.remove(&deletion.customer);
+                }
+                for customer in restated {
+                    Self::restate(tx, customer).await?;
+                }
+
                 // Deletions come after the bookings, which this commit moved off the customer.
                 for deletion in &deletions {
+                    // The query tables go first and explicitly: a pool without foreign keys
+                    // (SQLite's `from_pool`) would not cascade, and they hold personal values.
+                    for sql in [
+                        "DELETE FROM cd_customer_totals WHERE customer_id = $1",
+                        "DELETE FROM cd_customer_lists WHERE customer_id = $1",
+                        "DELETE FROM cd_customer_fields WHERE customer_id = $1",
+                    ] {
+                        sqlx::query(sql)
+                            .bind(deletion.customer.to_string())
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("deleting a customer's query rows"))?;
+                    }
                     sqlx::query("DELETE FROM cd_customers WHERE id = $1")
                         .bind(deletion.customer.to_string())
                         .execute(&mut **tx)
@@ -967,6 +1328,44 @@ macro_rules! sql_store {
                 self.records(query, "list").await
             }
 
+            async fn search_customers(
+                &self,
+                query: &crate::CustomerQuery,
+                after: Option<&crate::SortPosition>,
+                limit: usize,
+            ) -> Result<Vec<crate::SearchHit>, StoreError> {
+                use sqlx::Row;
+                use crate::store::sql::{Bind, backend, from_json, search_sql};
+                let Some((sql, binds)) = search_sql(query, after, limit) else {
+                    return Ok(Vec::new());
+                };
+                let mut statement = sqlx::query(&sql);
+                for bind in binds {
+                    statement = match bind {
+                        Bind::Text(text) => statement.bind(text),
+                        Bind::Int(value) => statement.bind(value),
+                    };
+                }
+                let rows = statement
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend("searching customers"))?;
+                let text_key = matches!(query.sort, crate::SortBy::Name);
+                rows.iter()
+                    .map(|row| {
+                        let record: String = row.try_get(0).map_err(backend("searching customers"))?;
+                        let customer: crate::Customer = from_json(&record, "customer")?;
+                        let value = if text_key {
+                            crate::SortValue::Text(row.try_get(1).map_err(backend("searching customers"))?)
+                        } else {
+                            crate::SortValue::Int(row.try_get(1).map_err(backend("searching customers"))?)
+                        };
+                        let position = crate::SortPosition::new(value, customer.id);
+                        Ok(crate::SearchHit::new(customer, position))
+                    })
+                    .collect()
+            }
+
             fn supports_accounts(&self) -> bool {
                 true
             }
@@ -1061,3 +1460,89 @@ macro_rules! sql_store {
 }
 
 pub(crate) use sql_store;
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::{Bind, search_sql};
+    use crate::store::{SqliteStore, Store};
+    use crate::{
+        ChangeSet, CountryCode, Customer, CustomerId, CustomerQuery, PersonName, Profile, SortBy,
+        SortDirection, SortPosition, SortValue,
+    };
+
+    /// SQLite's plan for `query` continuing after `after`, one line per step.
+    async fn plan(
+        store: &SqliteStore,
+        query: &CustomerQuery,
+        after: Option<&SortPosition>,
+    ) -> String {
+        let (sql, binds) = search_sql(query, after, 50).expect("a statement");
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut statement = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+        for bind in binds {
+            statement = match bind {
+                Bind::Text(text) => statement.bind(text),
+                Bind::Int(value) => statement.bind(value),
+            };
+        }
+        let rows = statement.fetch_all(store.pool()).await.expect("a plan");
+        rows.into_iter()
+            .map(|row| row.3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A page of the listing, sorted by name, creation, booking count or last booking (also
+    /// with text search, a first letter or a country), is read from the sort key's index in
+    /// order, starting at the cursor: no sort of every matching customer, no full scan.
+    #[tokio::test]
+    async fn pages_are_read_from_the_sort_keys_index() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        for n in 0..50 {
+            let profile = Profile {
+                family_name: Some(PersonName::parse(&format!("F{n}")).unwrap()),
+                ..Profile::default()
+            };
+            let mut changes = ChangeSet::new();
+            changes.save_customer(Customer::new(profile, chrono::Utc::now()));
+            store.commit(changes).await.unwrap();
+        }
+        let cases = [
+            (CustomerQuery::new(), "cd_customers_sort_name"),
+            (CustomerQuery::new().text("f1"), "cd_customers_sort_name"),
+            (CustomerQuery::new().initial('f'), "cd_customers_initial"),
+            (
+                CustomerQuery::new().country(CountryCode::parse("PT").unwrap()),
+                "cd_customers_country",
+            ),
+            (
+                CustomerQuery::new().sorted_by(SortBy::Created, SortDirection::Descending),
+                "cd_customers_created",
+            ),
+            (
+                CustomerQuery::new().sorted_by(SortBy::BookingCount, SortDirection::Descending),
+                "cd_customers_booking_count",
+            ),
+            (
+                CustomerQuery::new().sorted_by(SortBy::LastBooking, SortDirection::Ascending),
+                "cd_customers_last_booking",
+            ),
+        ];
+        for (query, index) in cases {
+            let value = match query.sort {
+                SortBy::Name => SortValue::Text("f1".into()),
+                _ => SortValue::Int(5),
+            };
+            let after = SortPosition::new(value, CustomerId::new());
+            for after in [None, Some(&after)] {
+                let plan = plan(&store, &query, after).await;
+                assert!(plan.contains(index), "{query:?}: {plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{query:?}: {plan}");
+                if after.is_some() {
+                    assert!(plan.contains("SEARCH"), "{query:?}: {plan}");
+                }
+            }
+        }
+    }
+}

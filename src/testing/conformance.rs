@@ -16,10 +16,12 @@
 
 mod accounts;
 mod lifecycle;
+mod query;
 mod records;
 
 pub use accounts::*;
 pub use lifecycle::*;
+pub use query::*;
 pub use records::*;
 
 use std::collections::{HashMap, HashSet};
@@ -133,6 +135,27 @@ macro_rules! conformance_tests {
             account_use_cases_record_audit_events_without_secrets,
             concurrent_sign_ups_and_failed_logins_stay_consistent,
             email_change_voids_earlier_links_and_logins_keep_customers_from_bulk_redaction,
+            query_text_search_finds_name_email_and_phone_ignoring_case_and_accents,
+            query_lists_active_and_blocked_by_default_and_other_statuses_when_asked,
+            query_filters_by_country,
+            query_filters_by_first_letter_of_the_name_key,
+            query_filters_claimed_and_unclaimed_by_accounts,
+            query_filters_by_list_membership,
+            query_filters_by_created_range,
+            query_filters_by_last_booking_range,
+            query_filters_by_booking_count_range,
+            query_filters_by_custom_field_value,
+            query_sorts_by_name_with_the_id_breaking_ties,
+            query_sorts_by_created,
+            query_sorts_by_last_booking,
+            query_sorts_by_booking_count,
+            query_sorts_by_total_value_in_one_currency,
+            query_pages_neither_repeat_nor_skip_while_bookings_and_customers_arrive,
+            query_pages_by_a_growing_booking_count_skip_nobody,
+            query_refuses_malformed_and_foreign_cursors,
+            query_statistics_follow_merges_cancellations_detaching_and_deletion,
+            summary_and_export_show_the_last_login,
+            query_finds_nothing_personal_of_a_redacted_customer,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
