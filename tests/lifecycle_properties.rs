@@ -862,18 +862,7 @@ async fn sqlite_store() -> customer_directory::store::SqliteStore {
 #[cfg(feature = "postgres")]
 #[test]
 fn lifecycle_sequences_keep_every_invariant_on_postgres() {
-    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-        .or_else(|_| std::env::var("DATABASE_URL"))
-        .ok()
-        .filter(|url| !url.is_empty());
-    let Some(url) = url else {
-        assert!(
-            std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
-            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
-        );
-        eprintln!(
-            "SKIPPED: PostgreSQL state-machine test; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
-        );
+    let Some(url) = support::postgres_url("state-machine test") else {
         return;
     };
     let config = ProptestConfig::with_cases(12);

@@ -10,40 +10,12 @@ use customer_directory::conformance_tests;
 
 use customer_directory::store::PostgresStore;
 
-/// The server's URL, or `None` after saying loudly why the test does nothing.
-pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-        .or_else(|_| std::env::var("DATABASE_URL"))
-        .ok()
-        .filter(|url| !url.is_empty());
-    if url.is_none() {
-        assert!(
-            std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but neither CUSTOMER_DIRECTORY_POSTGRES_URL nor DATABASE_URL is set"
-        );
-        eprintln!(
-            "SKIPPED: PostgreSQL conformance test; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
-        );
-    }
-    url
-}
+mod support;
 
 /// A migrated store in a fresh schema, or `None` without a server.
 pub async fn postgres_store() -> Option<PostgresStore> {
-    let url = postgres_url()?;
-    let schema = format!("cd_test_{}", uuid_simple());
-    let store = PostgresStore::connect_with_schema(&url, &schema)
-        .await
-        .expect("connect to PostgreSQL");
-    store.migrate().await.expect("migrate");
-    Some(store)
-}
-
-fn uuid_simple() -> String {
-    customer_directory::CustomerId::new()
-        .as_uuid()
-        .simple()
-        .to_string()
+    let url = support::postgres_url("conformance test")?;
+    Some(support::fresh_postgres_store(&url, "cd_test").await)
 }
 
 conformance_tests!(optional postgres_store());

@@ -6,6 +6,8 @@
 //! customers in the same order, page by page, with the same sort keys.
 #![cfg(all(feature = "sqlite", feature = "testing"))]
 
+mod support;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use customer_directory::store::{MemoryStore, SqliteStore, Store};
 use customer_directory::{
@@ -407,20 +409,7 @@ mod postgres {
     use customer_directory::store::PostgresStore;
 
     fn url() -> Option<String> {
-        let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-            .or_else(|_| std::env::var("DATABASE_URL"))
-            .ok()
-            .filter(|url| !url.is_empty());
-        if url.is_none() {
-            assert!(
-                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but no PostgreSQL URL is set"
-            );
-            eprintln!(
-                "SKIPPED: PostgreSQL query property; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
-            );
-        }
-        url
+        super::support::postgres_url("query property test")
     }
 
     proptest! {

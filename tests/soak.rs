@@ -160,25 +160,9 @@ async fn sqlite_store_survives_a_concurrent_mix() {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_store_survives_a_concurrent_mix() {
-    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-        .or_else(|_| std::env::var("DATABASE_URL"))
-        .ok()
-        .filter(|url| !url.is_empty());
-    let Some(url) = url else {
-        assert!(
-            std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
-            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
-        );
-        eprintln!("SKIPPED: PostgreSQL soak test; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it");
+    let Some(url) = support::postgres_url("soak test") else {
         return;
     };
-    let schema = format!(
-        "cd_soak_{}",
-        customer_directory::CustomerId::new().as_uuid().simple()
-    );
-    let store = customer_directory::store::PostgresStore::connect_with_schema(&url, &schema)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
+    let store = support::fresh_postgres_store(&url, "cd_soak").await;
     soak(store, Duration::from_secs(3)).await;
 }

@@ -8,6 +8,8 @@
 //! account rows were rewritten).
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
+mod support;
+
 use chrono::{TimeZone, Utc};
 use customer_directory::store::{Conflict, Store, StoreError};
 use customer_directory::{
@@ -260,25 +262,8 @@ mod postgres {
     use customer_directory::store::PostgresStore;
 
     async fn store() -> Option<PostgresStore> {
-        let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-            .or_else(|_| std::env::var("DATABASE_URL"))
-            .ok()
-            .filter(|url| !url.is_empty());
-        let Some(url) = url else {
-            assert!(
-                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but neither CUSTOMER_DIRECTORY_POSTGRES_URL nor DATABASE_URL is set"
-            );
-            eprintln!(
-                "SKIPPED: PostgreSQL crash-safety test; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
-            );
-            return None;
-        };
-        let schema = format!("cd_crash_{}", CustomerId::new().as_uuid().simple());
-        let store = PostgresStore::connect_with_schema(&url, &schema)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let url = support::postgres_url("crash-safety test")?;
+        let store = support::fresh_postgres_store(&url, "cd_crash").await;
         Some(store)
     }
 

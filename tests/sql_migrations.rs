@@ -2,6 +2,8 @@
 //! (here: several stores, each with its own pool) start on one empty database at once.
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
+mod support;
+
 use chrono::{TimeZone, Utc};
 use customer_directory::store::Store;
 use customer_directory::{ChangeSet, Customer, CustomerId, EmailAddress, Profile};
@@ -274,22 +276,8 @@ mod postgres {
     use super::*;
     use customer_directory::store::PostgresStore;
 
-    /// The server's URL, or `None` after saying loudly why the test does nothing.
     fn postgres_url() -> Option<String> {
-        let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
-            .or_else(|_| std::env::var("DATABASE_URL"))
-            .ok()
-            .filter(|url| !url.is_empty());
-        if url.is_none() {
-            assert!(
-                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but neither CUSTOMER_DIRECTORY_POSTGRES_URL nor DATABASE_URL is set"
-            );
-            eprintln!(
-                "SKIPPED: PostgreSQL migration test; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
-            );
-        }
-        url
+        super::support::postgres_url("migration test")
     }
 
     #[tokio::test]

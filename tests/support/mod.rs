@@ -106,3 +106,37 @@ pub async fn check_invariants<S: Store, C: Clock>(
     }
     Ok(())
 }
+
+/// The PostgreSQL server the tests use (`CUSTOMER_DIRECTORY_POSTGRES_URL`, else
+/// `DATABASE_URL`), or `None` after a loud SKIPPED line naming `what`. With
+/// `CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1` (as in CI) a missing URL is a failure instead.
+pub fn postgres_url(what: &str) -> Option<String> {
+    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|url| !url.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but neither CUSTOMER_DIRECTORY_POSTGRES_URL nor DATABASE_URL is set"
+        );
+        eprintln!(
+            "SKIPPED: PostgreSQL {what}; set CUSTOMER_DIRECTORY_POSTGRES_URL (or DATABASE_URL) to run it"
+        );
+    }
+    url
+}
+
+/// A migrated store on `url` in a new schema named `{prefix}_{uuid}`.
+#[cfg(feature = "postgres")]
+pub async fn fresh_postgres_store(
+    url: &str,
+    prefix: &str,
+) -> customer_directory::store::PostgresStore {
+    let schema = format!("{prefix}_{}", CustomerId::new().as_uuid().simple());
+    let store = customer_directory::store::PostgresStore::connect_with_schema(url, &schema)
+        .await
+        .expect("connect to PostgreSQL");
+    store.migrate().await.expect("migrate");
+    store
+}
