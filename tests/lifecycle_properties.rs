@@ -1,6 +1,6 @@
 //! Property tests over random sequences of lifecycle operations (record, edit, create,
 //! attach, detach, confirm, merge, undo, archive, activate, block, unblock, delete, redact,
-//! notes, consent, lists, brochures) and customer-account operations (sign up and verify,
+//! notes, consent, lists, brochures, custom fields) and customer-account operations (sign up and verify,
 //! failed logins).
 //!
 //! After every step: every booking is present exactly once, live email keys stay unique,
@@ -18,10 +18,11 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::store::{MemoryStore, Store, StoreError};
 use customer_directory::testing::{FaultInjectingStore, InjectedFault};
 use customer_directory::{
-    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Currency, Customer,
-    CustomerId, CustomerStatus, DetachMode, Directory, DirectorySettings, EmailAddress, Error,
-    FixedClock, HashParams, MergeId, MergeRequest, Money, NewBooking, NoteText, Password,
-    PasswordHashing, PersonName, Phone, PostalAddress, Profile, RecordingNotifier, Text,
+    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Currency,
+    CustomFieldDefinition, CustomFieldKind, Customer, CustomerId, CustomerStatus, DetachMode,
+    Directory, DirectorySettings, EmailAddress, Error, FixedClock, HashParams, MergeId,
+    MergeRequest, Money, NewBooking, NoteText, Password, PasswordHashing, PersonName, Phone,
+    PostalAddress, Profile, RecordingNotifier, Text,
 };
 use proptest::prelude::*;
 
@@ -91,6 +92,8 @@ enum Op {
     },
     AddToList(usize),
     RequestBrochure(usize),
+    /// Sets the customer's `diet` custom field to a value of its own.
+    SetCustomField(usize),
     /// Signs up with `EMAILS[email]` and follows the last link mailed (two commits).
     SignUpAndVerify {
         email: usize,
@@ -106,6 +109,9 @@ enum Op {
         keep_survivors: bool,
     },
 }
+
+/// The one custom field the test's directory defines (free text, so every value is personal).
+const DIET: &str = "diet";
 
 /// The password every test account signs up with.
 const PASSWORD: &str = "Plum-Tractor-Velvet-9";
@@ -135,6 +141,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any_index, any::<bool>()).prop_map(|(customer, subscribed)| Op::SetNewsletter { customer, subscribed }),
         1 => any_index.prop_map(Op::AddToList),
         1 => any_index.prop_map(Op::RequestBrochure),
+        1 => any_index.prop_map(Op::SetCustomField),
         2 => (0..EMAILS.len()).prop_map(|email| Op::SignUpAndVerify { email }),
         1 => (0..EMAILS.len()).prop_map(|email| Op::FailedLogin { email }),
         1 => (any_index, any_index, any::<bool>())
@@ -199,6 +206,15 @@ fn contact(seq: usize, email_index: usize, phone_index: Option<usize>, own_name:
             postcode: own_name.then(|| Text::parse(&format!("Post{seq:04}q")).unwrap()),
             ..PostalAddress::default()
         },
+        custom_fields: own_name
+            .then(|| {
+                (
+                    DIET.to_owned(),
+                    Text::parse(&format!("Diet{seq:04}q")).unwrap(),
+                )
+            })
+            .into_iter()
+            .collect(),
         ..Profile::default()
     }
 }
@@ -595,6 +611,21 @@ async fn apply<S: Store>(
                 .map(drop),
             None => Ok(()),
         },
+        // Values end in `q`: personal values the redaction scan follows.
+        Op::SetCustomField(c) => match known.customer(c) {
+            Some(id) => match dir.customer(id).await {
+                Ok(current) => {
+                    let mut profile = current.profile;
+                    profile.custom_fields.insert(
+                        DIET.to_owned(),
+                        Text::parse(&format!("Diet{seq:04}q")).unwrap(),
+                    );
+                    dir.update_contact(id, profile, &actor).await.map(drop)
+                }
+                Err(error) => Err(error),
+            },
+            None => Ok(()),
+        },
         Op::SignUpAndVerify { email: e } => {
             let mailed = accounts.notifier().sent().len();
             let password = Password::new(PASSWORD);
@@ -682,8 +713,10 @@ async fn redact_and_scan<S: Store>(
 
 fn directory<S: Store>(store: S) -> Dir<S> {
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
-    let settings = DirectorySettings::default()
+    let mut settings = DirectorySettings::default()
         .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    settings.custom_fields =
+        vec![CustomFieldDefinition::new(DIET, "Diet", CustomFieldKind::Text).unwrap()];
     Directory::with_clock(store, settings, clock)
 }
 
