@@ -11,6 +11,9 @@ use customer_directory::{
     DirectorySettings, Error, Money, NewBooking,
 };
 
+#[path = "shared/kayak_day.rs"]
+mod kayak_day;
+
 type Demo = Result<(), Box<dyn std::error::Error>>;
 
 #[tokio::main(flavor = "current_thread")]
@@ -28,70 +31,7 @@ async fn main() -> Demo {
         )
         .await?;
 
-    // (code, status, given, family, email, phone)
-    let day = [
-        (
-            "BK-101",
-            "paid",
-            "Ana",
-            "Silva",
-            "ana.silva@example.com",
-            "020 7946 0123",
-        ),
-        (
-            "BK-102",
-            "confirmed",
-            "ana",
-            "SILVA",
-            "  Ana.Silva@EXAMPLE.com ",
-            "",
-        ),
-        ("BK-103", "paid", "Ana", "", "ANA.SILVA@example.com", ""),
-        (
-            "BK-104",
-            "paid",
-            "Rui",
-            "Silva",
-            "ana.silva@example.com",
-            "020 7946 0456",
-        ),
-        (
-            "BK-105",
-            "pending",
-            "Ben",
-            "Okafor",
-            "ben@okafor.example",
-            "",
-        ),
-        (
-            "BK-106",
-            "paid",
-            "Chloé",
-            "Martin",
-            "chloe@bücher.example",
-            "",
-        ),
-        (
-            "BK-107",
-            "paid",
-            "Chloe",
-            "Martin",
-            "CHLOE@xn--bcher-kva.example",
-            "",
-        ),
-        ("BK-108", "paid", "Dee", "Walker", "", "020 7946 0789"),
-        ("BK-109", "paid", "Eve", "Stone", "eve@spam.example", ""),
-        ("BK-110", "waiting", "Finn", "Hale", "finn@hale.example", ""),
-        ("BK-111", "checked-in", "Gus", "Ng", "gus@ng.example", ""),
-        (
-            "BK-112",
-            "paid",
-            "",
-            "",
-            "gus@NG.example",
-            "+44 20 7946 0321",
-        ),
-    ];
+    let day = kayak_day::BOOKINGS;
 
     println!("Recording {} bookings\n", day.len());
     let mut pending = None;
@@ -209,8 +149,9 @@ fn describe(outcome: &AttributionOutcome) -> String {
         }
         AttributionOutcome::Related { differences, .. } => {
             let list: Vec<String> = differences.iter().map(ToString::to_string).collect();
+            let verb = if list.len() == 1 { "differs" } else { "differ" };
             format!(
-                "related booking, pending review ({} differ)",
+                "related booking, pending review ({} {verb})",
                 list.join(", ")
             )
         }

@@ -218,7 +218,7 @@ fn decide(
         changes.guard_customer(id, customer.version);
     } else {
         let mut updated = Arc::unwrap_or_clone(customer);
-        updated.profile.fill_empty_from(&booking.contact);
+        updated.fill_empty_from(&booking.contact);
         if reactivated {
             updated.status = CustomerStatus::Active;
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{BookingId, CustomerId};
+use crate::{AccountId, BookingId, CustomerId};
 
 /// Who performed an operation.
 ///
@@ -84,6 +84,33 @@ pub enum AuditAction {
     CustomerRedacted,
     CustomersMerged,
     MergeUndone,
+    CustomersImported,
+    NoteAdded,
+    NoteEdited,
+    NoteDeleted,
+    NoteMoved,
+    NewsletterSubscribed,
+    NewsletterUnsubscribed,
+    ListCreated,
+    ListRenamed,
+    AddedToList,
+    RemovedFromList,
+    BrochureRequested,
+    BrochureSent,
+    AccountSignedUp,
+    EmailVerified,
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    PasswordChanged,
+    PasswordSetByStaff,
+    PasswordResetRequested,
+    PasswordReset,
+    AccountEmailChanged,
+    PaymentMethodSaved,
+    PaymentMethodRemoved,
+    BookingCancelledByCustomer,
+    BookingModifiedByCustomer,
 }
 
 impl AuditAction {
@@ -116,6 +143,33 @@ impl AuditAction {
             Self::CustomerRedacted => "customer_redacted",
             Self::CustomersMerged => "customers_merged",
             Self::MergeUndone => "merge_undone",
+            Self::CustomersImported => "customers_imported",
+            Self::NoteAdded => "note_added",
+            Self::NoteEdited => "note_edited",
+            Self::NoteDeleted => "note_deleted",
+            Self::NoteMoved => "note_moved",
+            Self::NewsletterSubscribed => "newsletter_subscribed",
+            Self::NewsletterUnsubscribed => "newsletter_unsubscribed",
+            Self::ListCreated => "list_created",
+            Self::ListRenamed => "list_renamed",
+            Self::AddedToList => "added_to_list",
+            Self::RemovedFromList => "removed_from_list",
+            Self::BrochureRequested => "brochure_requested",
+            Self::BrochureSent => "brochure_sent",
+            Self::AccountSignedUp => "account_signed_up",
+            Self::EmailVerified => "email_verified",
+            Self::LoginSucceeded => "login_succeeded",
+            Self::LoginFailed => "login_failed",
+            Self::LoginThrottled => "login_throttled",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordSetByStaff => "password_set_by_staff",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::AccountEmailChanged => "account_email_changed",
+            Self::PaymentMethodSaved => "payment_method_saved",
+            Self::PaymentMethodRemoved => "payment_method_removed",
+            Self::BookingCancelledByCustomer => "booking_cancelled_by_customer",
+            Self::BookingModifiedByCustomer => "booking_modified_by_customer",
         }
     }
 }
@@ -151,6 +205,9 @@ pub struct AuditEvent {
     pub customers: Vec<CustomerId>,
     /// The booking concerned, if any.
     pub booking: Option<BookingId>,
+    /// The customer account concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
 }
 
 impl AuditEvent {
@@ -172,6 +229,7 @@ impl AuditEvent {
             action,
             customers: Vec::new(),
             booking: None,
+            account: None,
         }
     }
 
@@ -206,6 +264,22 @@ impl AuditEvent {
     #[must_use]
     pub fn booking(mut self, id: BookingId) -> Self {
         self.booking = Some(id);
+        self
+    }
+
+    /// Sets the account the event concerns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountId, Actor, AuditAction, AuditEvent};
+    /// let id = AccountId::new();
+    /// let event = AuditEvent::new(chrono::Utc::now(), Actor::System, AuditAction::LoginFailed).account(id);
+    /// assert_eq!(event.account, Some(id));
+    /// ```
+    #[must_use]
+    pub fn account(mut self, id: AccountId) -> Self {
+        self.account = Some(id);
         self
     }
 }

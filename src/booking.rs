@@ -46,7 +46,8 @@ impl BookingStatus {
     /// The longest status name accepted.
     pub const MAX_CHARS: usize = 64;
 
-    /// A status by name: trimmed, lower-cased, 1 to 64 characters without control characters.
+    /// A status by name: trimmed, lower-cased, 1 to 64 characters without control or
+    /// bidirectional control characters.
     ///
     /// # Examples
     ///
@@ -57,16 +58,9 @@ impl BookingStatus {
     /// # Ok::<(), customer_directory::TextError>(())
     /// ```
     pub fn new(name: &str) -> Result<Self, TextError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(TextError::Empty);
-        }
-        if let Some((position, character)) = name.char_indices().find(|(_, c)| c.is_control()) {
-            return Err(TextError::ForbiddenCharacter {
-                character,
-                position,
-            });
-        }
+        // Lower-casing can lengthen a name (`İ` becomes two code points), so the length is
+        // checked on the stored form: a stored status always parses back to itself.
+        let name = crate::text::clean_line(name, usize::MAX)?.to_lowercase();
         let length = name.chars().count();
         if length > Self::MAX_CHARS {
             return Err(TextError::TooLong {
@@ -74,7 +68,7 @@ impl BookingStatus {
                 max: Self::MAX_CHARS,
             });
         }
-        Ok(Self(Cow::Owned(name.to_lowercase())))
+        Ok(Self(Cow::Owned(name)))
     }
 
     /// The status name, lower case.

@@ -4,7 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditEvent, BlockEntry, BlockTarget, Booking, Customer, CustomerId, MergeRecord};
+use crate::{
+    Account, AccountId, AccountToken, AuditEvent, BlockEntry, BlockTarget, Booking, BookingId,
+    Customer, CustomerId, CustomerList, MergeRecord,
+};
 
 /// What the store must find before it applies a write.
 ///
@@ -89,6 +92,19 @@ pub struct Guard {
     pub version: u64,
 }
 
+/// A check that a customer's bookings are still exactly those a decision read.
+///
+/// A merge, deletion or redaction acts on *all* of a customer's bookings; this guard makes
+/// the commit fail if a booking was attached to the customer in the meantime, so none is
+/// left behind on a merged, deleted or redacted customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingsGuard {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The ids of its attributed bookings as read, sorted.
+    pub bookings: Vec<BookingId>,
+}
+
 /// A change to the blocklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -120,10 +136,24 @@ pub struct ChangeSet {
     customers: Vec<Write<Customer>>,
     bookings: Vec<Write<Booking>>,
     guards: Vec<Guard>,
+    booking_guards: Vec<BookingsGuard>,
     deletions: Vec<Guard>,
     blocklist: Vec<BlocklistChange>,
     merges: Vec<Write<MergeRecord>>,
+    lists: Vec<Write<CustomerList>>,
     audit: Vec<AuditEvent>,
+    accounts: Vec<Write<Account>>,
+    account_deletions: Vec<AccountGuard>,
+    account_tokens: Vec<Write<AccountToken>>,
+}
+
+/// An account that must still be at `version` when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountGuard {
+    /// The account.
+    pub account: AccountId,
+    /// The version it must still have.
+    pub version: u64,
 }
 
 impl ChangeSet {
@@ -177,6 +207,30 @@ impl ChangeSet {
         self
     }
 
+    /// Makes the commit fail unless `customer`'s attributed bookings (before this commit's
+    /// writes) are exactly `bookings`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{BookingId, ChangeSet, CustomerId};
+    /// let mut changes = ChangeSet::new();
+    /// changes.expect_bookings(CustomerId::new(), [BookingId::new()]);
+    /// assert_eq!(changes.booking_guards()[0].bookings.len(), 1);
+    /// ```
+    pub fn expect_bookings(
+        &mut self,
+        customer: CustomerId,
+        bookings: impl IntoIterator<Item = BookingId>,
+    ) -> &mut Self {
+        let mut bookings: Vec<BookingId> = bookings.into_iter().collect();
+        bookings.sort();
+        bookings.dedup();
+        self.booking_guards
+            .push(BookingsGuard { customer, bookings });
+        self
+    }
+
     /// Requires the customer to still be at `version` when the change set is committed.
     ///
     /// # Examples
@@ -225,6 +279,25 @@ impl ChangeSet {
     pub fn save_merge(&mut self, record: MergeRecord) -> &mut Self {
         self.merges
             .push(Write::bump(record, |record| &mut record.version));
+        self
+    }
+
+    /// Saves a customer list (insert at version 0, else update expecting its version). Its
+    /// name must stay unique among lists, compared ignoring case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ChangeSet, CustomerList, ListId, Text};
+    /// let list = CustomerList { id: ListId::new(), name: Text::parse("VIP")?, created_at: chrono::Utc::now(), version: 0 };
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_list(list);
+    /// assert_eq!(changes.lists()[0].record.version, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_list(&mut self, list: CustomerList) -> &mut Self {
+        self.lists
+            .push(Write::bump(list, |record| &mut record.version));
         self
     }
 
@@ -299,6 +372,12 @@ impl ChangeSet {
         &self.bookings
     }
 
+    /// Checks that customers' attributed bookings are still exactly those read.
+    #[must_use]
+    pub fn booking_guards(&self) -> &[BookingsGuard] {
+        &self.booking_guards
+    }
+
     /// Version guards on customers that are read but not written.
     ///
     /// # Examples
@@ -333,6 +412,12 @@ impl ChangeSet {
     #[must_use]
     pub fn merges(&self) -> &[Write<MergeRecord>] {
         &self.merges
+    }
+
+    /// The customer list writes.
+    #[must_use]
+    pub fn lists(&self) -> &[Write<CustomerList>] {
+        &self.lists
     }
 
     /// Audit events to append.
@@ -372,9 +457,124 @@ impl ChangeSet {
         self.customers.is_empty()
             && self.bookings.is_empty()
             && self.guards.is_empty()
+            && self.booking_guards.is_empty()
             && self.deletions.is_empty()
             && self.blocklist.is_empty()
             && self.merges.is_empty()
+            && self.lists.is_empty()
+            && !self.has_account_changes()
+    }
+
+    /// Whether any account, account deletion or account token is written: a store that does
+    /// not [support accounts](crate::store::Store::supports_accounts) must not get these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!customer_directory::ChangeSet::new().has_account_changes());
+    /// ```
+    #[must_use]
+    pub fn has_account_changes(&self) -> bool {
+        !(self.accounts.is_empty()
+            && self.account_deletions.is_empty()
+            && self.account_tokens.is_empty())
+    }
+
+    /// Inserts (version 0) or updates (version as read) an account.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Account, ChangeSet, EmailAddress, Expected, PasswordHashing};
+    /// let hash = PasswordHashing::new().hash("Plum-Tractor-Velvet-9")?;
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_account(Account::new(EmailAddress::parse("ana@example.com")?, hash, chrono::Utc::now()));
+    /// assert_eq!(changes.accounts()[0].expected, Expected::Absent);
+    /// assert_eq!(changes.accounts()[0].record.version, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_account(&mut self, account: Account) -> &mut Self {
+        self.accounts
+            .push(Write::bump(account, |record| &mut record.version));
+        self
+    }
+
+    /// Deletes an account (and, in the same commit, every token of it); it must still be at
+    /// the version it was read at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Account, ChangeSet, EmailAddress, PasswordHashing};
+    /// let hash = PasswordHashing::new().hash("Plum-Tractor-Velvet-9")?;
+    /// let mut account = Account::new(EmailAddress::parse("ana@example.com")?, hash, chrono::Utc::now());
+    /// account.version = 3;
+    /// let mut changes = ChangeSet::new();
+    /// changes.delete_account(&account);
+    /// assert_eq!(changes.account_deletions()[0].version, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn delete_account(&mut self, account: &Account) -> &mut Self {
+        self.account_deletions.push(AccountGuard {
+            account: account.id,
+            version: account.version,
+        });
+        self
+    }
+
+    /// Inserts (version 0) or updates (version as read) a one-time token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountId, AccountToken, ChangeSet, ResetToken, TokenPurpose};
+    /// let (_secret, hash) = ResetToken::generate()?;
+    /// let now = chrono::Utc::now();
+    /// let mut changes = ChangeSet::new();
+    /// changes.save_account_token(AccountToken::new(hash, AccountId::new(), TokenPurpose::PasswordReset, 1, now, now));
+    /// assert_eq!(changes.account_tokens()[0].record.version, 1);
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn save_account_token(&mut self, token: AccountToken) -> &mut Self {
+        self.account_tokens
+            .push(Write::bump(token, |record| &mut record.version));
+        self
+    }
+
+    /// Account writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().accounts().is_empty());
+    /// ```
+    #[must_use]
+    pub fn accounts(&self) -> &[Write<Account>] {
+        &self.accounts
+    }
+
+    /// Accounts to delete, with the version each must still have.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().account_deletions().is_empty());
+    /// ```
+    #[must_use]
+    pub fn account_deletions(&self) -> &[AccountGuard] {
+        &self.account_deletions
+    }
+
+    /// Token writes, in the order they were added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::ChangeSet::new().account_tokens().is_empty());
+    /// ```
+    #[must_use]
+    pub fn account_tokens(&self) -> &[Write<AccountToken>] {
+        &self.account_tokens
     }
 
     /// Takes the change set apart, for stores that consume the records.
@@ -391,10 +591,15 @@ impl ChangeSet {
             customers: self.customers,
             bookings: self.bookings,
             guards: self.guards,
+            booking_guards: self.booking_guards,
             deletions: self.deletions,
             blocklist: self.blocklist,
             merges: self.merges,
+            lists: self.lists,
             audit: self.audit,
+            accounts: self.accounts,
+            account_deletions: self.account_deletions,
+            account_tokens: self.account_tokens,
         }
     }
 
@@ -418,12 +623,22 @@ pub struct ChangeSetParts {
     pub bookings: Vec<Write<Booking>>,
     /// Version guards.
     pub guards: Vec<Guard>,
+    /// Checks that customers' bookings are unchanged.
+    pub booking_guards: Vec<BookingsGuard>,
     /// Customer deletions, with the version each must have.
     pub deletions: Vec<Guard>,
     /// Blocklist changes.
     pub blocklist: Vec<BlocklistChange>,
     /// Merge record writes.
     pub merges: Vec<Write<MergeRecord>>,
+    /// Customer list writes.
+    pub lists: Vec<Write<CustomerList>>,
     /// Audit events.
     pub audit: Vec<AuditEvent>,
+    /// Account writes.
+    pub accounts: Vec<Write<Account>>,
+    /// Account deletions, with the version each must have.
+    pub account_deletions: Vec<AccountGuard>,
+    /// One-time token writes.
+    pub account_tokens: Vec<Write<AccountToken>>,
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerId, EmailAddress, EmailError, EmailKey, EmailKeyPolicy, Profile};
+use crate::{
+    CustomerId, Detail, EmailAddress, EmailError, EmailKey, EmailKeyPolicy, Profile, ProfileRecords,
+};
 
 /// Where a customer stands in the directory.
 ///
@@ -86,6 +88,9 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     /// Last change to the record.
     pub updated_at: DateTime<Utc>,
+    /// Notes, newsletter consent, lists and brochure requests.
+    #[serde(default)]
+    pub records: ProfileRecords,
     /// Optimistic concurrency version: 0 before the first commit, then +1 per commit.
     pub version: u64,
 }
@@ -110,8 +115,37 @@ impl Customer {
             status: CustomerStatus::Active,
             created_at: now,
             updated_at: now,
+            records: ProfileRecords::default(),
             version: 0,
         }
+    }
+
+    /// Fills this customer's empty profile details from `contact` (never overwriting), and
+    /// returns which were filled. An email filled in this way that is already one of the
+    /// customer's aliases is promoted: it leaves the aliases, so no key is held twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{Customer, Detail, EmailAddress, Profile};
+    /// let address = EmailAddress::parse("ana@example.com")?;
+    /// let mut customer = Customer::new(Profile::default(), chrono::Utc::now());
+    /// customer.aliases.push(address.clone());
+    /// let contact = Profile { email: Some(address), ..Profile::default() };
+    /// assert_eq!(customer.fill_empty_from(&contact), [Detail::Email]);
+    /// assert!(customer.aliases.is_empty());
+    /// assert_eq!(customer.email_keys().count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fill_empty_from(&mut self, contact: &Profile) -> Vec<Detail> {
+        let filled = self.profile.fill_empty_from(contact);
+        if let Some(email) = &self.profile.email {
+            if filled.contains(&Detail::Email) {
+                let key = email.key();
+                self.aliases.retain(|alias| alias.key() != key);
+            }
+        }
+        filled
     }
 
     /// Every email key this customer answers to: its profile email, then its aliases.

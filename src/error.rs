@@ -2,8 +2,10 @@
 
 use crate::store::{Conflict, StoreError};
 use crate::{
-    BlockEntry, BookingId, BookingProblem, CustomerId, CustomerStatus, EmailError, EmailKey,
-    MergeError, MergeId,
+    AccountId, BlockEntry, BookingId, BookingProblem, BrochureRequestId, CustomerId,
+    CustomerStatus, EmailError, EmailKey, HashError, ImportError, ListId, MergeError, MergeId,
+    MoneyError, NoteId, NotifyError, PasswordViolations, PaymentMethodError, StatementError,
+    TokenError,
 };
 
 /// Why a directory operation failed. A failed operation changed nothing.
@@ -66,6 +68,10 @@ pub enum Error {
     /// The email address given is not valid.
     #[error("invalid email address: {0}")]
     InvalidEmail(#[from] EmailError),
+    /// Contact details break the directory's rules (custom field definitions); every problem
+    /// is listed.
+    #[error("invalid contact details: {0}")]
+    InvalidContact(crate::ValidationErrors),
     /// The booking cannot be recorded; every problem is listed.
     #[error("invalid booking: {}", list(.0))]
     InvalidBooking(Vec<BookingProblem>),
@@ -82,6 +88,124 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No note with this id on the customer.
+    #[error("customer {customer} has no note {note}")]
+    NoteNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The note.
+        note: NoteId,
+    },
+    /// No customer list has this id.
+    #[error("no customer list with id {0}")]
+    ListNotFound(ListId),
+    /// Another list already has this name (compared ignoring case).
+    #[error("a customer list named {0} already exists")]
+    ListNameTaken(String),
+    /// No brochure request with this id on the customer.
+    #[error("customer {customer} has no brochure request {request}")]
+    BrochureRequestNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The request.
+        request: BrochureRequestId,
+    },
+    /// Writing an export failed.
+    #[error("writing the export failed")]
+    Export(#[source] std::io::Error),
+    /// An import file could not be read as a whole.
+    #[error("the import file cannot be read: {0}")]
+    Import(#[from] ImportError),
+    /// A statement cannot be made for this period.
+    #[error(transparent)]
+    Statement(#[from] StatementError),
+    /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// Customer accounts are disabled in the settings.
+    #[error("customer accounts are disabled")]
+    AccountsDisabled,
+    /// The store does not implement the account records of the port (see
+    /// [`Store::supports_accounts`](crate::store::Store::supports_accounts)).
+    #[error("this store does not support customer accounts")]
+    AccountsUnsupported,
+    /// Unknown email or wrong password: deliberately one answer for both.
+    #[error("the email or the password is wrong")]
+    InvalidCredentials,
+    /// Too many failed logins: the account is locked until then.
+    #[error("too many failed logins: try again after {until}")]
+    Throttled {
+        /// When login is possible again.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The email is not verified yet and the settings require it.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
+    /// A verification or reset token that is unknown, used, expired or void: one answer
+    /// for all, so nothing is revealed.
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    /// The new password breaks the policy; every violation is listed.
+    #[error("the password is too weak: {}", weak(.0))]
+    WeakPassword(PasswordViolations),
+    /// No account with this id.
+    #[error("no account with id {0}")]
+    AccountNotFound(AccountId),
+    /// Another account already uses this login email.
+    #[error("another account already uses this email")]
+    AccountEmailTaken,
+    /// The operation is for staff (or the system), not for the customer.
+    #[error("only staff may {action}")]
+    NotPermitted {
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// The settings do not let customers do this to their bookings.
+    #[error("customers may not {action} bookings themselves")]
+    SelfServiceDisabled {
+        /// `cancel` or `modify`.
+        action: &'static str,
+    },
+    /// Too close to the booking's start for the customer to change it.
+    #[error("booking {booking} can no longer be changed online: the window closed at {closed_at}")]
+    ChangeWindowClosed {
+        /// The booking.
+        booking: BookingId,
+        /// When changes stopped being possible.
+        closed_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Something that looks like a full card number was given for a saved payment method.
+    #[error("a full card number was given: store the payment provider's token instead")]
+    CardNumberRefused,
+    /// A saved payment method was refused for another reason.
+    #[error(transparent)]
+    InvalidPaymentMethod(PaymentMethodError),
+    /// Password hashing or a stored hash failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A token could not be generated (operating system random source).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The committed change's message could not be handed to the [`Notifier`](crate::Notifier).
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+fn weak(violations: &PasswordViolations) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<PaymentMethodError> for Error {
+    fn from(error: PaymentMethodError) -> Self {
+        match error {
+            PaymentMethodError::CardNumber => Self::CardNumberRefused,
+            other => Self::InvalidPaymentMethod(other),
+        }
+    }
 }
 
 fn list(problems: &[BookingProblem]) -> String {

@@ -103,6 +103,26 @@ define_id!(
     MergeId,
     "merge"
 );
+define_id!(
+    /// Identifies a customer [`Account`](crate::Account): the login, separate from the profile it claims.
+    AccountId,
+    "account"
+);
+define_id!(
+    /// Identifies a [`Note`](crate::Note) on a profile.
+    NoteId,
+    "note"
+);
+define_id!(
+    /// Identifies a [`CustomerList`](crate::CustomerList).
+    ListId,
+    "list"
+);
+define_id!(
+    /// Identifies a [`BrochureRequest`](crate::BrochureRequest).
+    BrochureRequestId,
+    "brochure request"
+);
 
 /// Text that is not a UUID was given where a record identifier was expected.
 ///

@@ -63,55 +63,93 @@
 //! - Records: [`Profile`] (a person's details, also a booking's contact snapshot),
 //!   [`Customer`], [`Booking`], [`BlockEntry`], [`DirectorySettings`].
 //! - Decisions: [`attribute`] returns an [`AttributionOutcome`] and a [`ChangeSet`].
-//! - Ports: [`store::Store`] (async reads and one atomic commit) and [`Clock`].
+//! - Ports: [`store::Store`] (async reads and one atomic commit), [`Clock`] and
+//!   [`Notifier`] (outgoing mail).
 //! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
 //!   concurrent bookings for one new email create exactly one customer.
+//! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
+//!   password change and reset, self-service, saved payment method) over a [`Directory`],
+//!   configured by [`AccountSettings`].
 //!
 //! # Features
 //!
 //! No feature is enabled by default; the in-memory store is always available.
+//!
+//! - `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`).
+//! - `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`).
+//! - `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts).
+//! - `testing`: the [`testing`] module for hosts' tests: the store conformance suite
+//!   ([`conformance_tests!`]), a fault-injecting store wrapper, and proptest strategies.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod account;
 mod attribution;
 mod audit;
 mod booking;
 mod changeset;
 mod clock;
+mod custom_fields;
 mod customer;
 mod directory;
 mod duplicates;
 mod email;
 mod error;
+mod export;
 mod ids;
 mod merge;
 mod money;
+mod notify;
 mod password;
+#[cfg(feature = "pdf")]
+mod pdf;
 mod phone;
 mod profile;
+mod records;
 mod redaction;
 mod settings;
+mod statement;
 pub mod store;
+mod summary;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text;
 
+pub use account::{
+    Account, AccountToken, AccountsMode, PaymentMethodError, SavedPaymentMethod, TokenPurpose,
+    contains_card_number,
+};
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
-pub use changeset::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Guard, Write};
+pub use changeset::{
+    AccountGuard, BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use custom_fields::{
+    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
+};
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
-    ContactUpdate, Created, DetachMode, Directory, Recorded, Redacted, Suggestion, SuggestionReason,
+    Accounts, ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode,
+    ImportReport, ImportedRow, Login, Recorded, Redacted, RowOutcome, Suggestion, SuggestionReason,
 };
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 pub use error::Error;
-pub use ids::{BookingId, CustomerId, IdError, MergeId};
+pub use export::{
+    CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
+    neutralise_cell, read_customer_rows, restore_cell,
+};
+pub use ids::{
+    AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
+};
 pub use merge::{
     FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
-    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_undo,
+    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_merge_with_accounts, plan_undo,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
 pub use password::{
     CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
     PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
@@ -122,5 +160,8 @@ pub use profile::{
     ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
     ValidationErrors,
 };
-pub use settings::DirectorySettings;
+pub use records::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
+pub use settings::{AccountSettings, DirectorySettings};
+pub use statement::{Statement, StatementError};
+pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};
 pub use text::{CountryCode, PersonName, Text, TextError};

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Attribution, Booking, BookingId, ChangeSet, Customer, CustomerId, CustomerStatus, Detail,
-    EmailAddress, MergeId, Profile,
+    Account, AccountId, Attribution, Booking, BookingId, ChangeSet, Customer, CustomerId,
+    CustomerStatus, Detail, EmailAddress, MergeId, Profile, ProfileRecords,
 };
 
 /// The most customers one merge takes, survivor included.
@@ -40,6 +40,9 @@ pub struct MergeRequest {
     pub overrides: Vec<(Detail, CustomerId)>,
     /// Staff confirmed that blocked customers may be merged.
     pub allow_blocked: bool,
+    /// The account to keep when the customers have more than one (the others are closed).
+    #[serde(default)]
+    pub keep_account: Option<AccountId>,
 }
 
 impl MergeRequest {
@@ -59,7 +62,25 @@ impl MergeRequest {
             others: others.into_iter().collect(),
             overrides: Vec::new(),
             allow_blocked: false,
+            keep_account: None,
         }
+    }
+
+    /// Keeps this account when the merged customers have more than one: the others are
+    /// closed (DESIGN.md section 4: at most one account survives a merge).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountId, CustomerId, MergeRequest};
+    /// let account = AccountId::new();
+    /// let request = MergeRequest::new(CustomerId::new(), [CustomerId::new()]).keeping_account(account);
+    /// assert_eq!(request.keep_account, Some(account));
+    /// ```
+    #[must_use]
+    pub fn keeping_account(mut self, account: AccountId) -> Self {
+        self.keep_account = Some(account);
+        self
     }
 
     /// Takes `detail` from `from` instead of the survivor's value.
@@ -137,6 +158,12 @@ pub struct MergeReport {
     pub aliases_added: Vec<EmailAddress>,
     /// Bookings that moved to the survivor.
     pub moved: Vec<MovedBooking>,
+    /// The account that now claims the survivor, if any customer had one.
+    #[serde(default)]
+    pub account_kept: Option<AccountId>,
+    /// Accounts closed (deleted with their tokens) because another one was kept.
+    #[serde(default)]
+    pub accounts_closed: Vec<AccountId>,
 }
 
 /// The stored memory of a merge: everything needed to undo it.
@@ -208,6 +235,16 @@ pub enum MergeError {
         /// When the window closed.
         closed_at: DateTime<Utc>,
     },
+    /// More than one of the customers has an account: name the one to keep with
+    /// [`MergeRequest::keeping_account`].
+    #[error("{} of these customers have an account: name the one to keep", .accounts.len())]
+    SeveralAccounts {
+        /// The accounts, in the order of the customers.
+        accounts: Vec<AccountId>,
+    },
+    /// The account named to keep does not belong to any of the merged customers.
+    #[error("account {0} does not belong to any of the merged customers")]
+    KeptAccountOutsideMerge(AccountId),
 }
 
 /// A decided merge: the report and the writes that apply it.
@@ -283,6 +320,38 @@ fn validate(request: &MergeRequest, customers: &[Customer]) -> Result<(), MergeE
     Ok(())
 }
 
+/// Which account survives the merge and which are closed: the account guard of DESIGN.md
+/// section 4, as a pure decision.
+fn decide_accounts(
+    request: &MergeRequest,
+    customers: &[Customer],
+    accounts: Vec<Account>,
+) -> Result<(Option<Account>, Vec<Account>), MergeError> {
+    // Only accounts claiming one of these customers count, once each, in customer order.
+    let mut involved: Vec<Account> = Vec::new();
+    for customer in customers {
+        for account in &accounts {
+            let claims = account.customer == Some(customer.id);
+            if claims && !involved.iter().any(|a| a.id == account.id) {
+                involved.push(account.clone());
+            }
+        }
+    }
+    if let Some(keep) = request.keep_account {
+        let Some(position) = involved.iter().position(|a| a.id == keep) else {
+            return Err(MergeError::KeptAccountOutsideMerge(keep));
+        };
+        let kept = involved.remove(position);
+        return Ok((Some(kept), involved));
+    }
+    if involved.len() > 1 {
+        return Err(MergeError::SeveralAccounts {
+            accounts: involved.iter().map(|a| a.id).collect(),
+        });
+    }
+    Ok((involved.pop(), Vec::new()))
+}
+
 /// Decides a merge of `others` into `survivor` per `request`.
 ///
 /// `others` must be in the order of `request.others`; `bookings` are every booking
@@ -320,10 +389,60 @@ pub fn plan_merge(
     request: &MergeRequest,
     now: DateTime<Utc>,
 ) -> Result<MergePlan, MergeError> {
+    plan_merge_with_accounts(survivor, others, bookings, Vec::new(), request, now)
+}
+
+/// [`plan_merge`] for customers that may have accounts: `accounts` are the accounts
+/// claiming the survivor or any of `others`.
+///
+/// At most one account survives (DESIGN.md section 4): with more than one, the request must
+/// name the one to keep ([`MergeRequest::keeping_account`]), else
+/// [`MergeError::SeveralAccounts`] and nothing changes. The kept account claims the
+/// survivor; the others are closed (deleted with their tokens) in the same commit. Undoing
+/// the merge does not bring closed accounts back, and the kept account stays with the
+/// survivor.
+///
+/// # Errors
+///
+/// As [`plan_merge`], plus [`MergeError::SeveralAccounts`] and
+/// [`MergeError::KeptAccountOutsideMerge`].
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{plan_merge_with_accounts, Account, Customer, EmailAddress, MergeError,
+///     MergeRequest, PasswordHashing, Profile};
+/// let now = chrono::Utc::now();
+/// let hash = PasswordHashing::new().hash("Plum-Tractor-Velvet-9")?;
+/// let (mut a, mut b) = (Customer::new(Profile::default(), now), Customer::new(Profile::default(), now));
+/// a.version = 1;
+/// b.version = 1;
+/// let mut login_a = Account::new(EmailAddress::parse("a@example.com")?, hash.clone(), now);
+/// login_a.customer = Some(a.id);
+/// let mut login_b = Account::new(EmailAddress::parse("b@example.com")?, hash, now);
+/// login_b.customer = Some(b.id);
+/// let accounts = vec![login_a.clone(), login_b.clone()];
+/// let request = MergeRequest::new(a.id, [b.id]);
+/// let refused = plan_merge_with_accounts(a.clone(), vec![b.clone()], vec![], accounts.clone(), &request, now);
+/// assert!(matches!(refused, Err(MergeError::SeveralAccounts { .. })));
+/// let plan = plan_merge_with_accounts(a, vec![b], vec![], accounts, &request.keeping_account(login_b.id), now)?;
+/// assert_eq!(plan.report.account_kept, Some(login_b.id));
+/// assert_eq!(plan.report.accounts_closed, vec![login_a.id]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn plan_merge_with_accounts(
+    survivor: Customer,
+    others: Vec<Customer>,
+    bookings: Vec<Booking>,
+    accounts: Vec<Account>,
+    request: &MergeRequest,
+    now: DateTime<Utc>,
+) -> Result<MergePlan, MergeError> {
     let all: Vec<Customer> = std::iter::once(survivor.clone())
         .chain(others.iter().cloned())
         .collect();
     validate(request, &all)?;
+    let (kept, closed) = decide_accounts(request, &all, accounts)?;
     let merge = MergeId::new();
     let mut updated = survivor.clone();
     let mut filled = Vec::new();
@@ -383,6 +502,10 @@ pub fn plan_merge(
             }
         }
     }
+    // Notes appended (survivor's first), lists unioned, the latest newsletter decision wins.
+    for other in &others {
+        updated.records.absorb(&other.records);
+    }
     if updated.status == CustomerStatus::Archived
         && others.iter().any(|c| c.status == CustomerStatus::Active)
     {
@@ -391,6 +514,14 @@ pub fn plan_merge(
     updated.updated_at = now;
 
     let mut changes = ChangeSet::new();
+    // Every booking of the others moves: none may arrive on them before the commit.
+    for other in &others {
+        let theirs = bookings
+            .iter()
+            .filter(|b| b.attribution.customer() == Some(other.id))
+            .map(|b| b.id);
+        changes.expect_bookings(other.id, theirs);
+    }
     let mut moved = Vec::new();
     for mut booking in bookings {
         let Some(from) = booking.attribution.customer() else {
@@ -423,12 +554,24 @@ pub fn plan_merge(
         let mut tombstone = other.clone();
         tombstone.profile = Profile::default();
         tombstone.aliases.clear();
+        tombstone.records = ProfileRecords::default();
         tombstone.status = CustomerStatus::MergedInto(survivor.id);
         tombstone.updated_at = now;
         merged.push(other.id);
         changes.save_customer(tombstone);
     }
     changes.save_customer(updated);
+    let account_kept = kept.as_ref().map(|account| account.id);
+    let accounts_closed: Vec<AccountId> = closed.iter().map(|account| account.id).collect();
+    for account in &closed {
+        changes.delete_account(account);
+    }
+    if let Some(mut account) = kept {
+        if account.customer != Some(survivor.id) {
+            account.customer = Some(survivor.id);
+            changes.save_account(account);
+        }
+    }
     let report = MergeReport {
         merge,
         survivor: survivor.id,
@@ -437,6 +580,8 @@ pub fn plan_merge(
         conflicts,
         aliases_added,
         moved,
+        account_kept,
+        accounts_closed,
     };
     changes.save_merge(MergeRecord {
         id: merge,
@@ -530,6 +675,18 @@ pub fn plan_undo(
         } else {
             details_kept.push(detail.clone());
         }
+    }
+    for before in &record.merged_before {
+        survivor_now
+            .records
+            .release(&record.survivor_before.records, &before.records);
+    }
+    // The merge activates an archived survivor when an active customer joins it; undo
+    // archives it again unless staff have changed its status since.
+    if record.survivor_before.status == CustomerStatus::Archived
+        && survivor_now.status == CustomerStatus::Active
+    {
+        survivor_now.status = CustomerStatus::Archived;
     }
     survivor_now.updated_at = now;
     let mut restored = Vec::new();

@@ -159,6 +159,38 @@ fn normalize(password: &str) -> Cow<'_, str> {
 /// characters is refused whatever follows).
 const GUESSABILITY_PREFIX_CHARS: usize = 24;
 
+/// The characters zxcvbn's "l33t" matcher substitutes for letters. Its work grows
+/// exponentially with how many *different* ones a password holds (it enumerates the
+/// substitution tables they allow: measured, 8 different ones in 24 characters take about
+/// 0.4 ms, 12 about 2 ms, 20 about 30 ms), so the scored prefix also stops before the
+/// seventh different one. That keeps the worst input within a small factor of a trivial
+/// password (see `benches/password_check.rs`) and stays conservative for the same reason as
+/// the length cut: a prefix is never stronger than the whole. Ordinary passwords, which
+/// repeat a few digits and symbols, are still scored on all 24 characters.
+const L33T_CHARACTERS: &[char] = &[
+    '4', '@', '8', '(', '{', '[', '<', '3', '6', '9', '1', '!', '|', '7', '0', '$', '5', '+', '2',
+    '%',
+];
+
+/// At most this many different [`L33T_CHARACTERS`] in the scored prefix.
+const MAX_SCORED_L33T: usize = 6;
+
+/// The part of `password` zxcvbn scores: at most [`GUESSABILITY_PREFIX_CHARS`] characters
+/// holding at most [`MAX_SCORED_L33T`] different substitutable ones.
+fn scored_prefix(password: &str) -> String {
+    let mut seen: Vec<char> = Vec::with_capacity(MAX_SCORED_L33T + 1);
+    password
+        .chars()
+        .take_while(|c| {
+            if L33T_CHARACTERS.contains(c) && !seen.contains(c) {
+                seen.push(*c);
+            }
+            seen.len() <= MAX_SCORED_L33T
+        })
+        .take(GUESSABILITY_PREFIX_CHARS)
+        .collect()
+}
+
 /// Context words handed to zxcvbn are limited to this many...
 const MAX_CONTEXT_INPUTS: usize = 32;
 /// ...each shortened to this many characters.
@@ -595,9 +627,10 @@ impl<'a> PasswordContext<'a> {
 ///
 /// Rules run in this order: length, white space, character classes,
 /// guessability. zxcvbn (guessability) runs last, only when the password is
-/// not over the maximum length, and only on its first 24 characters, which
-/// bounds the time of a check whatever the input (see the module docs).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// not over the maximum length, and only on its first 24 characters (fewer
+/// when they are dense in "l33t" symbols), which bounds the time of a check
+/// whatever the input (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PasswordPolicy {
     /// Minimum length in Unicode scalar values (after NFKC).
@@ -718,8 +751,8 @@ impl PasswordPolicy {
     /// Checks a password and returns every violation, or `Ok(())`.
     ///
     /// Never panics, whatever the input; the time taken is bounded (the
-    /// expensive zxcvbn estimate sees at most 24 characters and is skipped for
-    /// over-long input).
+    /// expensive zxcvbn estimate sees at most 24 characters, fewer when they
+    /// are dense in "l33t" symbols, and is skipped for over-long input).
     ///
     /// # Examples
     ///
@@ -854,7 +887,7 @@ fn guessability(
     context: &PasswordContext<'_>,
     required: u8,
 ) -> Option<PasswordViolation> {
-    let prefix: String = password.chars().take(GUESSABILITY_PREFIX_CHARS).collect();
+    let prefix = scored_prefix(password);
     let words = context.expanded();
     let inputs: Vec<&str> = words.iter().map(String::as_str).collect();
     let entropy = zxcvbn::zxcvbn(&prefix, &inputs);

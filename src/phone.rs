@@ -64,6 +64,11 @@ impl Phone {
             .filter(phonenumber::is_valid)
             .ok_or_else(|| PhoneError::Invalid { input: text.into() })?;
         let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        // The parser accepts some over-long numbers as valid; E.164 allows 15 digits at most,
+        // and a number must load back from storage exactly as it was accepted.
+        if !is_e164_shaped(&e164) {
+            return Err(PhoneError::Invalid { input: text.into() });
+        }
         Ok(Self {
             e164: e164.into(),
             as_entered: text.into(),
@@ -113,8 +118,7 @@ impl Phone {
     /// # Ok::<(), customer_directory::PhoneError>(())
     /// ```
     pub fn from_stored(e164: &str, as_entered: &str) -> Result<Self, PhoneError> {
-        let digits = e164.strip_prefix('+').unwrap_or("");
-        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_e164_shaped(e164) {
             return Err(PhoneError::Invalid { input: e164.into() });
         }
         Ok(Self {
@@ -122,6 +126,12 @@ impl Phone {
             as_entered: as_entered.into(),
         })
     }
+}
+
+/// `+` then 8 to 15 digits: the shape of every number this type holds.
+fn is_e164_shaped(e164: &str) -> bool {
+    let digits = e164.strip_prefix('+').unwrap_or("");
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl PartialEq for Phone {
@@ -219,6 +229,24 @@ mod tests {
         assert_eq!(
             Phone::parse("020 7946 0958", Some(nowhere)),
             Err(PhoneError::UnknownRegion(nowhere))
+        );
+    }
+
+    /// Found by fuzzing: the parser called this 17-digit number valid.
+    #[test]
+    fn numbers_longer_than_e164_allows_are_refused() {
+        let de = CountryCode::parse("DE").unwrap();
+        assert!(Phone::parse("45 27946050000TO", Some(de)).is_err());
+        assert!(Phone::parse("+49452794605000086", None).is_err());
+    }
+
+    #[test]
+    fn every_accepted_number_loads_back_from_storage() {
+        let gb = CountryCode::parse("GB").unwrap();
+        let phone = Phone::parse("020 7946 0958", Some(gb)).unwrap();
+        assert_eq!(
+            Phone::from_stored(phone.e164(), phone.as_entered()),
+            Ok(phone)
         );
     }
 

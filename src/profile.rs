@@ -583,11 +583,15 @@ impl ContactForm {
                 custom_fields.insert(key.clone(), value);
             }
         }
+        let profile = Profile {
+            custom_fields,
+            ..profile
+        };
+        problems.extend(crate::custom_fields::custom_field_problems(
+            settings, &profile, false,
+        ));
         if problems.is_empty() {
-            Ok(Profile {
-                custom_fields,
-                ..profile
-            })
+            Ok(profile)
         } else {
             Err(ValidationErrors {
                 problems: std::mem::take(problems),
@@ -631,6 +635,9 @@ pub enum FieldError {
     /// The phone number.
     #[error(transparent)]
     Phone(#[from] PhoneError),
+    /// A custom field's value, against its definition.
+    #[error(transparent)]
+    CustomField(#[from] crate::CustomFieldError),
 }
 
 /// One invalid field: which detail, and why.
@@ -665,7 +672,7 @@ pub struct FieldProblem {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationErrors {
-    problems: Vec<FieldProblem>,
+    pub(crate) problems: Vec<FieldProblem>,
 }
 
 impl ValidationErrors {

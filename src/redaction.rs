@@ -21,6 +21,10 @@ fn kept_fields(profile: &Profile, keep_custom_fields: &[String]) -> Profile {
 pub(crate) fn redact_customer(mut customer: Customer, keep_custom_fields: &[String]) -> Customer {
     customer.profile = kept_fields(&customer.profile, keep_custom_fields);
     customer.aliases.clear();
+    // Notes and the consent log describe the person; list memberships and brochure
+    // requests (titles and dates) do not, and keep the business's counts right.
+    customer.records.notes.clear();
+    customer.records.newsletter.clear();
     customer.status = CustomerStatus::Redacted;
     customer
 }
@@ -44,6 +48,8 @@ pub(crate) fn redact_merge_record(mut record: MergeRecord) -> MergeRecord {
     let erase = |customer: &mut Customer| {
         customer.profile = Profile::default();
         customer.aliases.clear();
+        customer.records.notes.clear();
+        customer.records.newsletter.clear();
     };
     erase(&mut record.survivor_before);
     record.merged_before.iter_mut().for_each(erase);

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BookingStatus, CountryCode, EmailKeyPolicy};
+use crate::{
+    AccountsMode, BookingStatus, CountryCode, CustomFieldDefinition, EmailKeyPolicy, PasswordPolicy,
+};
 
 /// How the directory behaves for one business.
 ///
@@ -38,6 +40,15 @@ pub struct DirectorySettings {
     /// How many times a use case re-reads and retries after a conflicting concurrent write
     /// before giving up with [`Error::Contention`](crate::Error::Contention). Default: 16.
     pub max_commit_attempts: u32,
+    /// The host's own profile fields. While empty, custom fields are free-form; once any is
+    /// defined, every write checks values against the definitions and refuses undefined
+    /// keys (see [`CustomFieldDefinition`]).
+    #[serde(default)]
+    pub custom_fields: Vec<CustomFieldDefinition>,
+    /// Customer accounts: mode, login throttling, token lifetimes, self-service rules and
+    /// password policy. Accounts are disabled by default.
+    #[serde(default)]
+    pub accounts: AccountSettings,
 }
 
 impl Default for DirectorySettings {
@@ -55,6 +66,8 @@ impl Default for DirectorySettings {
             propagate_contact_edits: true,
             merge_undo_window: std::time::Duration::from_secs(30 * 24 * 60 * 60),
             max_commit_attempts: 16,
+            custom_fields: Vec::new(),
+            accounts: AccountSettings::default(),
         }
     }
 }
@@ -74,5 +87,101 @@ impl DirectorySettings {
     #[must_use]
     pub fn is_locked(&self, status: &BookingStatus) -> bool {
         !self.unlocked_statuses.contains(status)
+    }
+
+    /// These settings with `accounts` as the account settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountSettings, AccountsMode, DirectorySettings};
+    /// let settings = DirectorySettings::default()
+    ///     .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    /// assert!(settings.accounts.mode.is_enabled());
+    /// ```
+    #[must_use]
+    pub fn with_accounts(mut self, accounts: AccountSettings) -> Self {
+        self.accounts = accounts;
+        self
+    }
+}
+
+/// How customer accounts behave (DESIGN.md section 5).
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{AccountsMode, DirectorySettings};
+/// let mut settings = DirectorySettings::default();
+/// settings.accounts.mode = AccountsMode::Optional;
+/// settings.accounts.max_failed_logins = 3;
+/// assert_eq!(settings.accounts.reset_token_lifetime, std::time::Duration::from_secs(30 * 60));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct AccountSettings {
+    /// Disabled, optional or required. Default: disabled.
+    pub mode: AccountsMode,
+    /// Failed logins in a row after which the account is locked. Default: 5.
+    pub max_failed_logins: u32,
+    /// How long a lock lasts; afterwards the count starts again. Default: 15 minutes.
+    pub lockout: std::time::Duration,
+    /// How long a password-reset link works. Default: 30 minutes.
+    pub reset_token_lifetime: std::time::Duration,
+    /// How long an email-verification link works. Default: 48 hours.
+    pub verification_token_lifetime: std::time::Duration,
+    /// Whether customers may cancel their own bookings. Default: on.
+    pub self_service_cancel: bool,
+    /// Whether customers may modify their own bookings. Default: on.
+    pub self_service_modify: bool,
+    /// Customers may change a booking only while its start is more than this many days
+    /// away. Default: 2.
+    pub change_window_days: u32,
+    /// Booking statuses in which customers cannot change a booking. Default: cancelled,
+    /// completed, no-show.
+    pub statuses_blocking_changes: BTreeSet<BookingStatus>,
+    /// The password rules for sign-up, change and reset. Default:
+    /// [`PasswordPolicy::recommended`].
+    pub password_policy: PasswordPolicy,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            mode: AccountsMode::Disabled,
+            max_failed_logins: 5,
+            lockout: std::time::Duration::from_secs(15 * 60),
+            reset_token_lifetime: std::time::Duration::from_secs(30 * 60),
+            verification_token_lifetime: std::time::Duration::from_secs(48 * 60 * 60),
+            self_service_cancel: true,
+            self_service_modify: true,
+            change_window_days: 2,
+            statuses_blocking_changes: [
+                BookingStatus::CANCELLED,
+                BookingStatus::COMPLETED,
+                BookingStatus::NO_SHOW,
+            ]
+            .into(),
+            password_policy: PasswordPolicy::recommended(),
+        }
+    }
+}
+
+impl AccountSettings {
+    /// The default settings with accounts in `mode`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountSettings, AccountsMode};
+    /// assert_eq!(AccountSettings::with_mode(AccountsMode::Required).mode, AccountsMode::Required);
+    /// ```
+    #[must_use]
+    pub fn with_mode(mode: AccountsMode) -> Self {
+        Self {
+            mode,
+            ..Self::default()
+        }
     }
 }

@@ -31,7 +31,7 @@ fn is_bidi_control(character: char) -> bool {
 }
 
 /// Checks the rules shared by every single-line text value and returns it trimmed.
-fn clean_line(raw: &str, max_chars: usize) -> Result<&str, TextError> {
+pub(crate) fn clean_line(raw: &str, max_chars: usize) -> Result<&str, TextError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(TextError::Empty);

@@ -1,7 +1,169 @@
 //! The conformance suite on the in-memory adapter.
 
-mod conformance;
+#![cfg(feature = "testing")]
 
+use customer_directory::conformance_tests;
 use customer_directory::store::MemoryStore;
 
 conformance_tests!(async { MemoryStore::new() });
+
+/// The whole in-memory state, every record of every kind, holds no plaintext token: only
+/// the SHA-256 of each token is stored.
+#[tokio::test]
+async fn memory_store_state_holds_no_plaintext_token() {
+    use customer_directory::{
+        AccountSettings, Accounts, AccountsMode, Actor, BookingStatus, Directory,
+        DirectorySettings, HashParams, Password, PasswordHashing, RecordingNotifier,
+    };
+
+    let store = MemoryStore::new();
+    let settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    let mail = RecordingNotifier::new();
+    let accounts = Accounts::new(Directory::new(store.clone(), settings), mail.clone())
+        .with_hashing(PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap());
+    let booking = customer_directory::testing::conformance::booking(
+        "BK-1",
+        BookingStatus::PAID,
+        customer_directory::testing::conformance::contact("ana@example.com", "Ana", "Silva"),
+    );
+    accounts
+        .directory()
+        .record_booking(booking, &Actor::System)
+        .await
+        .unwrap();
+    let password = Password::new("Plum-Tractor-Velvet-9");
+    accounts
+        .sign_up("ana@example.com", &password, &Actor::System)
+        .await
+        .unwrap();
+    let verification = mail.last_token().unwrap();
+    accounts
+        .verify_email(&verification.expose_secret(), &Actor::System)
+        .await
+        .unwrap();
+    accounts
+        .request_password_reset("ana@example.com", &Actor::System)
+        .await
+        .unwrap();
+    let reset = mail.last_token().unwrap();
+
+    let dump = format!(
+        "{}{}{}{}{}{:?}{:?}{:?}{:?}",
+        serde_json::to_string(&store.all_customers()).unwrap(),
+        serde_json::to_string(&store.all_bookings()).unwrap(),
+        serde_json::to_string(&store.all_accounts()).unwrap(),
+        serde_json::to_string(&store.all_account_tokens()).unwrap(),
+        serde_json::to_string(&store.all_audit_events()).unwrap(),
+        store.all_accounts(),
+        store.all_account_tokens(),
+        store.all_audit_events(),
+        store,
+    );
+    assert_eq!(store.all_account_tokens().len(), 2);
+    for token in [&verification, &reset] {
+        let plain = token.expose_secret();
+        assert!(!dump.contains(&plain));
+        assert!(!dump.contains(&plain.to_uppercase()));
+        assert!(dump.contains(&token.hash().to_hex()), "stored by hash");
+    }
+    assert!(!dump.contains(password.expose()));
+}
+
+/// A use case whose commit fails changes nothing: the reset link still works afterwards,
+/// and a failed login whose commit fails is not counted.
+#[cfg(feature = "testing")]
+#[tokio::test]
+async fn failed_commits_leave_accounts_as_they_were() {
+    use customer_directory::testing::FaultInjectingStore;
+    use customer_directory::{
+        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
+        HashParams, Password, PasswordHashing, RecordingNotifier,
+    };
+
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    let settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    let mail = RecordingNotifier::new();
+    let accounts = Accounts::new(Directory::new(store.clone(), settings), mail.clone())
+        .with_hashing(PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap());
+    let old = Password::new("Plum-Tractor-Velvet-9");
+    let new = Password::new("Quartz-Meadow-Lantern-4");
+    accounts
+        .sign_up("ana@example.com", &old, &Actor::System)
+        .await
+        .unwrap();
+    let id = accounts
+        .verify_email(&mail.last_token().unwrap().expose_secret(), &Actor::System)
+        .await
+        .unwrap();
+    accounts
+        .request_password_reset("ana@example.com", &Actor::System)
+        .await
+        .unwrap();
+    let link = mail.last_token().unwrap().expose_secret();
+    let before = store.inner().all_accounts();
+    let tokens_before = store.inner().all_account_tokens();
+
+    store.fail_next_commits(1);
+    assert!(matches!(
+        accounts.reset_password(&link, &new, &Actor::System).await,
+        Err(Error::Store(_))
+    ));
+    store.fail_next_commits(1);
+    assert!(
+        accounts
+            .log_in("ana@example.com", &new, &Actor::System)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.inner().all_accounts(), before);
+    assert_eq!(store.inner().all_account_tokens(), tokens_before);
+
+    store.heal();
+    accounts
+        .reset_password(&link, &new, &Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .log_in("ana@example.com", &new, &Actor::System)
+            .await
+            .unwrap()
+            .account,
+        id
+    );
+}
+
+/// Mail is sent after the commit: a notifier failure is reported, and the link the store
+/// knows can be requested again.
+#[tokio::test]
+async fn notifier_failure_is_reported_after_the_commit() {
+    use customer_directory::{
+        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
+        HashParams, Notification, Notifier, NotifyError, Password, PasswordHashing,
+    };
+
+    struct Down;
+    impl Notifier for Down {
+        async fn notify(&self, _message: Notification) -> Result<(), NotifyError> {
+            Err(NotifyError::new("relay down", "connection refused"))
+        }
+    }
+
+    let store = MemoryStore::new();
+    let settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    let accounts = Accounts::new(Directory::new(store.clone(), settings), Down)
+        .with_hashing(PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap());
+    let result = accounts
+        .sign_up(
+            "ana@example.com",
+            &Password::new("Plum-Tractor-Velvet-9"),
+            &Actor::System,
+        )
+        .await;
+    assert!(matches!(result, Err(Error::Notify(_))));
+    assert_eq!(store.all_accounts().len(), 1, "committed before mailing");
+    assert_eq!(store.all_account_tokens().len(), 1);
+}

@@ -661,3 +661,61 @@ proptest! {
         prop_assert_eq!(has_class_violation, found < 3);
     }
 }
+
+// ------------------------------------------------- boundaries added with accounts
+
+#[test]
+fn seed_rule_length_counts_scalars_at_the_upper_bound_too() {
+    let p = PasswordPolicy::seed_rule();
+    // 128 two-byte letters plus classes: 128 scalar values, 250+ bytes.
+    let base = format!("{}Ä1!", "ä".repeat(125));
+    assert_eq!(base.chars().count(), 128);
+    assert!(base.len() > 128);
+    assert_ok(&p, &base);
+    let longer = format!("{base}ö");
+    assert_eq!(
+        violations(&p, &longer),
+        vec![PasswordViolation::TooLong {
+            length: 129,
+            max: 128
+        }]
+    );
+}
+
+#[test]
+fn too_long_white_space_and_classes_are_reported_together() {
+    let p = PasswordPolicy::seed_rule();
+    let input = "a b".repeat(43); // 129 characters, lower case and spaces only
+    assert_eq!(input.chars().count(), 129);
+    assert_eq!(
+        violations(&p, &input),
+        vec![
+            PasswordViolation::TooLong {
+                length: 129,
+                max: 128
+            },
+            PasswordViolation::ContainsWhitespace,
+            PasswordViolation::TooFewCharacterClasses {
+                found: 1,
+                required: 3,
+                missing: vec![
+                    CharacterClass::Uppercase,
+                    CharacterClass::Digit,
+                    CharacterClass::Special
+                ],
+            },
+        ]
+    );
+}
+
+#[test]
+fn symbol_heavy_passwords_are_still_judged() {
+    let d = PasswordPolicy::default();
+    // Common passwords in l33t stay refused...
+    for weak in ["P@$$w0rd!", "P@ssw0rd1234"] {
+        assert!(has_too_guessable(&violations(&d, weak)), "{weak}");
+    }
+    // ...and a generated password dense in symbols is accepted: its scored prefix stops
+    // at the seventh different l33t symbol but is still long and random.
+    assert_ok(&d, "x9$Kp2@Lm!7q(Zr8%Tn");
+}

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Directory, audit_event};
+use super::{Directory, audit_event, require_live};
+use crate::custom_fields::check_custom_fields;
 use crate::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::store::Store;
 use crate::{
     Actor, Attribution, AuditAction, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Clock,
-    Customer, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, Profile,
+    Customer, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, MergeRecord, Profile,
 };
 
 /// A customer created by hand, and the unattributed bookings it picked up.
@@ -74,18 +75,6 @@ pub struct Redacted {
     pub bookings: Vec<BookingId>,
 }
 
-fn require_live(customer: &Customer, action: &'static str) -> Result<(), Error> {
-    if customer.status.is_live() {
-        Ok(())
-    } else {
-        Err(Error::CustomerStatus {
-            id: customer.id,
-            status: customer.status,
-            action,
-        })
-    }
-}
-
 impl<S: Store, C: Clock> Directory<S, C> {
     /// Creates a customer by hand (staff's "+New") and attaches every unattributed booking
     /// with the same email key: primary when the details agree, related otherwise.
@@ -107,6 +96,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn create_customer(&self, profile: Profile, actor: &Actor) -> Result<Created, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         let customer_template = Customer::new(profile, self.clock.now());
         self.commit_retrying(|| async {
             let now = self.clock.now();
@@ -121,20 +111,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         holder: holder.id,
                     });
                 }
-                for mut booking in self.store.unattributed_bookings(key).await? {
-                    let differences = customer.profile.differences(&booking.contact);
-                    booking.attribution = if differences.is_empty() {
-                        customer.profile.fill_empty_from(&booking.contact);
-                        Attribution::Primary(customer.id)
-                    } else {
-                        Attribution::Related {
-                            customer: customer.id,
-                            differences,
-                        }
-                    };
-                    attached.push(booking.id);
-                    changes.save_booking(booking);
-                }
+                attached = self
+                    .attach_unattributed(&mut customer, key, &mut changes)
+                    .await?;
             }
             let id = customer.id;
             customer.updated_at = now;
@@ -154,6 +133,32 @@ impl<S: Store, C: Clock> Directory<S, C> {
             ))
         })
         .await
+    }
+
+    /// Attaches to a customer being created the unattributed bookings with its email key:
+    /// primary when the details agree (filling its blanks), related otherwise.
+    pub(super) async fn attach_unattributed(
+        &self,
+        customer: &mut Customer,
+        key: &EmailKey,
+        changes: &mut ChangeSet,
+    ) -> Result<Vec<BookingId>, Error> {
+        let mut attached = Vec::new();
+        for mut booking in self.store.unattributed_bookings(key).await? {
+            let differences = customer.profile.differences(&booking.contact);
+            booking.attribution = if differences.is_empty() {
+                customer.fill_empty_from(&booking.contact);
+                Attribution::Primary(customer.id)
+            } else {
+                Attribution::Related {
+                    customer: customer.id,
+                    differences,
+                }
+            };
+            attached.push(booking.id);
+            changes.save_booking(booking);
+        }
+        Ok(attached)
     }
 
     /// Replaces a customer's contact details. With
@@ -187,6 +192,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         self.commit_retrying(|| async {
             let current = self.customer(customer).await?;
             let mut changes = ChangeSet::new();
@@ -234,6 +240,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
+        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         self.commit_retrying(|| async {
             let mut edited = self.booking(booking).await?;
             let mut changes = ChangeSet::new();
@@ -800,10 +807,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
             let current = self.customer(customer).await?;
             let mut changes = ChangeSet::new();
             let mut released = Vec::new();
-            for mut booking in self.store.customer_bookings(customer).await? {
+            let bookings = self.store.customer_bookings(customer).await?;
+            // None may be attached to it before the deletion commits.
+            changes.expect_bookings(customer, bookings.iter().map(|b| b.id));
+            for mut booking in bookings {
                 booking.attribution = Attribution::Unattributed;
                 released.push(booking.id);
                 changes.save_booking(booking);
+            }
+            if let Some(mut account) = self.store.account_by_customer(customer).await? {
+                // The login stays; it no longer claims a profile.
+                account.customer = None;
+                changes.save_account(account);
             }
             changes.delete_customer(&current).record(audit_event(
                 self.clock.now(),
@@ -874,7 +889,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// Redacts every customer with no booking created or starting since `cutoff` (and
-    /// created before it), skipping blocked customers, whose block must outlive them.
+    /// created before it) and no login of its account since then, skipping blocked
+    /// customers, whose block must outlive them.
     /// Active ones are archived and redacted in one step. Each customer is its own atomic
     /// commit; the ids redacted are returned.
     ///
@@ -913,6 +929,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     ) {
                         return Ok((ChangeSet::new(), false));
                     }
+                    let logged_in = self
+                        .store
+                        .account_by_customer(id)
+                        .await?
+                        .and_then(|account| account.last_login_at)
+                        .is_some_and(|at| at >= cutoff);
+                    if logged_in {
+                        return Ok((ChangeSet::new(), false));
+                    }
                     let mut changes = ChangeSet::new();
                     self.plan_redaction(current, &[], &mut changes).await?;
                     changes.record(audit_event(
@@ -933,7 +958,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// The one home of redaction's reach: the customer, its bookings, unattributed bookings
-    /// with its email keys, and merge records (recursively) whose survivor it is.
+    /// with its email keys, and every merge record holding its data (see below).
     async fn plan_redaction(
         &self,
         customer: Customer,
@@ -943,6 +968,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let id = customer.id;
         let keys: Vec<EmailKey> = customer.email_keys().cloned().collect();
         let mut bookings: Vec<Booking> = self.store.customer_bookings(id).await?;
+        // A booking attached before the commit would keep its personal snapshot.
+        changes.expect_bookings(id, bookings.iter().map(|b| b.id));
         for key in &keys {
             for booking in self.store.unattributed_bookings(key).await? {
                 if !bookings.iter().any(|b| b.id == booking.id) {
@@ -950,12 +977,13 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 }
             }
         }
-        let mut survivors = vec![id];
-        while let Some(survivor) = survivors.pop() {
-            for record in self.store.merges_into(survivor).await? {
-                survivors.extend(record.merged_before.iter().map(|c| c.id));
-                changes.save_merge(redact_merge_record(record));
-            }
+        let (_, records) = self.merge_history(id).await?;
+        for record in records {
+            changes.save_merge(redact_merge_record(record));
+        }
+        // Account credentials and the saved payment method go with the person.
+        if let Some(account) = self.store.account_by_customer(id).await? {
+            changes.delete_account(&account);
         }
         let mut redacted = redact_customer(customer, keep);
         redacted.updated_at = self.clock.now();
@@ -969,6 +997,36 @@ impl<S: Store, C: Clock> Directory<S, C> {
             customer: id,
             bookings: ids,
         })
+    }
+
+    /// The people whose data is part of customer `id` (itself first, then everyone merged
+    /// into it by merges still in force, recursively) and every merge record holding any of
+    /// their data: those they took part in, undone ones included. Undone merges hand their
+    /// merged customers back, so those customers' own histories are not followed.
+    pub(super) async fn merge_history(
+        &self,
+        id: CustomerId,
+    ) -> Result<(Vec<CustomerId>, Vec<MergeRecord>), Error> {
+        let mut people = vec![id];
+        let mut records: Vec<MergeRecord> = Vec::new();
+        let mut next = 0;
+        while let Some(&person) = people.get(next) {
+            next += 1;
+            for record in self.store.merges_involving(person).await? {
+                if records.iter().any(|seen| seen.id == record.id) {
+                    continue;
+                }
+                if record.report.survivor == person && record.undone_at.is_none() {
+                    for merged in &record.report.merged {
+                        if !people.contains(merged) {
+                            people.push(*merged);
+                        }
+                    }
+                }
+                records.push(record);
+            }
+        }
+        Ok((people, records))
     }
 
     /// The customer an id stands for now: a merged customer resolves to its survivor.

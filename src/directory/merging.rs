@@ -4,21 +4,25 @@ use super::{Directory, audit_event};
 use crate::store::Store;
 use crate::{
     Actor, AuditAction, Booking, Clock, Customer, DuplicateFinder, DuplicateGroup, Error, MergeId,
-    MergeReport, MergeRequest, UndoReport, plan_merge, plan_undo,
+    MergeReport, MergeRequest, UndoReport, plan_merge_with_accounts, plan_undo,
 };
 
 /// How many customers a duplicate scan reads per page.
 const SCAN_PAGE: usize = 1_000;
 
 impl<S: Store, C: Clock> Directory<S, C> {
-    /// Merges customers into a survivor, atomically, per the rules of [`plan_merge`]:
+    /// Merges customers into a survivor, atomically, per the rules of
+    /// [`plan_merge_with_accounts`](crate::plan_merge_with_accounts):
     /// the survivor's values win and its blanks are filled in the order given, other emails
     /// become aliases, every booking moves with its primary/related flag, the others become
-    /// `MergedInto(survivor)`, and values not taken are reported as conflicts.
+    /// `MergedInto(survivor)`, and values not taken are reported as conflicts. At most one
+    /// account survives: with several, the request must name the one to keep.
     ///
     /// # Errors
     ///
-    /// [`Error::Merge`] when a merge rule is broken; [`Error::CustomerNotFound`].
+    /// [`Error::Merge`] when a merge rule is broken (including
+    /// [`MergeError::SeveralAccounts`](crate::MergeError::SeveralAccounts));
+    /// [`Error::CustomerNotFound`].
     ///
     /// # Examples
     ///
@@ -83,14 +87,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let survivor = self.customer(request.survivor).await?;
         let mut others: Vec<Customer> = Vec::with_capacity(request.others.len());
         let mut bookings: Vec<Booking> = Vec::new();
+        let mut accounts = Vec::new();
+        accounts.extend(self.store.account_by_customer(survivor.id).await?);
         for id in &request.others {
             others.push(self.customer(*id).await?);
             bookings.extend(self.store.customer_bookings(*id).await?);
+            accounts.extend(self.store.account_by_customer(*id).await?);
         }
-        Ok(plan_merge(
+        Ok(plan_merge_with_accounts(
             survivor,
             others,
             bookings,
+            accounts,
             request,
             self.clock.now(),
         )?)

@@ -1,9 +1,14 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
+mod accounts;
 mod lifecycle;
 mod merging;
+mod profile_records;
+mod records;
 
+pub use accounts::{Accounts, Login};
 pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
+pub use records::{DataSubjectExport, ImportMode, ImportReport, ImportedRow, RowOutcome};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -118,6 +123,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self.store
     }
 
+    /// The clock every use case reads the time from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{store::MemoryStore, Clock, Directory, DirectorySettings, FixedClock};
+    /// let clock = FixedClock::new(chrono::DateTime::UNIX_EPOCH);
+    /// let directory = Directory::with_clock(MemoryStore::new(), DirectorySettings::default(), clock);
+    /// directory.clock().advance(chrono::TimeDelta::days(1));
+    /// assert_eq!(directory.clock().now().timestamp(), 86_400);
+    /// ```
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Records a new booking and attributes it to a customer by its email (see
     /// [`attribute`](crate::attribute) for the rules).
     ///
@@ -148,6 +168,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         if !problems.is_empty() {
             return Err(Error::InvalidBooking(problems));
         }
+        // Booking forms are not held to the fields staff must fill, only to valid values.
+        crate::custom_fields::check_custom_fields(&self.settings, &new.contact, false)
+            .map_err(Error::InvalidContact)?;
         let booking = Booking::from_new(new, self.clock.now());
         let id = booking.id;
         let outcome = self
@@ -490,4 +513,16 @@ pub(crate) fn audit_event(
     event.customers.extend(customer);
     event.booking = booking;
     event
+}
+
+pub(crate) fn require_live(customer: &Customer, action: &'static str) -> Result<(), Error> {
+    if customer.status.is_live() {
+        Ok(())
+    } else {
+        Err(Error::CustomerStatus {
+            id: customer.id,
+            status: customer.status,
+            action,
+        })
+    }
 }

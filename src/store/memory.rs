@@ -1,13 +1,14 @@
 //! The in-memory adapter.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{Conflict, EmailLookup, Store, StoreError};
+use super::{Conflict, EmailLookup, Store, StoreError, match_index_keys};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
-    AuditEvent, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Customer, CustomerId,
-    EmailKey, Expected, MatchKeys, MergeId, MergeRecord,
+    Account, AccountGuard, AccountId, AccountToken, AuditEvent, BlockEntry, BlockTarget, Booking,
+    BookingId, ChangeSet, Customer, CustomerId, CustomerList, EmailKey, Expected, ListId,
+    MatchKeys, MergeId, MergeRecord, ResetTokenHash, Write,
 };
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
@@ -45,21 +46,13 @@ struct State {
     customer_ids: BTreeSet<CustomerId>,
     /// Bookings by the email key of their contact snapshot.
     bookings_by_email_key: HashMap<EmailKey, Vec<BookingId>>,
-    /// Bookings by each of their suggestion keys (see [`suggestion_index_keys`]).
+    /// Bookings by each of their suggestion keys (see [`match_index_keys`]).
     bookings_by_match_key: HashMap<String, Vec<BookingId>>,
     merges: HashMap<MergeId, MergeRecord>,
+    lists: HashMap<ListId, CustomerList>,
     audit: Vec<AuditEvent>,
-}
-
-/// The suggestion keys of a booking contact, tagged by kind so they share one map.
-fn suggestion_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
-    let loose = keys
-        .loose_email
-        .iter()
-        .map(|k| format!("loose:{}", k.as_str()));
-    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
-    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
-    loose.chain(phone).chain(name)
+    /// Accounts and their tokens, kept apart so account-free commits never touch them.
+    accounts: AccountState,
 }
 
 /// Removes `id` from the list under `key`, dropping the list when it empties.
@@ -82,6 +75,7 @@ impl std::fmt::Debug for MemoryStore {
                 "blocklist",
                 &(state.blocked_addresses.len() + state.blocked_domains.len()),
             )
+            .field("accounts", &state.accounts.accounts.len())
             .finish()
     }
 }
@@ -126,6 +120,43 @@ impl MemoryStore {
             .values()
             .map(|customer| Customer::clone(customer))
             .collect()
+    }
+
+    /// Every stored account, in no particular order: for tests and small exports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::store::MemoryStore::new().all_accounts().is_empty());
+    /// ```
+    #[must_use]
+    pub fn all_accounts(&self) -> Vec<Account> {
+        self.read().accounts.accounts.values().cloned().collect()
+    }
+
+    /// Every stored account token (hashes only, as stored), in no particular order: for
+    /// tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::store::MemoryStore::new().all_account_tokens().is_empty());
+    /// ```
+    #[must_use]
+    pub fn all_account_tokens(&self) -> Vec<AccountToken> {
+        self.read().accounts.tokens.values().cloned().collect()
+    }
+
+    /// The whole audit trail, in commit order: for tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::store::MemoryStore::new().all_audit_events().is_empty());
+    /// ```
+    #[must_use]
+    pub fn all_audit_events(&self) -> Vec<AuditEvent> {
+        self.read().audit.clone()
     }
 
     /// Every stored booking, in no particular order: for tests and small exports.
@@ -222,6 +253,42 @@ impl State {
                 });
             }
         }
+        for guard in changes.booking_guards() {
+            let mut current: Vec<BookingId> = self
+                .bookings_by_customer
+                .get(&guard.customer)
+                .cloned()
+                .unwrap_or_default();
+            current.sort();
+            current.dedup();
+            if current != guard.bookings {
+                return Err(Conflict::CustomerBookings {
+                    customer: guard.customer,
+                });
+            }
+        }
+        for write in changes.lists() {
+            let found = self.lists.get(&write.record.id).map(|l| l.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::ListVersion {
+                    id: write.record.id,
+                    expected: write.expected,
+                    found,
+                });
+            }
+            let key = write.record.name_key();
+            let taken = self
+                .lists
+                .values()
+                .filter(|other| changes.lists().iter().all(|w| w.record.id != other.id))
+                .chain(changes.lists().iter().map(|w| &w.record))
+                .any(|other| other.id != write.record.id && other.name_key() == key);
+            if taken {
+                return Err(Conflict::ListNameTaken {
+                    name: write.record.name.as_str().to_owned(),
+                });
+            }
+        }
         self.check_email_keys(changes)
     }
 
@@ -264,9 +331,15 @@ impl State {
             deletions,
             blocklist,
             merges,
+            lists,
             audit,
+            accounts,
+            account_deletions,
+            account_tokens,
             ..
         } = changes.into_parts();
+        self.accounts
+            .apply(accounts, account_deletions, account_tokens);
         // Release every key of the rewritten and deleted customers first, so keys can move
         // between customers within one commit.
         let released = customers
@@ -299,6 +372,9 @@ impl State {
         }
         for write in merges {
             self.merges.insert(write.record.id, write.record);
+        }
+        for write in lists {
+            self.lists.insert(write.record.id, write.record);
         }
         self.audit.extend(audit);
         for change in blocklist {
@@ -346,7 +422,7 @@ impl State {
             if let Some(email) = &old.contact.email {
                 unindex(&mut self.bookings_by_email_key, email.key(), id);
             }
-            for key in suggestion_index_keys(&old.contact.match_keys()) {
+            for key in match_index_keys(&old.contact.match_keys()) {
                 unindex(&mut self.bookings_by_match_key, &key, id);
             }
         }
@@ -356,7 +432,7 @@ impl State {
                 .or_default()
                 .push(id);
         }
-        for key in suggestion_index_keys(&booking.contact.match_keys()) {
+        for key in match_index_keys(&booking.contact.match_keys()) {
             self.bookings_by_match_key.entry(key).or_default().push(id);
         }
         self.bookings.insert(id, booking);
@@ -413,7 +489,7 @@ impl Store for MemoryStore {
 
     async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        let ids = suggestion_index_keys(keys)
+        let ids = match_index_keys(keys)
             .filter_map(|key| state.bookings_by_match_key.get(&key))
             .flatten();
         Ok(state.bookings_sorted(ids))
@@ -464,12 +540,14 @@ impl Store for MemoryStore {
         Ok(self.read().merges.get(&id).cloned())
     }
 
-    async fn merges_into(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
         let mut records: Vec<MergeRecord> = self
             .read()
             .merges
             .values()
-            .filter(|record| record.report.survivor == customer)
+            .filter(|record| {
+                record.report.survivor == customer || record.report.merged.contains(&customer)
+            })
             .cloned()
             .collect();
         records.sort_by_key(|record| (record.merged_at, record.id));
@@ -486,10 +564,236 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        let mut lists: Vec<CustomerList> = self.read().lists.values().cloned().collect();
+        lists.sort_by_cached_key(|list| (list.name_key(), list.id));
+        Ok(lists)
+    }
+
+    fn supports_accounts(&self) -> bool {
+        true
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.read().accounts.accounts.get(&id).cloned())
+    }
+
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
+        let state = self.read();
+        let accounts = &state.accounts;
+        Ok(accounts
+            .by_key
+            .get(key)
+            .and_then(|id| accounts.accounts.get(id))
+            .cloned())
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
+        let state = self.read();
+        let accounts = &state.accounts;
+        Ok(accounts
+            .by_customer
+            .get(&customer)
+            .and_then(|id| accounts.accounts.get(id))
+            .cloned())
+    }
+
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
+        Ok(self.read().accounts.tokens.get(hash).cloned())
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
+        let state = self.read();
+        let accounts = &state.accounts;
+        let mut tokens: Vec<AccountToken> = accounts
+            .tokens_by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter_map(|hash| accounts.tokens.get(hash))
+            .cloned()
+            .collect();
+        tokens.sort_by(|a, b| {
+            (a.created_at, a.hash.as_bytes()).cmp(&(b.created_at, b.hash.as_bytes()))
+        });
+        Ok(tokens)
+    }
+
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         let mut state = self.write();
         state.check(&changes)?;
+        if changes.has_account_changes() {
+            state.accounts.check(&changes)?;
+        }
         state.apply(changes);
         Ok(())
+    }
+}
+
+/// The account records of the in-memory store and their indexes.
+#[derive(Default)]
+struct AccountState {
+    accounts: HashMap<AccountId, Account>,
+    /// Login email key -> account: unique.
+    by_key: HashMap<EmailKey, AccountId>,
+    /// Claimed customer -> account: unique.
+    by_customer: HashMap<CustomerId, AccountId>,
+    tokens: HashMap<ResetTokenHash, AccountToken>,
+    tokens_by_account: HashMap<AccountId, Vec<ResetTokenHash>>,
+}
+
+impl AccountState {
+    /// Checks the account part of `changes` against the current state, mutating nothing.
+    fn check(&self, changes: &ChangeSet) -> Result<(), Conflict> {
+        for write in changes.accounts() {
+            let found = self.accounts.get(&write.record.id).map(|a| a.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::AccountVersion {
+                    id: write.record.id,
+                    expected: write.expected,
+                    found,
+                });
+            }
+        }
+        let mut removed: HashSet<AccountId> = HashSet::new();
+        for deletion in changes.account_deletions() {
+            let found = self.accounts.get(&deletion.account).map(|a| a.version);
+            if found != Some(deletion.version) {
+                return Err(Conflict::AccountVersion {
+                    id: deletion.account,
+                    expected: Expected::Version(deletion.version),
+                    found,
+                });
+            }
+            removed.insert(deletion.account);
+        }
+        let rewritten: HashSet<AccountId> = changes
+            .accounts()
+            .iter()
+            .map(|write| write.record.id)
+            .chain(removed.iter().copied())
+            .collect();
+        let mut keys: HashMap<&EmailKey, AccountId> = HashMap::new();
+        let mut customers: HashMap<CustomerId, AccountId> = HashMap::new();
+        for write in changes.accounts() {
+            let account = &write.record;
+            if removed.contains(&account.id) {
+                continue;
+            }
+            let key = account.email.key();
+            match keys.insert(key, account.id) {
+                Some(other) if other != account.id => {
+                    return Err(Conflict::AccountEmailTaken {
+                        key: key.clone(),
+                        holder: other,
+                    });
+                }
+                _ => {}
+            }
+            if let Some(&holder) = self.by_key.get(key) {
+                if holder != account.id && !rewritten.contains(&holder) {
+                    return Err(Conflict::AccountEmailTaken {
+                        key: key.clone(),
+                        holder,
+                    });
+                }
+            }
+            if let Some(customer) = account.customer {
+                match customers.insert(customer, account.id) {
+                    Some(other) if other != account.id => {
+                        return Err(Conflict::AccountCustomerTaken {
+                            customer,
+                            holder: other,
+                        });
+                    }
+                    _ => {}
+                }
+                if let Some(&holder) = self.by_customer.get(&customer) {
+                    if holder != account.id && !rewritten.contains(&holder) {
+                        return Err(Conflict::AccountCustomerTaken { customer, holder });
+                    }
+                }
+            }
+        }
+        for write in changes.account_tokens() {
+            let token = &write.record;
+            let found = self.tokens.get(&token.hash).map(|t| t.version);
+            if !write.expected.is_met_by(found) {
+                return Err(Conflict::AccountTokenVersion {
+                    account: token.account,
+                    expected: write.expected,
+                    found,
+                });
+            }
+            let exists_after = !removed.contains(&token.account)
+                && (self.accounts.contains_key(&token.account)
+                    || changes
+                        .accounts()
+                        .iter()
+                        .any(|w| w.record.id == token.account));
+            if !exists_after {
+                return Err(Conflict::AccountMissing(token.account));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        accounts: Vec<Write<Account>>,
+        deletions: Vec<AccountGuard>,
+        tokens: Vec<Write<AccountToken>>,
+    ) {
+        for deletion in deletions {
+            self.unindex(deletion.account);
+            self.accounts.remove(&deletion.account);
+            for hash in self
+                .tokens_by_account
+                .remove(&deletion.account)
+                .unwrap_or_default()
+            {
+                self.tokens.remove(&hash);
+            }
+        }
+        // Release first, so keys and claims can move between accounts in one commit.
+        for write in &accounts {
+            self.unindex(write.record.id);
+        }
+        for write in accounts {
+            let account = write.record;
+            self.by_key.insert(account.email.key().clone(), account.id);
+            if let Some(customer) = account.customer {
+                self.by_customer.insert(customer, account.id);
+            }
+            self.accounts.insert(account.id, account);
+        }
+        for write in tokens {
+            let token = write.record;
+            let list = self.tokens_by_account.entry(token.account).or_default();
+            if !list.contains(&token.hash) {
+                list.push(token.hash.clone());
+            }
+            self.tokens.insert(token.hash.clone(), token);
+        }
+    }
+
+    /// Drops the indexes pointing at `id`'s stored record.
+    fn unindex(&mut self, id: AccountId) {
+        if let Some(old) = self.accounts.get(&id) {
+            if self.by_key.get(old.email.key()) == Some(&id) {
+                self.by_key.remove(old.email.key());
+            }
+            if let Some(customer) = old.customer {
+                if self.by_customer.get(&customer) == Some(&id) {
+                    self.by_customer.remove(&customer);
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Storage: the [`Store`] port and the adapters that ship with the crate.
 //!
 //! A host with its own database implements [`Store`]; everyone else picks an adapter:
-//! [`MemoryStore`] (always available, for tests, demos and single-process hosts).
+//! [`MemoryStore`] (always available, for tests, demos and single-process hosts),
+//! `SqliteStore` (feature `sqlite`) or `PostgresStore` (feature `postgres`).
 //!
 //! # The contract
 //!
@@ -15,27 +16,62 @@
 //!   [`CustomerStatus::is_live`](crate::CustomerStatus::is_live)) holding the same
 //!   [`EmailKey`] MUST fail with [`Conflict::EmailKeyTaken`];
 //! - a deletion whose customer is missing or at another version fails the same way, and so
-//!   does a merge record write ([`Conflict::MergeVersion`]);
+//!   do merge record and list writes ([`Conflict::MergeVersion`], [`Conflict::ListVersion`]);
+//! - a [`BookingsGuard`](crate::BookingsGuard) whose customer's attributed bookings (before
+//!   the commit's own writes) are not exactly the listed ones fails with
+//!   [`Conflict::CustomerBookings`];
+//! - a list whose name another list has (ignoring case) fails with [`Conflict::ListNameTaken`];
 //! - audit events are appended in order, in the same transaction;
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
+//!
+//! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
+//!
+//! - an [`Account`] write or deletion whose expectation fails MUST fail with
+//!   [`Conflict::AccountVersion`]; a token write likewise with
+//!   [`Conflict::AccountTokenVersion`];
+//! - after the commit, the [`EmailKey`] of each account's `email` MUST belong to one account
+//!   only ([`Conflict::AccountEmailTaken`]), and each customer MUST be claimed by one account
+//!   only ([`Conflict::AccountCustomerTaken`]);
+//! - a token whose account does not exist after the commit MUST fail the commit with
+//!   [`Conflict::AccountMissing`]; deleting an account deletes its tokens in the same
+//!   transaction;
+//! - tokens are stored and looked up by their [`ResetTokenHash`]
+//!   only: the plaintext token never reaches the store.
 //!
 //! Records are stored exactly as given (their versions are already bumped by the
 //! [`ChangeSet`]). These rules are what let concurrent bookings for one new email create
 //! exactly one customer.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod schema;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+/// The `sqlx` the SQL adapters are built on: a pool given to `from_pool` must be one of
+/// its pools (a pool from another `sqlx` version is another type).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sqlx;
 
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AuditEvent, BlockEntry, Booking, BookingId, ChangeSet, Customer, CustomerId, EmailKey,
-    Expected, MatchKeys, MergeId, MergeRecord,
+    Account, AccountId, AccountToken, AuditEvent, BlockEntry, Booking, BookingId, ChangeSet,
+    Customer, CustomerId, CustomerList, EmailKey, Expected, ListId, MatchKeys, MergeId,
+    MergeRecord, ResetTokenHash,
 };
 
 /// What the directory knows about one email key: the live customer holding it, and the
@@ -156,8 +192,9 @@ pub trait Store: Send + Sync {
         id: MergeId,
     ) -> impl Future<Output = Result<Option<MergeRecord>, StoreError>> + Send;
 
-    /// The merge records whose survivor is `customer`, oldest first.
-    fn merges_into(
+    /// The merge records in which `customer` took part, as survivor or as one of the merged
+    /// customers (undone merges included), oldest first.
+    fn merges_involving(
         &self,
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<MergeRecord>, StoreError>> + Send;
@@ -167,6 +204,68 @@ pub trait Store: Send + Sync {
         &self,
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+
+    /// Every customer list, ordered by name (ignoring case) then id.
+    fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
+    /// Whether this store keeps account records (the methods below and the account writes
+    /// of a [`ChangeSet`]). The default is `false`: the account reads then answer "nothing
+    /// stored" and the directory refuses account use cases with
+    /// [`Error::AccountsUnsupported`](crate::Error::AccountsUnsupported) instead of handing
+    /// account writes to a store that would not keep them. An adapter that implements the
+    /// account methods MUST return `true`.
+    fn supports_accounts(&self) -> bool {
+        false
+    }
+
+    /// The account with this id. Default: none (no account support).
+    fn account(
+        &self,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = id;
+        async { Ok(None) }
+    }
+
+    /// The account whose login `email` has this key (exact [`EmailKey`] match; an account's
+    /// `previous_email` is not indexed). Implementations MUST answer from a unique index.
+    /// Default: none.
+    fn account_by_email(
+        &self,
+        key: &EmailKey,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = key;
+        async { Ok(None) }
+    }
+
+    /// The account whose `customer` is this customer (at most one, by the commit rules).
+    /// Default: none.
+    fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = customer;
+        async { Ok(None) }
+    }
+
+    /// The token stored under this hash, whatever its state (used, expired and void tokens
+    /// included; the directory decides). Default: none.
+    fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> impl Future<Output = Result<Option<AccountToken>, StoreError>> + Send {
+        let _ = hash;
+        async { Ok(None) }
+    }
+
+    /// Every token of the account, whatever its state, oldest first (by `created_at`, then
+    /// hash). Default: none.
+    fn account_tokens(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<AccountToken>, StoreError>> + Send {
+        let _ = account;
+        async { Ok(Vec::new()) }
+    }
 
     /// Applies `changes` atomically, or fails changing nothing.
     ///
@@ -228,6 +327,75 @@ pub enum Conflict {
         key: EmailKey,
         /// The live customer holding it.
         holder: CustomerId,
+    },
+    /// A customer's bookings changed since the decision read them (see
+    /// [`ChangeSet::expect_bookings`]).
+    #[error("the bookings of customer {customer} changed concurrently")]
+    CustomerBookings {
+        /// The customer.
+        customer: CustomerId,
+    },
+    /// A list write at the wrong version.
+    #[error("list {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    ListVersion {
+        /// The list.
+        id: ListId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such list).
+        found: Option<u64>,
+    },
+    /// Another list already has this name (compared ignoring case).
+    #[error("a list named {name} already exists")]
+    ListNameTaken {
+        /// The name.
+        name: String,
+    },
+    /// An account write or deletion found another version.
+    #[error("account {id} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    AccountVersion {
+        /// The account.
+        id: AccountId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such account).
+        found: Option<u64>,
+    },
+    /// A token write found another version (the token is named by its account only).
+    #[error("a token of account {account} changed concurrently: expected {expected}, found {}", found_text(*.found))]
+    AccountTokenVersion {
+        /// The token's account.
+        account: AccountId,
+        /// What the commit expected.
+        expected: Expected,
+        /// What is stored (`None`: no such token).
+        found: Option<u64>,
+    },
+    /// A token would belong to an account that does not exist.
+    #[error("account {0} does not exist")]
+    AccountMissing(AccountId),
+    /// Another account already logs in with this email key.
+    #[error("email key {key} is already the login of account {holder}")]
+    AccountEmailTaken {
+        /// The key.
+        key: EmailKey,
+        /// The account holding it.
+        holder: AccountId,
+    },
+    /// Another account already claims this customer.
+    #[error("customer {customer} is already claimed by account {holder}")]
+    AccountCustomerTaken {
+        /// The customer.
+        customer: CustomerId,
+        /// The account claiming it.
+        holder: AccountId,
+    },
+    /// The database gave up on the transaction because of a concurrent one (a deadlock, a
+    /// serialization failure, or a lock it could not get in time); nothing was applied.
+    #[error("the transaction was aborted by a concurrent one: {reason}")]
+    TransactionAborted {
+        /// The database's explanation.
+        reason: String,
     },
 }
 
@@ -297,4 +465,15 @@ impl StoreError {
             Self::Backend { .. } => None,
         }
     }
+}
+
+/// The suggestion keys of a booking contact, tagged by kind so one index holds them all.
+pub(crate) fn match_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
+    let loose = keys
+        .loose_email
+        .iter()
+        .map(|k| format!("loose:{}", k.as_str()));
+    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
+    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
+    loose.chain(phone).chain(name)
 }

@@ -1,14 +1,14 @@
 //! Lifecycle scenarios (DESIGN.md sections 3 and 4): manual create, contact edits, related
 //! bookings, archive, block, delete, redact, merge and undo, duplicates, audit.
 
-use chrono::TimeDelta;
-use customer_directory::store::Store;
-use customer_directory::{
+use crate::store::Store;
+use crate::{
     Actor, Attribution, AttributionOutcome, AuditAction, BookingId, BookingStatus, ChangeSet,
     CountryCode, Customer, CustomerId, CustomerStatus, DetachMode, Detail, Directory,
     DirectorySettings, DuplicateReason, EmailAddress, Error, FixedClock, MergeError, MergeRequest,
     Phone, PostalAddress, Profile, SuggestionReason, Text,
 };
+use chrono::TimeDelta;
 
 use super::{booking, contact, directory, directory_with, name, t0};
 
@@ -54,7 +54,7 @@ async fn assert_no_trace<S: Store>(
     let mut dump = String::new();
     for id in customers {
         dump.push_str(&format!("{:?}", store.customer(*id).await.unwrap()));
-        dump.push_str(&format!("{:?}", store.merges_into(*id).await.unwrap()));
+        dump.push_str(&format!("{:?}", store.merges_involving(*id).await.unwrap()));
         dump.push_str(&format!("{:?}", store.audit_trail(*id).await.unwrap()));
     }
     for id in bookings {
@@ -173,8 +173,10 @@ pub async fn contact_edits_stay_on_the_profile_when_propagation_is_off<
 >(
     store: S,
 ) {
-    let mut settings = DirectorySettings::default();
-    settings.propagate_contact_edits = false;
+    let settings = DirectorySettings {
+        propagate_contact_edits: false,
+        ..DirectorySettings::default()
+    };
     let dir = directory_with(store.clone(), settings);
     let (first, outcome) = record(
         &dir,
@@ -704,6 +706,124 @@ pub async fn redaction_requires_archive_and_erases_every_personal_value<
         ),
         "cannot be undone"
     );
+}
+
+/// A merge that was undone still remembers the merged customer's old details; redacting
+/// that customer must reach it, while the other customer's own merge history stays intact.
+pub async fn redaction_reaches_undone_merges_the_customer_was_merged_in<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let keeper = create(&dir, contact("keeper@example.com", "Kept", "Person")).await;
+    let leaver = create(&dir, contact("leaver@example.com", "Ulrike", "Gone")).await;
+    let report = dir
+        .merge(&MergeRequest::new(keeper, [leaver]), &staff())
+        .await
+        .unwrap();
+    dir.undo_merge(report.merge, &staff()).await.unwrap();
+    let involving = store.merges_involving(leaver).await.unwrap();
+    assert_eq!(
+        involving.len(),
+        1,
+        "the merged customer's merges are listed"
+    );
+    assert_eq!(store.merges_involving(keeper).await.unwrap(), involving);
+
+    dir.archive(leaver, &staff()).await.unwrap();
+    dir.redact(leaver, &[], &staff()).await.unwrap();
+    assert_no_trace(&store, &[leaver, keeper], &[], &["leaver@", "Ulrike"]).await;
+    let keeper_now = dir.customer(keeper).await.unwrap();
+    assert_eq!(keeper_now.status, CustomerStatus::Active);
+    assert_eq!(keeper_now.profile.label(), "Kept Person");
+}
+
+/// A survivor without an email answers to the merged customer's address as an alias; a
+/// booking with that address then fills the survivor's email, promoting the alias.
+pub async fn an_alias_filled_in_as_the_email_is_promoted_not_held_twice<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let survivor = create(&dir, contact("", "Nomail", "Person")).await;
+    let other = create(&dir, contact("promote@example.com", "Nomail", "Person")).await;
+    dir.merge(&MergeRequest::new(survivor, [other]), &staff())
+        .await
+        .unwrap();
+    let merged = dir.customer(survivor).await.unwrap();
+    assert!(merged.profile.email.is_none());
+    assert_eq!(merged.aliases.len(), 1);
+
+    let (_, outcome) = record(
+        &dir,
+        "AL-1",
+        BookingStatus::PAID,
+        contact("promote@example.com", "Nomail", "Person"),
+    )
+    .await;
+    assert_eq!(outcome.customer(), Some(survivor));
+    let now = dir.customer(survivor).await.unwrap();
+    assert_eq!(
+        now.profile.email.as_ref().map(EmailAddress::as_str),
+        Some("promote@example.com")
+    );
+    assert!(now.aliases.is_empty(), "the alias was promoted");
+    assert_eq!(now.email_keys().count(), 1);
+    let key = now.profile.email.as_ref().unwrap().key().clone();
+    let found = store
+        .lookup_email(&key)
+        .await
+        .unwrap()
+        .customer
+        .map(|c| c.id);
+    assert_eq!(found, Some(survivor));
+}
+
+/// A merge decided before a booking arrived for a merged-away customer must not commit:
+/// the booking would be left on the tombstone. Found by the soak test.
+pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let dir = directory(store.clone());
+    let survivor = create(&dir, contact("race.keep@example.com", "Race", "Keep")).await;
+    let other = create(&dir, contact("race.gone@example.com", "Race", "Gone")).await;
+    let plan = crate::plan_merge(
+        dir.customer(survivor).await.unwrap(),
+        vec![dir.customer(other).await.unwrap()],
+        dir.customer_bookings(other).await.unwrap(),
+        &MergeRequest::new(survivor, [other]),
+        super::t0(),
+    )
+    .unwrap();
+    let (late, _) = record(
+        &dir,
+        "RACE-1",
+        BookingStatus::PAID,
+        contact("race.gone@example.com", "Race", "Gone"),
+    )
+    .await;
+    let error = store.commit(plan.changes).await.unwrap_err();
+    assert!(
+        matches!(
+            error.conflict(),
+            Some(crate::store::Conflict::CustomerBookings { customer }) if *customer == other
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        dir.customer(other).await.unwrap().status,
+        CustomerStatus::Active
+    );
+    // Through the directory the merge reads again and takes the late booking along.
+    dir.merge(&MergeRequest::new(survivor, [other]), &staff())
+        .await
+        .unwrap();
+    let moved = dir.booking(late).await.unwrap();
+    assert_eq!(moved.attribution.customer(), Some(survivor));
 }
 
 pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<S: Store + Clone + 'static>(

@@ -1,0 +1,393 @@
+//! Reports and bulk moves of customer records: profile summaries, CSV export and import.
+
+use std::collections::HashMap;
+use std::io;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Directory, audit_event};
+use crate::export::{CsvExportOptions, CsvExporter, ImportRow, read_customer_rows};
+use crate::store::Store;
+use crate::{
+    Actor, AuditAction, AuditEvent, Booking, ChangeSet, Clock, Customer, CustomerId,
+    CustomerStatus, CustomerSummary, EmailKey, Error, MergeRecord, Statement, ValidationErrors,
+};
+
+/// Everything the directory stores about one customer, for a data-subject access request
+/// (GDPR article 15): serialise it with serde, e.g. `serde_json::to_string_pretty`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DataSubjectExport {
+    /// When the export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The customer record: profile, aliases, status, dates.
+    pub customer: Customer,
+    /// Every booking attributed to the customer, with its contact snapshot.
+    pub bookings: Vec<Booking>,
+    /// The merges the customer (or anyone merged into it) took part in, with the details
+    /// they kept.
+    pub merges: Vec<MergeRecord>,
+    /// The audit events naming the customer or anyone merged into it, oldest first.
+    pub audit_trail: Vec<AuditEvent>,
+}
+
+/// How many customers an export reads per page.
+const EXPORT_PAGE: usize = 500;
+
+/// What to do with a file that has invalid rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ImportMode {
+    /// Import nothing unless every row is valid (duplicates do not count as invalid: they
+    /// are reported and skipped).
+    #[default]
+    AllOrNothing,
+    /// Import the valid rows; report the others.
+    SkipInvalidRows,
+}
+
+/// What became of one row of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RowOutcome {
+    /// A new customer was created (or would have been, if the import was not committed).
+    Created(CustomerId),
+    /// A live customer already has this email: nothing created; merge or edit instead.
+    Duplicate {
+        /// The email key.
+        key: EmailKey,
+        /// Who holds it.
+        existing: CustomerId,
+    },
+    /// An earlier row of the same file has this email.
+    DuplicateInFile {
+        /// The email key.
+        key: EmailKey,
+        /// The earlier row's line.
+        first_line: u64,
+    },
+    /// The email or its domain is on the blocklist.
+    Blocked(EmailKey),
+    /// The row's fields are invalid; every problem is listed.
+    Invalid(ValidationErrors),
+}
+
+/// One row's line and outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRow {
+    /// Its position among the data rows: 1 for the first row after the header.
+    pub row: u64,
+    /// The line the row starts on (the header is line 1).
+    pub line: u64,
+    /// What became of it.
+    pub outcome: RowOutcome,
+}
+
+/// The result of [`Directory::import_customers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Every row, in file order.
+    pub rows: Vec<ImportedRow>,
+    /// Whether new customers were stored: `false` when there were none to create, or when
+    /// the mode is [`ImportMode::AllOrNothing`] and some row was invalid or blocked.
+    pub committed: bool,
+}
+
+impl ImportReport {
+    /// The customers created (none if not committed).
+    #[must_use]
+    pub fn created(&self) -> Vec<CustomerId> {
+        if !self.committed {
+            return Vec::new();
+        }
+        self.rows
+            .iter()
+            .filter_map(|row| match row.outcome {
+                RowOutcome::Created(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The rows that stop an all-or-nothing import: invalid or blocked ones.
+    pub fn rejected(&self) -> impl Iterator<Item = &ImportedRow> {
+        self.rows
+            .iter()
+            .filter(|row| matches!(row.outcome, RowOutcome::Invalid(_) | RowOutcome::Blocked(_)))
+    }
+}
+
+impl<S: Store, C: Clock> Directory<S, C> {
+    /// A customer's summary: counts, value per currency, first and last booking, history.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`]; [`Error::Money`] when a booking mixes currencies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
+    /// assert_eq!(directory.summary(id).await?.booking_count, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn summary(&self, customer: CustomerId) -> Result<CustomerSummary, Error> {
+        let customer = self.customer(customer).await?;
+        let bookings = self.store.customer_bookings(customer.id).await?;
+        Ok(CustomerSummary::new(&customer, &bookings, None)?)
+    }
+
+    /// Everything stored about a customer, for a data-subject access request. A merged id
+    /// is resolved to the customer it is part of now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`]; [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let form = ContactForm { email: "ana@example.com".into(), ..ContactForm::default() };
+    /// let id = directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?.customer;
+    /// let export = directory.data_subject_export(id).await?;
+    /// assert_eq!(export.audit_trail.len(), 1);
+    /// assert!(serde_json::to_string(&export)?.contains("ana@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn data_subject_export(
+        &self,
+        customer: CustomerId,
+    ) -> Result<DataSubjectExport, Error> {
+        let customer = self.resolve(customer).await?;
+        let (people, merges) = self.merge_history(customer.id).await?;
+        let mut audit_trail: Vec<AuditEvent> = Vec::new();
+        for person in people {
+            for event in self.store.audit_trail(person).await? {
+                if !audit_trail.contains(&event) {
+                    audit_trail.push(event);
+                }
+            }
+        }
+        audit_trail.sort_by_key(|event| event.at);
+        Ok(DataSubjectExport {
+            exported_at: self.clock.now(),
+            bookings: self.store.customer_bookings(customer.id).await?,
+            merges,
+            audit_trail,
+            customer,
+        })
+    }
+
+    /// The statement of a customer's bookings starting in `[from, until)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CustomerNotFound`]; [`Error::Statement`] for a period that ends before it
+    /// starts or amounts that cannot be added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
+    /// let now = chrono::Utc::now();
+    /// let statement = directory.statement(id, now - chrono::TimeDelta::days(30), now).await?;
+    /// assert!(statement.lines.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn statement(
+        &self,
+        customer: CustomerId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Statement, Error> {
+        let customer = self.customer(customer).await?;
+        let bookings = self.store.customer_bookings(customer.id).await?;
+        Ok(Statement::new(
+            &customer,
+            &bookings,
+            from,
+            until,
+            self.clock.now(),
+        )?)
+    }
+
+    /// Streams every customer (merged ones excepted) as CSV rows to `writer`, page by page,
+    /// so memory stays flat whatever the directory's size. Returns the writer and the
+    /// number of rows written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Export`] when writing fails; [`Error::Store`]; [`Error::Money`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let form = ContactForm { given_name: "=SUM(A1)".into(), email: "a@example.com".into(), ..ContactForm::default() };
+    /// directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
+    /// let (csv, rows) = directory.export_csv(Vec::new(), &CsvExportOptions::default()).await?;
+    /// assert_eq!(rows, 1);
+    /// assert!(String::from_utf8(csv)?.contains("'=SUM(A1)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn export_csv<W: io::Write>(
+        &self,
+        writer: W,
+        options: &CsvExportOptions,
+    ) -> Result<(W, u64), Error> {
+        let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
+        let mut after = None;
+        loop {
+            let page = self.store.customers_after(after, EXPORT_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for customer in page {
+                if matches!(customer.status, CustomerStatus::MergedInto(_)) {
+                    continue;
+                }
+                let bookings = self.store.customer_bookings(customer.id).await?;
+                let summary = CustomerSummary::new(&customer, &bookings, None)?;
+                exporter.write(&customer, &summary).map_err(Error::Export)?;
+            }
+        }
+        let rows = exporter.rows();
+        Ok((exporter.finish().map_err(Error::Export)?, rows))
+    }
+
+    /// Imports customers from a CSV file (see [`read_customer_rows`](crate::read_customer_rows)
+    /// for the format) in one commit, reporting every row.
+    ///
+    /// Rows whose email a live customer or an earlier row already has are reported as
+    /// duplicates and not created. Blocked emails and invalid rows are reported; in
+    /// [`ImportMode::AllOrNothing`] any of them means nothing is stored. Each new customer
+    /// takes the unattributed bookings with its email, like [`create_customer`](Self::create_customer).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Import`] when the file cannot be read as a whole; [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let file = "given_name,email\nAna,ana@example.com\nAna again,ANA@example.com\n";
+    /// let report = directory.import_customers(file.as_bytes(), ImportMode::AllOrNothing, &Actor::staff("desk")).await?;
+    /// assert!(report.committed);
+    /// assert_eq!(report.created().len(), 1);
+    /// assert!(matches!(report.rows[1].outcome, RowOutcome::DuplicateInFile { first_line: 2, .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn import_customers(
+        &self,
+        reader: impl io::Read,
+        mode: ImportMode,
+        actor: &Actor,
+    ) -> Result<ImportReport, Error> {
+        let rows = read_customer_rows(reader, &self.settings)?;
+        let created_at = self.clock.now();
+        // Ids are chosen once, so a retried commit reports the same customers.
+        // Staff import profiles: required custom fields apply, as for `create_customer`.
+        let templates: Vec<Result<Customer, ValidationErrors>> = rows
+            .iter()
+            .map(|row| {
+                let profile = row.profile.clone()?;
+                crate::custom_fields::check_custom_fields(&self.settings, &profile, true)?;
+                Ok(Customer::new(profile, created_at))
+            })
+            .collect();
+        self.commit_retrying(|| async {
+            let (changes, report) = self.plan_import(&rows, &templates, mode, actor).await?;
+            Ok((changes, report))
+        })
+        .await
+    }
+
+    async fn plan_import(
+        &self,
+        rows: &[ImportRow],
+        templates: &[Result<Customer, ValidationErrors>],
+        mode: ImportMode,
+        actor: &Actor,
+    ) -> Result<(ChangeSet, ImportReport), Error> {
+        let now = self.clock.now();
+        let mut changes = ChangeSet::new();
+        let mut first_lines: HashMap<EmailKey, u64> = HashMap::new();
+        let mut report = ImportReport {
+            rows: Vec::with_capacity(rows.len()),
+            committed: false,
+        };
+        let mut created = Vec::new();
+        for (row, template) in rows.iter().zip(templates) {
+            let outcome = match template {
+                Err(problems) => RowOutcome::Invalid(problems.clone()),
+                Ok(template) => {
+                    let mut customer = template.clone();
+                    customer.updated_at = now;
+                    match customer.profile.email.as_ref().map(|e| e.key().clone()) {
+                        None => {
+                            created.push(customer.id);
+                            changes.save_customer(customer);
+                            RowOutcome::Created(template.id)
+                        }
+                        Some(key) => {
+                            let lookup = self.store.lookup_email(&key).await?;
+                            if let Some(first_line) = first_lines.get(&key) {
+                                RowOutcome::DuplicateInFile {
+                                    key,
+                                    first_line: *first_line,
+                                }
+                            } else if let Some(holder) = lookup.customer {
+                                RowOutcome::Duplicate {
+                                    key,
+                                    existing: holder.id,
+                                }
+                            } else if lookup.block.is_some() {
+                                RowOutcome::Blocked(key)
+                            } else {
+                                first_lines.insert(key.clone(), row.line);
+                                self.attach_unattributed(&mut customer, &key, &mut changes)
+                                    .await?;
+                                created.push(customer.id);
+                                changes.save_customer(customer);
+                                RowOutcome::Created(template.id)
+                            }
+                        }
+                    }
+                }
+            };
+            report.rows.push(ImportedRow {
+                row: row.row,
+                line: row.line,
+                outcome,
+            });
+        }
+        let stopped = mode == ImportMode::AllOrNothing && report.rejected().next().is_some();
+        if stopped || created.is_empty() {
+            return Ok((ChangeSet::new(), report));
+        }
+        let mut event = audit_event(now, actor, AuditAction::CustomersImported, None, None);
+        event.customers = created;
+        changes.record(event);
+        report.committed = true;
+        Ok((changes, report))
+    }
+}

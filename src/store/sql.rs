@@ -1,0 +1,1063 @@
+//! What the SQL adapters share: the schema's shape, row encoding, and the one implementation
+//! of the [`Store`](super::Store) port, instantiated for each database by [`sql_store!`].
+//!
+//! Each record is stored whole as JSON (the source of truth, exact to the nanosecond) beside
+//! the columns the reads filter and sort on, which are indexed. A commit is one transaction:
+//! version checks are `UPDATE ... WHERE version = expected` and inserts are
+//! `INSERT ... ON CONFLICT DO NOTHING`, so a lost race shows as zero affected rows and becomes
+//! the port's [`Conflict`](super::Conflict) without aborting the transaction; the transaction
+//! is then rolled back, so nothing of a failed commit remains.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+use crate::{BlockTarget, CustomerStatus};
+
+/// One schema migration: its version and the statements that apply it.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) statements: &'static [&'static str],
+}
+
+/// Encodes a record as its JSON column.
+pub(crate) fn to_json<T: Serialize>(record: &T, what: &str) -> Result<String, StoreError> {
+    serde_json::to_string(record)
+        .map_err(|error| StoreError::backend(format!("encoding {what}"), error))
+}
+
+/// Decodes a record from its JSON column; a row that does not decode is a backend error.
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::backend(format!("decoding a stored {what}"), error))
+}
+
+/// A time as the sortable integer the indexed columns hold: nanoseconds since 1970,
+/// saturating outside the years 1677 to 2262.
+pub(crate) fn nanos(at: DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// A version as the database stores it (versions never come near `i64::MAX`).
+pub(crate) fn version_column(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
+/// A stored version column read back; a negative one means the row was not written by
+/// this crate, which is a backend error rather than a version to compare.
+pub(crate) fn stored_version(version: i64) -> Result<u64, StoreError> {
+    u64::try_from(version).map_err(|_| {
+        StoreError::backend(
+            "reading a stored version",
+            format!("version column holds {version}"),
+        )
+    })
+}
+
+/// A stored customer id column read back.
+pub(crate) fn stored_customer_id(text: &str) -> Result<crate::CustomerId, StoreError> {
+    text.parse()
+        .map_err(|error| StoreError::backend("reading a stored customer id", error))
+}
+
+/// The status column: what the reads filter on.
+pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
+    match status {
+        CustomerStatus::Active => "active",
+        CustomerStatus::Archived => "archived",
+        CustomerStatus::Blocked => "blocked",
+        CustomerStatus::Redacted => "redacted",
+        CustomerStatus::MergedInto(_) => "merged",
+    }
+}
+
+/// The blocklist's key column: one namespace for addresses and domains.
+pub(crate) fn block_key(target: &BlockTarget) -> String {
+    match target {
+        BlockTarget::Address(key) => format!("address:{}", key.as_str()),
+        BlockTarget::Domain(domain) => format!("domain:{domain}"),
+    }
+}
+
+/// Wraps a database error met while doing `what`.
+pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| StoreError::backend(what, error)
+}
+
+/// Implements [`Store`](crate::store::Store) and `migrate` for `$store`, a struct with a
+/// `pool: sqlx::Pool<$db>` field and these associated items:
+/// `async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`,
+/// `fn aborted(error: &sqlx::Error) -> Option<String>` (the reason, when the database
+/// aborted the transaction because of a concurrent one), `const LOCK: &str` (appended to the
+/// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
+/// statement run first in each migration's transaction to serialise concurrent `migrate`
+/// calls; empty when `begin` already does) and `const MIGRATIONS: &[Migration]`.
+macro_rules! sql_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Creates or upgrades the schema; safe to call on every start (applied
+            /// migrations are recorded and skipped).
+            ///
+            /// # Errors
+            ///
+            /// [`StoreError::Backend`] when a statement fails; the failing migration is
+            /// rolled back.
+            pub async fn migrate(&self) -> Result<(), StoreError> {
+                use crate::store::sql::backend;
+                for migration in Self::MIGRATIONS {
+                    // Each migration is one transaction that first takes the migration lock,
+                    // so processes starting together apply it once and the others skip it.
+                    let mut tx = self.begin().await.map_err(backend("starting a migration"))?;
+                    if !Self::MIGRATION_LOCK.is_empty() {
+                        sqlx::query(Self::MIGRATION_LOCK)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend("waiting for the migration lock"))?;
+                    }
+                    sqlx::query(
+                        "CREATE TABLE IF NOT EXISTS cd_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend("creating the migrations table"))?;
+                    let applied: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM cd_migrations WHERE version = $1")
+                            .bind(migration.version)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(backend("reading applied migrations"))?;
+                    if applied.is_some() {
+                        tx.rollback().await.map_err(backend("ending a migration"))?;
+                        continue;
+                    }
+                    for statement in migration.statements {
+                        sqlx::query(statement)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend("applying a migration"))?;
+                    }
+                    sqlx::query("INSERT INTO cd_migrations (version, applied_at) VALUES ($1, $2)")
+                        .bind(migration.version)
+                        .bind(chrono::Utc::now().to_rfc3339())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend("recording a migration"))?;
+                    tx.commit().await.map_err(backend("committing a migration"))?;
+                }
+                Ok(())
+            }
+
+            async fn records<'q, T: serde::de::DeserializeOwned>(
+                &self,
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                what: &'static str,
+            ) -> Result<Vec<T>, StoreError> {
+                use sqlx::Row;
+                let rows = query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::sql::backend(what))?;
+                rows.iter()
+                    .map(|row| {
+                        let text: String = row
+                            .try_get(0)
+                            .map_err(crate::store::sql::backend(what))?;
+                        crate::store::sql::from_json(&text, what)
+                    })
+                    .collect()
+            }
+
+            /// The version stored for a row of `table`, read inside the commit.
+            async fn version_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                table: &'static str,
+                id: String,
+            ) -> Result<Option<u64>, StoreError> {
+                let sql = match table {
+                    "customers" => "SELECT version FROM cd_customers WHERE id = $1",
+                    "bookings" => "SELECT version FROM cd_bookings WHERE id = $1",
+                    _ => "SELECT version FROM cd_merges WHERE id = $1",
+                };
+                let found: Option<i64> = sqlx::query_scalar(sql)
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("checking a version"))?;
+                found.map(crate::store::sql::stored_version).transpose()
+            }
+
+            /// The stored version of an account, locking its row for the rest of the commit.
+            async fn account_version_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: crate::AccountId,
+            ) -> Result<Option<u64>, StoreError> {
+                let sql = format!("SELECT version FROM cd_accounts WHERE id = $1 {}", Self::LOCK);
+                let found: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("checking an account version"))?;
+                found.map(crate::store::sql::stored_version).transpose()
+            }
+
+            /// The account other than `id` holding `column`'s `value` (login key or claimed
+            /// customer), if any.
+            async fn account_holding(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                column: &'static str,
+                value: String,
+                id: crate::AccountId,
+            ) -> Result<Option<crate::AccountId>, StoreError> {
+                let sql = match column {
+                    "email_key" => "SELECT id FROM cd_accounts WHERE email_key = $1 AND id <> $2",
+                    _ => "SELECT id FROM cd_accounts WHERE customer_id = $1 AND id <> $2",
+                };
+                let holder: Option<String> = sqlx::query_scalar(sql)
+                    .bind(value)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("reading an account's unique keys"))?;
+                holder
+                    .map(|text| {
+                        text.parse().map_err(|error| {
+                            StoreError::backend("reading a stored account id", error)
+                        })
+                    })
+                    .transpose()
+            }
+
+            /// The account part of a commit, in the in-memory store's order: deletions (with
+            /// their tokens), then account writes, then token writes. Rewritten accounts
+            /// release their login key and claim first, so both can move between accounts
+            /// within one commit.
+            async fn apply_accounts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                mut accounts: Vec<crate::Write<crate::Account>>,
+                mut deletions: Vec<crate::AccountGuard>,
+                tokens: Vec<crate::Write<crate::AccountToken>>,
+            ) -> Result<Result<(), crate::store::Conflict>, StoreError> {
+                use crate::store::Conflict;
+                use crate::store::sql::{backend, nanos, to_json, version_column};
+                use crate::Expected;
+
+                accounts.sort_by_key(|write| write.record.id);
+                deletions.sort_by_key(|deletion| deletion.account);
+                for deletion in &deletions {
+                    let found = Self::account_version_in(tx, deletion.account).await?;
+                    if found != Some(deletion.version) {
+                        return Ok(Err(Conflict::AccountVersion {
+                            id: deletion.account,
+                            expected: Expected::Version(deletion.version),
+                            found,
+                        }));
+                    }
+                }
+                for write in &accounts {
+                    if let Expected::Version(expected) = write.expected {
+                        let done = sqlx::query(
+                            "UPDATE cd_accounts SET email_key = NULL, customer_id = NULL \
+                             WHERE id = $1 AND version = $2",
+                        )
+                        .bind(write.record.id.to_string())
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("releasing an account's login"))?;
+                        if done.rows_affected() == 0 {
+                            let found = Self::account_version_in(tx, write.record.id).await?;
+                            return Ok(Err(Conflict::AccountVersion {
+                                id: write.record.id,
+                                expected: write.expected,
+                                found,
+                            }));
+                        }
+                    }
+                }
+                for deletion in &deletions {
+                    // Its tokens go with it (the foreign key cascades).
+                    sqlx::query("DELETE FROM cd_accounts WHERE id = $1")
+                        .bind(deletion.account.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("deleting an account"))?;
+                }
+                for write in &accounts {
+                    let account = &write.record;
+                    if deletions.iter().any(|deletion| deletion.account == account.id) {
+                        continue;
+                    }
+                    let key = account.email.key().as_str().to_owned();
+                    if let Some(holder) =
+                        Self::account_holding(tx, "email_key", key.clone(), account.id).await?
+                    {
+                        return Ok(Err(Conflict::AccountEmailTaken {
+                            key: account.email.key().clone(),
+                            holder,
+                        }));
+                    }
+                    if let Some(customer) = account.customer {
+                        if let Some(holder) = Self::account_holding(
+                            tx,
+                            "customer_id",
+                            customer.to_string(),
+                            account.id,
+                        )
+                        .await?
+                        {
+                            return Ok(Err(Conflict::AccountCustomerTaken { customer, holder }));
+                        }
+                    }
+                    let id = account.id.to_string();
+                    let customer = account.customer.map(|customer| customer.to_string());
+                    let record = to_json(account, "account")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_accounts (id, version, email_key, customer_id, record) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        ),
+                        // The version was checked (and the row locked) when it was released.
+                        Expected::Version(_) => sqlx::query(
+                            "UPDATE cd_accounts SET version = $2, email_key = $3, customer_id = $4, \
+                             record = $5 WHERE id = $1",
+                        ),
+                    }
+                    .bind(&id)
+                    .bind(version_column(account.version))
+                    .bind(&key)
+                    .bind(customer)
+                    .bind(record)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend("writing an account"))?;
+                    if done.rows_affected() == 0 {
+                        // An insert refused by a unique column: a concurrent commit won.
+                        let found = Self::account_version_in(tx, account.id).await?;
+                        if found.is_some() {
+                            return Ok(Err(Conflict::AccountVersion {
+                                id: account.id,
+                                expected: write.expected,
+                                found,
+                            }));
+                        }
+                        if let Some(holder) =
+                            Self::account_holding(tx, "email_key", key, account.id).await?
+                        {
+                            return Ok(Err(Conflict::AccountEmailTaken {
+                                key: account.email.key().clone(),
+                                holder,
+                            }));
+                        }
+                        return Ok(Err(Conflict::TransactionAborted {
+                            reason: "an account's unique keys were taken concurrently".to_owned(),
+                        }));
+                    }
+                }
+                for write in &tokens {
+                    let token = &write.record;
+                    if Self::account_version_in(tx, token.account).await?.is_none() {
+                        return Ok(Err(Conflict::AccountMissing(token.account)));
+                    }
+                    let hash = token.hash.to_hex();
+                    let record = to_json(token, "account token")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_account_tokens (hash, version, account_id, created_at, record) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
+                        )
+                        .bind(&hash)
+                        .bind(version_column(token.version))
+                        .bind(token.account.to_string())
+                        .bind(nanos(token.created_at))
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_account_tokens SET version = $2, account_id = $3, created_at = $4, \
+                             record = $5 WHERE hash = $1 AND version = $6",
+                        )
+                        .bind(&hash)
+                        .bind(version_column(token.version))
+                        .bind(token.account.to_string())
+                        .bind(nanos(token.created_at))
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing an account token"))?;
+                    if done.rows_affected() == 0 {
+                        let found: Option<i64> =
+                            sqlx::query_scalar("SELECT version FROM cd_account_tokens WHERE hash = $1")
+                                .bind(&hash)
+                                .fetch_optional(&mut **tx)
+                                .await
+                                .map_err(backend("checking a token version"))?;
+                        return Ok(Err(Conflict::AccountTokenVersion {
+                            account: token.account,
+                            expected: write.expected,
+                            found: found.map(crate::store::sql::stored_version).transpose()?,
+                        }));
+                    }
+                }
+                Ok(Ok(()))
+            }
+
+            /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
+            /// (the caller rolls back), `Err` when the database fails.
+            async fn apply(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                changes: crate::ChangeSet,
+            ) -> Result<Result<(), crate::store::Conflict>, StoreError> {
+                use crate::store::Conflict;
+                use crate::store::sql::{backend, block_key, nanos, status_column, to_json, version_column};
+                use crate::{BlocklistChange, ChangeSetParts, Expected};
+
+                let ChangeSetParts {
+                    mut customers,
+                    mut bookings,
+                    guards,
+                    booking_guards,
+                    deletions,
+                    blocklist,
+                    merges,
+                    lists,
+                    audit,
+                    accounts,
+                    account_deletions,
+                    account_tokens,
+                    ..
+                } = changes.into_parts();
+                // One order for every writer, so concurrent commits cannot deadlock.
+                customers.sort_by_key(|write| write.record.id);
+                bookings.sort_by_key(|write| write.record.id);
+
+                for guard in guards.iter().chain(&deletions) {
+                    let sql = if Self::LOCK.is_empty() {
+                        "SELECT version FROM cd_customers WHERE id = $1".to_owned()
+                    } else {
+                        format!("SELECT version FROM cd_customers WHERE id = $1 {}", Self::LOCK)
+                    };
+                    let found: Option<i64> = sqlx::query_scalar(&sql)
+                        .bind(guard.customer.to_string())
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(backend("checking a customer version"))?;
+                    let found = found.map(crate::store::sql::stored_version).transpose()?;
+                    if found != Some(guard.version) {
+                        return Ok(Err(Conflict::CustomerVersion {
+                            id: guard.customer,
+                            expected: Expected::Version(guard.version),
+                            found,
+                        }));
+                    }
+                }
+
+                // Keys of every rewritten or deleted customer are released first, so keys
+                // can move between customers within one commit.
+                for id in customers
+                    .iter()
+                    .map(|write| write.record.id)
+                    .chain(deletions.iter().map(|deletion| deletion.customer))
+                {
+                    sqlx::query("DELETE FROM cd_customer_email_keys WHERE customer_id = $1")
+                        .bind(id.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("releasing email keys"))?;
+                }
+
+                for write in &customers {
+                    let customer = &write.record;
+                    let id = customer.id.to_string();
+                    let record = to_json(customer, "customer")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_customers (id, version, status, created_at, record) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(version_column(customer.version))
+                        .bind(status_column(customer.status))
+                        .bind(nanos(customer.created_at))
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5 \
+                             WHERE id = $1 AND version = $6",
+                        )
+                        .bind(&id)
+                        .bind(version_column(customer.version))
+                        .bind(status_column(customer.status))
+                        .bind(nanos(customer.created_at))
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing a customer"))?;
+                    if done.rows_affected() == 0 {
+                        let found = Self::version_in(tx, "customers", id)
+                            .await?;
+                        return Ok(Err(Conflict::CustomerVersion {
+                            id: customer.id,
+                            expected: write.expected,
+                            found,
+                        }));
+                    }
+                }
+                for write in &customers {
+                    let customer = &write.record;
+                    let mut keys: Vec<&crate::EmailKey> = customer.indexed_keys().collect();
+                    keys.sort();
+                    keys.dedup();
+                    for key in keys {
+                        let done = sqlx::query(
+                            "INSERT INTO cd_customer_email_keys (email_key, customer_id) VALUES ($1, $2) \
+                             ON CONFLICT (email_key) DO NOTHING",
+                        )
+                        .bind(key.as_str())
+                        .bind(customer.id.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("claiming an email key"))?;
+                        if done.rows_affected() == 0 {
+                            let holder: Option<String> = sqlx::query_scalar(
+                                "SELECT customer_id FROM cd_customer_email_keys WHERE email_key = $1",
+                            )
+                            .bind(key.as_str())
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(backend("reading an email key's holder"))?;
+                            // No holder row: a racing commit took the key and let it go again.
+                            // There is nobody to name, but a retry reads the new state.
+                            let Some(holder) = holder else {
+                                return Ok(Err(Conflict::TransactionAborted {
+                                    reason: format!("email key {key} changed hands during the commit"),
+                                }));
+                            };
+                            return Ok(Err(Conflict::EmailKeyTaken {
+                                key: key.clone(),
+                                holder: crate::store::sql::stored_customer_id(&holder)?,
+                            }));
+                        }
+                    }
+                }
+
+                // After the customer rows are written (and so locked), before any booking moves:
+                // no booking can be attached to these customers until this commit ends.
+                for guard in &booking_guards {
+                    let mut current: Vec<String> = sqlx::query_scalar(
+                        "SELECT id FROM cd_bookings WHERE customer_id = $1 ORDER BY id",
+                    )
+                    .bind(guard.customer.to_string())
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(backend("checking a customer's bookings"))?;
+                    current.dedup();
+                    let expected: Vec<String> = guard.bookings.iter().map(ToString::to_string).collect();
+                    if current != expected {
+                        return Ok(Err(Conflict::CustomerBookings {
+                            customer: guard.customer,
+                        }));
+                    }
+                }
+
+                for write in &bookings {
+                    let booking = &write.record;
+                    let id = booking.id.to_string();
+                    let record = to_json(booking, "booking")?;
+                    let customer = booking.attribution.customer().map(|c| c.to_string());
+                    let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, record) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(version_column(booking.version))
+                        .bind(customer)
+                        .bind(email_key)
+                        .bind(nanos(booking.starts_at))
+                        .bind(nanos(booking.created_at))
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
+                             starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
+                        )
+                        .bind(&id)
+                        .bind(version_column(booking.version))
+                        .bind(customer)
+                        .bind(email_key)
+                        .bind(nanos(booking.starts_at))
+                        .bind(nanos(booking.created_at))
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing a booking"))?;
+                    if done.rows_affected() == 0 {
+                        let found = Self::version_in(tx, "bookings", id)
+                            .await?;
+                        return Ok(Err(Conflict::BookingVersion {
+                            id: booking.id,
+                            expected: write.expected,
+                            found,
+                        }));
+                    }
+                    sqlx::query("DELETE FROM cd_booking_match_keys WHERE booking_id = $1")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("re-indexing a booking"))?;
+                    let keys: std::collections::BTreeSet<String> =
+                        crate::store::match_index_keys(&booking.contact.match_keys()).collect();
+                    for key in keys {
+                        sqlx::query("INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES ($1, $2)")
+                            .bind(key)
+                            .bind(&id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("indexing a booking"))?;
+                    }
+                }
+
+                // Deletions come after the bookings, which this commit moved off the customer.
+                for deletion in &deletions {
+                    sqlx::query("DELETE FROM cd_customers WHERE id = $1")
+                        .bind(deletion.customer.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("deleting a customer"))?;
+                }
+
+                for write in &merges {
+                    let merge = &write.record;
+                    let id = merge.id.to_string();
+                    let record = to_json(merge, "merge record")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (id) DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(version_column(merge.version))
+                        .bind(nanos(merge.merged_at))
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_merges SET version = $2, merged_at = $3, record = $4 WHERE id = $1 AND version = $5",
+                        )
+                        .bind(&id)
+                        .bind(version_column(merge.version))
+                        .bind(nanos(merge.merged_at))
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing a merge record"))?;
+                    if done.rows_affected() == 0 {
+                        let found = Self::version_in(tx, "merges", id)
+                            .await?;
+                        return Ok(Err(Conflict::MergeVersion {
+                            id: merge.id,
+                            expected: write.expected,
+                            found,
+                        }));
+                    }
+                    if write.expected == Expected::Absent {
+                        let mut people = vec![merge.report.survivor];
+                        people.extend(merge.report.merged.iter().copied());
+                        people.sort();
+                        people.dedup();
+                        for person in people {
+                            sqlx::query("INSERT INTO cd_merge_participants (customer_id, merge_id) VALUES ($1, $2)")
+                                .bind(person.to_string())
+                                .bind(&id)
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(backend("indexing a merge record"))?;
+                        }
+                    }
+                }
+
+                for write in &lists {
+                    let list = &write.record;
+                    let id = list.id.to_string();
+                    let name_key = list.name_key();
+                    let holder: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM cd_lists WHERE name_key = $1 AND id <> $2",
+                    )
+                    .bind(&name_key)
+                    .bind(&id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(backend("checking a list name"))?;
+                    if holder.is_some() {
+                        return Ok(Err(Conflict::ListNameTaken {
+                            name: list.name.as_str().to_owned(),
+                        }));
+                    }
+                    let record = to_json(list, "list")?;
+                    let done = match write.expected {
+                        Expected::Absent => sqlx::query(
+                            "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(version_column(list.version))
+                        .bind(&name_key)
+                        .bind(record)
+                        .execute(&mut **tx)
+                        .await,
+                        Expected::Version(expected) => sqlx::query(
+                            "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 WHERE id = $1 AND version = $5",
+                        )
+                        .bind(&id)
+                        .bind(version_column(list.version))
+                        .bind(&name_key)
+                        .bind(record)
+                        .bind(version_column(expected))
+                        .execute(&mut **tx)
+                        .await,
+                    }
+                    .map_err(backend("writing a list"))?;
+                    if done.rows_affected() == 0 {
+                        let found: Option<i64> = sqlx::query_scalar("SELECT version FROM cd_lists WHERE id = $1")
+                            .bind(&id)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(backend("checking a list version"))?;
+                        if found.is_none() && write.expected == Expected::Absent {
+                            // Not the id: a concurrent list took the name first.
+                            return Ok(Err(Conflict::ListNameTaken {
+                                name: list.name.as_str().to_owned(),
+                            }));
+                        }
+                        return Ok(Err(Conflict::ListVersion {
+                            id: list.id,
+                            expected: write.expected,
+                            found: found.map(crate::store::sql::stored_version).transpose()?,
+                        }));
+                    }
+                }
+
+                if let Err(conflict) =
+                    Self::apply_accounts(tx, accounts, account_deletions, account_tokens).await?
+                {
+                    return Ok(Err(conflict));
+                }
+
+                for event in &audit {
+                    let seq: i64 = sqlx::query_scalar(
+                        "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq",
+                    )
+                    .bind(nanos(event.at))
+                    .bind(to_json(event, "audit event")?)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend("appending an audit event"))?;
+                    let mut people = event.customers.clone();
+                    people.sort();
+                    people.dedup();
+                    for person in people {
+                        sqlx::query("INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES ($1, $2)")
+                            .bind(person.to_string())
+                            .bind(seq)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("indexing an audit event"))?;
+                    }
+                }
+
+                for change in &blocklist {
+                    match change {
+                        BlocklistChange::Add(entry) => {
+                            sqlx::query(
+                                "INSERT INTO cd_blocklist (target, record) VALUES ($1, $2) \
+                                 ON CONFLICT (target) DO UPDATE SET record = excluded.record",
+                            )
+                            .bind(block_key(&entry.target))
+                            .bind(to_json(entry, "blocklist entry")?)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("adding to the blocklist"))?;
+                        }
+                        BlocklistChange::Remove(target) => {
+                            sqlx::query("DELETE FROM cd_blocklist WHERE target = $1")
+                                .bind(block_key(target))
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(backend("removing from the blocklist"))?;
+                        }
+                    }
+                }
+                Ok(Ok(()))
+            }
+        }
+
+        impl crate::store::Store for $store {
+            async fn customer(
+                &self,
+                id: crate::CustomerId,
+            ) -> Result<Option<crate::Customer>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_customers WHERE id = $1").bind(id.to_string());
+                Ok(self.records(query, "customer").await?.pop())
+            }
+
+            async fn booking(
+                &self,
+                id: crate::BookingId,
+            ) -> Result<Option<crate::Booking>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_bookings WHERE id = $1").bind(id.to_string());
+                Ok(self.records(query, "booking").await?.pop())
+            }
+
+            async fn lookup_email(
+                &self,
+                key: &crate::EmailKey,
+            ) -> Result<crate::store::EmailLookup, StoreError> {
+                use sqlx::Row;
+                // One round trip: the holder, then the address entry, then the domain entry.
+                let rows = sqlx::query(
+                    "SELECT CAST(0 AS BIGINT) AS kind, c.record FROM cd_customer_email_keys k \
+                     JOIN cd_customers c ON c.id = k.customer_id WHERE k.email_key = $1 \
+                     UNION ALL SELECT CAST(1 AS BIGINT), record FROM cd_blocklist WHERE target = $2 \
+                     UNION ALL SELECT CAST(2 AS BIGINT), record FROM cd_blocklist WHERE target = $3",
+                )
+                .bind(key.as_str())
+                .bind(crate::store::sql::block_key(&crate::BlockTarget::Address(key.clone())))
+                .bind(format!("domain:{}", key.domain()))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::sql::backend("looking up an email"))?;
+                let mut customer = None;
+                let mut blocks: Vec<(i64, crate::BlockEntry)> = Vec::new();
+                for row in &rows {
+                    let kind: i64 = row.try_get(0).map_err(crate::store::sql::backend("looking up an email"))?;
+                    let text: String = row.try_get(1).map_err(crate::store::sql::backend("looking up an email"))?;
+                    if kind == 0 {
+                        customer = Some(std::sync::Arc::new(crate::store::sql::from_json(&text, "customer")?));
+                    } else {
+                        blocks.push((kind, crate::store::sql::from_json(&text, "blocklist entry")?));
+                    }
+                }
+                blocks.sort_by_key(|(kind, _)| *kind);
+                Ok(crate::store::EmailLookup::new(customer, blocks.into_iter().next().map(|(_, entry)| entry)))
+            }
+
+            async fn customer_bookings(
+                &self,
+                customer: crate::CustomerId,
+            ) -> Result<Vec<crate::Booking>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_bookings WHERE customer_id = $1 ORDER BY starts_at, id",
+                )
+                .bind(customer.to_string());
+                self.records(query, "booking").await
+            }
+
+            async fn unattributed_bookings(
+                &self,
+                key: &crate::EmailKey,
+            ) -> Result<Vec<crate::Booking>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_bookings WHERE email_key = $1 AND customer_id IS NULL \
+                     ORDER BY created_at, id",
+                )
+                .bind(key.as_str());
+                self.records(query, "booking").await
+            }
+
+            async fn bookings_matching(
+                &self,
+                keys: &crate::MatchKeys,
+            ) -> Result<Vec<crate::Booking>, StoreError> {
+                let keys: Vec<String> = crate::store::match_index_keys(keys).collect();
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT b.record FROM cd_bookings b WHERE b.id IN \
+                     (SELECT m.booking_id FROM cd_booking_match_keys m WHERE m.match_key IN ({})) \
+                     ORDER BY b.starts_at, b.id",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for key in keys {
+                    query = query.bind(key);
+                }
+                self.records(query, "booking").await
+            }
+
+            async fn customers_after(
+                &self,
+                after: Option<crate::CustomerId>,
+                limit: usize,
+            ) -> Result<Vec<crate::Customer>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_customers WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after.map(|id| id.to_string()).unwrap_or_default())
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+                self.records(query, "customer").await
+            }
+
+            async fn customers_inactive_since(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<crate::Customer>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT c.record FROM cd_customers c \
+                     WHERE c.status IN ('active', 'archived') AND c.created_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM cd_bookings b WHERE b.customer_id = c.id \
+                                     AND (b.created_at >= $1 OR b.starts_at >= $1)) \
+                     ORDER BY c.id",
+                )
+                .bind(crate::store::sql::nanos(cutoff));
+                self.records(query, "customer").await
+            }
+
+            async fn merge_record(
+                &self,
+                id: crate::MergeId,
+            ) -> Result<Option<crate::MergeRecord>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_merges WHERE id = $1").bind(id.to_string());
+                Ok(self.records(query, "merge record").await?.pop())
+            }
+
+            async fn merges_involving(
+                &self,
+                customer: crate::CustomerId,
+            ) -> Result<Vec<crate::MergeRecord>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT m.record FROM cd_merge_participants p JOIN cd_merges m ON m.id = p.merge_id \
+                     WHERE p.customer_id = $1 ORDER BY m.merged_at, m.id",
+                )
+                .bind(customer.to_string());
+                self.records(query, "merge record").await
+            }
+
+            async fn audit_trail(
+                &self,
+                customer: crate::CustomerId,
+            ) -> Result<Vec<crate::AuditEvent>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT e.record FROM cd_audit_event_customers c JOIN cd_audit_events e ON e.seq = c.event_seq \
+                     WHERE c.customer_id = $1 ORDER BY e.seq",
+                )
+                .bind(customer.to_string());
+                self.records(query, "audit event").await
+            }
+
+            async fn lists(&self) -> Result<Vec<crate::CustomerList>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_lists ORDER BY name_key, id");
+                self.records(query, "list").await
+            }
+
+            fn supports_accounts(&self) -> bool {
+                true
+            }
+
+            async fn account(
+                &self,
+                id: crate::AccountId,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE id = $1").bind(id.to_string());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_by_email(
+                &self,
+                key: &crate::EmailKey,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
+                    .bind(key.as_str().to_owned());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_by_customer(
+                &self,
+                customer: crate::CustomerId,
+            ) -> Result<Option<crate::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE customer_id = $1")
+                    .bind(customer.to_string());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_token(
+                &self,
+                hash: &crate::ResetTokenHash,
+            ) -> Result<Option<crate::AccountToken>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
+                    .bind(hash.to_hex());
+                Ok(self.records(query, "account token").await?.pop())
+            }
+
+            async fn account_tokens(
+                &self,
+                account: crate::AccountId,
+            ) -> Result<Vec<crate::AccountToken>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_account_tokens WHERE account_id = $1 ORDER BY created_at, hash",
+                )
+                .bind(account.to_string());
+                self.records(query, "account token").await
+            }
+
+            async fn commit(&self, changes: crate::ChangeSet) -> Result<(), StoreError> {
+                let aborted = |error: sqlx::Error, what: &'static str| match Self::aborted(&error) {
+                    Some(reason) => StoreError::Conflict(crate::store::Conflict::TransactionAborted { reason }),
+                    None => StoreError::backend(what, error),
+                };
+                let mut tx = self
+                    .begin()
+                    .await
+                    .map_err(|error| aborted(error, "starting a transaction"))?;
+                match Self::apply(&mut tx, changes).await {
+                    Ok(Ok(())) => tx
+                        .commit()
+                        .await
+                        .map_err(|error| aborted(error, "committing")),
+                    Ok(Err(conflict)) => {
+                        tx.rollback()
+                            .await
+                            .map_err(crate::store::sql::backend("rolling back"))?;
+                        Err(StoreError::Conflict(conflict))
+                    }
+                    Err(error) => {
+                        // Dropping the transaction rolls it back too; an explicit rollback
+                        // keeps the connection clean for the pool.
+                        let _ = tx.rollback().await;
+                        let reason = match &error {
+                            StoreError::Backend { source: Some(source), .. } => source
+                                .downcast_ref::<sqlx::Error>()
+                                .and_then(Self::aborted),
+                            _ => None,
+                        };
+                        Err(match reason {
+                            Some(reason) => StoreError::Conflict(
+                                crate::store::Conflict::TransactionAborted { reason },
+                            ),
+                            None => error,
+                        })
+                    }
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,801 @@
+//! Property tests over random sequences of lifecycle operations (record, edit, create,
+//! attach, detach, confirm, merge, undo, archive, activate, block, unblock, delete, redact).
+//!
+//! After every step: every booking is present exactly once, live email keys stay unique,
+//! merged ids resolve, a merge immediately undone restores the directory exactly, and after
+//! a redaction no personal value of that customer is left anywhere in the store. The same
+//! sequences also run with a fraction of commits failing on purpose: a failed operation
+//! must leave the store exactly as it was.
+#![cfg(feature = "testing")]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use customer_directory::store::{MemoryStore, Store, StoreError};
+use customer_directory::testing::{FaultInjectingStore, InjectedFault};
+use customer_directory::{
+    Actor, BookingId, BookingStatus, Currency, Customer, CustomerId, CustomerStatus, DetachMode,
+    Directory, DirectorySettings, EmailAddress, Error, FixedClock, MergeId, MergeRequest, Money,
+    NewBooking, NoteText, PersonName, Phone, PostalAddress, Profile, Text,
+};
+use proptest::prelude::*;
+
+mod support;
+use support::{all_customers, check_invariants};
+
+const EMAILS: [&str; 5] = [
+    "guest1@example.com",
+    "guest2@example.com",
+    "guest3@example.com",
+    "guest4@example.com",
+    "guest5@example.com",
+];
+const PHONES: [&str; 2] = ["+351912345001", "+351912345002"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A booking for `EMAILS[email]`; `own_name` gives it a name of its own (so it differs
+    /// from the customer's), `locked` picks a status that creates customers.
+    Record {
+        email: usize,
+        phone: Option<usize>,
+        own_name: bool,
+        locked: bool,
+    },
+    Create {
+        email: usize,
+    },
+    EditEmail {
+        customer: usize,
+        email: usize,
+    },
+    EditPhone {
+        customer: usize,
+        phone: usize,
+    },
+    Attach {
+        booking: usize,
+        customer: usize,
+    },
+    Detach {
+        booking: usize,
+        own_profile: bool,
+    },
+    Confirm {
+        booking: usize,
+    },
+    Merge {
+        survivor: usize,
+        other: usize,
+    },
+    MergeThenUndo {
+        survivor: usize,
+        other: usize,
+    },
+    UndoLastMerge,
+    Archive(usize),
+    Activate(usize),
+    Block(usize),
+    Unblock(usize),
+    Delete(usize),
+    Redact(usize),
+    AddNote(usize),
+    SetNewsletter {
+        customer: usize,
+        subscribed: bool,
+    },
+    AddToList(usize),
+    RequestBrochure(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let email = 0..EMAILS.len();
+    let any_index = any::<usize>();
+    prop_oneof![
+        6 => (email.clone(), proptest::option::of(0..PHONES.len()), any::<bool>(), any::<bool>())
+            .prop_map(|(email, phone, own_name, locked)| Op::Record { email, phone, own_name, locked }),
+        1 => email.clone().prop_map(|email| Op::Create { email }),
+        1 => (any_index, email).prop_map(|(customer, email)| Op::EditEmail { customer, email }),
+        1 => (any_index, 0..PHONES.len()).prop_map(|(customer, phone)| Op::EditPhone { customer, phone }),
+        1 => (any_index, any_index).prop_map(|(booking, customer)| Op::Attach { booking, customer }),
+        1 => (any_index, any::<bool>()).prop_map(|(booking, own_profile)| Op::Detach { booking, own_profile }),
+        1 => any_index.prop_map(|booking| Op::Confirm { booking }),
+        2 => (any_index, any_index).prop_map(|(survivor, other)| Op::Merge { survivor, other }),
+        2 => (any_index, any_index).prop_map(|(survivor, other)| Op::MergeThenUndo { survivor, other }),
+        1 => Just(Op::UndoLastMerge),
+        1 => any_index.prop_map(Op::Archive),
+        1 => any_index.prop_map(Op::Activate),
+        1 => any_index.prop_map(Op::Block),
+        1 => any_index.prop_map(Op::Unblock),
+        1 => any_index.prop_map(Op::Delete),
+        2 => any_index.prop_map(Op::Redact),
+        1 => any_index.prop_map(Op::AddNote),
+        1 => (any_index, any::<bool>()).prop_map(|(customer, subscribed)| Op::SetNewsletter { customer, subscribed }),
+        1 => any_index.prop_map(Op::AddToList),
+        1 => any_index.prop_map(Op::RequestBrochure),
+    ]
+}
+
+/// The ids the test has seen, so every record can be read back through the port.
+#[derive(Debug, Default)]
+struct Known {
+    customers: Vec<CustomerId>,
+    bookings: Vec<BookingId>,
+    merges: Vec<MergeId>,
+}
+
+impl Known {
+    fn customer(&self, index: usize) -> Option<CustomerId> {
+        (!self.customers.is_empty()).then(|| self.customers[index % self.customers.len()])
+    }
+
+    fn booking(&self, index: usize) -> Option<BookingId> {
+        (!self.bookings.is_empty()).then(|| self.bookings[index % self.bookings.len()])
+    }
+
+    fn saw_customer(&mut self, id: CustomerId) {
+        if !self.customers.contains(&id) {
+            self.customers.push(id);
+        }
+    }
+}
+
+fn staff() -> Actor {
+    Actor::staff("property-test")
+}
+
+fn email(index: usize) -> EmailAddress {
+    EmailAddress::parse(EMAILS[index]).expect("test emails are valid")
+}
+
+fn phone(index: usize) -> Phone {
+    Phone::parse(PHONES[index], None).expect("test phones are valid")
+}
+
+/// A contact whose name is either the one every booking for this email shares, or one of
+/// its own (numbered by `seq`), so bookings are sometimes primary and sometimes related.
+fn contact(seq: usize, email_index: usize, phone_index: Option<usize>, own_name: bool) -> Profile {
+    let (given, family) = if own_name {
+        (format!("Given{seq:04}q"), format!("Family{seq:04}q"))
+    } else {
+        (
+            format!("Shared{email_index}given"),
+            format!("Shared{email_index}family"),
+        )
+    };
+    Profile {
+        given_name: Some(PersonName::parse(&given).unwrap()),
+        family_name: Some(PersonName::parse(&family).unwrap()),
+        email: Some(email(email_index)),
+        phone: phone_index.map(phone),
+        address: PostalAddress {
+            line1: own_name.then(|| Text::parse(&format!("Street{seq:04}q")).unwrap()),
+            postcode: own_name.then(|| Text::parse(&format!("Post{seq:04}q")).unwrap()),
+            ..PostalAddress::default()
+        },
+        ..Profile::default()
+    }
+}
+
+type Dir<S> = Directory<S, FixedClock>;
+
+/// Everything the store holds about the known ids, as JSON values keyed by id.
+#[derive(Debug, Clone, PartialEq)]
+struct Dump {
+    customers: BTreeMap<String, serde_json::Value>,
+    bookings: BTreeMap<String, serde_json::Value>,
+    merges: BTreeMap<String, serde_json::Value>,
+    audit: BTreeMap<String, serde_json::Value>,
+}
+
+impl Dump {
+    fn all_text(&self) -> String {
+        serde_json::to_string(&(&self.customers, &self.bookings, &self.merges, &self.audit))
+            .unwrap()
+    }
+
+    /// The same dump with versions and update times removed, which an undo legitimately
+    /// moves forward.
+    fn without_versions(&self) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+        fn strip(value: &serde_json::Value) -> serde_json::Value {
+            let mut value = value.clone();
+            if let Some(object) = value.as_object_mut() {
+                object.remove("version");
+                object.remove("updated_at");
+            }
+            value
+        }
+        (
+            self.customers.values().map(strip).collect(),
+            self.bookings.values().map(strip).collect(),
+        )
+    }
+}
+
+async fn dump<S: Store>(store: &S, known: &Known) -> Dump {
+    let json = |v: &dyn erased::Json| v.to_value();
+    let mut dump = Dump {
+        customers: BTreeMap::new(),
+        bookings: BTreeMap::new(),
+        merges: BTreeMap::new(),
+        audit: BTreeMap::new(),
+    };
+    for customer in all_customers(store).await {
+        for record in store.merges_involving(customer.id).await.unwrap() {
+            dump.merges.insert(record.id.to_string(), json(&record));
+        }
+        let trail = store.audit_trail(customer.id).await.unwrap();
+        dump.audit.insert(customer.id.to_string(), json(&trail));
+        dump.customers
+            .insert(customer.id.to_string(), json(&customer));
+    }
+    for id in &known.bookings {
+        if let Some(booking) = store.booking(*id).await.unwrap() {
+            dump.bookings.insert(id.to_string(), json(&booking));
+        }
+    }
+    for id in &known.merges {
+        if let Some(record) = store.merge_record(*id).await.unwrap() {
+            dump.merges.insert(id.to_string(), json(&record));
+        }
+    }
+    dump
+}
+
+/// Serialising through a trait object keeps `dump` short.
+mod erased {
+    pub trait Json {
+        fn to_value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_value(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap()
+        }
+    }
+}
+
+/// Every string in `value`, at any depth.
+fn strings(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::String(s) => {
+            out.insert(s.clone());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+fn profile_values(profile: &Profile, out: &mut BTreeSet<String>) {
+    strings(&serde_json::to_value(profile).unwrap(), out);
+}
+
+/// Whether `value` is one of the personal values this test generates, all recognisable by
+/// construction (an email, a phone, a shared name, or a numbered value ending in `q`), as
+/// opposed to ids, dates, statuses and amounts, which redaction keeps.
+fn is_test_personal_value(value: &str) -> bool {
+    value.contains('@')
+        || value.starts_with('+')
+        || value.starts_with("Shared")
+        || value.ends_with('q')
+}
+
+/// The personal values only `customer` holds: from its profile, aliases, bookings and the
+/// merges into it, minus any value some other record also holds.
+async fn values_only_held_by<S: Store>(
+    store: &S,
+    known: &Known,
+    customer: &Customer,
+) -> BTreeSet<String> {
+    let mut mine = BTreeSet::new();
+    profile_values(&customer.profile, &mut mine);
+    for alias in &customer.aliases {
+        mine.insert(alias.as_str().to_owned());
+        mine.insert(alias.key().as_str().to_owned());
+    }
+    let own_bookings = store.customer_bookings(customer.id).await.unwrap();
+    for booking in &own_bookings {
+        profile_values(&booking.contact, &mut mine);
+    }
+    let own_merges = store.merges_involving(customer.id).await.unwrap();
+    for record in &own_merges {
+        strings(&serde_json::to_value(record).unwrap(), &mut mine);
+    }
+    let mut elsewhere = BTreeSet::new();
+    for other in all_customers(store).await {
+        if other.id != customer.id {
+            strings(&serde_json::to_value(&other).unwrap(), &mut elsewhere);
+            for record in store.merges_involving(other.id).await.unwrap() {
+                if !own_merges.iter().any(|own| own.id == record.id) {
+                    strings(&serde_json::to_value(&record).unwrap(), &mut elsewhere);
+                }
+            }
+        }
+    }
+    for id in &known.bookings {
+        if let Some(booking) = store.booking(*id).await.unwrap() {
+            if booking.attribution.customer() != Some(customer.id) {
+                strings(&serde_json::to_value(&booking).unwrap(), &mut elsewhere);
+            }
+        }
+    }
+    mine.retain(|value| is_test_personal_value(value) && !elsewhere.contains(value));
+    mine
+}
+
+fn is_injected(error: &Error) -> bool {
+    match error {
+        Error::Store(StoreError::Backend { source, .. }) => source
+            .as_ref()
+            .is_some_and(|s| s.downcast_ref::<InjectedFault>().is_some()),
+        _ => false,
+    }
+}
+
+/// Runs one step, recording new ids in `known`.
+async fn apply<S: Store>(
+    dir: &Dir<S>,
+    known: &mut Known,
+    seq: usize,
+    op: &Op,
+) -> Result<(), TestCaseError> {
+    let actor = staff();
+    let result: Result<(), Error> = match op.clone() {
+        Op::Record {
+            email,
+            phone,
+            own_name,
+            locked,
+        } => {
+            let status = if locked {
+                BookingStatus::PAID
+            } else {
+                BookingStatus::PENDING
+            };
+            let start = Utc.with_ymd_and_hms(2026, 8, 1, 9, 0, 0).unwrap()
+                + TimeDelta::hours(i64::try_from(seq).unwrap());
+            let new = NewBooking::new(
+                format!("BK-{seq}"),
+                status,
+                contact(seq, email, phone, own_name),
+                start,
+                Money::new(20_00, Currency::parse("EUR").unwrap()),
+            );
+            dir.record_booking(new, &actor).await.map(|recorded| {
+                known.bookings.push(recorded.booking);
+                if let Some(id) = recorded.outcome.customer() {
+                    known.saw_customer(id);
+                }
+            })
+        }
+        Op::Create { email } => dir
+            .create_customer(contact(seq, email, None, true), &actor)
+            .await
+            .map(|created| known.saw_customer(created.customer)),
+        Op::EditEmail { customer, email: e } => match known.customer(customer) {
+            Some(id) => match dir.customer(id).await {
+                Ok(current) => {
+                    let profile = Profile {
+                        email: Some(email(e)),
+                        ..current.profile
+                    };
+                    dir.update_contact(id, profile, &actor).await.map(drop)
+                }
+                Err(error) => Err(error),
+            },
+            None => Ok(()),
+        },
+        Op::EditPhone { customer, phone: p } => match known.customer(customer) {
+            Some(id) => match dir.customer(id).await {
+                Ok(current) => {
+                    let profile = Profile {
+                        phone: Some(phone(p)),
+                        ..current.profile
+                    };
+                    dir.update_contact(id, profile, &actor).await.map(drop)
+                }
+                Err(error) => Err(error),
+            },
+            None => Ok(()),
+        },
+        Op::Attach { booking, customer } => {
+            match (known.booking(booking), known.customer(customer)) {
+                (Some(b), Some(c)) => dir.attach_booking(b, c, &actor).await,
+                _ => Ok(()),
+            }
+        }
+        Op::Detach {
+            booking,
+            own_profile,
+        } => match known.booking(booking) {
+            Some(b) => {
+                let mode = if own_profile {
+                    DetachMode::OwnProfile
+                } else {
+                    DetachMode::LeaveUnattributed
+                };
+                dir.detach_booking(b, mode, &actor).await.map(|created| {
+                    if let Some(id) = created {
+                        known.saw_customer(id);
+                    }
+                })
+            }
+            None => Ok(()),
+        },
+        Op::Confirm { booking } => match known.booking(booking) {
+            Some(b) => dir.confirm_related(b, &actor).await,
+            None => Ok(()),
+        },
+        Op::Merge { survivor, other } => match (known.customer(survivor), known.customer(other)) {
+            (Some(s), Some(o)) => dir
+                .merge(&MergeRequest::new(s, [o]), &actor)
+                .await
+                .map(|report| known.merges.push(report.merge)),
+            _ => Ok(()),
+        },
+        Op::MergeThenUndo { survivor, other } => {
+            match (known.customer(survivor), known.customer(other)) {
+                (Some(s), Some(o)) => {
+                    let before = dump(dir.store(), known).await;
+                    match dir.merge(&MergeRequest::new(s, [o]), &actor).await {
+                        Ok(report) => {
+                            known.merges.push(report.merge);
+                            let undone = dir.undo_merge(report.merge, &actor).await;
+                            match undone {
+                                Ok(undo) => {
+                                    prop_assert!(undo.kept_changed.is_empty());
+                                    prop_assert!(undo.details_kept.is_empty());
+                                    let after = dump(dir.store(), known).await;
+                                    prop_assert_eq!(
+                                        before.without_versions(),
+                                        after.without_versions(),
+                                        "merge then undo did not restore the directory"
+                                    );
+                                    Ok(())
+                                }
+                                Err(error) => Err(error),
+                            }
+                        }
+                        Err(error) => Err(error),
+                    }
+                }
+                _ => Ok(()),
+            }
+        }
+        Op::UndoLastMerge => match known.merges.last() {
+            Some(id) => dir.undo_merge(*id, &actor).await.map(drop),
+            None => Ok(()),
+        },
+        Op::Archive(c) => match known.customer(c) {
+            Some(id) => dir.archive(id, &actor).await,
+            None => Ok(()),
+        },
+        Op::Activate(c) => match known.customer(c) {
+            Some(id) => dir.activate(id, &actor).await,
+            None => Ok(()),
+        },
+        Op::Block(c) => match known.customer(c) {
+            Some(id) => dir.block(id, "test", &actor).await.map(drop),
+            None => Ok(()),
+        },
+        Op::Unblock(c) => match known.customer(c) {
+            Some(id) => dir.unblock(id, &actor).await,
+            None => Ok(()),
+        },
+        Op::Delete(c) => match known.customer(c) {
+            Some(id) => dir.delete_customer(id, &actor).await.map(drop),
+            None => Ok(()),
+        },
+        Op::Redact(c) => match known.customer(c) {
+            Some(id) => redact_and_scan(dir, known, id).await?,
+            None => Ok(()),
+        },
+        // Notes and consent sources end in `q`: personal values the redaction scan follows.
+        Op::AddNote(c) => match known.customer(c) {
+            Some(id) => dir
+                .add_note(
+                    id,
+                    NoteText::parse(&format!("Note{seq:04}q")).unwrap(),
+                    None,
+                    &actor,
+                )
+                .await
+                .map(drop),
+            None => Ok(()),
+        },
+        Op::SetNewsletter {
+            customer,
+            subscribed,
+        } => match known.customer(customer) {
+            Some(id) => {
+                let source = Text::parse(&format!("Source{seq:04}q")).unwrap();
+                dir.set_newsletter(id, subscribed, source, &actor).await
+            }
+            None => Ok(()),
+        },
+        Op::AddToList(c) => match known.customer(c) {
+            Some(id) => {
+                let list = match dir.lists().await.ok().and_then(|l| l.first().map(|l| l.id)) {
+                    Some(list) => Ok(list),
+                    None => {
+                        dir.create_list(Text::parse("Regulars").unwrap(), &actor)
+                            .await
+                    }
+                };
+                match list {
+                    Ok(list) => dir.add_to_list(id, list, &actor).await,
+                    Err(error) => Err(error),
+                }
+            }
+            None => Ok(()),
+        },
+        Op::RequestBrochure(c) => match known.customer(c) {
+            Some(id) => dir
+                .request_brochure(id, Text::parse(&format!("Brochure {seq}")).unwrap(), &actor)
+                .await
+                .map(drop),
+            None => Ok(()),
+        },
+    };
+    match result {
+        // Refusals (guards, missing records, blocked emails) are part of the game; a failed
+        // operation's store is checked by the caller.
+        Ok(()) | Err(_) => Ok(()),
+    }
+}
+
+/// Archives (if needed) and redacts `id`; on success, scans the whole store for the
+/// personal values only that customer held.
+async fn redact_and_scan<S: Store>(
+    dir: &Dir<S>,
+    known: &Known,
+    id: CustomerId,
+) -> Result<Result<(), Error>, TestCaseError> {
+    let actor = staff();
+    let Ok(current) = dir.customer(id).await else {
+        return Ok(Ok(()));
+    };
+    if current.status == CustomerStatus::Active {
+        if let Err(error) = dir.archive(id, &actor).await {
+            return Ok(Err(error));
+        }
+    }
+    let current = dir.customer(id).await.unwrap();
+    let personal = values_only_held_by(dir.store(), known, &current).await;
+    match dir.redact(id, &[], &actor).await {
+        Ok(_) => {
+            let text = dump(dir.store(), known).await.all_text();
+            for value in &personal {
+                prop_assert!(
+                    !text.contains(value.as_str()),
+                    "{} survived the redaction of {}",
+                    value,
+                    id
+                );
+            }
+            Ok(Ok(()))
+        }
+        Err(error) => Ok(Err(error)),
+    }
+}
+
+fn directory<S: Store>(store: S) -> Dir<S> {
+    let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
+    Directory::with_clock(store, DirectorySettings::default(), clock)
+}
+
+/// Every distinct audit event naming a customer the test has seen (deleted ones included:
+/// the trail outlives the profile).
+async fn visible_events<S: Store>(store: &S, known: &Known) -> Vec<customer_directory::AuditEvent> {
+    let mut events = Vec::new();
+    for customer in &known.customers {
+        for event in store.audit_trail(*customer).await.unwrap() {
+            if !events.contains(&event) {
+                events.push(event);
+            }
+        }
+    }
+    events
+}
+
+/// Runs `ops` on `inner` with `failure_rate` of the commits failing, checking the
+/// invariants after every step, and returns how many steps ran.
+async fn run_sequence<S: Store + Clone>(
+    inner: S,
+    ops: Vec<Op>,
+    failure_rate: f64,
+    seed: u64,
+) -> Result<usize, TestCaseError> {
+    let store = FaultInjectingStore::new(inner);
+    let dir = directory(store.clone());
+    let mut known = Known::default();
+    for (seq, op) in ops.iter().enumerate() {
+        store.fail_commits_at_rate(failure_rate, seed.wrapping_add(seq as u64));
+        let failed_before = store.failed_commits();
+        let before = dump(&store, &known).await;
+        let events_before = visible_events(&store, &known).await;
+        apply(&dir, &mut known, seq, op).await?;
+        let injected = store.failed_commits() > failed_before;
+        // Injected failures may hit the undo of MergeThenUndo after its merge committed, or
+        // the redaction after its archive; every other operation commits once, so a failure
+        // must leave nothing behind.
+        let two_commits = matches!(op, Op::MergeThenUndo { .. } | Op::Redact(_));
+        if injected && !two_commits {
+            let after = dump(&store, &known).await;
+            prop_assert_eq!(&before, &after, "{:?} failed but changed the store", op);
+        }
+        // One audit event per applied operation: a change to any customer comes with
+        // exactly one new event naming it (two for the two-commit steps).
+        let after = dump(&store, &known).await;
+        let new_events = visible_events(&store, &known)
+            .await
+            .iter()
+            .filter(|event| !events_before.contains(event))
+            .count();
+        let most = if two_commits { 2 } else { 1 };
+        prop_assert!(
+            new_events <= most,
+            "{:?} recorded {} events",
+            op,
+            new_events
+        );
+        if after.customers != before.customers {
+            prop_assert!(
+                new_events >= 1,
+                "{:?} changed customers without an event",
+                op
+            );
+        }
+        store.heal();
+        check_invariants(&dir, &known.bookings)
+            .await
+            .map_err(TestCaseError::fail)?;
+        dir.clock().advance(TimeDelta::minutes(5));
+    }
+    Ok(ops.len())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn lifecycle_sequences_keep_every_invariant(ops in proptest::collection::vec(op(), 1..40)) {
+        runtime().block_on(run_sequence(MemoryStore::new(), ops, 0.0, 0))?;
+    }
+
+    #[test]
+    fn failed_commits_leave_the_store_unchanged(
+        ops in proptest::collection::vec(op(), 1..40),
+        seed in any::<u64>(),
+    ) {
+        runtime().block_on(run_sequence(MemoryStore::new(), ops, 0.2, seed))?;
+    }
+}
+
+#[cfg(feature = "sqlite")]
+proptest! {
+    // Each case opens a fresh in-memory SQLite database: fewer cases, same sequences.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn lifecycle_sequences_keep_every_invariant_on_sqlite(ops in proptest::collection::vec(op(), 1..30)) {
+        runtime().block_on(async {
+            run_sequence(sqlite_store().await, ops, 0.0, 0).await
+        })?;
+    }
+
+    #[test]
+    fn failed_commits_leave_sqlite_unchanged(
+        ops in proptest::collection::vec(op(), 1..30),
+        seed in any::<u64>(),
+    ) {
+        runtime().block_on(async {
+            run_sequence(sqlite_store().await, ops, 0.2, seed).await
+        })?;
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite_store() -> customer_directory::store::SqliteStore {
+    let store = customer_directory::store::SqliteStore::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// On PostgreSQL when a server is configured (always in CI): a schema per case.
+#[cfg(feature = "postgres")]
+#[test]
+fn lifecycle_sequences_keep_every_invariant_on_postgres() {
+    let url = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|url| !url.is_empty());
+    let Some(url) = url else {
+        assert!(
+            std::env::var_os("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").is_none(),
+            "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES is set but CUSTOMER_DIRECTORY_POSTGRES_URL is not"
+        );
+        eprintln!(
+            "SKIPPED: PostgreSQL state-machine test; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"
+        );
+        return;
+    };
+    let config = ProptestConfig::with_cases(12);
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let strategy = (
+        proptest::collection::vec(op(), 1..25),
+        any::<u64>(),
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(ops, seed, faults)| {
+            runtime().block_on(async {
+                let schema = format!("cd_state_{}", CustomerId::new().as_uuid().simple());
+                let store =
+                    customer_directory::store::PostgresStore::connect_with_schema(&url, &schema)
+                        .await
+                        .unwrap();
+                store.migrate().await.unwrap();
+                let rate = if faults { 0.2 } else { 0.0 };
+                run_sequence(store, ops, rate, seed).await.map(drop)
+            })
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_merge_whose_commit_fails_changes_nothing_and_a_retry_succeeds() {
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    let dir = directory(store.clone());
+    let mut known = Known::default();
+    for (seq, (email, own_name)) in [(0, false), (0, true), (1, false), (2, true)]
+        .into_iter()
+        .enumerate()
+    {
+        apply(
+            &dir,
+            &mut known,
+            seq,
+            &Op::Record {
+                email,
+                phone: Some(seq % 2),
+                own_name,
+                locked: true,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(known.customers.len(), 3, "three emails, three customers");
+    let request = MergeRequest::new(known.customers[0], known.customers[1..].iter().copied());
+    let before = dump(&store, &known).await;
+
+    store.fail_next_commits(1);
+    let error = dir.merge(&request, &staff()).await.unwrap_err();
+    assert!(is_injected(&error), "unexpected error: {error}");
+    assert_eq!(
+        dump(&store, &known).await,
+        before,
+        "a failed merge changed the store"
+    );
+
+    let report = dir.merge(&request, &staff()).await.unwrap();
+    assert_eq!(report.merged.len(), 2);
+    assert_eq!(
+        dir.customer_bookings(known.customers[0])
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_ne!(dump(&store, &known).await, before);
+}

@@ -1,0 +1,158 @@
+//! The conformance suite on SQLite: a fresh database file per test (WAL, a pool of real
+//! parallel connections), and the same suite on `sqlite::memory:`.
+#![cfg(all(feature = "sqlite", feature = "testing"))]
+
+use customer_directory::conformance_tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use customer_directory::store::{EmailLookup, SqliteStore, Store, StoreError};
+use customer_directory::{
+    Account, AccountId, AccountToken, AuditEvent, Booking, BookingId, ChangeSet, Customer,
+    CustomerId, CustomerList, EmailKey, MatchKeys, MergeId, MergeRecord, ResetTokenHash,
+};
+
+/// A migrated store in a new file under the system temp directory.
+pub async fn file_store() -> FileStore {
+    let path = std::env::temp_dir().join(format!(
+        "customer-directory-test-{}.db",
+        customer_directory::CustomerId::new()
+    ));
+    let file = Arc::new(DatabaseFile(path));
+    let store = SqliteStore::connect(&format!("sqlite://{}", file.0.display()))
+        .await
+        .expect("open a SQLite file");
+    store.migrate().await.expect("migrate");
+    FileStore { store, _file: file }
+}
+
+/// A [`SqliteStore`] on a file that is removed, with its WAL files, when the test drops its
+/// last handle, so test runs do not fill the temp directory. Every call goes straight to
+/// the [`SqliteStore`].
+#[derive(Clone)]
+pub struct FileStore {
+    store: SqliteStore,
+    _file: Arc<DatabaseFile>,
+}
+
+struct DatabaseFile(PathBuf);
+
+impl Drop for DatabaseFile {
+    fn drop(&mut self) {
+        // Best effort: open connections keep an unlinked file usable until they close.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = self.0.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+impl Store for FileStore {
+    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.store.customer(id).await
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.store.booking(id).await
+    }
+
+    async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
+        self.store.lookup_email(key).await
+    }
+
+    async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        self.store.customer_bookings(customer).await
+    }
+
+    async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
+        self.store.unattributed_bookings(key).await
+    }
+
+    async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
+        self.store.bookings_matching(keys).await
+    }
+
+    async fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.store.customers_after(after, limit).await
+    }
+
+    async fn customers_inactive_since(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.store.customers_inactive_since(cutoff).await
+    }
+
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.store.merge_record(id).await
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.store.merges_involving(customer).await
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.audit_trail(customer).await
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.store.lists().await
+    }
+
+    fn supports_accounts(&self) -> bool {
+        self.store.supports_accounts()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.store.account(id).await
+    }
+
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_email(key).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_customer(customer).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
+        self.store.account_token(hash).await
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
+        self.store.account_tokens(account).await
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.store.commit(changes).await
+    }
+}
+
+mod file {
+    use super::*;
+    conformance_tests!(async { file_store().await });
+}
+
+mod in_memory {
+    use super::*;
+    conformance_tests!(async {
+        let store = SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("open SQLite in memory");
+        store.migrate().await.expect("migrate");
+        store
+    });
+}
