@@ -214,3 +214,56 @@ pub fn profile_email(i: usize, rng: &mut Rng) -> String {
     let domain = rng.pick(DOMAINS);
     format!("{given}.{family}.{i}@{domain}")
 }
+
+/// The typical customer number `i` of a bench directory: given and family name, a unique
+/// ASCII email, a mobile phone, city and postcode (the fields a booking form asks for).
+pub fn typical_profile(i: usize) -> customer_directory::Profile {
+    use customer_directory::{EmailAddress, PersonName, Phone, PostalAddress, Profile, Text};
+    let (given, family) = names(i);
+    Profile {
+        given_name: Some(PersonName::parse(&capitalised(given)).expect("name")),
+        family_name: Some(PersonName::parse(&capitalised(family)).expect("name")),
+        email: Some(EmailAddress::parse(&customer_email(i)).expect("email")),
+        phone: Some(Phone::parse(&format!("+4479{:08}", i % 100_000_000), None).expect("phone")),
+        address: PostalAddress {
+            city: Some(Text::parse(CITIES[i % CITIES.len()]).expect("city")),
+            postcode: Some(Text::parse(&format!("{:05}", i % 99_991)).expect("postcode")),
+            ..PostalAddress::default()
+        },
+        ..Profile::default()
+    }
+}
+
+/// Given and family name of customer `i`.
+pub fn names(i: usize) -> (&'static str, &'static str) {
+    (
+        GIVEN[i % GIVEN.len()],
+        FAMILY[(i / GIVEN.len()) % FAMILY.len()],
+    )
+}
+
+const CITIES: &[&str] = &["Lisbon", "Hamburg", "Nelson", "Bologna", "Lyon", "Leeds"];
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The stored (canonical) email of customer `i`: unique per `i`.
+pub fn customer_email(i: usize) -> String {
+    let (given, family) = names(i);
+    format!("{given}.{family}.{i}@{}", DOMAINS[i % DOMAINS.len()])
+}
+
+/// The email of customer `i` as a guest might type it again: case changed, sometimes
+/// surrounded by white space. Its key is the stored key.
+pub fn typed_email(rng: &mut Rng, i: usize) -> String {
+    let address = ascii_case(rng, &customer_email(i));
+    match rng.below(8) {
+        0 => format!("  {address} "),
+        1 => format!("{address}\n"),
+        _ => address,
+    }
+}

@@ -36,8 +36,9 @@ struct State {
     /// Shared with lookups, so the hot path hands out the record without copying it.
     customers: HashMap<CustomerId, Arc<Customer>>,
     bookings: HashMap<BookingId, Booking>,
-    /// Live customers by each of their email keys: the attribution hot path.
-    customer_by_key: HashMap<EmailKey, CustomerId>,
+    /// Live customers by each of their email keys: the attribution hot path. It holds the
+    /// shared record itself (the same `Arc` as `customers`), so a lookup is one probe.
+    customer_by_key: HashMap<EmailKey, Arc<Customer>>,
     /// Attributed bookings (primary and related) per customer.
     bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
     blocked_addresses: HashMap<EmailKey, BlockEntry>,
@@ -185,11 +186,7 @@ impl MemoryStore {
 
 impl State {
     fn lookup(&self, key: &EmailKey) -> EmailLookup {
-        let customer = self
-            .customer_by_key
-            .get(key)
-            .and_then(|id| self.customers.get(id))
-            .cloned();
+        let customer = self.customer_by_key.get(key).cloned();
         let block = if self.blocked_addresses.is_empty() && self.blocked_domains.is_empty() {
             None
         } else {
@@ -310,7 +307,7 @@ impl State {
         }
         let rewritten: Vec<CustomerId> = changes.rewritten_customer_ids().collect();
         for (key, claimant) in claimed {
-            if let Some(&holder) = self.customer_by_key.get(key) {
+            if let Some(holder) = self.customer_by_key.get(key).map(|c| c.id) {
                 // A holder rewritten by this same commit keeps the key only if it claims it
                 // again, and then `claimed` already caught the clash.
                 if holder != claimant && !rewritten.contains(&holder) {
@@ -349,7 +346,7 @@ impl State {
         for id in released {
             if let Some(old) = self.customers.get(&id) {
                 for key in old.indexed_keys() {
-                    if self.customer_by_key.get(key) == Some(&id) {
+                    if self.customer_by_key.get(key).map(|c| c.id) == Some(id) {
                         self.customer_by_key.remove(key);
                     }
                 }
@@ -360,12 +357,13 @@ impl State {
             self.customer_ids.remove(&deletion.customer);
         }
         for write in customers {
-            let customer = write.record;
+            let customer = Arc::new(write.record);
             for key in customer.indexed_keys() {
-                self.customer_by_key.insert(key.clone(), customer.id);
+                self.customer_by_key
+                    .insert(key.clone(), Arc::clone(&customer));
             }
             self.customer_ids.insert(customer.id);
-            self.customers.insert(customer.id, Arc::new(customer));
+            self.customers.insert(customer.id, customer);
         }
         for write in bookings {
             self.put_booking(write.record);
