@@ -6,7 +6,9 @@
 //! `Customer::new`), then one criterion group `memory/N` times, per operation:
 //!
 //! - `match/MemoryStore`: a raw typed email (mixed case, white space) -> `EmailKey::parse`
-//!   -> `Store::lookup_email` -> `CustomerId`;
+//!   -> `Store::lookup_email` (the port the directory uses: the shared record and the
+//!   blocklist entry) -> `CustomerId`;
+//! - `match/MemoryStore-id`: the same key -> `MemoryStore::customer_id_by_email`;
 //! - `match/floor`: the same `EmailKey::parse`, then a bare `HashMap<Box<str>, u32>` with the
 //!   same (std) hasher;
 //! - `record/existing`, `record/new`, `record/related`: `Directory::record_booking` of a
@@ -17,8 +19,8 @@
 //!   pushing the booking onto a `Vec`.
 //!
 //! Inputs are prepared outside the timed loop (`iter_custom`), and the bookings a loop
-//! produced are dropped outside it too. Then `duplicates/N` times `find_duplicates` over
-//! the whole directory (sizes of 100,000 and more).
+//! produced are dropped outside it too. Before those, `duplicates/N` times `find_duplicates`
+//! over the whole directory as built (sizes of 100,000 and more).
 //!
 //! ```text
 //! cargo bench --bench directory -- --warm-up-time 1 --measurement-time 3 --sample-size 20
@@ -134,6 +136,20 @@ fn bench(c: &mut Criterion) {
             let customer = found.customer.expect("existing customer");
             assert_eq!(customer.profile.email.as_ref().map(|e| e.key()), Some(&key));
             assert_eq!(floor.get(key.as_str()).copied(), Some(*i as u32));
+            assert_eq!(store.customer_id_by_email(&key), Some(customer.id));
+        }
+
+        // Duplicate detection first, on the directory as built (the booking benches below
+        // add customers).
+        if n >= 100_000 {
+            let mut group = c.benchmark_group(format!("duplicates/{n}"));
+            group.throughput(Throughput::Elements(n as u64));
+            group.sample_size(10);
+            group.warm_up_time(Duration::from_millis(100));
+            group.bench_function("find_duplicates", |b| {
+                b.iter(|| black_box(ready(directory.find_duplicates()).expect("scan").len()));
+            });
+            group.finish();
         }
 
         let mut group = c.benchmark_group(format!("memory/{n}"));
@@ -147,6 +163,15 @@ fn bench(c: &mut Criterion) {
                 let key = EmailKey::parse(raw, policy).expect("key");
                 let found = ready(store.lookup_email(&key)).expect("lookup");
                 black_box(found.customer.map(|c| c.id))
+            });
+        });
+        group.bench_function("match/MemoryStore-id", |b| {
+            let mut next = 0usize;
+            b.iter(|| {
+                let raw = &probes[next % PROBES].1;
+                next += 1;
+                let key = EmailKey::parse(raw, policy).expect("key");
+                black_box(store.customer_id_by_email(&key))
             });
         });
         group.bench_function("match/floor", |b| {
@@ -216,17 +241,6 @@ fn bench(c: &mut Criterion) {
             });
         });
         group.finish();
-
-        if n >= 100_000 {
-            let mut group = c.benchmark_group(format!("duplicates/{n}"));
-            group.throughput(Throughput::Elements(n as u64));
-            group.sample_size(10);
-            group.warm_up_time(Duration::from_millis(100));
-            group.bench_function("find_duplicates", |b| {
-                b.iter(|| black_box(ready(directory.find_duplicates()).expect("scan").len()));
-            });
-            group.finish();
-        }
     }
 }
 

@@ -37,8 +37,9 @@ struct State {
     customers: HashMap<CustomerId, Arc<Customer>>,
     bookings: HashMap<BookingId, Booking>,
     /// Live customers by each of their email keys: the attribution hot path. It holds the
-    /// shared record itself (the same `Arc` as `customers`), so a lookup is one probe.
-    customer_by_key: HashMap<EmailKey, Arc<Customer>>,
+    /// id and the shared record itself (the same `Arc` as `customers`), so a lookup is one
+    /// probe, and an id lookup does not touch the record.
+    customer_by_key: HashMap<EmailKey, (CustomerId, Arc<Customer>)>,
     /// Attributed bookings (primary and related) per customer.
     bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
     blocked_addresses: HashMap<EmailKey, BlockEntry>,
@@ -105,6 +106,24 @@ impl MemoryStore {
     #[must_use]
     pub fn customer_count(&self) -> usize {
         self.read().customers.len()
+    }
+
+    /// The live customer holding `key` (as email or alias), by id only: the cheapest match
+    /// of an email to a customer, one probe of the email index without touching the
+    /// record. [`Store::lookup_email`] gives the record and the blocklist entry as well.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::MemoryStore;
+    /// use customer_directory::{EmailKey, EmailKeyPolicy};
+    /// let key = EmailKey::parse("Ana@Example.com", EmailKeyPolicy::default())?;
+    /// assert_eq!(MemoryStore::new().customer_id_by_email(&key), None);
+    /// # Ok::<(), customer_directory::EmailError>(())
+    /// ```
+    #[must_use]
+    pub fn customer_id_by_email(&self, key: &EmailKey) -> Option<CustomerId> {
+        self.read().customer_by_key.get(key).map(|(id, _)| *id)
     }
 
     /// Every stored customer, in no particular order: for tests and small exports.
@@ -186,7 +205,7 @@ impl MemoryStore {
 
 impl State {
     fn lookup(&self, key: &EmailKey) -> EmailLookup {
-        let customer = self.customer_by_key.get(key).cloned();
+        let customer = self.customer_by_key.get(key).map(|(_, c)| Arc::clone(c));
         let block = if self.blocked_addresses.is_empty() && self.blocked_domains.is_empty() {
             None
         } else {
@@ -307,7 +326,7 @@ impl State {
         }
         let rewritten: Vec<CustomerId> = changes.rewritten_customer_ids().collect();
         for (key, claimant) in claimed {
-            if let Some(holder) = self.customer_by_key.get(key).map(|c| c.id) {
+            if let Some(&(holder, _)) = self.customer_by_key.get(key) {
                 // A holder rewritten by this same commit keeps the key only if it claims it
                 // again, and then `claimed` already caught the clash.
                 if holder != claimant && !rewritten.contains(&holder) {
@@ -346,7 +365,7 @@ impl State {
         for id in released {
             if let Some(old) = self.customers.get(&id) {
                 for key in old.indexed_keys() {
-                    if self.customer_by_key.get(key).map(|c| c.id) == Some(id) {
+                    if self.customer_by_key.get(key).map(|(holder, _)| *holder) == Some(id) {
                         self.customer_by_key.remove(key);
                     }
                 }
@@ -360,7 +379,7 @@ impl State {
             let customer = Arc::new(write.record);
             for key in customer.indexed_keys() {
                 self.customer_by_key
-                    .insert(key.clone(), Arc::clone(&customer));
+                    .insert(key.clone(), (customer.id, Arc::clone(&customer)));
             }
             self.customer_ids.insert(customer.id);
             self.customers.insert(customer.id, customer);
