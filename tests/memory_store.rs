@@ -182,7 +182,13 @@ async fn customer_id_by_email_follows_the_index() {
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     let key = |raw: &str| EmailKey::parse(raw, EmailKeyPolicy::default()).unwrap();
     let mut ids = Vec::new();
-    for (code, email) in [("BK-1", "ana@example.com"), ("BK-2", "ana.s@example.org")] {
+    // The third key is longer than the index keeps inline.
+    let long = "ana.silva.long.address.for.the.index@bookings.example.org";
+    for (code, email) in [
+        ("BK-1", "ana@example.com"),
+        ("BK-2", "ana.s@example.org"),
+        ("BK-3", long),
+    ] {
         let recorded = directory
             .record_booking(
                 booking(code, BookingStatus::PAID, contact(email, "Ana", "Silva")),
@@ -200,10 +206,15 @@ async fn customer_id_by_email_follows_the_index() {
         Some(ids[0])
     );
     assert_eq!(store.customer_id_by_email(&key("nobody@example.com")), None);
+    assert_eq!(
+        store.customer_id_by_email(&key(&long.to_uppercase())),
+        Some(ids[2])
+    );
+    assert_eq!(store.customer_id_by_email(&key(&long[1..])), None);
 
     let staff = Actor::staff("desk");
     directory
-        .merge(&MergeRequest::new(ids[0], vec![ids[1]]), &staff)
+        .merge(&MergeRequest::new(ids[0], vec![ids[1], ids[2]]), &staff)
         .await
         .unwrap();
     assert_eq!(
@@ -214,4 +225,5 @@ async fn customer_id_by_email_follows_the_index() {
     directory.delete_customer(ids[0], &staff).await.unwrap();
     assert_eq!(store.customer_id_by_email(&key("ana@example.com")), None);
     assert_eq!(store.customer_id_by_email(&key("ana.s@example.org")), None);
+    assert_eq!(store.customer_id_by_email(&key(long)), None);
 }
