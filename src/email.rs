@@ -311,6 +311,14 @@ impl EmailAddress {
     /// # Ok::<(), customer_directory::EmailError>(())
     /// ```
     pub fn parse_with_policy(raw: &str, policy: EmailKeyPolicy) -> Result<Self, EmailError> {
+        let text = raw.trim_ascii();
+        if let Some((key, at)) = ascii_fast_key(text, policy) {
+            return Ok(Self {
+                text: text.into(),
+                at,
+                key: EmailKey(key),
+            });
+        }
         let mut key = StackBuf::new();
         let Analysed { text, at } = analyse(raw, policy, &mut key)?;
         Ok(Self {
@@ -502,9 +510,10 @@ impl EmailKey {
     /// # Ok::<(), customer_directory::EmailError>(())
     /// ```
     pub fn parse(raw: &str, policy: EmailKeyPolicy) -> Result<Self, EmailError> {
-        let mut key = StackBuf::new();
-        analyse(raw, policy, &mut key)?;
-        key.to_key()
+        if let Some((key, _)) = ascii_fast_key(raw.trim_ascii(), policy) {
+            return Ok(Self(key));
+        }
+        slow_key(raw, policy)
     }
 
     /// The key text.
@@ -839,6 +848,115 @@ impl StackBuf {
         }
     }
 }
+
+/// The general path of [`EmailKey::parse`]: every grammar, Unicode and error case.
+fn slow_key(raw: &str, policy: EmailKeyPolicy) -> Result<EmailKey, EmailError> {
+    let mut key = StackBuf::new();
+    analyse(raw, policy, &mut key)?;
+    key.to_key()
+}
+
+/// The ASCII fast path of [`EmailKey::parse`] and [`EmailAddress::parse`].
+///
+/// Handles the common case, an ASCII dot-atom at an ASCII domain without `xn--` labels:
+/// one pass over the bytes validates without touching any Unicode table, then the key is
+/// copied into one exactly sized allocation and lower-cased in bulk. Nothing is allocated
+/// before the input is known to be valid, so declining costs no allocation. Returns the key
+/// text and the index of the `@`.
+///
+/// It only ever *accepts*: anything unusual (quotes, non-ASCII bytes, an A-label, any
+/// violation of the grammar or the limits) returns `None` and the caller takes the general
+/// path, which gives the precise error. For the input it accepts, the general path gives
+/// the same key (property-tested below).
+///
+/// `text` is the input with ASCII white space trimmed; a non-ASCII or vertical-tab edge
+/// makes the path decline, so the general path's Unicode trim never disagrees.
+fn ascii_fast_key(text: &str, policy: EmailKeyPolicy) -> Option<(Box<str>, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.len() > MAX_ADDRESS_OCTETS {
+        return None;
+    }
+    // Local part: atext runs separated by single dots, 1 to 64 octets.
+    let mut i = 0;
+    let mut previous_dot = true; // A leading dot is as bad as a double one.
+    let at = loop {
+        let b = *bytes.get(i)?;
+        if FAST_CLASS[usize::from(b)] & ATEXT != 0 {
+            previous_dot = false;
+        } else if b == b'.' && !previous_dot {
+            previous_dot = true;
+        } else if b == b'@' && !previous_dot {
+            break i;
+        } else {
+            return None;
+        }
+        i += 1;
+    };
+    if at > MAX_LOCAL_OCTETS {
+        return None;
+    }
+    // Domain: LDH labels of 1 to 63 octets without edge hyphens, at least two, no
+    // all-numeric top-level domain, no A-label (those need UTS 46).
+    let mut labels = 0usize;
+    let mut start = at + 1;
+    let mut all_digits = true;
+    let mut i = start;
+    loop {
+        let next = bytes.get(i).copied();
+        match next {
+            Some(b) if FAST_CLASS[usize::from(b)] & LDH != 0 => {
+                all_digits &= b.is_ascii_digit();
+            }
+            Some(b'.') | None => {
+                let label = bytes.get(start..i)?;
+                match (label.first(), label.last()) {
+                    (Some(b'-'), _) | (_, Some(b'-')) | (None, _) => return None,
+                    _ => {}
+                }
+                if label.len() > MAX_LABEL_OCTETS
+                    || label
+                        .get(..4)
+                        .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+                {
+                    return None;
+                }
+                labels += 1;
+                if next.is_none() {
+                    break;
+                }
+                start = i + 1;
+                all_digits = true;
+            }
+            Some(_) => return None,
+        }
+        i += 1;
+    }
+    if labels < 2 || all_digits {
+        return None;
+    }
+    // Valid: one exactly sized allocation, lower-cased in bulk.
+    let mut key = Box::<str>::from(text);
+    let folded = if policy == EmailKeyPolicy::CaseInsensitive {
+        Some(&mut *key)
+    } else {
+        key.get_mut(at + 1..)
+    };
+    if let Some(folded) = folded {
+        folded.make_ascii_lowercase();
+    }
+    Some((key, at))
+}
+
+/// [`BYTE_CLASS`] widened to every byte value, so the fast path indexes without a branch.
+static FAST_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        table[i] = BYTE_CLASS[i];
+        i += 1;
+    }
+    table
+};
 
 /// Validates `raw` and writes its key into `key`. Checks run from the most to
 /// the least specific reason so the error tells the user what to fix.
@@ -1406,6 +1524,103 @@ mod tests {
         match EmailKey::parse(raw, EmailKeyPolicy::CaseInsensitive) {
             Ok(k) => panic!("{raw:?} accepted as {k:?}"),
             Err(e) => e,
+        }
+    }
+
+    // The fast path is private, so its agreement with the general path is property-tested
+    // here rather than in tests/.
+    mod fast_path {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const POLICIES: [EmailKeyPolicy; 2] =
+            [EmailKeyPolicy::CaseInsensitive, EmailKeyPolicy::ExactCase];
+
+        /// The fast path never disagrees with the general path: when it answers, the
+        /// general path accepts the same input with the same key and `@` position.
+        fn agree(raw: &str) -> Result<bool, TestCaseError> {
+            let mut answered = false;
+            for policy in POLICIES {
+                let Some((fast, at)) = ascii_fast_key(raw.trim_ascii(), policy) else {
+                    continue;
+                };
+                answered = true;
+                let slow = slow_key(raw, policy);
+                prop_assert_eq!(slow.as_ref().map(EmailKey::as_str), Ok(&*fast), "{:?}", raw);
+                let mut buf = StackBuf::new();
+                let analysed = analyse(raw, policy, &mut buf);
+                prop_assert_eq!(analysed.map(|a| (a.text, a.at)), Ok((raw.trim(), at)));
+            }
+            Ok(answered)
+        }
+
+        #[test]
+        fn common_addresses_take_the_fast_path() {
+            for raw in [
+                "anna@example.com",
+                "  Anna.Berg+Spa@Example.CO.UK \n",
+                "o'brien_1@mail.kayak-tours.co.nz",
+                "x@a1.b2",
+            ] {
+                assert!(matches!(agree(raw), Ok(true)), "{raw:?}");
+            }
+            for raw in [
+                "\"a\"@x.com",
+                "a@xn--bcher-kva.de",
+                "a@XN--bcher-kva.de",
+                "jos\u{e9}@x.com",
+                "\u{b}a@x.com",
+                "a..b@x.com",
+                "a@x",
+                "a@x.123",
+                "a@-x.com",
+                "a@x-.com",
+                "a@x..com",
+                "a.@x.com",
+                ".a@x.com",
+                "@x.com",
+                "a@",
+                "a@x.com.",
+                "a@@x.com",
+            ] {
+                assert!(matches!(agree(raw), Ok(false)), "{raw:?}");
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Arbitrary ASCII, dense in the characters that matter to the grammar.
+            #[test]
+            fn fast_and_general_paths_agree_on_ascii(
+                raw in r#"[ \t\n\x0b\r aZz09.@+\-_\\"()<>\[\]!~xn]{0,80}"#
+            ) {
+                agree(&raw)?;
+            }
+
+            /// Address-shaped ASCII, so most cases take the fast path.
+            #[test]
+            fn fast_and_general_paths_agree_on_addresses(
+                local in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{0,70}",
+                labels in prop::collection::vec("[a-zA-Z0-9-]{0,66}|[xX][nN]--[a-z]{1,5}", 0..5),
+                pad in "[ \t\n]{0,2}",
+            ) {
+                let raw = format!("{pad}{local}@{}{pad}", labels.join("."));
+                agree(&raw)?;
+            }
+
+            /// Long labels and addresses around the limits.
+            #[test]
+            fn fast_and_general_paths_agree_at_the_limits(
+                local_len in 55usize..70,
+                label_len in 55usize..70,
+                labels in 1usize..5,
+            ) {
+                let label = "b".repeat(label_len);
+                let domain = vec![label; labels].join(".");
+                let raw = format!("{}@{domain}.com", "A".repeat(local_len));
+                agree(&raw)?;
+            }
         }
     }
 

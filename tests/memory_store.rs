@@ -167,3 +167,63 @@ async fn notifier_failure_is_reported_after_the_commit() {
     assert_eq!(store.all_accounts().len(), 1, "committed before mailing");
     assert_eq!(store.all_account_tokens().len(), 1);
 }
+
+/// `customer_id_by_email` follows the email index: the holder after a booking, the
+/// survivor for an absorbed alias after a merge, nobody once the customer is deleted.
+#[tokio::test]
+async fn customer_id_by_email_follows_the_index() {
+    use customer_directory::testing::conformance::{booking, contact};
+    use customer_directory::{
+        Actor, AttributionOutcome, BookingStatus, Directory, DirectorySettings, EmailKey,
+        EmailKeyPolicy, MergeRequest,
+    };
+
+    let store = MemoryStore::new();
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    let key = |raw: &str| EmailKey::parse(raw, EmailKeyPolicy::default()).unwrap();
+    let mut ids = Vec::new();
+    // The third key is longer than the index keeps inline.
+    let long = "ana.silva.long.address.for.the.index@bookings.example.org";
+    for (code, email) in [
+        ("BK-1", "ana@example.com"),
+        ("BK-2", "ana.s@example.org"),
+        ("BK-3", long),
+    ] {
+        let recorded = directory
+            .record_booking(
+                booking(code, BookingStatus::PAID, contact(email, "Ana", "Silva")),
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        let AttributionOutcome::CreatedCustomer(id) = recorded.outcome else {
+            panic!("{:?}", recorded.outcome);
+        };
+        ids.push(id);
+    }
+    assert_eq!(
+        store.customer_id_by_email(&key(" ANA@example.COM ")),
+        Some(ids[0])
+    );
+    assert_eq!(store.customer_id_by_email(&key("nobody@example.com")), None);
+    assert_eq!(
+        store.customer_id_by_email(&key(&long.to_uppercase())),
+        Some(ids[2])
+    );
+    assert_eq!(store.customer_id_by_email(&key(&long[1..])), None);
+
+    let staff = Actor::staff("desk");
+    directory
+        .merge(&MergeRequest::new(ids[0], vec![ids[1], ids[2]]), &staff)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.customer_id_by_email(&key("ana.s@example.org")),
+        Some(ids[0])
+    );
+
+    directory.delete_customer(ids[0], &staff).await.unwrap();
+    assert_eq!(store.customer_id_by_email(&key("ana@example.com")), None);
+    assert_eq!(store.customer_id_by_email(&key("ana.s@example.org")), None);
+    assert_eq!(store.customer_id_by_email(&key(long)), None);
+}

@@ -37,8 +37,10 @@ struct State {
     /// Shared with lookups, so the hot path hands out the record without copying it.
     customers: HashMap<CustomerId, Arc<Customer>>,
     bookings: HashMap<BookingId, Booking>,
-    /// Live customers by each of their email keys: the attribution hot path.
-    customer_by_key: HashMap<EmailKey, CustomerId>,
+    /// Live customers by each of their email keys: the attribution hot path. It holds the
+    /// id and the shared record itself (the same `Arc` as `customers`), so a lookup is one
+    /// probe, and an id lookup does not touch the record.
+    customer_by_key: HashMap<IndexKey, (CustomerId, Arc<Customer>)>,
     /// Attributed bookings (primary and related) per customer.
     bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
     blocked_addresses: HashMap<EmailKey, BlockEntry>,
@@ -55,6 +57,62 @@ struct State {
     /// Accounts and their tokens, kept apart so account-free commits never touch them.
     accounts: AccountState,
 }
+
+/// An email key as the email index stores it: short keys (nearly all) inline in the hash
+/// table's entry, so a lookup compares the key where the probe already is instead of
+/// following a pointer to a string allocated somewhere among the customer's records.
+/// Hashes and compares as its text, so the index is probed with a `&str`.
+#[derive(Clone)]
+enum IndexKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<str>),
+}
+
+/// The longest key kept inline: the entry stays 48 bytes.
+const INLINE_KEY: usize = 46;
+
+impl IndexKey {
+    fn new(key: &str) -> Self {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY => {
+                let mut bytes = [0u8; INLINE_KEY];
+                bytes[..key.len()].copy_from_slice(key.as_bytes());
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Heap(key.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Inline { len, bytes } => {
+                // Copied from a `&str` in `new`, so always UTF-8; checked anyway (no unsafe).
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Self::Heap(text) => text,
+        }
+    }
+}
+
+impl std::borrow::Borrow<str> for IndexKey {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::hash::Hash for IndexKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq for IndexKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for IndexKey {}
 
 /// Removes `id` from the list under `key`, dropping the list when it empties.
 fn unindex<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<BookingId>>, key: &K, id: BookingId) {
@@ -105,6 +163,27 @@ impl MemoryStore {
     #[must_use]
     pub fn customer_count(&self) -> usize {
         self.read().customers.len()
+    }
+
+    /// The live customer holding `key` (as email or alias), by id only: the cheapest match
+    /// of an email to a customer, one probe of the email index without touching the
+    /// record. [`Store::lookup_email`] gives the record and the blocklist entry as well.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::store::MemoryStore;
+    /// use customer_directory::{EmailKey, EmailKeyPolicy};
+    /// let key = EmailKey::parse("Ana@Example.com", EmailKeyPolicy::default())?;
+    /// assert_eq!(MemoryStore::new().customer_id_by_email(&key), None);
+    /// # Ok::<(), customer_directory::EmailError>(())
+    /// ```
+    #[must_use]
+    pub fn customer_id_by_email(&self, key: &EmailKey) -> Option<CustomerId> {
+        self.read()
+            .customer_by_key
+            .get(key.as_str())
+            .map(|(id, _)| *id)
     }
 
     /// Every stored customer, in no particular order: for tests and small exports.
@@ -188,9 +267,8 @@ impl State {
     fn lookup(&self, key: &EmailKey) -> EmailLookup {
         let customer = self
             .customer_by_key
-            .get(key)
-            .and_then(|id| self.customers.get(id))
-            .cloned();
+            .get(key.as_str())
+            .map(|(_, c)| Arc::clone(c));
         let block = if self.blocked_addresses.is_empty() && self.blocked_domains.is_empty() {
             None
         } else {
@@ -311,7 +389,7 @@ impl State {
         }
         let rewritten: Vec<CustomerId> = changes.rewritten_customer_ids().collect();
         for (key, claimant) in claimed {
-            if let Some(&holder) = self.customer_by_key.get(key) {
+            if let Some(&(holder, _)) = self.customer_by_key.get(key.as_str()) {
                 // A holder rewritten by this same commit keeps the key only if it claims it
                 // again, and then `claimed` already caught the clash.
                 if holder != claimant && !rewritten.contains(&holder) {
@@ -350,8 +428,9 @@ impl State {
         for id in released {
             if let Some(old) = self.customers.get(&id) {
                 for key in old.indexed_keys() {
-                    if self.customer_by_key.get(key) == Some(&id) {
-                        self.customer_by_key.remove(key);
+                    let held = self.customer_by_key.get(key.as_str());
+                    if held.map(|(holder, _)| *holder) == Some(id) {
+                        self.customer_by_key.remove(key.as_str());
                     }
                 }
             }
@@ -361,12 +440,15 @@ impl State {
             self.customer_ids.remove(&deletion.customer);
         }
         for write in customers {
-            let customer = write.record;
+            let customer = Arc::new(write.record);
             for key in customer.indexed_keys() {
-                self.customer_by_key.insert(key.clone(), customer.id);
+                self.customer_by_key.insert(
+                    IndexKey::new(key.as_str()),
+                    (customer.id, Arc::clone(&customer)),
+                );
             }
             self.customer_ids.insert(customer.id);
-            self.customers.insert(customer.id, Arc::new(customer));
+            self.customers.insert(customer.id, customer);
         }
         for write in bookings {
             self.put_booking(write.record);

@@ -1,0 +1,349 @@
+//! `Directory::record_booking` end to end on `SqliteStore` (a file, WAL) and `PostgresStore`
+//! (loopback), at growing directory sizes, and the round trips each booking costs.
+//!
+//! For every size N (default 10,000 and 100,000; `CD_SQL_SIZES` chooses) a fresh database is
+//! bulk-loaded with N typical customers (commits of 1,000), then criterion group
+//! `sqlite/N` or `postgres/N` times `record/existing` and `record/new` on one task, and (on
+//! PostgreSQL) `record/existing-8-tasks`: eight tasks recording at once on the store's pool.
+//! The raw email is parsed inside the timed loop, as on `MemoryStore`.
+//!
+//! PostgreSQL runs only when `CUSTOMER_DIRECTORY_POSTGRES_URL` is set; each run uses its own
+//! schema (`connect_with_schema`) and drops it at the end. Round trips are counted by a
+//! small loopback proxy between the store and the server that counts the client's `Sync`
+//! and simple `Query` messages (each is one wait for the server); SQLite has no round trips,
+//! so its figure is the same statements counted on PostgreSQL.
+//!
+//! ```text
+//! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
+//!   cargo bench --all-features --bench sql_stores -- --warm-up-time 1 --measurement-time 3 --sample-size 10
+//! ```
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use customer_directory::store::{PostgresStore, SqliteStore, Store};
+use customer_directory::{
+    Actor, BookingStatus, ChangeSet, Currency, Customer, Directory, DirectorySettings,
+    EmailAddress, Money, NewBooking, Profile,
+};
+use support::{Rng, typed_email, typical_profile};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+
+const PROBES: usize = 4096;
+
+fn sizes() -> Vec<usize> {
+    std::env::var("CD_SQL_SIZES")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse()
+                .expect("CD_SQL_SIZES: comma-separated numbers")
+        })
+        .collect()
+}
+
+fn booking(code: String, contact: Profile) -> NewBooking {
+    NewBooking::new(
+        code,
+        BookingStatus::PAID,
+        contact,
+        chrono::Utc::now(),
+        Money::new(4_500, Currency::parse("EUR").expect("currency")),
+    )
+}
+
+async fn load<S: Store>(store: &S, n: usize) {
+    let now = chrono::Utc::now();
+    for start in (0..n).step_by(1_000) {
+        let mut changes = ChangeSet::new();
+        for i in start..(start + 1_000).min(n) {
+            changes.save_customer(Customer::new(typical_profile(i), now));
+        }
+        store.commit(changes).await.expect("bulk load");
+    }
+}
+
+/// Probes: a customer's booking form (no email yet) and the email as typed.
+struct Probes {
+    forms: Vec<Profile>,
+    raw: Vec<String>,
+}
+
+impl Probes {
+    fn new(n: usize) -> Self {
+        let mut rng = Rng::new(0x5eed ^ n as u64);
+        let (mut forms, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..PROBES {
+            let i = rng.below(n);
+            let mut form = typical_profile(i);
+            form.email = None;
+            forms.push(form);
+            raw.push(typed_email(&mut rng, i));
+        }
+        Self { forms, raw }
+    }
+
+    /// `count` bookings, for existing customers or (with `new`) new ones.
+    fn inputs(&self, count: u64, new: bool, next: &mut usize) -> Vec<(NewBooking, String)> {
+        (0..count)
+            .map(|_| {
+                *next += 1;
+                let k = *next % PROBES;
+                let raw = if new {
+                    format!("new.{}.{}@example.org", std::process::id(), *next)
+                } else {
+                    self.raw[k].clone()
+                };
+                (booking(format!("S-{next}"), self.forms[k].clone()), raw)
+            })
+            .collect()
+    }
+}
+
+async fn record<S: Store>(directory: &Directory<S>, inputs: Vec<(NewBooking, String)>) {
+    for (mut new, raw) in inputs {
+        new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
+        directory
+            .record_booking(new, &Actor::System)
+            .await
+            .expect("record");
+    }
+}
+
+/// Times the booking paths on one store; `tasks` > 1 adds the concurrent case.
+fn bench_store<S: Store + Clone + 'static>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    store: S,
+    n: usize,
+    concurrent: bool,
+) {
+    let directory = Arc::new(Directory::new(store, DirectorySettings::default()));
+    let probes = Arc::new(Probes::new(n));
+    let mut next = 0usize;
+    let mut group = c.benchmark_group(format!("{name}/{n}"));
+    group.throughput(Throughput::Elements(1));
+    for (label, new) in [("record/existing", false), ("record/new", true)] {
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let inputs = probes.inputs(iters, new, &mut next);
+                rt.block_on(async {
+                    let started = Instant::now();
+                    record(&directory, inputs).await;
+                    started.elapsed()
+                })
+            });
+        });
+    }
+    if concurrent {
+        group.bench_function("record/existing-8-tasks", |b| {
+            b.iter_custom(|iters| {
+                let per_task = iters.div_ceil(8);
+                let batches: Vec<_> = (0..8)
+                    .map(|_| probes.inputs(per_task, false, &mut next))
+                    .collect();
+                rt.block_on(async {
+                    let started = Instant::now();
+                    let tasks: Vec<_> = batches
+                        .into_iter()
+                        .map(|inputs| {
+                            let directory = Arc::clone(&directory);
+                            tokio::spawn(async move { record(&directory, inputs).await })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.expect("task");
+                    }
+                    // Scale to the requested count (8 * per_task >= iters).
+                    started
+                        .elapsed()
+                        .mul_f64(iters as f64 / (8 * per_task) as f64)
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+/// A loopback proxy to `upstream` that counts the client's round trips: PostgreSQL
+/// frontend `Sync` (`S`) and simple `Query` (`Q`) messages.
+async fn counting_proxy(upstream: String, count: Arc<AtomicU64>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = TcpStream::connect(&upstream).await.expect("upstream");
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+            });
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut pending: Vec<u8> = Vec::new();
+                let mut typed = false;
+                let mut buffer = vec![0u8; 64 * 1024];
+                loop {
+                    let read = match client_read.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => read,
+                    };
+                    if server_write.write_all(&buffer[..read]).await.is_err() {
+                        break;
+                    }
+                    pending.extend_from_slice(&buffer[..read]);
+                    // Walk the complete messages: untyped until the startup message.
+                    loop {
+                        let header = if typed { 5 } else { 4 };
+                        if pending.len() < header {
+                            break;
+                        }
+                        let at = header - 4;
+                        let len =
+                            u32::from_be_bytes(pending[at..at + 4].try_into().expect("4")) as usize;
+                        let total = at + len;
+                        if pending.len() < total {
+                            break;
+                        }
+                        if typed {
+                            if matches!(pending[0], b'S' | b'Q') {
+                                count.fetch_add(1, Ordering::Relaxed);
+                            }
+                        } else {
+                            let code = u32::from_be_bytes(pending[4..8].try_into().expect("4"));
+                            // SSLRequest and GSSENCRequest are followed by another untyped one.
+                            typed = code != 80_877_103 && code != 80_877_104;
+                        }
+                        pending.drain(..total);
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = std::env::temp_dir().join(format!("cd-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let postgres = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL").ok();
+    if postgres.is_none() {
+        eprintln!("postgres: skipped; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it");
+    }
+    for n in sizes() {
+        let path = dir.join(format!("bench-{n}.db"));
+        let store = rt.block_on(async {
+            let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("open");
+            store.migrate().await.expect("migrate");
+            let started = Instant::now();
+            load(&store, n).await;
+            eprintln!(
+                "sqlite/{n}: loaded in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            store
+        });
+        bench_store(c, &rt, "sqlite", store.clone(), n, false);
+        rt.block_on(store.pool().close());
+
+        let Some(url) = &postgres else { continue };
+        let schema = format!("cd_bench_{}_{n}", std::process::id());
+        let store = rt.block_on(async {
+            let store = PostgresStore::connect_with_schema(url, &schema)
+                .await
+                .expect("connect");
+            store.migrate().await.expect("migrate");
+            let started = Instant::now();
+            load(&store, n).await;
+            eprintln!(
+                "postgres/{n}: loaded in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            store
+        });
+        bench_store(c, &rt, "postgres", store.clone(), n, true);
+
+        // Round trips per booking, through the counting proxy.
+        rt.block_on(async {
+            let count = Arc::new(AtomicU64::new(0));
+            let (upstream, proxied_url) = through_proxy(url);
+            let port = counting_proxy(upstream, Arc::clone(&count)).await;
+            let proxied_url = proxied_url.replace("{port}", &port.to_string());
+            let proxied = PostgresStore::connect_with_schema(&proxied_url, &schema)
+                .await
+                .expect("connect through the proxy");
+            let directory = Directory::new(proxied.clone(), DirectorySettings::default());
+            let probes = Probes::new(n);
+            let mut next = 1_000_000usize;
+            // Warm the statement cache, then count.
+            record(&directory, probes.inputs(50, false, &mut next)).await;
+            record(&directory, probes.inputs(50, true, &mut next)).await;
+            for (label, new) in [("existing", false), ("new", true)] {
+                let inputs = probes.inputs(200, new, &mut next);
+                let before = count.load(Ordering::Relaxed);
+                record(&directory, inputs).await;
+                let trips = count.load(Ordering::Relaxed) - before;
+                eprintln!(
+                    "postgres/{n}: round trips per booking ({label} customer): {:.2}",
+                    trips as f64 / 200.0
+                );
+            }
+            proxied.pool().close().await;
+            sqlx_drop_schema(&store, &schema).await;
+            store.pool().close().await;
+        });
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `host:port` of a `postgres://user:password@host:port/db` URL, and the URL with
+/// `127.0.0.1:{port}` in its place.
+fn through_proxy(url: &str) -> (String, String) {
+    let authority_start = url.find("://").expect("scheme") + 3;
+    let rest = &url[authority_start..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host_start = authority.rfind('@').map_or(0, |at| at + 1);
+    let host = &authority[host_start..];
+    let upstream = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    let proxied = format!(
+        "{}127.0.0.1:{{port}}{}",
+        &url[..authority_start + host_start],
+        &rest[authority_end..]
+    );
+    (upstream, proxied)
+}
+
+async fn sqlx_drop_schema(store: &PostgresStore, schema: &str) {
+    use customer_directory::store::sqlx;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(store.pool())
+        .await
+        .expect("drop the bench schema");
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
