@@ -154,52 +154,39 @@ macro_rules! schema_v5 {
 /// existing rows in the same transaction.
 pub(crate) const SEARCH_MIGRATION: i64 = 5;
 
+/// Every migration in order, given the two things the dialects spell differently: the audit
+/// log's sequence column and the collation of the name sort columns.
+macro_rules! migrations {
+    ($audit_seq:literal, $collate:literal) => {
+        &[
+            Migration {
+                version: 1,
+                statements: schema_v1!($audit_seq),
+            },
+            Migration {
+                version: 2,
+                statements: SCHEMA_V2,
+            },
+            Migration {
+                version: 3,
+                statements: SCHEMA_V3,
+            },
+            Migration {
+                version: 4,
+                statements: SCHEMA_V4,
+            },
+            Migration {
+                version: SEARCH_MIGRATION,
+                statements: schema_v5!($collate),
+            },
+        ]
+    };
+}
+
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        statements: schema_v1!("INTEGER PRIMARY KEY AUTOINCREMENT"),
-    },
-    Migration {
-        version: 2,
-        statements: SCHEMA_V2,
-    },
-    Migration {
-        version: 3,
-        statements: SCHEMA_V3,
-    },
-    Migration {
-        version: 4,
-        statements: SCHEMA_V4,
-    },
-    Migration {
-        version: SEARCH_MIGRATION,
-        statements: schema_v5!(""),
-    },
-];
+pub(crate) const SQLITE: &[Migration] = migrations!("INTEGER PRIMARY KEY AUTOINCREMENT", "");
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        statements: schema_v1!("BIGSERIAL PRIMARY KEY"),
-    },
-    Migration {
-        version: 2,
-        statements: SCHEMA_V2,
-    },
-    Migration {
-        version: 3,
-        statements: SCHEMA_V3,
-    },
-    Migration {
-        version: 4,
-        statements: SCHEMA_V4,
-    },
-    Migration {
-        version: SEARCH_MIGRATION,
-        statements: schema_v5!("COLLATE \"C\""),
-    },
-];
+pub(crate) const POSTGRES: &[Migration] = migrations!("BIGSERIAL PRIMARY KEY", "COLLATE \"C\"");
