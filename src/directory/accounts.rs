@@ -283,12 +283,9 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         let hash = token.hash();
         self.run(|| async {
             let now = self.now();
-            let (mut stored, mut account) = self
-                .usable_token(&hash, TokenPurpose::Verification, now)
+            let (mut changes, mut account) = self
+                .spend_token(&hash, TokenPurpose::Verification, now)
                 .await?;
-            let mut changes = ChangeSet::new();
-            stored.used_at = Some(now);
-            changes.save_account_token(stored);
             account.verified_at.get_or_insert(now);
             self.claim_profile(&mut account, &mut changes).await?;
             changes.record(self.event(now, actor, AuditAction::EmailVerified, &account));
@@ -606,13 +603,10 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         let hash = token.hash();
         self.run(|| async {
             let now = self.now();
-            let (mut stored, mut account) = self
-                .usable_token(&hash, TokenPurpose::PasswordReset, now)
+            let (mut changes, mut account) = self
+                .spend_token(&hash, TokenPurpose::PasswordReset, now)
                 .await?;
             self.check_policy(new, &[account.email.as_str()])?;
-            let mut changes = ChangeSet::new();
-            stored.used_at = Some(now);
-            changes.save_account_token(stored);
             self.replace_password(&mut account, new)?;
             account.verified_at.get_or_insert(now);
             if account.customer.is_none() {
@@ -1006,15 +1000,15 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         )
     }
 
-    /// The token and its account, if the token is usable for `purpose`; otherwise the one
-    /// answer [`Error::InvalidToken`].
-    async fn usable_token(
+    /// Spends a one-time token: a change set marking it used, and its account, if the token
+    /// is usable for `purpose`; otherwise the one answer [`Error::InvalidToken`].
+    async fn spend_token(
         &self,
         hash: &crate::ResetTokenHash,
         purpose: TokenPurpose,
         now: DateTime<Utc>,
-    ) -> Result<(AccountToken, Account), Error> {
-        let stored = self
+    ) -> Result<(ChangeSet, Account), Error> {
+        let mut stored = self
             .store()
             .account_token(hash)
             .await?
@@ -1028,7 +1022,10 @@ impl<S: Store, C: Clock, N: Notifier> Accounts<S, C, N> {
         if !stored.is_usable(now, account.credential_version) {
             return Err(Error::InvalidToken);
         }
-        Ok((stored, account))
+        stored.used_at = Some(now);
+        let mut changes = ChangeSet::new();
+        changes.save_account_token(stored);
+        Ok((changes, account))
     }
 
     /// Claims the live profile holding the account's email key, unless another account
