@@ -2,7 +2,7 @@
 //! directory between many processes.
 
 use sqlx::Postgres;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 
 use super::StoreError;
 use super::sql::{Migration, sql_store};
@@ -42,7 +42,7 @@ impl PostgresStore {
     ///
     /// [`StoreError::Backend`] when the URL is invalid or the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
+        let pool = super::sql::pool_options::<Postgres>()
             .max_connections(16)
             .connect(url)
             .await
@@ -90,7 +90,7 @@ impl PostgresStore {
         setup.pool.close().await;
         created.map_err(|error| StoreError::backend("creating the PostgreSQL schema", error))?;
         let search_path = format!("SET search_path TO {schema}");
-        let pool = PgPoolOptions::new()
+        let pool = super::sql::pool_options::<Postgres>()
             .max_connections(16)
             .after_connect(move |connection, _| {
                 let search_path = search_path.clone();
@@ -120,6 +120,7 @@ impl PostgresStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::POSTGRES;
     const LOCK: &'static str = "FOR UPDATE";
+    const DATA_MODIFYING_WITH: bool = true;
     // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
     // lock per schema makes concurrent `migrate` calls take turns.
     const MIGRATION_LOCK: &'static str =

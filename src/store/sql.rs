@@ -256,6 +256,70 @@ pub(crate) fn search_sql(
     Some((sql, binds))
 }
 
+/// The `VALUES` list of a multi-row insert: `rows` tuples of `columns` placeholders
+/// numbered from `$first`, so a commit inserts all of a record's side rows in one statement
+/// (one round trip) instead of one statement per row.
+pub(crate) fn values_rows(rows: usize, columns: usize, first: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            let placeholder = first + row * columns + column;
+            sql.push('$');
+            sql.push_str(&placeholder.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Adds the booking count and last booking of a statistics delta (`$2`, `$3`) to those of
+/// customer `$1`, returning its version.
+pub(crate) const ADD_TO_STATISTICS: &str = "UPDATE cd_customers SET booking_count = booking_count + $2, \
+     last_booking_at = CASE WHEN last_booking_at < $3 THEN $3 ELSE last_booking_at END \
+     WHERE id = $1 RETURNING version";
+
+/// Adds the booking totals of a statistics delta to a customer's stored totals, one row per
+/// currency, saturating at the ends of `i64` as [`crate::CustomerStats::of`] does. The
+/// nested `CASE` keeps each subtraction on the side where it cannot overflow (SQL does not
+/// promise to evaluate `AND` left to right).
+pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
+     CASE WHEN excluded.total > 0 THEN \
+       CASE WHEN cd_customer_totals.total > 9223372036854775807 - excluded.total \
+         THEN 9223372036854775807 ELSE cd_customer_totals.total + excluded.total END \
+     ELSE \
+       CASE WHEN cd_customer_totals.total < (-9223372036854775807 - 1) - excluded.total \
+         THEN (-9223372036854775807 - 1) ELSE cd_customer_totals.total + excluded.total END \
+     END";
+
+/// How long a pooled connection may sit idle before the pool checks it is still alive
+/// when handing it out.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The pool options both adapters start from. sqlx checks every connection it hands out
+/// with a round trip by default (`test_before_acquire`), which a booking pays twice; a
+/// connection in steady use has just proven itself, so only one that sat idle for
+/// [`IDLE_BEFORE_PING`] (after a server restart or a dropped link, say) is checked, and
+/// replaced when the check fails.
+pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(|connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// Wraps a database error met while doing `what`.
 pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(what, error)
@@ -268,7 +332,9 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 /// aborted the transaction because of a concurrent one), `const LOCK: &str` (appended to the
 /// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
 /// statement run first in each migration's transaction to serialise concurrent `migrate`
-/// calls; empty when `begin` already does) and `const MIGRATIONS: &[Migration]`.
+/// calls; empty when `begin` already does), `const DATA_MODIFYING_WITH: bool` (whether a
+/// `WITH` clause may hold an `INSERT ... RETURNING` whose rows feed the main statement) and
+/// `const MIGRATIONS: &[Migration]`.
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -682,6 +748,62 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Adds the statistics of newly created bookings (`stats`) to those stored for
+            /// `customer`, returning the customer's version (`None` when there is no such
+            /// customer). The row is locked until the transaction ends.
+            async fn add_statistics(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                customer: crate::CustomerId,
+                stats: &crate::CustomerStats,
+            ) -> Result<Option<i64>, StoreError> {
+                use crate::store::sql::{backend, values_rows, ADD_TO_STATISTICS, ADD_TO_TOTALS};
+                let id = customer.to_string();
+                if Self::DATA_MODIFYING_WITH && !stats.totals.is_empty() {
+                    // On PostgreSQL the totals are added by the same statement.
+                    let sql = format!(
+                        "WITH customer AS ({ADD_TO_STATISTICS}), \
+                         totals AS (INSERT INTO cd_customer_totals (customer_id, currency, total) \
+                         SELECT $1, delta.currency, delta.total FROM customer \
+                         CROSS JOIN (VALUES {}) AS delta (currency, total) {ADD_TO_TOTALS}) \
+                         SELECT version FROM customer",
+                        values_rows(stats.totals.len(), 2, 4),
+                    );
+                    let mut statement = sqlx::query_scalar(&sql)
+                        .bind(&id)
+                        .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                        .bind(crate::query::last_booking_key(stats.last_booking));
+                    for (currency, total) in &stats.totals {
+                        statement = statement.bind(currency.as_str()).bind(*total);
+                    }
+                    return statement
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(backend("updating booking statistics"));
+                }
+                let version: Option<i64> = sqlx::query_scalar(ADD_TO_STATISTICS)
+                .bind(&id)
+                .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                .bind(crate::query::last_booking_key(stats.last_booking))
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend("updating booking statistics"))?;
+                if version.is_some() && !stats.totals.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {} {ADD_TO_TOTALS}",
+                        values_rows(stats.totals.len(), 3, 1),
+                    );
+                    let mut statement = sqlx::query(&sql);
+                    for (currency, total) in &stats.totals {
+                        statement = statement.bind(&id).bind(currency.as_str()).bind(*total);
+                    }
+                    statement
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("updating booking totals"))?;
+                }
+                Ok(version)
+            }
+
             /// Fills the search columns and tables of migration 5 for every stored customer,
             /// a page at a time, inside the migration's transaction.
             async fn backfill_search(
@@ -750,17 +872,41 @@ macro_rules! sql_store {
                 customers.sort_by_key(|write| write.record.id);
                 bookings.sort_by_key(|write| write.record.id);
 
+                // Bookings this commit creates add to their customer's statistics in place (one
+                // statement, whatever the number of bookings the customer has); bookings it
+                // rewrites, which may move, cancel or re-date them, have the statistics of the
+                // customers they leave and join recomputed once they are written.
+                let mut additions: std::collections::BTreeMap<crate::CustomerId, Vec<&crate::Booking>> =
+                    std::collections::BTreeMap::new();
+                for write in bookings.iter().filter(|write| write.expected == Expected::Absent) {
+                    if let Some(customer) = write.record.attribution.customer() {
+                        additions.entry(customer).or_default().push(&write.record);
+                    }
+                }
+                let mut additions: std::collections::BTreeMap<crate::CustomerId, crate::CustomerStats> =
+                    additions
+                        .into_iter()
+                        .map(|(customer, created)| (customer, crate::CustomerStats::of(created)))
+                        .collect();
+
                 for guard in guards.iter().chain(&deletions) {
-                    let sql = if Self::LOCK.is_empty() {
-                        "SELECT version FROM cd_customers WHERE id = $1".to_owned()
-                    } else {
-                        format!("SELECT version FROM cd_customers WHERE id = $1 {}", Self::LOCK)
+                    // A guarded customer gaining bookings is checked and updated by one
+                    // statement, which takes the same row lock as the check alone.
+                    let found = match additions.remove(&guard.customer) {
+                        Some(stats) => Self::add_statistics(tx, guard.customer, &stats).await?,
+                        None => {
+                            let sql = if Self::LOCK.is_empty() {
+                                "SELECT version FROM cd_customers WHERE id = $1".to_owned()
+                            } else {
+                                format!("SELECT version FROM cd_customers WHERE id = $1 {}", Self::LOCK)
+                            };
+                            sqlx::query_scalar(&sql)
+                                .bind(guard.customer.to_string())
+                                .fetch_optional(&mut **tx)
+                                .await
+                                .map_err(backend("checking a customer version"))?
+                        }
                     };
-                    let found: Option<i64> = sqlx::query_scalar(&sql)
-                        .bind(guard.customer.to_string())
-                        .fetch_optional(&mut **tx)
-                        .await
-                        .map_err(backend("checking a customer version"))?;
                     let found = found.map(crate::store::sql::stored_version).transpose()?;
                     if found != Some(guard.version) {
                         return Ok(Err(Conflict::CustomerVersion {
@@ -773,8 +919,10 @@ macro_rules! sql_store {
 
                 // Keys of every rewritten or deleted customer are released first, so keys
                 // can move between customers within one commit.
+                // A customer this commit creates has none yet.
                 for id in customers
                     .iter()
+                    .filter(|write| write.expected != Expected::Absent)
                     .map(|write| write.record.id)
                     .chain(deletions.iter().map(|deletion| deletion.customer))
                 {
@@ -894,16 +1042,16 @@ macro_rules! sql_store {
                     }
                 }
 
-                // Every customer whose bookings or record this commit changes: its booking
-                // statistics are recomputed once the bookings are written.
+                // Every customer a rewritten booking joins or leaves: its booking statistics
+                // are recomputed once the bookings are written.
                 let mut restated: std::collections::BTreeSet<crate::CustomerId> =
-                    customers.iter().map(|write| write.record.id).collect();
+                    std::collections::BTreeSet::new();
                 for write in &bookings {
                     let booking = &write.record;
                     let id = booking.id.to_string();
                     let record = to_json(booking, "booking")?;
-                    restated.extend(booking.attribution.customer());
                     if write.expected != Expected::Absent {
+                        restated.extend(booking.attribution.customer());
                         let before: Option<Option<String>> =
                             sqlx::query_scalar("SELECT customer_id FROM cd_bookings WHERE id = $1")
                                 .bind(&id)
@@ -916,7 +1064,38 @@ macro_rules! sql_store {
                     }
                     let customer = booking.attribution.customer().map(|c| c.to_string());
                     let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
-                    let done = match write.expected {
+                    let keys: std::collections::BTreeSet<String> =
+                        crate::store::match_index_keys(&booking.contact.match_keys()).collect();
+                    // On PostgreSQL a new booking and its match keys go in one statement.
+                    let keys_with_booking =
+                        Self::DATA_MODIFYING_WITH && write.expected == Expected::Absent && !keys.is_empty();
+                    let written = match write.expected {
+                        Expected::Absent if keys_with_booking => {
+                            let sql = format!(
+                                "WITH booking AS (INSERT INTO cd_bookings \
+                                 (id, version, customer_id, email_key, starts_at, created_at, record) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id), \
+                                 keys AS (INSERT INTO cd_booking_match_keys (match_key, booking_id) \
+                                 SELECT key.value, booking.id FROM booking CROSS JOIN (VALUES {}) AS key (value)) \
+                                 SELECT COUNT(*) FROM booking",
+                                crate::store::sql::values_rows(keys.len(), 1, 8),
+                            );
+                            let mut statement = sqlx::query_scalar::<_, i64>(&sql)
+                                .bind(&id)
+                                .bind(version_column(booking.version))
+                                .bind(customer)
+                                .bind(email_key)
+                                .bind(nanos(booking.starts_at))
+                                .bind(nanos(booking.created_at))
+                                .bind(record);
+                            for key in &keys {
+                                statement = statement.bind(key.as_str());
+                            }
+                            statement
+                                .fetch_one(&mut **tx)
+                                .await
+                                .map(|count| u64::try_from(count).unwrap_or(0))
+                        }
                         Expected::Absent => sqlx::query(
                             "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, record) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
@@ -929,7 +1108,8 @@ macro_rules! sql_store {
                         .bind(nanos(booking.created_at))
                         .bind(record)
                         .execute(&mut **tx)
-                        .await,
+                        .await
+                        .map(|done| done.rows_affected()),
                         Expected::Version(expected) => sqlx::query(
                             "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
                              starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
@@ -943,10 +1123,11 @@ macro_rules! sql_store {
                         .bind(record)
                         .bind(version_column(expected))
                         .execute(&mut **tx)
-                        .await,
+                        .await
+                        .map(|done| done.rows_affected()),
                     }
                     .map_err(backend("writing a booking"))?;
-                    if done.rows_affected() == 0 {
+                    if written == 0 {
                         let found = Self::version_in(tx, "bookings", id)
                             .await?;
                         return Ok(Err(Conflict::BookingVersion {
@@ -955,17 +1136,26 @@ macro_rules! sql_store {
                             found,
                         }));
                     }
-                    sqlx::query("DELETE FROM cd_booking_match_keys WHERE booking_id = $1")
-                        .bind(&id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend("re-indexing a booking"))?;
-                    let keys: std::collections::BTreeSet<String> =
-                        crate::store::match_index_keys(&booking.contact.match_keys()).collect();
-                    for key in keys {
-                        sqlx::query("INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES ($1, $2)")
-                            .bind(key)
+                    if keys_with_booking {
+                        continue;
+                    }
+                    if write.expected != Expected::Absent {
+                        sqlx::query("DELETE FROM cd_booking_match_keys WHERE booking_id = $1")
                             .bind(&id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("re-indexing a booking"))?;
+                    }
+                    if !keys.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {}",
+                            crate::store::sql::values_rows(keys.len(), 2, 1),
+                        );
+                        let mut statement = sqlx::query(&sql);
+                        for key in keys {
+                            statement = statement.bind(key).bind(&id);
+                        }
+                        statement
                             .execute(&mut **tx)
                             .await
                             .map_err(backend("indexing a booking"))?;
@@ -974,6 +1164,12 @@ macro_rules! sql_store {
 
                 for deletion in &deletions {
                     restated.remove(&deletion.customer);
+                    additions.remove(&deletion.customer);
+                }
+                for (customer, stats) in &additions {
+                    if !restated.contains(customer) {
+                        Self::add_statistics(tx, *customer, stats).await?;
+                    }
                 }
                 for customer in restated {
                     Self::restate(tx, customer).await?;
@@ -1121,21 +1317,47 @@ macro_rules! sql_store {
                 }
 
                 for event in &audit {
+                    let mut people = event.customers.clone();
+                    people.sort();
+                    people.dedup();
+                    let record = to_json(event, "audit event")?;
+                    if Self::DATA_MODIFYING_WITH && !people.is_empty() {
+                        // The event and the rows that find it from its customers, in one
+                        // statement.
+                        let sql = format!(
+                            "WITH event AS (INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq) \
+                             INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                             SELECT person.id, event.seq FROM event CROSS JOIN (VALUES {}) AS person (id)",
+                            crate::store::sql::values_rows(people.len(), 1, 3),
+                        );
+                        let mut statement = sqlx::query(&sql).bind(nanos(event.at)).bind(record);
+                        for person in &people {
+                            statement = statement.bind(person.to_string());
+                        }
+                        statement
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend("appending an audit event"))?;
+                        continue;
+                    }
                     let seq: i64 = sqlx::query_scalar(
                         "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq",
                     )
                     .bind(nanos(event.at))
-                    .bind(to_json(event, "audit event")?)
+                    .bind(record)
                     .fetch_one(&mut **tx)
                     .await
                     .map_err(backend("appending an audit event"))?;
-                    let mut people = event.customers.clone();
-                    people.sort();
-                    people.dedup();
-                    for person in people {
-                        sqlx::query("INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES ($1, $2)")
-                            .bind(person.to_string())
-                            .bind(seq)
+                    if !people.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES {}",
+                            crate::store::sql::values_rows(people.len(), 2, 1),
+                        );
+                        let mut statement = sqlx::query(&sql);
+                        for person in &people {
+                            statement = statement.bind(person.to_string()).bind(seq);
+                        }
+                        statement
                             .execute(&mut **tx)
                             .await
                             .map_err(backend("indexing an audit event"))?;

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 use super::StoreError;
@@ -55,7 +55,7 @@ impl SqliteStore {
         let pool = if in_memory {
             // An in-memory database lives as long as a connection to it: keep exactly one,
             // forever, so every query sees the same data and nothing is dropped when idle.
-            SqlitePoolOptions::new()
+            super::sql::pool_options::<Sqlite>()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -63,7 +63,7 @@ impl SqliteStore {
                 .connect_with(options)
                 .await
         } else {
-            SqlitePoolOptions::new()
+            super::sql::pool_options::<Sqlite>()
                 .max_connections(8)
                 .connect_with(
                     options
@@ -93,6 +93,7 @@ impl SqliteStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::SQLITE;
     const LOCK: &'static str = "";
+    const DATA_MODIFYING_WITH: bool = false;
     // `BEGIN IMMEDIATE` already makes one migration wait for another.
     const MIGRATION_LOCK: &'static str = "";
 

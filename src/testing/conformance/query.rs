@@ -1058,6 +1058,104 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
     );
 }
 
+/// The statistics a store keeps are those of the customer's bookings, whichever way each
+/// booking arrived: creating the customer, for an existing customer, cancelled from the
+/// start, in a second currency, starting before the last one, under another name.
+pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone + 'static>(
+    store: S,
+) {
+    let dir = directory(store);
+    dir.clock().set(days(40));
+    let guest = person("guest@example.com", "Gus", "Guest", None);
+    let first = book(
+        &dir,
+        &guest,
+        "G-1",
+        BookingStatus::PAID,
+        days(5),
+        money(12_00, "EUR"),
+    )
+    .await;
+    let customer = dir
+        .store()
+        .booking(first)
+        .await
+        .unwrap()
+        .and_then(|booking| booking.attribution.customer())
+        .expect("the first booking created its customer");
+    let mut renamed = guest.clone();
+    renamed.given_name = Some(crate::PersonName::parse("Gustav").unwrap());
+    for (code, status, start, total, profile) in [
+        (
+            "G-2",
+            BookingStatus::PAID,
+            days(9),
+            money(3_00, "EUR"),
+            &guest,
+        ),
+        (
+            "G-3",
+            BookingStatus::CANCELLED,
+            days(20),
+            money(99_00, "EUR"),
+            &guest,
+        ),
+        (
+            "G-4",
+            BookingStatus::PAID,
+            days(2),
+            money(7_50, "USD"),
+            &guest,
+        ),
+        (
+            "G-5",
+            BookingStatus::PAID,
+            days(7),
+            money(1_00, "EUR"),
+            &renamed,
+        ),
+    ] {
+        book(&dir, profile, code, status, start, total).await;
+    }
+
+    let bookings = dir.store().customer_bookings(customer).await.unwrap();
+    let expected = crate::CustomerStats::of(&bookings);
+    assert_eq!(
+        expected.booking_count, 5,
+        "every booking went to the one customer"
+    );
+    assert_eq!(expected.last_booking, Some(days(20)));
+    let every = [StatusKind::Active];
+    let kept = |sort| {
+        let store = dir.store();
+        let query = CustomerQuery::new()
+            .statuses(every)
+            .sorted_by(sort, SortDirection::Ascending);
+        async move {
+            let hits = store.search_customers(&query, None, 10).await.unwrap();
+            let hit = hits
+                .iter()
+                .find(|hit| hit.customer.id == customer)
+                .expect("the customer is listed");
+            hit.position.value.clone()
+        }
+    };
+    assert_eq!(kept(SortBy::BookingCount).await, SortValue::Int(5));
+    assert_eq!(
+        kept(SortBy::LastBooking).await,
+        SortValue::Int(crate::query::last_booking_key(Some(days(20))))
+    );
+    let eur = Currency::parse("EUR").unwrap();
+    let usd = Currency::parse("USD").unwrap();
+    assert_eq!(
+        expected.total_in(eur),
+        16_00,
+        "the cancelled booking counts for nothing"
+    );
+    assert_eq!(kept(SortBy::TotalValue(eur)).await, SortValue::Int(16_00));
+    assert_eq!(kept(SortBy::TotalValue(usd)).await, SortValue::Int(7_50));
+}
+
 /// The summary and the CSV export show the last login of the account claiming the
 /// customer, and nothing for a customer without one.
 pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(store: S) {
