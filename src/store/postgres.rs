@@ -5,7 +5,7 @@ use sqlx::Postgres;
 use sqlx::postgres::PgPool;
 
 use super::StoreError;
-use super::sql::{Migration, sql_store};
+use super::sql::{DependentRows, Migration, sql_store};
 
 /// A [`Store`](super::Store) in a PostgreSQL database (or one that speaks its protocol).
 ///
@@ -120,7 +120,7 @@ impl PostgresStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::POSTGRES;
     const LOCK: &'static str = "FOR UPDATE";
-    const DATA_MODIFYING_WITH: bool = true;
+    const DEPENDENT_ROWS: DependentRows = DependentRows::DataModifyingWith;
     // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
     // lock per schema makes concurrent `migrate` calls take turns.
     const MIGRATION_LOCK: &'static str =

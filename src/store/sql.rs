@@ -281,7 +281,7 @@ pub(crate) fn values_rows(rows: usize, columns: usize, first: usize) -> String {
 
 /// Adds the booking count and last booking of a statistics delta (`$2`, `$3`) to those of
 /// customer `$1`, returning its version.
-pub(crate) const ADD_TO_STATISTICS: &str = "UPDATE cd_customers SET booking_count = booking_count + $2, \
+const ADD_TO_STATISTICS: &str = "UPDATE cd_customers SET booking_count = booking_count + $2, \
      last_booking_at = CASE WHEN last_booking_at < $3 THEN $3 ELSE last_booking_at END \
      WHERE id = $1 RETURNING version";
 
@@ -289,7 +289,7 @@ pub(crate) const ADD_TO_STATISTICS: &str = "UPDATE cd_customers SET booking_coun
 /// currency, saturating at the ends of `i64` as [`crate::CustomerStats::of`] does. The
 /// nested `CASE` keeps each subtraction on the side where it cannot overflow (SQL does not
 /// promise to evaluate `AND` left to right).
-pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
+const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
      CASE WHEN excluded.total > 0 THEN \
        CASE WHEN cd_customer_totals.total > 9223372036854775807 - excluded.total \
          THEN 9223372036854775807 ELSE cd_customer_totals.total + excluded.total END \
@@ -297,6 +297,96 @@ pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO U
        CASE WHEN cd_customer_totals.total < (-9223372036854775807 - 1) - excluded.total \
          THEN (-9223372036854775807 - 1) ELSE cd_customer_totals.total + excluded.total END \
      END";
+
+/// How a database takes a row and the rows that depend on it (a booking and its match keys,
+/// a customer's statistics and totals, an audit event and its customers) in one call, so a
+/// booking costs one round trip per record instead of one per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DependentRows {
+    /// One statement: `WITH` clauses write and hand what they returned to the next
+    /// (PostgreSQL).
+    DataModifyingWith,
+    /// Several statements in one call, run in order on the connection and sharing the
+    /// numbered parameters (sqlx's SQLite driver); `changes()` tells a statement whether
+    /// the one before it wrote a row.
+    StatementList,
+}
+
+impl DependentRows {
+    /// Adds a statistics delta to customer `$1` (`$2` bookings, last booking `$3`, then a
+    /// currency and total pair per currency from `$4`): one row, the customer's version,
+    /// when the customer exists; none otherwise, and nothing is written.
+    pub(crate) fn add_statistics(self, currencies: usize) -> String {
+        if currencies == 0 {
+            return ADD_TO_STATISTICS.to_owned();
+        }
+        let deltas = values_rows(currencies, 2, 4);
+        match self {
+            Self::DataModifyingWith => format!(
+                "WITH customer AS ({ADD_TO_STATISTICS}), \
+                 totals AS (INSERT INTO cd_customer_totals (customer_id, currency, total) \
+                 SELECT $1, delta.currency, delta.total FROM customer \
+                 CROSS JOIN (VALUES {deltas}) AS delta (currency, total) {ADD_TO_TOTALS}) \
+                 SELECT version FROM customer"
+            ),
+            Self::StatementList => format!(
+                "{ADD_TO_STATISTICS}; \
+                 INSERT INTO cd_customer_totals (customer_id, currency, total) \
+                 SELECT $1, column1, column2 FROM (VALUES {deltas}) WHERE changes() > 0 {ADD_TO_TOTALS}"
+            ),
+        }
+    }
+
+    /// Inserts a new booking (`$1` to `$7`: id, version, customer, email key, start,
+    /// creation, record) and its match keys (from `$8`): one row, the booking's id, when it
+    /// was inserted; none when a booking with that id exists, and nothing is written.
+    pub(crate) fn insert_booking(self, keys: usize) -> String {
+        const INSERT: &str = "INSERT INTO cd_bookings \
+             (id, version, customer_id, email_key, starts_at, created_at, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id";
+        if keys == 0 {
+            return INSERT.to_owned();
+        }
+        let keys = values_rows(keys, 1, 8);
+        match self {
+            Self::DataModifyingWith => format!(
+                "WITH booking AS ({INSERT}), \
+                 keys AS (INSERT INTO cd_booking_match_keys (match_key, booking_id) \
+                 SELECT key.value, booking.id FROM booking CROSS JOIN (VALUES {keys}) AS key (value)) \
+                 SELECT id FROM booking"
+            ),
+            Self::StatementList => format!(
+                "{INSERT}; \
+                 INSERT INTO cd_booking_match_keys (match_key, booking_id) \
+                 SELECT column1, $1 FROM (VALUES {keys}) WHERE changes() > 0"
+            ),
+        }
+    }
+
+    /// Appends an audit event (`$1` time, `$2` record) and the rows that find it from each
+    /// of its customers (from `$3`).
+    pub(crate) fn append_audit_event(self, customers: usize) -> String {
+        const INSERT: &str = "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2)";
+        if customers == 0 {
+            return INSERT.to_owned();
+        }
+        let customers = values_rows(customers, 1, 3);
+        match self {
+            Self::DataModifyingWith => format!(
+                "WITH event AS ({INSERT} RETURNING seq) \
+                 INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                 SELECT person.id, event.seq FROM event CROSS JOIN (VALUES {customers}) AS person (id)"
+            ),
+            // The event just appended has the highest sequence number: `AUTOINCREMENT`
+            // never reuses one and the transaction holds the write lock.
+            Self::StatementList => format!(
+                "{INSERT}; \
+                 INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                 SELECT column1, (SELECT MAX(seq) FROM cd_audit_events) FROM (VALUES {customers})"
+            ),
+        }
+    }
+}
 
 /// How long a pooled connection may sit idle before the pool checks it is still alive
 /// when handing it out.
@@ -332,8 +422,8 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 /// aborted the transaction because of a concurrent one), `const LOCK: &str` (appended to the
 /// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
 /// statement run first in each migration's transaction to serialise concurrent `migrate`
-/// calls; empty when `begin` already does), `const DATA_MODIFYING_WITH: bool` (whether a
-/// `WITH` clause may hold an `INSERT ... RETURNING` whose rows feed the main statement) and
+/// calls; empty when `begin` already does), `const DEPENDENT_ROWS: DependentRows` (how it writes
+/// a row and its dependent rows in one call) and
 /// `const MIGRATIONS: &[Migration]`.
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
@@ -756,52 +846,21 @@ macro_rules! sql_store {
                 customer: crate::CustomerId,
                 stats: &crate::CustomerStats,
             ) -> Result<Option<i64>, StoreError> {
-                use crate::store::sql::{backend, values_rows, ADD_TO_STATISTICS, ADD_TO_TOTALS};
                 let id = customer.to_string();
-                if Self::DATA_MODIFYING_WITH && !stats.totals.is_empty() {
-                    // On PostgreSQL the totals are added by the same statement.
-                    let sql = format!(
-                        "WITH customer AS ({ADD_TO_STATISTICS}), \
-                         totals AS (INSERT INTO cd_customer_totals (customer_id, currency, total) \
-                         SELECT $1, delta.currency, delta.total FROM customer \
-                         CROSS JOIN (VALUES {}) AS delta (currency, total) {ADD_TO_TOTALS}) \
-                         SELECT version FROM customer",
-                        values_rows(stats.totals.len(), 2, 4),
-                    );
-                    let mut statement = sqlx::query_scalar(&sql)
-                        .bind(&id)
-                        .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
-                        .bind(crate::query::last_booking_key(stats.last_booking));
-                    for (currency, total) in &stats.totals {
-                        statement = statement.bind(currency.as_str()).bind(*total);
-                    }
-                    return statement
-                        .fetch_optional(&mut **tx)
-                        .await
-                        .map_err(backend("updating booking statistics"));
+                let sql = Self::DEPENDENT_ROWS.add_statistics(stats.totals.len());
+                let mut statement = sqlx::query_scalar(&sql)
+                    .bind(&id)
+                    .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                    .bind(crate::query::last_booking_key(stats.last_booking));
+                for (currency, total) in &stats.totals {
+                    statement = statement.bind(currency.as_str()).bind(*total);
                 }
-                let version: Option<i64> = sqlx::query_scalar(ADD_TO_STATISTICS)
-                .bind(&id)
-                .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
-                .bind(crate::query::last_booking_key(stats.last_booking))
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend("updating booking statistics"))?;
-                if version.is_some() && !stats.totals.is_empty() {
-                    let sql = format!(
-                        "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {} {ADD_TO_TOTALS}",
-                        values_rows(stats.totals.len(), 3, 1),
-                    );
-                    let mut statement = sqlx::query(&sql);
-                    for (currency, total) in &stats.totals {
-                        statement = statement.bind(&id).bind(currency.as_str()).bind(*total);
-                    }
-                    statement
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend("updating booking totals"))?;
-                }
-                Ok(version)
+                // Every row is read, so every statement of a list runs.
+                let versions: Vec<i64> = statement
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(crate::store::sql::backend("updating booking statistics"))?;
+                Ok(versions.first().copied())
             }
 
             /// Fills the search columns and tables of migration 5 for every stored customer,
@@ -1066,21 +1125,10 @@ macro_rules! sql_store {
                     let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
                     let keys: std::collections::BTreeSet<String> =
                         crate::store::match_index_keys(&booking.contact.match_keys()).collect();
-                    // On PostgreSQL a new booking and its match keys go in one statement.
-                    let keys_with_booking =
-                        Self::DATA_MODIFYING_WITH && write.expected == Expected::Absent && !keys.is_empty();
                     let written = match write.expected {
-                        Expected::Absent if keys_with_booking => {
-                            let sql = format!(
-                                "WITH booking AS (INSERT INTO cd_bookings \
-                                 (id, version, customer_id, email_key, starts_at, created_at, record) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id), \
-                                 keys AS (INSERT INTO cd_booking_match_keys (match_key, booking_id) \
-                                 SELECT key.value, booking.id FROM booking CROSS JOIN (VALUES {}) AS key (value)) \
-                                 SELECT COUNT(*) FROM booking",
-                                crate::store::sql::values_rows(keys.len(), 1, 8),
-                            );
-                            let mut statement = sqlx::query_scalar::<_, i64>(&sql)
+                        Expected::Absent => {
+                            let sql = Self::DEPENDENT_ROWS.insert_booking(keys.len());
+                            let mut statement = sqlx::query_scalar::<_, String>(&sql)
                                 .bind(&id)
                                 .bind(version_column(booking.version))
                                 .bind(customer)
@@ -1092,24 +1140,10 @@ macro_rules! sql_store {
                                 statement = statement.bind(key.as_str());
                             }
                             statement
-                                .fetch_one(&mut **tx)
+                                .fetch_all(&mut **tx)
                                 .await
-                                .map(|count| u64::try_from(count).unwrap_or(0))
+                                .map(|inserted| inserted.len() as u64)
                         }
-                        Expected::Absent => sqlx::query(
-                            "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, record) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-                        )
-                        .bind(&id)
-                        .bind(version_column(booking.version))
-                        .bind(customer)
-                        .bind(email_key)
-                        .bind(nanos(booking.starts_at))
-                        .bind(nanos(booking.created_at))
-                        .bind(record)
-                        .execute(&mut **tx)
-                        .await
-                        .map(|done| done.rows_affected()),
                         Expected::Version(expected) => sqlx::query(
                             "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
                              starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
@@ -1136,16 +1170,15 @@ macro_rules! sql_store {
                             found,
                         }));
                     }
-                    if keys_with_booking {
+                    if write.expected == Expected::Absent {
+                        // Its match keys went in with it.
                         continue;
                     }
-                    if write.expected != Expected::Absent {
-                        sqlx::query("DELETE FROM cd_booking_match_keys WHERE booking_id = $1")
-                            .bind(&id)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(backend("re-indexing a booking"))?;
-                    }
+                    sqlx::query("DELETE FROM cd_booking_match_keys WHERE booking_id = $1")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("re-indexing a booking"))?;
                     if !keys.is_empty() {
                         let sql = format!(
                             "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {}",
@@ -1321,47 +1354,15 @@ macro_rules! sql_store {
                     people.sort();
                     people.dedup();
                     let record = to_json(event, "audit event")?;
-                    if Self::DATA_MODIFYING_WITH && !people.is_empty() {
-                        // The event and the rows that find it from its customers, in one
-                        // statement.
-                        let sql = format!(
-                            "WITH event AS (INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq) \
-                             INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
-                             SELECT person.id, event.seq FROM event CROSS JOIN (VALUES {}) AS person (id)",
-                            crate::store::sql::values_rows(people.len(), 1, 3),
-                        );
-                        let mut statement = sqlx::query(&sql).bind(nanos(event.at)).bind(record);
-                        for person in &people {
-                            statement = statement.bind(person.to_string());
-                        }
-                        statement
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(backend("appending an audit event"))?;
-                        continue;
+                    let sql = Self::DEPENDENT_ROWS.append_audit_event(people.len());
+                    let mut statement = sqlx::query(&sql).bind(nanos(event.at)).bind(record);
+                    for person in &people {
+                        statement = statement.bind(person.to_string());
                     }
-                    let seq: i64 = sqlx::query_scalar(
-                        "INSERT INTO cd_audit_events (at, record) VALUES ($1, $2) RETURNING seq",
-                    )
-                    .bind(nanos(event.at))
-                    .bind(record)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(backend("appending an audit event"))?;
-                    if !people.is_empty() {
-                        let sql = format!(
-                            "INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES {}",
-                            crate::store::sql::values_rows(people.len(), 2, 1),
-                        );
-                        let mut statement = sqlx::query(&sql);
-                        for person in &people {
-                            statement = statement.bind(person.to_string()).bind(seq);
-                        }
-                        statement
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(backend("indexing an audit event"))?;
-                    }
+                    statement
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("appending an audit event"))?;
                 }
 
                 for change in &blocklist {

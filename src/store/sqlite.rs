@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 use super::StoreError;
-use super::sql::{Migration, sql_store};
+use super::sql::{DependentRows, Migration, sql_store};
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -93,7 +93,7 @@ impl SqliteStore {
 
     const MIGRATIONS: &'static [Migration] = super::schema::SQLITE;
     const LOCK: &'static str = "";
-    const DATA_MODIFYING_WITH: bool = false;
+    const DEPENDENT_ROWS: DependentRows = DependentRows::StatementList;
     // `BEGIN IMMEDIATE` already makes one migration wait for another.
     const MIGRATION_LOCK: &'static str = "";
 
