@@ -7,6 +7,9 @@
 //! PostgreSQL) `record/existing-8-tasks`: eight tasks recording at once on the store's pool.
 //! The raw email is parsed inside the timed loop, as on `MemoryStore`.
 //!
+//! `export/csv` times exporting the whole directory (customers and the bookings recorded by
+//! the runs before it) to a sink; its throughput is customers per second.
+//!
 //! PostgreSQL runs only when `CUSTOMER_DIRECTORY_POSTGRES_URL` is set; each run uses its own
 //! schema (`connect_with_schema`) and drops it at the end. Round trips are counted by a
 //! small loopback proxy between the store and the server that counts the client's `Sync`
@@ -27,8 +30,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_directory::store::{PostgresStore, SqliteStore, Store};
 use customer_directory::{
-    Actor, BookingStatus, ChangeSet, Currency, Customer, Directory, DirectorySettings,
-    EmailAddress, Money, NewBooking, Profile,
+    Actor, BookingStatus, ChangeSet, CsvExportOptions, Currency, Customer, Directory,
+    DirectorySettings, EmailAddress, Money, NewBooking, Profile,
 };
 use support::{Rng, typed_email, typical_profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -143,6 +146,20 @@ fn bench_store<S: Store + Clone + 'static>(
             });
         });
     }
+    // The whole directory as CSV, to a sink: the export's reads per page of customers.
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("export/csv", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let (_, rows) = directory
+                    .export_csv(std::io::sink(), &CsvExportOptions::default())
+                    .await
+                    .expect("export");
+                assert!(rows >= n as u64, "every customer exported");
+            })
+        });
+    });
+    group.throughput(Throughput::Elements(1));
     if concurrent {
         group.bench_function("record/existing-8-tasks", |b| {
             b.iter_custom(|iters| {

@@ -164,6 +164,23 @@ pub trait Store: Send + Sync {
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
 
+    /// The bookings of each of `customers`, in the order given, each list ordered as
+    /// [`customer_bookings`](Self::customer_bookings) orders it: what the export reads for a
+    /// page of customers. The default asks for each customer in turn; a store with a round
+    /// trip per read SHOULD answer a page with one query.
+    fn bookings_of(
+        &self,
+        customers: &[CustomerId],
+    ) -> impl Future<Output = Result<Vec<Vec<Booking>>, StoreError>> + Send {
+        async move {
+            let mut bookings = Vec::with_capacity(customers.len());
+            for customer in customers {
+                bookings.push(self.customer_bookings(*customer).await?);
+            }
+            Ok(bookings)
+        }
+    }
+
     /// Unattributed bookings whose contact email has `key`, oldest first.
     fn unattributed_bookings(
         &self,
@@ -269,6 +286,23 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
         let _ = customer;
         async { Ok(None) }
+    }
+
+    /// The account claiming each of `customers`, in the order given (as
+    /// [`account_by_customer`](Self::account_by_customer) answers for one). The default asks
+    /// for each customer in turn; a store with a round trip per read SHOULD answer with one
+    /// query.
+    fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> impl Future<Output = Result<Vec<Option<Account>>, StoreError>> + Send {
+        async move {
+            let mut accounts = Vec::with_capacity(customers.len());
+            for customer in customers {
+                accounts.push(self.account_by_customer(*customer).await?);
+            }
+            Ok(accounts)
+        }
     }
 
     /// The token stored under this hash, whatever its state (used, expired and void tokens

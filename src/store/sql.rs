@@ -256,27 +256,56 @@ pub(crate) fn search_sql(
     Some((sql, binds))
 }
 
+/// How many ids a batched read binds per query: far below either database's limit on
+/// parameters (32,766 on SQLite, 65,535 on PostgreSQL), and a page of the export in one.
+pub(crate) const IDS_PER_QUERY: usize = 500;
+
+/// The answers `found` for each of `customers` in order (`missing()` for one without), an
+/// id asked twice answered twice.
+pub(crate) fn answer_in_order<T: Clone>(
+    customers: &[crate::CustomerId],
+    mut found: std::collections::HashMap<crate::CustomerId, T>,
+    missing: impl Fn() -> T,
+) -> Vec<T> {
+    let mut asked: std::collections::HashMap<crate::CustomerId, usize> =
+        std::collections::HashMap::with_capacity(customers.len());
+    for customer in customers {
+        *asked.entry(*customer).or_default() += 1;
+    }
+    customers
+        .iter()
+        .map(|customer| {
+            let left = asked.get_mut(customer).map_or(0, |left| {
+                *left -= 1;
+                *left
+            });
+            // The last time an id is asked for, its answer moves out; before that, a copy.
+            let answer = if left == 0 {
+                found.remove(customer)
+            } else {
+                found.get(customer).cloned()
+            };
+            answer.unwrap_or_else(&missing)
+        })
+        .collect()
+}
+
+/// `count` placeholders numbered from `$first`, separated by commas: `$1, $2, $3`.
+pub(crate) fn placeholders(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The `VALUES` list of a multi-row insert: `rows` tuples of `columns` placeholders
 /// numbered from `$first`, so a commit inserts all of a record's side rows in one statement
 /// (one round trip) instead of one statement per row.
 pub(crate) fn values_rows(rows: usize, columns: usize, first: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            let placeholder = first + row * columns + column;
-            sql.push('$');
-            sql.push_str(&placeholder.to_string());
-        }
-        sql.push(')');
-    }
-    sql
+    (0..rows)
+        .map(|row| format!("({})", placeholders(columns, first + row * columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Adds the booking count and last booking of a statistics delta (`$2`, `$3`) to those of
@@ -1452,6 +1481,31 @@ macro_rules! sql_store {
                 self.records(query, "booking").await
             }
 
+            async fn bookings_of(
+                &self,
+                customers: &[crate::CustomerId],
+            ) -> Result<Vec<Vec<crate::Booking>>, StoreError> {
+                let mut found: std::collections::HashMap<crate::CustomerId, Vec<crate::Booking>> =
+                    std::collections::HashMap::with_capacity(customers.len());
+                for chunk in customers.chunks(crate::store::sql::IDS_PER_QUERY) {
+                    let sql = format!(
+                        "SELECT record FROM cd_bookings WHERE customer_id IN ({}) ORDER BY starts_at, id",
+                        crate::store::sql::placeholders(chunk.len(), 1),
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for customer in chunk {
+                        query = query.bind(customer.to_string());
+                    }
+                    let bookings: Vec<crate::Booking> = self.records(query, "booking").await?;
+                    for booking in bookings {
+                        if let Some(customer) = booking.attribution.customer() {
+                            found.entry(customer).or_default().push(booking);
+                        }
+                    }
+                }
+                Ok(crate::store::sql::answer_in_order(customers, found, Vec::new))
+            }
+
             async fn unattributed_bookings(
                 &self,
                 key: &crate::EmailKey,
@@ -1617,6 +1671,31 @@ macro_rules! sql_store {
                 let query = sqlx::query("SELECT record FROM cd_accounts WHERE customer_id = $1")
                     .bind(customer.to_string());
                 Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn accounts_claiming(
+                &self,
+                customers: &[crate::CustomerId],
+            ) -> Result<Vec<Option<crate::Account>>, StoreError> {
+                let mut found: std::collections::HashMap<crate::CustomerId, crate::Account> =
+                    std::collections::HashMap::new();
+                for chunk in customers.chunks(crate::store::sql::IDS_PER_QUERY) {
+                    let sql = format!(
+                        "SELECT record FROM cd_accounts WHERE customer_id IN ({})",
+                        crate::store::sql::placeholders(chunk.len(), 1),
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for customer in chunk {
+                        query = query.bind(customer.to_string());
+                    }
+                    let accounts: Vec<crate::Account> = self.records(query, "account").await?;
+                    for account in accounts {
+                        if let Some(customer) = account.customer {
+                            found.insert(customer, account);
+                        }
+                    }
+                }
+                Ok(crate::store::sql::answer_in_order(customers, found.into_iter().map(|(id, account)| (id, Some(account))).collect(), || None))
             }
 
             async fn account_token(

@@ -155,6 +155,7 @@ macro_rules! conformance_tests {
             query_refuses_malformed_and_foreign_cursors,
             query_statistics_follow_merges_cancellations_detaching_and_deletion,
             query_statistics_follow_each_way_a_booking_arrives,
+            page_reads_answer_like_the_one_customer_reads,
             summary_and_export_show_the_last_login,
             query_finds_nothing_personal_of_a_redacted_customer,
         );

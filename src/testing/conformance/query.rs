@@ -1156,6 +1156,41 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
     assert_eq!(kept(SortBy::TotalValue(usd)).await, SortValue::Int(7_50));
 }
 
+/// The reads of a page of customers (`bookings_of`, `accounts_claiming`) answer what the
+/// one-customer reads answer, in the order asked: customers without bookings or account,
+/// unknown ids, an id asked twice, and more ids than one query binds.
+pub async fn page_reads_answer_like_the_one_customer_reads<S: Store + Clone + 'static>(store: S) {
+    let f = fixture(store).await;
+    let accounts = f.dir.store().supports_accounts();
+    if accounts {
+        claim(&f.dir, "ana@example.com", f.ana, Some(hours(30))).await;
+    }
+    let mut ids = vec![f.elodie, f.dan, f.ana, CustomerId::new(), f.bo, f.ana, f.mo];
+    // Past the ids one SQL query binds, with known customers at both ends.
+    ids.extend((0..600).map(|_| CustomerId::new()));
+    ids.push(f.eve);
+    let store = f.dir.store();
+    let bookings = store.bookings_of(&ids).await.unwrap();
+    let claimed = store.accounts_claiming(&ids).await.unwrap();
+    assert_eq!(bookings.len(), ids.len());
+    assert_eq!(claimed.len(), ids.len());
+    for ((id, bookings), account) in ids.iter().zip(&bookings).zip(&claimed) {
+        assert_eq!(bookings, &store.customer_bookings(*id).await.unwrap());
+        assert_eq!(account, &store.account_by_customer(*id).await.unwrap());
+    }
+    let counts: Vec<usize> = bookings.iter().map(Vec::len).collect();
+    assert_eq!(counts[..7], [3, 0, 2, 0, 1, 2, 0]);
+    assert_eq!(counts.last(), Some(&1));
+    assert_eq!(claimed[2].is_some(), accounts);
+    assert_eq!(claimed[5].is_some(), accounts);
+    assert_eq!(
+        claimed.iter().filter(|account| account.is_some()).count(),
+        if accounts { 2 } else { 0 }
+    );
+    assert!(store.bookings_of(&[]).await.unwrap().is_empty());
+    assert!(store.accounts_claiming(&[]).await.unwrap().is_empty());
+}
+
 /// The summary and the CSV export show the last login of the account claiming the
 /// customer, and nothing for a customer without one.
 pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(store: S) {
