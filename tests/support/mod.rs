@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use customer_directory::store::Store;
 use customer_directory::{
-    BookingId, Clock, Customer, CustomerId, CustomerStatus, Directory, Error,
+    BookingId, Clock, Currency, Customer, CustomerId, CustomerQuery, CustomerStats, CustomerStatus,
+    Directory, Error, SortBy, SortDirection, StatusKind,
 };
 
 /// Every customer, page by page.
@@ -92,6 +93,8 @@ pub async fn check_invariants<S: Store, C: Clock>(
         ));
     }
 
+    check_kept_statistics(store, &by_id).await?;
+
     for customer in &customers {
         if let CustomerStatus::MergedInto(_) = customer.status {
             match dir.resolve(customer.id).await {
@@ -102,6 +105,59 @@ pub async fn check_invariants<S: Store, C: Clock>(
                 Err(Error::CustomerNotFound(gone)) if !by_id.contains_key(&gone) => {}
                 Err(other) => return Err(format!("{} does not resolve: {other}", customer.id)),
             }
+        }
+    }
+    Ok(())
+}
+
+/// The booking statistics a store keeps for searching (count, last booking, total in EUR,
+/// the currency these tests book in) are those of each customer's bookings, for customers
+/// of every status.
+async fn check_kept_statistics<S: Store>(
+    store: &S,
+    customers: &HashMap<CustomerId, &Customer>,
+) -> Result<(), String> {
+    let eur = Currency::parse("EUR").unwrap();
+    for sort in [
+        SortBy::BookingCount,
+        SortBy::LastBooking,
+        SortBy::TotalValue(eur),
+    ] {
+        let query = CustomerQuery::new()
+            .statuses([
+                StatusKind::Active,
+                StatusKind::Archived,
+                StatusKind::Blocked,
+                StatusKind::Redacted,
+                StatusKind::Merged,
+            ])
+            .sorted_by(sort, SortDirection::Ascending);
+        let mut after = None;
+        let mut seen = 0;
+        loop {
+            let hits = store
+                .search_customers(&query, after.as_ref(), 100)
+                .await
+                .unwrap();
+            let Some(last) = hits.last() else { break };
+            after = Some(last.position.clone());
+            for hit in &hits {
+                let bookings = store.customer_bookings(hit.customer.id).await.unwrap();
+                let expected = query.sort_value(&hit.customer, &CustomerStats::of(&bookings));
+                if hit.position.value != expected {
+                    return Err(format!(
+                        "{} is kept at {:?} by {sort:?}; its bookings say {expected:?}",
+                        hit.customer.id, hit.position.value
+                    ));
+                }
+            }
+            seen += hits.len();
+        }
+        if seen != customers.len() {
+            return Err(format!(
+                "a search by {sort:?} over every status lists {seen} of {} customers",
+                customers.len()
+            ));
         }
     }
     Ok(())
