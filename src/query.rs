@@ -492,8 +492,9 @@ pub(crate) fn initial_key(letter: char) -> String {
 }
 
 /// What a store derives from a customer's bookings (primary and related): the SQL adapters
-/// keep these as columns and a per-currency table, recomputed whenever a commit writes a
-/// booking or the customer.
+/// keep these as columns and a per-currency table. A commit adding bookings adds their
+/// statistics to the customer's; one that rewrites bookings (moving, cancelling or
+/// re-dating them) recomputes the statistics of the customers they leave and join.
 ///
 /// # Examples
 ///
