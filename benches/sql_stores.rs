@@ -3,8 +3,8 @@
 //!
 //! For every size N (default 10,000 and 100,000; `CD_SQL_SIZES` chooses) a fresh database is
 //! bulk-loaded with N typical customers (commits of 1,000), then criterion group
-//! `sqlite/N` or `postgres/N` times `record/existing` and `record/new` on one task, and (on
-//! PostgreSQL) `record/existing-8-tasks`: eight tasks recording at once on the store's pool.
+//! `sqlite/N` or `postgres/N` times `record/existing` and `record/new` on one task, and
+//! `record/existing-8-tasks`: eight tasks recording at once on the same store.
 //! The raw email is parsed inside the timed loop, as on `MemoryStore`.
 //!
 //! `export/csv` times exporting the whole directory (customers and the bookings recorded by
@@ -120,14 +120,13 @@ async fn record<S: Store>(directory: &Directory<S>, inputs: Vec<(NewBooking, Str
     }
 }
 
-/// Times the booking paths on one store; `tasks` > 1 adds the concurrent case.
+/// Times the booking paths and the export on one store.
 fn bench_store<S: Store + Clone + 'static>(
     c: &mut Criterion,
     rt: &Runtime,
     name: &str,
     store: S,
     n: usize,
-    concurrent: bool,
 ) {
     let directory = Arc::new(Directory::new(store, DirectorySettings::default()));
     let probes = Arc::new(Probes::new(n));
@@ -160,33 +159,31 @@ fn bench_store<S: Store + Clone + 'static>(
         });
     });
     group.throughput(Throughput::Elements(1));
-    if concurrent {
-        group.bench_function("record/existing-8-tasks", |b| {
-            b.iter_custom(|iters| {
-                let per_task = iters.div_ceil(8);
-                let batches: Vec<_> = (0..8)
-                    .map(|_| probes.inputs(per_task, false, &mut next))
+    group.bench_function("record/existing-8-tasks", |b| {
+        b.iter_custom(|iters| {
+            let per_task = iters.div_ceil(8);
+            let batches: Vec<_> = (0..8)
+                .map(|_| probes.inputs(per_task, false, &mut next))
+                .collect();
+            rt.block_on(async {
+                let started = Instant::now();
+                let tasks: Vec<_> = batches
+                    .into_iter()
+                    .map(|inputs| {
+                        let directory = Arc::clone(&directory);
+                        tokio::spawn(async move { record(&directory, inputs).await })
+                    })
                     .collect();
-                rt.block_on(async {
-                    let started = Instant::now();
-                    let tasks: Vec<_> = batches
-                        .into_iter()
-                        .map(|inputs| {
-                            let directory = Arc::clone(&directory);
-                            tokio::spawn(async move { record(&directory, inputs).await })
-                        })
-                        .collect();
-                    for task in tasks {
-                        task.await.expect("task");
-                    }
-                    // Scale to the requested count (8 * per_task >= iters).
-                    started
-                        .elapsed()
-                        .mul_f64(iters as f64 / (8 * per_task) as f64)
-                })
-            });
+                for task in tasks {
+                    task.await.expect("task");
+                }
+                // Scale to the requested count (8 * per_task >= iters).
+                started
+                    .elapsed()
+                    .mul_f64(iters as f64 / (8 * per_task) as f64)
+            })
         });
-    }
+    });
     group.finish();
 }
 
@@ -275,7 +272,7 @@ fn bench(c: &mut Criterion) {
             );
             store
         });
-        bench_store(c, &rt, "sqlite", store.clone(), n, false);
+        bench_store(c, &rt, "sqlite", store.clone(), n);
         rt.block_on(store.pool().close());
 
         let Some(url) = &postgres else { continue };
@@ -293,7 +290,7 @@ fn bench(c: &mut Criterion) {
             );
             store
         });
-        bench_store(c, &rt, "postgres", store.clone(), n, true);
+        bench_store(c, &rt, "postgres", store.clone(), n);
 
         // Round trips per booking, through the counting proxy.
         rt.block_on(async {

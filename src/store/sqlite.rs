@@ -9,14 +9,19 @@ use sqlx::{Sqlite, SqlitePool};
 use super::StoreError;
 use super::sql::{DependentRows, Migration, sql_store};
 
+/// How many connections a file database is read through.
+const READERS: u32 = 8;
+
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A [`Store`](super::Store) in a SQLite database.
 ///
-/// Files are opened in WAL mode (readers never wait for the writer) with a busy timeout;
-/// commits take the write lock up front (`BEGIN IMMEDIATE`), so concurrent writers queue
-/// instead of failing half-way. `sqlite::memory:` gives a private in-memory database on one
+/// Files are opened in WAL mode (readers never wait for the writer) with a busy timeout.
+/// Reads go through a pool of connections, commits through one connection of their own, so
+/// the store's concurrent commits queue in turn; each commit takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so a writer in another process makes it wait (up to the busy
+/// timeout) instead of failing half-way. `sqlite::memory:` gives a private in-memory database on one
 /// connection, for tests. Call [`migrate`](Self::migrate) once before use.
 ///
 /// # Examples
@@ -35,7 +40,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// ```
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Reads: several connections, which WAL lets run beside the writer.
     pool: SqlitePool,
+    /// Commits: one connection for a file opened by [`connect`](Self::connect), so the
+    /// store's own writers queue in turn instead of polling SQLite's write lock (its busy
+    /// handler sleeps for milliseconds), and the writer's page cache stays valid between
+    /// commits, no other connection of the store having written. The same pool as `pool`
+    /// otherwise.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -52,40 +64,49 @@ impl SqliteStore {
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = if in_memory {
+        let opening = |error| StoreError::backend("opening the SQLite database", error);
+        if in_memory {
             // An in-memory database lives as long as a connection to it: keep exactly one,
             // forever, so every query sees the same data and nothing is dropped when idle.
-            super::sql::pool_options::<Sqlite>()
+            let pool = super::sql::pool_options::<Sqlite>()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(options)
                 .await
-        } else {
-            super::sql::pool_options::<Sqlite>()
-                .max_connections(8)
-                .connect_with(
-                    options
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal),
-                )
-                .await
+                .map_err(opening)?;
+            return Ok(Self::from_pool(pool));
         }
-        .map_err(|error| StoreError::backend("opening the SQLite database", error))?;
-        Ok(Self { pool })
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let writer = super::sql::pool_options::<Sqlite>()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(opening)?;
+        let pool = super::sql::pool_options::<Sqlite>()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .map_err(opening)?;
+        Ok(Self { pool, writer })
     }
 
     /// Uses an existing pool (a [`sqlx`](crate::store::sqlx) 0.8 pool, re-exported as
     /// `store::sqlx`). It should have foreign keys on and a busy timeout, as
     /// [`connect`](Self::connect) sets up; an in-memory database needs a pool that never
-    /// closes its one connection, or the data goes with it.
+    /// closes its one connection, or the data goes with it. Reads and commits share it.
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            writer: pool.clone(),
+            pool,
+        }
     }
 
-    /// The pool, for the host's own queries.
+    /// The pool the store reads with, for the host's own queries.
     #[must_use]
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -98,7 +119,7 @@ impl SqliteStore {
     const MIGRATION_LOCK: &'static str = "";
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection held
