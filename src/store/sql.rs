@@ -1772,6 +1772,24 @@ mod tests {
         SortDirection, SortPosition, SortValue,
     };
 
+    #[test]
+    fn placeholders_are_numbered_from_the_first() {
+        assert_eq!(super::placeholders(3, 4), "$4, $5, $6");
+        assert_eq!(super::placeholders(0, 1), "");
+        assert_eq!(super::values_rows(2, 2, 3), "($3, $4), ($5, $6)");
+        assert_eq!(super::values_rows(1, 1, 8), "($8)");
+    }
+
+    #[test]
+    fn answers_follow_the_order_asked_an_id_asked_twice_answered_twice() {
+        let (a, b, c) = (CustomerId::new(), CustomerId::new(), CustomerId::new());
+        let found = std::collections::HashMap::from([(a, "a"), (b, "b")]);
+        assert_eq!(
+            super::answer_in_order(&[b, c, a, b, a], found, || "-"),
+            ["b", "-", "a", "b", "a"]
+        );
+    }
+
     /// SQLite's plan for `query` continuing after `after`, one line per step.
     async fn plan(
         store: &SqliteStore,
