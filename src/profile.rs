@@ -1,5 +1,6 @@
 //! A person's details: the body of a customer profile and of a booking's contact snapshot.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -487,12 +488,13 @@ impl MatchKeys {
     }
 }
 
-/// A postcode compared without spacing or case.
-fn compact_postcode(postcode: &Text) -> String {
-    matching_form(postcode.as_str())
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+/// A postcode compared without spacing or case. Borrowed when the postcode already is
+/// (`12345`, `sw1a1aa`), so comparing two such postcodes allocates nothing.
+fn compact_postcode(postcode: &Text) -> Cow<'_, str> {
+    match matching_form(postcode.as_str()) {
+        Cow::Borrowed(form) if !form.contains(' ') => Cow::Borrowed(form),
+        form => Cow::Owned(form.chars().filter(|c| !c.is_whitespace()).collect()),
+    }
 }
 
 /// Contact details exactly as typed into a form, before validation.

@@ -961,7 +961,7 @@ macro_rules! sql_store {
                         .await
                         .map_err(backend("re-indexing a booking"))?;
                     let keys: std::collections::BTreeSet<String> =
-                        crate::store::match_index_keys(&booking.contact.match_keys()).collect();
+                        crate::store::sql::match_index_keys(&booking.contact.match_keys()).collect();
                     for key in keys {
                         sqlx::query("INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES ($1, $2)")
                             .bind(key)
@@ -1245,7 +1245,7 @@ macro_rules! sql_store {
                 &self,
                 keys: &crate::MatchKeys,
             ) -> Result<Vec<crate::Booking>, StoreError> {
-                let keys: Vec<String> = crate::store::match_index_keys(keys).collect();
+                let keys: Vec<String> = crate::store::sql::match_index_keys(keys).collect();
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -1460,6 +1460,12 @@ macro_rules! sql_store {
 }
 
 pub(crate) use sql_store;
+
+/// The suggestion keys of a booking contact as the text `cd_booking_match_keys` stores:
+/// kind, colon, key (see [`match_index_parts`](super::match_index_parts)).
+pub(crate) fn match_index_keys(keys: &crate::MatchKeys) -> impl Iterator<Item = String> + '_ {
+    super::match_index_parts(keys).map(|(kind, key)| format!("{kind}:{key}"))
+}
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
