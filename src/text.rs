@@ -356,10 +356,16 @@ mod tests {
     #[test]
     fn ascii_text_already_in_matching_form_is_borrowed() {
         for settled in ["", "ana", "ana maria", "12345", "o'brien-smith"] {
-            assert!(matches!(matching_form(settled), Cow::Borrowed(_)), "{settled:?}");
+            assert!(
+                matches!(matching_form(settled), Cow::Borrowed(_)),
+                "{settled:?}"
+            );
         }
         for unsettled in ["Ana", " ana", "ana ", "ana  maria", "ana\tmaria", "a\u{b}b"] {
-            assert!(matches!(matching_form(unsettled), Cow::Owned(_)), "{unsettled:?}");
+            assert!(
+                matches!(matching_form(unsettled), Cow::Owned(_)),
+                "{unsettled:?}"
+            );
         }
     }
 

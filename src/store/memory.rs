@@ -1,7 +1,7 @@
 //! The in-memory adapter.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{Conflict, EmailLookup, Store, StoreError, match_index_parts};
@@ -58,7 +58,7 @@ struct State {
     /// text lives, and no key is formatted or copied to index a booking. Different keys may
     /// share a hash, so a list can hold bookings without the key it is looked up by; the
     /// reader checks each booking's own keys (see [`State::bookings_with_keys`]).
-    bookings_by_match_key: HashMap<u64, Vec<BookingId>>,
+    bookings_by_match_key: HashMap<u64, Vec<BookingId>, BuildHasherDefault<Prehashed>>,
     /// The hash of `bookings_by_match_key`, seeded per store like a map's own hasher.
     match_key_hasher: RandomState,
     merges: HashMap<MergeId, MergeRecord>,
@@ -124,11 +124,34 @@ impl PartialEq for IndexKey {
 
 impl Eq for IndexKey {}
 
+/// The hasher of a map whose keys already are hashes (`bookings_by_match_key`): it passes
+/// the key through rather than hashing it a second time.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called (the keys are `u64`); fold anything else in.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
 /// Removes `id` from the list under `key`, dropping the list when it empties.
-fn unindex<K, Q>(map: &mut HashMap<K, Vec<BookingId>>, key: &Q, id: BookingId)
+fn unindex<K, Q, S>(map: &mut HashMap<K, Vec<BookingId>, S>, key: &Q, id: BookingId)
 where
     K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
     Q: std::hash::Hash + Eq + ?Sized,
+    S: BuildHasher,
 {
     if let Some(list) = map.get_mut(key) {
         list.retain(|other| *other != id);
@@ -609,14 +632,13 @@ impl Store for MemoryStore {
 
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        let mut bookings =
-            state.bookings_sorted(
-                state
-                    .bookings_by_email_key
-                    .get(key.as_str())
-                    .into_iter()
-                    .flatten(),
-            );
+        let mut bookings = state.bookings_sorted(
+            state
+                .bookings_by_email_key
+                .get(key.as_str())
+                .into_iter()
+                .flatten(),
+        );
         bookings.retain(|booking| booking.attribution.customer().is_none());
         bookings.sort_by_key(|booking| (booking.created_at, booking.id));
         Ok(bookings)
