@@ -1,5 +1,6 @@
 //! A person's details: the body of a customer profile and of a booking's contact snapshot.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -390,17 +391,21 @@ impl Profile {
     /// ```
     #[must_use]
     pub fn match_keys(&self) -> MatchKeys {
-        let names: Vec<&str> = [&self.given_name, &self.family_name]
-            .into_iter()
-            .flatten()
-            .map(PersonName::as_str)
-            .collect();
-        let name_postcode = match (&self.address.postcode, names.is_empty()) {
-            (Some(postcode), false) => Some(format!(
-                "{}|{}",
-                matching_form(&names.join(" ")),
-                compact_postcode(postcode)
-            )),
+        // Built in one buffer: every booking recorded computes these keys to index it.
+        let names = match (&self.given_name, &self.family_name) {
+            (Some(given), Some(family)) => Some(Cow::Owned(format!("{given} {family}"))),
+            (Some(name), None) | (None, Some(name)) => Some(Cow::Borrowed(name.as_str())),
+            (None, None) => None,
+        };
+        let name_postcode = match (names, &self.address.postcode) {
+            (Some(names), Some(postcode)) => {
+                let (names, postcode) = (matching_form(&names), compact_postcode(postcode));
+                let mut key = String::with_capacity(names.len() + 1 + postcode.len());
+                key.push_str(&names);
+                key.push('|');
+                key.push_str(&postcode);
+                Some(key)
+            }
             _ => None,
         };
         MatchKeys {
@@ -487,12 +492,13 @@ impl MatchKeys {
     }
 }
 
-/// A postcode compared without spacing or case.
-fn compact_postcode(postcode: &Text) -> String {
-    matching_form(postcode.as_str())
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+/// A postcode compared without spacing or case. Borrowed when the postcode already is
+/// (`12345`, `sw1a1aa`), so comparing two such postcodes allocates nothing.
+fn compact_postcode(postcode: &Text) -> Cow<'_, str> {
+    match matching_form(postcode.as_str()) {
+        Cow::Borrowed(form) if !form.contains(' ') => Cow::Borrowed(form),
+        form => Cow::Owned(form.chars().filter(|c| !c.is_whitespace()).collect()),
+    }
 }
 
 /// Contact details exactly as typed into a form, before validation.

@@ -155,7 +155,7 @@ impl CustomerList {
     /// ```
     #[must_use]
     pub fn name_key(&self) -> String {
-        crate::text::matching_form(self.name.as_str())
+        crate::text::matching_form(self.name.as_str()).into_owned()
     }
 }
 

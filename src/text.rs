@@ -1,6 +1,7 @@
 //! Free-text personal values (names, address lines, custom field values) and the one
 //! normalisation used to compare them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,9 +11,45 @@ use unicode_normalization::UnicodeNormalization;
 /// The form two personal values are compared in: NFKC, Unicode case folding and white
 /// space collapsed to single spaces, so `"Ana  MARÍA"` and `"ana maría"` agree.
 ///
-/// This is the only place the comparison rule lives; attribution and duplicate detection
-/// both call it.
-pub(crate) fn matching_form(text: &str) -> String {
+/// This is the only place the comparison rule lives; attribution, the suggestion keys and
+/// duplicate detection all call it. Most names, postcodes and address lines are ASCII, and
+/// on ASCII NFKC changes nothing and case folding is ASCII lower case, so they skip the
+/// Unicode tables; text already in matching form (a postcode of digits, a lower-case word)
+/// is borrowed, not copied.
+pub(crate) fn matching_form(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        ascii_matching_form(text)
+    } else {
+        Cow::Owned(general_matching_form(text))
+    }
+}
+
+/// [`matching_form`] of ASCII text: lower case, white space collapsed.
+fn ascii_matching_form(text: &str) -> Cow<'_, str> {
+    // `is_ascii_whitespace` leaves out U+000B (vertical tab), which Unicode (and so
+    // `split_whitespace`) counts as white space.
+    let is_other_space = |b: &u8| (b.is_ascii_whitespace() && *b != b' ') || *b == 0x0b;
+    let settled = !text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || is_other_space(&b))
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ");
+    if settled {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    Cow::Owned(out)
+}
+
+/// [`matching_form`] of any text, through the Unicode tables.
+fn general_matching_form(text: &str) -> String {
     let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
     let mut out = String::with_capacity(folded.len());
     for word in folded.split_whitespace() {
@@ -32,7 +69,7 @@ pub(crate) fn sort_form(text: &str) -> String {
         .nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .collect();
-    matching_form(&bare)
+    matching_form(&bare).into_owned()
 }
 
 /// Bidirectional embedding, override and isolate controls: invisible, and used to make
@@ -314,6 +351,48 @@ mod tests {
         assert_eq!(matching_form("Straße"), matching_form("STRASSE"));
         assert_eq!(matching_form("Ｊｏｈｎ"), "john");
         assert_ne!(matching_form("Jon"), matching_form("John"));
+    }
+
+    #[test]
+    fn ascii_text_already_in_matching_form_is_borrowed() {
+        for settled in ["", "ana", "ana maria", "12345", "o'brien-smith"] {
+            assert!(
+                matches!(matching_form(settled), Cow::Borrowed(_)),
+                "{settled:?}"
+            );
+        }
+        for unsettled in ["Ana", " ana", "ana ", "ana  maria", "ana\tmaria", "a\u{b}b"] {
+            assert!(
+                matches!(matching_form(unsettled), Cow::Owned(_)),
+                "{unsettled:?}"
+            );
+        }
+    }
+
+    // The ASCII fast path is private, so its agreement with the general path is
+    // property-tested here rather than in tests/.
+    mod fast_path {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Any ASCII, dense in case and every kind of white space.
+            #[test]
+            fn ascii_fast_path_agrees_with_the_general_path(
+                text in "[ \t\n\x0b\x0c\raAzZ09'-]{0,40}|[\x00-\x7f]{0,40}"
+            ) {
+                prop_assert_eq!(ascii_matching_form(&text), general_matching_form(&text));
+            }
+
+            /// Any text: non-ASCII takes the general path, ASCII the fast one, and both
+            /// give what the general path gives.
+            #[test]
+            fn matching_form_is_the_general_path(text in any::<String>()) {
+                prop_assert_eq!(matching_form(&text), general_matching_form(&text));
+            }
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The in-memory adapter.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{Conflict, EmailLookup, Store, StoreError, match_index_keys};
+use super::{Conflict, EmailLookup, Store, StoreError, match_index_parts};
 use crate::changeset::{BlocklistChange, ChangeSetParts};
 use crate::{
     Account, AccountGuard, AccountId, AccountToken, AuditEvent, BlockEntry, BlockTarget, Booking,
@@ -36,7 +37,9 @@ pub struct MemoryStore {
 struct State {
     /// Shared with lookups, so the hot path hands out the record without copying it.
     customers: HashMap<CustomerId, Arc<Customer>>,
-    bookings: HashMap<BookingId, Booking>,
+    /// Boxed, so growing the map moves a pointer per booking rather than the whole record:
+    /// bookings only accumulate, and each doubling of an inline table copied every one.
+    bookings: HashMap<BookingId, Box<Booking>>,
     /// Live customers by each of their email keys: the attribution hot path. It holds the
     /// id and the shared record itself (the same `Arc` as `customers`), so a lookup is one
     /// probe, and an id lookup does not touch the record.
@@ -47,10 +50,17 @@ struct State {
     blocked_domains: HashMap<Box<str>, BlockEntry>,
     /// Customer ids in order, for the stable directory scan.
     customer_ids: BTreeSet<CustomerId>,
-    /// Bookings by the email key of their contact snapshot.
-    bookings_by_email_key: HashMap<EmailKey, Vec<BookingId>>,
-    /// Bookings by each of their suggestion keys (see [`match_index_keys`]).
-    bookings_by_match_key: HashMap<String, Vec<BookingId>>,
+    /// Bookings by the email key of their contact snapshot, the key inline as in
+    /// `customer_by_key`.
+    bookings_by_email_key: HashMap<IndexKey, Vec<BookingId>>,
+    /// Bookings by each of their suggestion keys (see [`match_index_parts`]), under a
+    /// 64-bit hash of the key rather than its text: an entry is two words wherever the key
+    /// text lives, and no key is formatted or copied to index a booking. Different keys may
+    /// share a hash, so a list can hold bookings without the key it is looked up by; the
+    /// reader checks each booking's own keys (see [`State::bookings_with_keys`]).
+    bookings_by_match_key: HashMap<u64, Vec<BookingId>, BuildHasherDefault<Prehashed>>,
+    /// The hash of `bookings_by_match_key`, seeded per store like a map's own hasher.
+    match_key_hasher: RandomState,
     merges: HashMap<MergeId, MergeRecord>,
     lists: HashMap<ListId, CustomerList>,
     audit: Vec<AuditEvent>,
@@ -114,8 +124,35 @@ impl PartialEq for IndexKey {
 
 impl Eq for IndexKey {}
 
+/// The hasher of a map whose keys already are hashes (`bookings_by_match_key`): it passes
+/// the key through rather than hashing it a second time.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called (the keys are `u64`); fold anything else in.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
 /// Removes `id` from the list under `key`, dropping the list when it empties.
-fn unindex<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<BookingId>>, key: &K, id: BookingId) {
+fn unindex<K, Q, S>(map: &mut HashMap<K, Vec<BookingId>, S>, key: &Q, id: BookingId)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+    S: BuildHasher,
+{
     if let Some(list) = map.get_mut(key) {
         list.retain(|other| *other != id);
         if list.is_empty() {
@@ -248,7 +285,11 @@ impl MemoryStore {
     /// ```
     #[must_use]
     pub fn all_bookings(&self) -> Vec<Booking> {
-        self.read().bookings.values().cloned().collect()
+        self.read()
+            .bookings
+            .values()
+            .map(|booking| Booking::clone(booking))
+            .collect()
     }
 
     // A panic elsewhere while the lock was held cannot leave the state half-written: commit
@@ -503,22 +544,46 @@ impl State {
         }
         if let Some(old) = &old {
             if let Some(email) = &old.contact.email {
-                unindex(&mut self.bookings_by_email_key, email.key(), id);
+                unindex(&mut self.bookings_by_email_key, email.key().as_str(), id);
             }
-            for key in match_index_keys(&old.contact.match_keys()) {
-                unindex(&mut self.bookings_by_match_key, &key, id);
+            for part in match_index_parts(&old.contact.match_keys()) {
+                let hash = self.match_key_hasher.hash_one(part);
+                unindex(&mut self.bookings_by_match_key, &hash, id);
             }
         }
         if let Some(email) = &booking.contact.email {
-            self.bookings_by_email_key
-                .entry(email.key().clone())
-                .or_default()
-                .push(id);
+            let key = email.key().as_str();
+            match self.bookings_by_email_key.get_mut(key) {
+                Some(list) => list.push(id),
+                None => {
+                    self.bookings_by_email_key
+                        .insert(IndexKey::new(key), vec![id]);
+                }
+            }
         }
-        for key in match_index_keys(&booking.contact.match_keys()) {
-            self.bookings_by_match_key.entry(key).or_default().push(id);
+        for part in match_index_parts(&booking.contact.match_keys()) {
+            let hash = self.match_key_hasher.hash_one(part);
+            self.bookings_by_match_key.entry(hash).or_default().push(id);
         }
-        self.bookings.insert(id, booking);
+        self.bookings.insert(id, Box::new(booking));
+    }
+
+    /// The bookings holding any of `keys`, sorted as [`Self::bookings_sorted`] sorts.
+    fn bookings_with_keys(&self, keys: &MatchKeys) -> Vec<Booking> {
+        let wanted: Vec<(&str, &str)> = match_index_parts(keys).collect();
+        let candidates = wanted
+            .iter()
+            .filter_map(|part| {
+                let hash = self.match_key_hasher.hash_one(part);
+                self.bookings_by_match_key.get(&hash)
+            })
+            .flatten();
+        let mut bookings = self.bookings_sorted(candidates);
+        // Drop the bookings that are only there because another key has the same hash.
+        bookings.retain(|booking| {
+            match_index_parts(&booking.contact.match_keys()).any(|part| wanted.contains(&part))
+        });
+        bookings
     }
 
     fn bookings_sorted<'a>(&self, ids: impl Iterator<Item = &'a BookingId>) -> Vec<Booking> {
@@ -526,7 +591,7 @@ impl State {
         let mut bookings: Vec<Booking> = ids
             .filter(|id| seen.insert(**id))
             .filter_map(|id| self.bookings.get(id))
-            .cloned()
+            .map(|booking| Booking::clone(booking))
             .collect();
         bookings.sort_by_key(|booking| (booking.starts_at, booking.id));
         bookings
@@ -543,7 +608,11 @@ impl Store for MemoryStore {
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        Ok(self.read().bookings.get(&id).cloned())
+        Ok(self
+            .read()
+            .bookings
+            .get(&id)
+            .map(|booking| Booking::clone(booking)))
     }
 
     async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
@@ -563,19 +632,20 @@ impl Store for MemoryStore {
 
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
-        let mut bookings =
-            state.bookings_sorted(state.bookings_by_email_key.get(key).into_iter().flatten());
+        let mut bookings = state.bookings_sorted(
+            state
+                .bookings_by_email_key
+                .get(key.as_str())
+                .into_iter()
+                .flatten(),
+        );
         bookings.retain(|booking| booking.attribution.customer().is_none());
         bookings.sort_by_key(|booking| (booking.created_at, booking.id));
         Ok(bookings)
     }
 
     async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
-        let state = self.read();
-        let ids = match_index_keys(keys)
-            .filter_map(|key| state.bookings_by_match_key.get(&key))
-            .flatten();
-        Ok(state.bookings_sorted(ids))
+        Ok(self.read().bookings_with_keys(keys))
     }
 
     async fn customers_after(
@@ -666,7 +736,7 @@ impl Store for MemoryStore {
                     .get(&customer.id)
                     .into_iter()
                     .flatten()
-                    .filter_map(|id| state.bookings.get(id));
+                    .filter_map(|id| state.bookings.get(id).map(AsRef::as_ref));
                 let stats = CustomerStats::of(bookings);
                 let claimed = state.accounts.by_customer.contains_key(&customer.id);
                 if !query.matches(customer, &stats, claimed) {
@@ -918,5 +988,60 @@ impl AccountState {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BookingStatus, Currency, Money, NewBooking, Phone, Profile};
+
+    fn ready<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
+        }
+    }
+
+    fn booking_with_phone(code: &str, phone: &str) -> Booking {
+        let contact = Profile {
+            phone: Some(Phone::parse(phone, None).unwrap()),
+            ..Profile::default()
+        };
+        let now = chrono::Utc::now();
+        let total = Money::new(10_00, Currency::parse("EUR").unwrap());
+        Booking::from_new(
+            NewBooking::new(code, BookingStatus::PAID, contact, now, total),
+            now,
+        )
+    }
+
+    #[test]
+    fn bookings_sharing_only_a_hash_are_not_suggested() {
+        let store = MemoryStore::new();
+        let ours = booking_with_phone("B1", "+44 20 7946 0958");
+        let other = booking_with_phone("B2", "+44 20 7946 0000");
+        let mut changes = ChangeSet::new();
+        changes.save_booking(ours.clone());
+        changes.save_booking(other.clone());
+        ready(store.commit(changes)).unwrap();
+        let keys = ours.contact.match_keys();
+        // A hash collision, forced: the other booking filed under our phone key's hash.
+        {
+            let mut state = store.write();
+            let part = match_index_parts(&keys).next().unwrap();
+            let hash = state.match_key_hasher.hash_one(part);
+            state
+                .bookings_by_match_key
+                .entry(hash)
+                .or_default()
+                .push(other.id);
+        }
+        let found = ready(store.bookings_matching(&keys)).unwrap();
+        let ids: Vec<BookingId> = found.iter().map(|booking| booking.id).collect();
+        assert_eq!(ids, vec![ours.id]);
     }
 }

@@ -525,13 +525,14 @@ impl StoreError {
     }
 }
 
-/// The suggestion keys of a booking contact, tagged by kind so one index holds them all.
-pub(crate) fn match_index_keys(keys: &MatchKeys) -> impl Iterator<Item = String> + '_ {
-    let loose = keys
-        .loose_email
-        .iter()
-        .map(|k| format!("loose:{}", k.as_str()));
-    let phone = keys.phone.iter().map(|p| format!("phone:{p}"));
-    let name = keys.name_postcode.iter().map(|n| format!("name:{n}"));
+/// The suggestion keys of a booking contact, each with its kind (`loose`, `phone`, `name`),
+/// so one index can hold them all: a loose email key and a phone number never match each
+/// other, whatever their text.
+pub(crate) fn match_index_parts(
+    keys: &MatchKeys,
+) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+    let loose = keys.loose_email.iter().map(|k| ("loose", k.as_str()));
+    let phone = keys.phone.iter().map(|p| ("phone", p.as_str()));
+    let name = keys.name_postcode.iter().map(|n| ("name", n.as_str()));
     loose.chain(phone).chain(name)
 }

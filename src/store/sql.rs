@@ -1153,7 +1153,7 @@ macro_rules! sql_store {
                     let customer = booking.attribution.customer().map(|c| c.to_string());
                     let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
                     let keys: std::collections::BTreeSet<String> =
-                        crate::store::match_index_keys(&booking.contact.match_keys()).collect();
+                        crate::store::sql::match_index_keys(&booking.contact.match_keys()).collect();
                     let written = match write.expected {
                         Expected::Absent => {
                             let sql = Self::DEPENDENT_ROWS.insert_booking(keys.len());
@@ -1522,7 +1522,7 @@ macro_rules! sql_store {
                 &self,
                 keys: &crate::MatchKeys,
             ) -> Result<Vec<crate::Booking>, StoreError> {
-                let keys: Vec<String> = crate::store::match_index_keys(keys).collect();
+                let keys: Vec<String> = crate::store::sql::match_index_keys(keys).collect();
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -1762,6 +1762,12 @@ macro_rules! sql_store {
 }
 
 pub(crate) use sql_store;
+
+/// The suggestion keys of a booking contact as the text `cd_booking_match_keys` stores:
+/// kind, colon, key (see [`match_index_parts`](super::match_index_parts)).
+pub(crate) fn match_index_keys(keys: &crate::MatchKeys) -> impl Iterator<Item = String> + '_ {
+    super::match_index_parts(keys).map(|(kind, key)| format!("{kind}:{key}"))
+}
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
