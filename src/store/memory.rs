@@ -587,14 +587,34 @@ impl State {
     }
 
     fn bookings_sorted<'a>(&self, ids: impl Iterator<Item = &'a BookingId>) -> Vec<Booking> {
-        let mut seen = std::collections::HashSet::new();
         let mut bookings: Vec<Booking> = ids
-            .filter(|id| seen.insert(**id))
             .filter_map(|id| self.bookings.get(id))
             .map(|booking| Booking::clone(booking))
             .collect();
         bookings.sort_by_key(|booking| (booking.starts_at, booking.id));
+        // A booking listed under several keys is next to itself once sorted.
+        bookings.dedup_by_key(|booking| booking.id);
         bookings
+    }
+
+    /// The bookings attributed to `customer`, by start time then id.
+    fn bookings_of_customer(&self, customer: CustomerId) -> Vec<Booking> {
+        self.bookings_sorted(
+            self.bookings_by_customer
+                .get(&customer)
+                .into_iter()
+                .flatten(),
+        )
+    }
+
+    /// The account claiming `customer`.
+    fn account_claiming(&self, customer: CustomerId) -> Option<Account> {
+        let accounts = &self.accounts;
+        accounts
+            .by_customer
+            .get(&customer)
+            .and_then(|id| accounts.accounts.get(id))
+            .cloned()
     }
 }
 
@@ -620,14 +640,15 @@ impl Store for MemoryStore {
     }
 
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        Ok(self.read().bookings_of_customer(customer))
+    }
+
+    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
         let state = self.read();
-        Ok(state.bookings_sorted(
-            state
-                .bookings_by_customer
-                .get(&customer)
-                .into_iter()
-                .flatten(),
-        ))
+        Ok(customers
+            .iter()
+            .map(|customer| state.bookings_of_customer(*customer))
+            .collect())
     }
 
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
@@ -785,13 +806,18 @@ impl Store for MemoryStore {
         &self,
         customer: CustomerId,
     ) -> Result<Option<Account>, StoreError> {
+        Ok(self.read().account_claiming(customer))
+    }
+
+    async fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
         let state = self.read();
-        let accounts = &state.accounts;
-        Ok(accounts
-            .by_customer
-            .get(&customer)
-            .and_then(|id| accounts.accounts.get(id))
-            .cloned())
+        Ok(customers
+            .iter()
+            .map(|customer| state.account_claiming(*customer))
+            .collect())
     }
 
     async fn account_token(
