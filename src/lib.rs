@@ -75,13 +75,43 @@
 //!
 //! # Features
 //!
-//! No feature is enabled by default; the in-memory store is always available.
+//! No feature is enabled by default; the in-memory store is always available. (Each item
+//! below is a link when the documentation is built with its feature.)
 //!
-//! - `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`).
-//! - `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`).
-//! - `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts).
-//! - `testing`: the [`testing`] module for hosts' tests: the store conformance suite
-//!   ([`conformance_tests!`]), a fault-injecting store wrapper, and proptest strategies.
+#![cfg_attr(
+    feature = "sqlite",
+    doc = "- `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`)."
+)]
+#![cfg_attr(
+    not(feature = "sqlite"),
+    doc = "- `sqlite`: `store::SqliteStore`, the port on SQLite (via `sqlx`)."
+)]
+#![cfg_attr(
+    feature = "postgres",
+    doc = "- `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`)."
+)]
+#![cfg_attr(
+    not(feature = "postgres"),
+    doc = "- `postgres`: `store::PostgresStore`, the port on PostgreSQL (via `sqlx`)."
+)]
+#![cfg_attr(
+    feature = "pdf",
+    doc = "- `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts)."
+)]
+#![cfg_attr(
+    not(feature = "pdf"),
+    doc = "- `pdf`: `Statement::to_pdf`, statements as PDF documents (pure Rust, standard fonts)."
+)]
+#![cfg_attr(
+    feature = "testing",
+    doc = "- `testing`: the [`testing`] module for hosts' tests: the store conformance suite \
+           ([`conformance_tests!`]), a fault-injecting store wrapper, and proptest strategies."
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "- `testing`: the `testing` module for hosts' tests: the store conformance suite \
+           (`conformance_tests!`), a fault-injecting store wrapper, and proptest strategies."
+)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
