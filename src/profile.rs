@@ -390,24 +390,30 @@ impl Profile {
     /// ```
     #[must_use]
     pub fn match_keys(&self) -> MatchKeys {
+        MatchKeys {
+            loose_email: self.email.as_ref().map(|email| email.key().loose()),
+            phone: self.phone.as_ref().map(|phone| phone.e164().to_owned()),
+            name_postcode: self.name_postcode_key(),
+        }
+    }
+
+    /// [`MatchKeys::name_postcode`] alone, for callers that need no other key (duplicate
+    /// detection computes the others without allocating).
+    pub(crate) fn name_postcode_key(&self) -> Option<String> {
+        let postcode = self.address.postcode.as_ref()?;
         let names: Vec<&str> = [&self.given_name, &self.family_name]
             .into_iter()
             .flatten()
             .map(PersonName::as_str)
             .collect();
-        let name_postcode = match (&self.address.postcode, names.is_empty()) {
-            (Some(postcode), false) => Some(format!(
-                "{}|{}",
-                matching_form(&names.join(" ")),
-                compact_postcode(postcode)
-            )),
-            _ => None,
-        };
-        MatchKeys {
-            loose_email: self.email.as_ref().map(|email| email.key().loose()),
-            phone: self.phone.as_ref().map(|phone| phone.e164().to_owned()),
-            name_postcode,
+        if names.is_empty() {
+            return None;
         }
+        Some(format!(
+            "{}|{}",
+            matching_form(&names.join(" ")),
+            compact_postcode(postcode)
+        ))
     }
 
     /// A name to show staff: the display name, else given + family name, else the email.
