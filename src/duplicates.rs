@@ -369,6 +369,108 @@ mod tests {
         assert_eq!(groups[0].customers, expected);
     }
 
+    /// The grouping as first written: a map of `(reason, key text)` buckets. The finder must
+    /// give exactly its groups.
+    fn reference_groups(customers: &[Customer]) -> Vec<DuplicateGroup> {
+        let mut buckets: std::collections::HashMap<(DuplicateReason, String), Vec<CustomerId>> =
+            std::collections::HashMap::new();
+        for customer in customers.iter().filter(|c| c.status.is_live()) {
+            let mut put = |reason: DuplicateReason, key: String| {
+                let bucket = buckets.entry((reason, key)).or_default();
+                if !bucket.contains(&customer.id) {
+                    bucket.push(customer.id);
+                }
+            };
+            for key in customer.email_keys() {
+                put(DuplicateReason::EmailKey, key.as_str().to_lowercase());
+                put(DuplicateReason::LooseEmailKey, key.loose().as_str().to_owned());
+            }
+            let keys = customer.profile.match_keys();
+            if let Some(phone) = keys.phone {
+                put(DuplicateReason::Phone, phone);
+            }
+            if let Some(name) = keys.name_postcode {
+                put(DuplicateReason::NameAndPostcode, name);
+            }
+        }
+        let mut groups: Vec<DuplicateGroup> = buckets
+            .into_iter()
+            .filter(|(_, customers)| customers.len() > 1)
+            .map(|((reason, key), mut customers)| {
+                customers.sort();
+                DuplicateGroup { reason, key, customers }
+            })
+            .collect();
+        groups.sort_by(|a, b| (a.reason, &a.key).cmp(&(b.reason, &b.key)));
+        let exact: Vec<Vec<CustomerId>> = groups
+            .iter()
+            .filter(|g| g.reason == DuplicateReason::EmailKey)
+            .map(|g| g.customers.clone())
+            .collect();
+        groups.retain(|g| {
+            g.reason != DuplicateReason::LooseEmailKey || !exact.contains(&g.customers)
+        });
+        groups
+    }
+
+    /// A customer from small pools of values, so that keys collide often: emails that
+    /// differ only in case (exact-case keys), Gmail dots and tags, aliases, shared phones,
+    /// names and postcodes, and some customers that are not live.
+    fn customer() -> impl proptest::strategy::Strategy<Value = Customer> {
+        use crate::{EmailAddress, EmailKeyPolicy, PersonName, Phone, PostalAddress, Profile, Text};
+        use proptest::prelude::*;
+        let email = prop::sample::select(vec![
+            "ana@example.com", "Ana@example.com", "ANA@Example.com", "a.na@gmail.com",
+            "ana+x@googlemail.com", "ana@gmail.com", "Jörg@example.com", "jörg@example.com",
+            "\"a b\"@example.com", "b@example.com",
+        ]);
+        (
+            prop::option::of(email.clone()),
+            prop::collection::vec(email, 0..3),
+            prop::option::of(prop::sample::select(vec!["+442079460958", "+442079460959"])),
+            prop::option::of(prop::sample::select(vec!["Nia", "NIA", "Ana"])),
+            prop::option::of(prop::sample::select(vec!["LS1 1AA", "ls11aa", "E1 6AN"])),
+            prop::sample::select(vec![
+                crate::CustomerStatus::Active,
+                crate::CustomerStatus::Archived,
+                crate::CustomerStatus::Blocked,
+                crate::CustomerStatus::Redacted,
+            ]),
+        )
+            .prop_map(|(email, aliases, phone, given, postcode, status)| {
+                let parse = |raw: &str| EmailAddress::parse_with_policy(raw, EmailKeyPolicy::ExactCase).ok();
+                let profile = Profile {
+                    email: email.and_then(parse),
+                    phone: phone.and_then(|p| Phone::parse(p, None).ok()),
+                    given_name: given.and_then(|g| PersonName::parse(g).ok()),
+                    address: PostalAddress {
+                        postcode: postcode.and_then(|p| Text::parse(p).ok()),
+                        ..PostalAddress::default()
+                    },
+                    ..Profile::default()
+                };
+                let mut customer = Customer::new(profile, chrono::Utc::now());
+                customer.aliases = aliases.into_iter().filter_map(parse).collect();
+                customer.status = status;
+                customer
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn groups_are_those_of_the_reference(
+            customers in proptest::collection::vec(customer(), 0..12),
+        ) {
+            let mut finder = DuplicateFinder::default();
+            for customer in &customers {
+                finder.add(customer);
+            }
+            proptest::prop_assert_eq!(finder.groups(), reference_groups(&customers));
+        }
+    }
+
     #[test]
     fn hashes_are_sorted_across_partitions() {
         let hashes: Vec<(u64, u32)> = (0..5_000u32)

@@ -55,7 +55,7 @@ pub(super) fn ascii_fast_key(text: &str, policy: EmailKeyPolicy) -> Option<(Box<
     if bytes.len() > MAX_ADDRESS_OCTETS {
         return None;
     }
-    let at = local_part_end(bytes)?;
+    let at = local_part_end(bytes).filter(|&at| at <= MAX_LOCAL_OCTETS)?;
     check_domain(bytes, at + 1)?;
     let mut key = Box::<str>::from(text);
     let folded = if policy == EmailKeyPolicy::CaseInsensitive {
