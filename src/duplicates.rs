@@ -175,7 +175,8 @@ impl DuplicateFinder {
         ) else {
             return;
         };
-        self.hashes.push((text_hash(self.scratch.as_bytes()), index));
+        self.hashes
+            .push((text_hash(self.scratch.as_bytes()), index));
         self.keys.push(Key {
             text_start: self.texts.len(),
             text_len,
@@ -351,7 +352,13 @@ mod tests {
             .iter()
             .map(|phone| {
                 let phone = crate::Phone::parse(phone, None).ok();
-                Customer::new(crate::Profile { phone, ..crate::Profile::default() }, now)
+                Customer::new(
+                    crate::Profile {
+                        phone,
+                        ..crate::Profile::default()
+                    },
+                    now,
+                )
             })
             .collect();
         let mut finder = DuplicateFinder::default();
@@ -383,7 +390,10 @@ mod tests {
             };
             for key in customer.email_keys() {
                 put(DuplicateReason::EmailKey, key.as_str().to_lowercase());
-                put(DuplicateReason::LooseEmailKey, key.loose().as_str().to_owned());
+                put(
+                    DuplicateReason::LooseEmailKey,
+                    key.loose().as_str().to_owned(),
+                );
             }
             let keys = customer.profile.match_keys();
             if let Some(phone) = keys.phone {
@@ -398,7 +408,11 @@ mod tests {
             .filter(|(_, customers)| customers.len() > 1)
             .map(|((reason, key), mut customers)| {
                 customers.sort();
-                DuplicateGroup { reason, key, customers }
+                DuplicateGroup {
+                    reason,
+                    key,
+                    customers,
+                }
             })
             .collect();
         groups.sort_by(|a, b| (a.reason, &a.key).cmp(&(b.reason, &b.key)));
@@ -417,12 +431,21 @@ mod tests {
     /// differ only in case (exact-case keys), Gmail dots and tags, aliases, shared phones,
     /// names and postcodes, and some customers that are not live.
     fn customer() -> impl proptest::strategy::Strategy<Value = Customer> {
-        use crate::{EmailAddress, EmailKeyPolicy, PersonName, Phone, PostalAddress, Profile, Text};
+        use crate::{
+            EmailAddress, EmailKeyPolicy, PersonName, Phone, PostalAddress, Profile, Text,
+        };
         use proptest::prelude::*;
         let email = prop::sample::select(vec![
-            "ana@example.com", "Ana@example.com", "ANA@Example.com", "a.na@gmail.com",
-            "ana+x@googlemail.com", "ana@gmail.com", "Jörg@example.com", "jörg@example.com",
-            "\"a b\"@example.com", "b@example.com",
+            "ana@example.com",
+            "Ana@example.com",
+            "ANA@Example.com",
+            "a.na@gmail.com",
+            "ana+x@googlemail.com",
+            "ana@gmail.com",
+            "Jörg@example.com",
+            "jörg@example.com",
+            "\"a b\"@example.com",
+            "b@example.com",
         ]);
         (
             prop::option::of(email.clone()),
@@ -438,7 +461,9 @@ mod tests {
             ]),
         )
             .prop_map(|(email, aliases, phone, given, postcode, status)| {
-                let parse = |raw: &str| EmailAddress::parse_with_policy(raw, EmailKeyPolicy::ExactCase).ok();
+                let parse = |raw: &str| {
+                    EmailAddress::parse_with_policy(raw, EmailKeyPolicy::ExactCase).ok()
+                };
                 let profile = Profile {
                     email: email.and_then(parse),
                     phone: phone.and_then(|p| Phone::parse(p, None).ok()),

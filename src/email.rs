@@ -1603,9 +1603,11 @@ mod tests {
             text.is_ascii()
                 && text == raw.trim()
                 && !text.starts_with('"')
-                && !domain
-                    .split('.')
-                    .any(|label| label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
+                && !domain.split('.').any(|label| {
+                    label
+                        .get(..4)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+                })
                 && slow_key(raw, policy).is_ok()
         }
 
@@ -1706,12 +1708,23 @@ mod tests {
 
     #[test]
     fn nfc_shortcut_declines_what_it_cannot_vouch_for() {
-        for (local, lower) in [("e\u{301}", false), ("\u{212a}", true), ("\u{1fbc}\u{301}", true)] {
+        for (local, lower) in [
+            ("e\u{301}", false),
+            ("\u{212a}", true),
+            ("\u{1fbc}\u{301}", true),
+        ] {
             let mut buf = StackBuf::new();
-            assert!(!push_already_nfc(&mut buf, LocalContent::new(local, false), lower), "{local:?}");
+            assert!(
+                !push_already_nfc(&mut buf, LocalContent::new(local, false), lower),
+                "{local:?}"
+            );
         }
         let mut buf = StackBuf::new();
-        assert!(push_already_nfc(&mut buf, LocalContent::new("J\u{f6}rg", false), true));
+        assert!(push_already_nfc(
+            &mut buf,
+            LocalContent::new("J\u{f6}rg", false),
+            true
+        ));
         assert_eq!(buf.as_str(), Some("j\u{f6}rg"));
     }
 

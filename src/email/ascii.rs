@@ -186,7 +186,11 @@ fn load(bytes: &[u8], offset: usize) -> u64 {
         return u64::from_le_bytes(word.try_into().unwrap_or_default());
     }
     let missing = offset + LANES - bytes.len().max(offset);
-    match bytes.len().checked_sub(LANES).and_then(|tail| bytes.get(tail..)) {
+    match bytes
+        .len()
+        .checked_sub(LANES)
+        .and_then(|tail| bytes.get(tail..))
+    {
         Some(tail) if missing < LANES => {
             u64::from_le_bytes(tail.try_into().unwrap_or_default()) >> (8 * missing)
         }
@@ -292,7 +296,10 @@ mod tests {
         assert_eq!(lane_index(0x80 << 40), 5);
         assert_eq!(shifted_in(0x80, LAST_LANE), 0x8080);
         assert_eq!(load(b"abc", 0), u64::from_le_bytes(*b"abc\0\0\0\0\0"));
-        assert_eq!(load(b"abcdefghij", 8), u64::from_le_bytes(*b"ij\0\0\0\0\0\0"));
+        assert_eq!(
+            load(b"abcdefghij", 8),
+            u64::from_le_bytes(*b"ij\0\0\0\0\0\0")
+        );
         assert_eq!(load(b"abcdefghij", 5), u64::from_le_bytes(*b"fghij\0\0\0"));
         assert_eq!(load(b"abcdefghij", 10), 0);
         assert_eq!(load(b"abc", 3), 0);
