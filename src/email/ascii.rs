@@ -162,7 +162,7 @@ fn check_domain(bytes: &[u8], start: usize) -> Option<()> {
     {
         return None;
     }
-    // The top-level domain is not all digits (a letter usually ends the first test).
+    // The top-level domain is not all digits (the scan stops at its last non-digit).
     if domain
         .iter()
         .rev()
