@@ -50,8 +50,9 @@
 //!   be stored and re-validated.
 //!
 //! Performance: [`EmailKey::parse`] builds the key in a stack buffer (a key
-//! never exceeds 254 octets) and allocates once, for the result. Input that is
-//! pure ASCII is handled byte by byte without Unicode tables.
+//! never exceeds 254 octets) and allocates once, for the result. A plain ASCII
+//! address is checked eight bytes at a time without Unicode tables, and a
+//! Unicode local part already in NFC skips normalisation.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -61,7 +62,11 @@ use idna::uts46::{AsciiDenyList, DnsLength, ErrorPolicy, Hyphens, ProcessingSucc
 use serde::de::Error as _;
 use serde::ser::SerializeStruct as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+use ascii::ascii_fast_key;
+
+mod ascii;
 
 /// RFC 5321 §4.5.3.1.3 path limit (256) minus the angle brackets.
 const MAX_ADDRESS_OCTETS: usize = 254;
@@ -578,6 +583,14 @@ impl EmailKey {
     pub fn loose(&self) -> LooseEmailKey {
         loosen(self).unwrap_or_else(|| LooseEmailKey(self.0.clone()))
     }
+
+    /// Appends the text of [`loose`](Self::loose) to `out` without allocating a key, for
+    /// callers that only hash or compare it (duplicate detection, once per customer).
+    pub(crate) fn push_loose(&self, out: &mut String) {
+        if !push_loosened(self, out) {
+            out.push_str(&self.0);
+        }
+    }
 }
 
 impl Borrow<str> for EmailKey {
@@ -743,31 +756,42 @@ const PLUS_ADDRESSING_DOMAINS: &[&str] = &[
 
 /// Applies the provider rules, or `None` when the key stays as it is.
 fn loosen(key: &EmailKey) -> Option<LooseEmailKey> {
-    let (local, domain) = key.0.rsplit_once('@')?;
+    let mut out = String::new();
+    push_loosened(key, &mut out).then(|| LooseEmailKey(out.into_boxed_str()))
+}
+
+/// Appends the loose key of `key` to `out` when a provider rule changes it, and returns
+/// whether one did (otherwise `out` is left as it was).
+fn push_loosened(key: &EmailKey, out: &mut String) -> bool {
+    let Some((local, domain)) = key.0.rsplit_once('@') else {
+        return false;
+    };
     let (domain, drop_dots) = match domain {
         "gmail.com" | "googlemail.com" => ("gmail.com", true),
         d if PLUS_ADDRESSING_DOMAINS.contains(&d) => (d, false),
-        _ => return None,
+        _ => return false,
     };
     // Quoted or non-ASCII local parts are not mailbox names these providers
     // issue; leave them alone rather than guess.
     if !local.is_ascii() || local.starts_with('"') {
-        return None;
+        return false;
     }
     let base = local.split_once('+').map_or(local, |(base, _)| base);
-    let mut out = String::with_capacity(base.len() + 1 + domain.len());
+    let start = out.len();
+    out.reserve_exact(base.len() + 1 + domain.len());
     out.extend(
         base.bytes()
             .filter(|&b| !(drop_dots && b == b'.'))
             .map(|b| char::from(b.to_ascii_lowercase())),
     );
     // `a.+tag` would leave `a.`, which is not a valid local part.
-    if out.is_empty() || out.ends_with('.') {
-        return None;
+    if out.len() == start || out.ends_with('.') {
+        out.truncate(start);
+        return false;
     }
     out.push('@');
     out.push_str(domain);
-    Some(LooseEmailKey(out.into_boxed_str()))
+    true
 }
 
 // ---------------------------------------------------------------------------
@@ -855,108 +879,6 @@ fn slow_key(raw: &str, policy: EmailKeyPolicy) -> Result<EmailKey, EmailError> {
     analyse(raw, policy, &mut key)?;
     key.to_key()
 }
-
-/// The ASCII fast path of [`EmailKey::parse`] and [`EmailAddress::parse`].
-///
-/// Handles the common case, an ASCII dot-atom at an ASCII domain without `xn--` labels:
-/// one pass over the bytes validates without touching any Unicode table, then the key is
-/// copied into one exactly sized allocation and lower-cased in bulk. Nothing is allocated
-/// before the input is known to be valid, so declining costs no allocation. Returns the key
-/// text and the index of the `@`.
-///
-/// It only ever *accepts*: anything unusual (quotes, non-ASCII bytes, an A-label, any
-/// violation of the grammar or the limits) returns `None` and the caller takes the general
-/// path, which gives the precise error. For the input it accepts, the general path gives
-/// the same key (property-tested below).
-///
-/// `text` is the input with ASCII white space trimmed; a non-ASCII or vertical-tab edge
-/// makes the path decline, so the general path's Unicode trim never disagrees.
-fn ascii_fast_key(text: &str, policy: EmailKeyPolicy) -> Option<(Box<str>, usize)> {
-    let bytes = text.as_bytes();
-    if bytes.len() > MAX_ADDRESS_OCTETS {
-        return None;
-    }
-    // Local part: atext runs separated by single dots, 1 to 64 octets.
-    let mut i = 0;
-    let mut previous_dot = true; // A leading dot is as bad as a double one.
-    let at = loop {
-        let b = *bytes.get(i)?;
-        if FAST_CLASS[usize::from(b)] & ATEXT != 0 {
-            previous_dot = false;
-        } else if b == b'.' && !previous_dot {
-            previous_dot = true;
-        } else if b == b'@' && !previous_dot {
-            break i;
-        } else {
-            return None;
-        }
-        i += 1;
-    };
-    if at > MAX_LOCAL_OCTETS {
-        return None;
-    }
-    // Domain: LDH labels of 1 to 63 octets without edge hyphens, at least two, no
-    // all-numeric top-level domain, no A-label (those need UTS 46).
-    let mut labels = 0usize;
-    let mut start = at + 1;
-    let mut all_digits = true;
-    let mut i = start;
-    loop {
-        let next = bytes.get(i).copied();
-        match next {
-            Some(b) if FAST_CLASS[usize::from(b)] & LDH != 0 => {
-                all_digits &= b.is_ascii_digit();
-            }
-            Some(b'.') | None => {
-                let label = bytes.get(start..i)?;
-                match (label.first(), label.last()) {
-                    (Some(b'-'), _) | (_, Some(b'-')) | (None, _) => return None,
-                    _ => {}
-                }
-                if label.len() > MAX_LABEL_OCTETS
-                    || label
-                        .get(..4)
-                        .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
-                {
-                    return None;
-                }
-                labels += 1;
-                if next.is_none() {
-                    break;
-                }
-                start = i + 1;
-                all_digits = true;
-            }
-            Some(_) => return None,
-        }
-        i += 1;
-    }
-    if labels < 2 || all_digits {
-        return None;
-    }
-    // Valid: one exactly sized allocation, lower-cased in bulk.
-    let mut key = Box::<str>::from(text);
-    let folded = if policy == EmailKeyPolicy::CaseInsensitive {
-        Some(&mut *key)
-    } else {
-        key.get_mut(at + 1..)
-    };
-    if let Some(folded) = folded {
-        folded.make_ascii_lowercase();
-    }
-    Some((key, at))
-}
-
-/// [`BYTE_CLASS`] widened to every byte value, so the fast path indexes without a branch.
-static FAST_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 128 {
-        table[i] = BYTE_CLASS[i];
-        i += 1;
-    }
-    table
-};
 
 /// Validates `raw` and writes its key into `key`. Checks run from the most to
 /// the least specific reason so the error tells the user what to fix.
@@ -1418,6 +1340,7 @@ fn invalid_domain(domain: &str) -> EmailError {
 }
 
 /// Yields the content of a local part: quotes removed, quoted pairs decoded.
+#[derive(Clone)]
 struct LocalContent<'a> {
     chars: std::str::Chars<'a>,
     quoted: bool,
@@ -1451,6 +1374,32 @@ impl Iterator for LocalContent<'_> {
     }
 }
 
+/// The common case of a Unicode local part: already in NFC (nearly all text typed on a
+/// keyboard is), so the normalisation steps of [`push_local_key`] are the identity and only
+/// lower-casing remains. Pushes the content to `content` and returns `true` when that is
+/// certain: the NFC quick check says "yes" for the input and, under `lower`, for the
+/// lower-cased result too, and nothing overflowed. Otherwise returns `false` and the
+/// caller starts again with the full normalisation, so the key (and the length an error
+/// reports) are byte for byte the same.
+fn push_already_nfc(content: &mut StackBuf, chars: LocalContent<'_>, lower: bool) -> bool {
+    if is_nfc_quick(chars.clone()) != IsNormalized::Yes {
+        return false;
+    }
+    if lower {
+        for c in chars.flat_map(char::to_lowercase) {
+            content.push_char(c);
+        }
+    } else {
+        for c in chars {
+            content.push_char(c);
+        }
+    }
+    match content.as_str() {
+        None => false,
+        Some(text) => !lower || is_nfc_quick(text.chars()) == IsNormalized::Yes,
+    }
+}
+
 /// Appends the normalised local part to `key` in canonical form.
 fn push_local_key(
     key: &mut StackBuf,
@@ -1475,15 +1424,18 @@ fn push_local_key(
         for c in chars {
             content.push_char(if lower { c.to_ascii_lowercase() } else { c });
         }
-    } else if lower {
-        // NFC, lower case, NFC again: lower-casing can leave a string that is
-        // not NFC, and the key must be a fixed point of this function.
-        for c in chars.nfc().flat_map(char::to_lowercase).nfc() {
-            content.push_char(c);
-        }
-    } else {
-        for c in chars.nfc() {
-            content.push_char(c);
+    } else if !push_already_nfc(&mut content, chars.clone(), lower) {
+        content.clear();
+        if lower {
+            // NFC, lower case, NFC again: lower-casing can leave a string that is
+            // not NFC, and the key must be a fixed point of this function.
+            for c in chars.nfc().flat_map(char::to_lowercase).nfc() {
+                content.push_char(c);
+            }
+        } else {
+            for c in chars.nfc() {
+                content.push_char(c);
+            }
         }
     }
     let Some(content) = content.as_str() else {
@@ -1621,7 +1573,160 @@ mod tests {
                 let raw = format!("{}@{domain}.com", "A".repeat(local_len));
                 agree(&raw)?;
             }
+
+            /// Address-shaped ASCII whose special bytes fall at every offset of the
+            /// eight-byte words the fast path reads: runs of dots, hyphens and `@`
+            /// around word edges, and the fast path must answer whenever the general
+            /// path accepts a plain ASCII address.
+            #[test]
+            fn fast_path_answers_exactly_for_plain_ascii_addresses(
+                local in "[aZ9._+-]{0,20}",
+                domain in "[aZ9.-]{0,26}",
+                policy in prop::sample::select(POLICIES.to_vec()),
+            ) {
+                let raw = format!("{local}@{domain}");
+                agree(&raw)?;
+                prop_assert_eq!(
+                    ascii_fast_key(raw.trim_ascii(), policy).is_some(),
+                    should_answer(&raw, policy),
+                    "{:?}", raw
+                );
+            }
         }
+
+        /// Whether the fast path is expected to answer: the general path accepts, and the
+        /// input is an ASCII dot-atom at a domain without A-labels.
+        fn should_answer(raw: &str, policy: EmailKeyPolicy) -> bool {
+            let text = raw.trim_ascii();
+            let Some((_, domain)) = text.rsplit_once('@') else {
+                return false;
+            };
+            text.is_ascii()
+                && text == raw.trim()
+                && !text.starts_with('"')
+                && !domain.split('.').any(|label| {
+                    label
+                        .get(..4)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+                })
+                && slow_key(raw, policy).is_ok()
+        }
+
+        /// Every length of local part and domain across the first three words, with a dot
+        /// or hyphen at every position: the fast path answers exactly when it should.
+        #[test]
+        fn every_length_and_separator_position_around_the_word_size() {
+            for local_len in 1..=26 {
+                for domain_len in 3..=26 {
+                    let base_local = "k".repeat(local_len);
+                    let mut base_domain = "d".repeat(domain_len);
+                    base_domain.replace_range(domain_len - 2..domain_len - 1, ".");
+                    let mut cases = vec![format!("{base_local}@{base_domain}")];
+                    for i in 0..local_len {
+                        for byte in [".", "-", "@", "A", "\\"] {
+                            let mut local = base_local.clone();
+                            local.replace_range(i..=i, byte);
+                            cases.push(format!("{local}@{base_domain}"));
+                        }
+                    }
+                    for i in 0..domain_len {
+                        for byte in [".", "-", "@", "_", "Q"] {
+                            let mut domain = base_domain.clone();
+                            domain.replace_range(i..=i, byte);
+                            cases.push(format!("{base_local}@{domain}"));
+                        }
+                    }
+                    for raw in &cases {
+                        assert!(agree(raw).is_ok(), "{raw:?}");
+                        for policy in POLICIES {
+                            assert_eq!(
+                                ascii_fast_key(raw.trim_ascii(), policy).is_some(),
+                                should_answer(raw, policy),
+                                "{raw:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Every byte value (every code point up to U+00FF, and a few wider ones) at
+        /// every position of addresses of one to three words.
+        #[test]
+        fn every_byte_value_at_every_position() {
+            let wide = ['\u{100}', '\u{301}', '\u{200B}', '\u{FEFF}', '\u{1F600}'];
+            for raw in [
+                "ab@cd.ef",
+                "abcdefg@h.ij",
+                "abcdefgh@ijklmno.pq",
+                "abcdefghijklmnop@qrstuvwx.yz",
+                "a.b-c+d_e@f-g.h-i.jk",
+            ] {
+                for i in 0..raw.len() {
+                    for c in (0..=0xffu32).filter_map(char::from_u32).chain(wide) {
+                        let mut mutated = raw.to_owned();
+                        mutated.replace_range(i..=i, c.encode_utf8(&mut [0; 4]));
+                        assert!(agree(&mutated).is_ok(), "{mutated:?}");
+                        for policy in POLICIES {
+                            assert_eq!(
+                                ascii_fast_key(mutated.trim_ascii(), policy).is_some(),
+                                should_answer(&mutated, policy),
+                                "{mutated:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// When the NFC shortcut answers, it gives what the full normalisation gives, for
+        /// dot-atoms and quoted content, under both policies; characters that stress NFC and
+        /// case mapping (combining marks, singletons such as Kelvin and U+037E, İ, final
+        /// sigma, titlecase, Hangul jamo, Greek with ypogegrammeni).
+        #[test]
+        fn nfc_shortcut_agrees_with_full_normalisation(
+            local in "[a-zA-Z0-9.+\u{e9}\u{c9}\u{fc}\u{dc}\u{df}\u{1e9e}\u{130}\u{131}\u{3a3}\u{3c3}\u{3c2}\u{17f}\u{212a}\u{2126}\u{212b}\u{c5}\u{301}\u{308}\u{327}\u{37e}\u{1fef}\u{1c4}\u{1c5}\u{1c6}\u{fb01}\u{1100}\u{1161}\u{ac00}\u{345}\u{1fbc}\u{1fb3}\u{4e00}]{1,24}",
+            quoted in proptest::prelude::any::<bool>(),
+            lower in proptest::prelude::any::<bool>(),
+        ) {
+            let text = if quoted { format!("\"{local}\"") } else { local };
+            let chars = LocalContent::new(&text, quoted);
+            let mut shortcut = StackBuf::new();
+            if push_already_nfc(&mut shortcut, chars.clone(), lower) {
+                let full: String = if lower {
+                    chars.nfc().flat_map(char::to_lowercase).nfc().collect()
+                } else {
+                    chars.nfc().collect()
+                };
+                proptest::prop_assert_eq!(shortcut.as_str(), Some(full.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn nfc_shortcut_declines_what_it_cannot_vouch_for() {
+        for (local, lower) in [
+            ("e\u{301}", false),
+            ("\u{212a}", true),
+            ("\u{1fbc}\u{301}", true),
+        ] {
+            let mut buf = StackBuf::new();
+            assert!(
+                !push_already_nfc(&mut buf, LocalContent::new(local, false), lower),
+                "{local:?}"
+            );
+        }
+        let mut buf = StackBuf::new();
+        assert!(push_already_nfc(
+            &mut buf,
+            LocalContent::new("J\u{f6}rg", false),
+            true
+        ));
+        assert_eq!(buf.as_str(), Some("j\u{f6}rg"));
     }
 
     #[test]
@@ -1792,6 +1897,27 @@ mod tests {
                 label: "-bü".into()
             }
         );
+    }
+
+    #[test]
+    fn pushed_loose_keys_are_the_loose_keys() {
+        for raw in [
+            "A.B+x@googlemail.com",
+            "a.+x@outlook.com",
+            "+x@gmail.com",
+            "\"a b\"@gmail.com",
+            "anna@example.org",
+            "j\u{f6}rg.x+y@icloud.com",
+        ] {
+            for policy in [EmailKeyPolicy::CaseInsensitive, EmailKeyPolicy::ExactCase] {
+                let Ok(key) = EmailKey::parse(raw, policy) else {
+                    panic!("{raw:?}");
+                };
+                let mut pushed = String::from("prefix");
+                key.push_loose(&mut pushed);
+                assert_eq!(pushed, format!("prefix{}", key.loose()), "{raw:?}");
+            }
+        }
     }
 
     #[test]

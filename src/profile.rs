@@ -391,28 +391,29 @@ impl Profile {
     /// ```
     #[must_use]
     pub fn match_keys(&self) -> MatchKeys {
-        // Built in one buffer: every booking recorded computes these keys to index it.
-        let names = match (&self.given_name, &self.family_name) {
-            (Some(given), Some(family)) => Some(Cow::Owned(format!("{given} {family}"))),
-            (Some(name), None) | (None, Some(name)) => Some(Cow::Borrowed(name.as_str())),
-            (None, None) => None,
-        };
-        let name_postcode = match (names, &self.address.postcode) {
-            (Some(names), Some(postcode)) => {
-                let (names, postcode) = (matching_form(&names), compact_postcode(postcode));
-                let mut key = String::with_capacity(names.len() + 1 + postcode.len());
-                key.push_str(&names);
-                key.push('|');
-                key.push_str(&postcode);
-                Some(key)
-            }
-            _ => None,
-        };
         MatchKeys {
             loose_email: self.email.as_ref().map(|email| email.key().loose()),
             phone: self.phone.as_ref().map(|phone| phone.e164().to_owned()),
-            name_postcode,
+            name_postcode: self.name_postcode_key(),
         }
+    }
+
+    /// [`MatchKeys::name_postcode`] alone, for callers that need no other key (duplicate
+    /// detection computes the others without allocating). Built in one buffer: every
+    /// booking recorded computes it to index the booking.
+    pub(crate) fn name_postcode_key(&self) -> Option<String> {
+        let postcode = self.address.postcode.as_ref()?;
+        let names = match (&self.given_name, &self.family_name) {
+            (Some(given), Some(family)) => Cow::Owned(format!("{given} {family}")),
+            (Some(name), None) | (None, Some(name)) => Cow::Borrowed(name.as_str()),
+            (None, None) => return None,
+        };
+        let (names, postcode) = (matching_form(&names), compact_postcode(postcode));
+        let mut key = String::with_capacity(names.len() + 1 + postcode.len());
+        key.push_str(&names);
+        key.push('|');
+        key.push_str(&postcode);
+        Some(key)
     }
 
     /// A name to show staff: the display name, else given + family name, else the email.
