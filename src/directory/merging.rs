@@ -199,17 +199,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// ```
     pub async fn find_duplicates(&self) -> Result<Vec<DuplicateGroup>, Error> {
         let mut finder = DuplicateFinder::default();
-        let mut after = None;
-        loop {
-            let page = self.store.customers_after(after, SCAN_PAGE).await?;
-            for customer in &page {
-                finder.add(customer);
-            }
-            match page.last() {
-                Some(last) if page.len() == SCAN_PAGE => after = Some(last.id),
-                _ => break,
-            }
-        }
+        self.store
+            .visit_customers(SCAN_PAGE, |customer| finder.add(customer))
+            .await?;
         Ok(finder.groups())
     }
 }

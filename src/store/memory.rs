@@ -686,6 +686,33 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    /// Lends each record under the read lock, a page at a time: writers wait for one page,
+    /// never for the whole scan.
+    async fn visit_customers<F: FnMut(&Customer) + Send>(
+        &self,
+        page: usize,
+        mut visit: F,
+    ) -> Result<(), StoreError> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let page = page.max(1);
+        let mut after = None;
+        loop {
+            let state = self.read();
+            let start = after.map_or(Unbounded, Excluded);
+            let mut read = 0;
+            for id in state.customer_ids.range((start, Unbounded)).take(page) {
+                if let Some(customer) = state.customers.get(id) {
+                    visit(customer);
+                }
+                after = Some(*id);
+                read += 1;
+            }
+            if read < page {
+                return Ok(());
+            }
+        }
+    }
+
     async fn customers_inactive_since(
         &self,
         cutoff: chrono::DateTime<chrono::Utc>,

@@ -202,6 +202,32 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
 
+    /// Shows every customer, of any status, to `visit` in id order, reading up to `page`
+    /// customers at a time: a scan of the whole directory that needs no copy of a record.
+    /// Customers committed during the scan are seen when their id comes after the page being
+    /// read, as with [`customers_after`](Self::customers_after). The default pages with
+    /// `customers_after`; an in-memory store SHOULD lend its records instead.
+    fn visit_customers<F: FnMut(&Customer) + Send>(
+        &self,
+        page: usize,
+        mut visit: F,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let page = page.max(1);
+            let mut after = None;
+            loop {
+                let customers = self.customers_after(after, page).await?;
+                for customer in &customers {
+                    visit(customer);
+                }
+                match customers.last() {
+                    Some(last) if customers.len() == page => after = Some(last.id),
+                    _ => return Ok(()),
+                }
+            }
+        }
+    }
+
     /// Live customers, other than blocked ones, created before `cutoff` with no booking
     /// created or starting at or after `cutoff`.
     fn customers_inactive_since(

@@ -156,6 +156,7 @@ macro_rules! conformance_tests {
             query_statistics_follow_merges_cancellations_detaching_and_deletion,
             query_statistics_follow_each_way_a_booking_arrives,
             page_reads_answer_like_the_one_customer_reads,
+            visiting_customers_shows_each_once_in_id_order,
             summary_and_export_show_the_last_login,
             query_finds_nothing_personal_of_a_redacted_customer,
         );

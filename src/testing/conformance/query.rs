@@ -1191,6 +1191,40 @@ pub async fn page_reads_answer_like_the_one_customer_reads<S: Store + Clone + 's
     assert!(store.accounts_claiming(&[]).await.unwrap().is_empty());
 }
 
+/// A visit of the whole directory shows every customer once, of every status, in id order,
+/// whatever the page size.
+pub async fn visiting_customers_shows_each_once_in_id_order<S: Store + Clone + 'static>(store: S) {
+    let f = fixture(store).await;
+    let store = f.dir.store();
+    let scanned: Vec<CustomerId> = store
+        .customers_after(None, 1_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|customer| customer.id)
+        .collect();
+    assert_eq!(scanned.len(), 7, "the fixture's seven customers");
+    for page in [0, 1, 2, 3, 7, 1_000] {
+        let mut visited = Vec::new();
+        store
+            .visit_customers(page, |customer| {
+                visited.push((customer.id, customer.status))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            visited.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            scanned,
+            "pages of {page}"
+        );
+        let merged = visited
+            .iter()
+            .find(|(id, _)| *id == f.mo)
+            .map(|(_, status)| *status);
+        assert_eq!(merged, Some(CustomerStatus::MergedInto(f.ana)));
+    }
+}
+
 /// The summary and the CSV export show the last login of the account claiming the
 /// customer, and nothing for a customer without one.
 pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(store: S) {
