@@ -512,6 +512,31 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Every record `select` reads for the distinct ids among `customers`, one query
+            /// per [`IDS_PER_QUERY`](crate::store::sql::IDS_PER_QUERY) ids (each id in one
+            /// query only, so no record is read twice); `select` holds `{ids}` where their
+            /// placeholders go.
+            async fn records_of_customers<T: serde::de::DeserializeOwned>(
+                &self,
+                select: &str,
+                customers: &[crate::CustomerId],
+                what: &'static str,
+            ) -> Result<Vec<T>, StoreError> {
+                let mut distinct = customers.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let mut records = Vec::new();
+                for chunk in distinct.chunks(crate::store::sql::IDS_PER_QUERY) {
+                    let sql = select.replace("{ids}", &crate::store::sql::placeholders(chunk.len(), 1));
+                    let mut query = sqlx::query(&sql);
+                    for customer in chunk {
+                        query = query.bind(customer.to_string());
+                    }
+                    records.extend(self.records::<T>(query, what).await?);
+                }
+                Ok(records)
+            }
+
             async fn records<'q, T: serde::de::DeserializeOwned>(
                 &self,
                 query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
@@ -1485,22 +1510,18 @@ macro_rules! sql_store {
                 &self,
                 customers: &[crate::CustomerId],
             ) -> Result<Vec<Vec<crate::Booking>>, StoreError> {
+                let bookings: Vec<crate::Booking> = self
+                    .records_of_customers(
+                        "SELECT record FROM cd_bookings WHERE customer_id IN ({ids}) ORDER BY starts_at, id",
+                        customers,
+                        "booking",
+                    )
+                    .await?;
                 let mut found: std::collections::HashMap<crate::CustomerId, Vec<crate::Booking>> =
                     std::collections::HashMap::with_capacity(customers.len());
-                for chunk in customers.chunks(crate::store::sql::IDS_PER_QUERY) {
-                    let sql = format!(
-                        "SELECT record FROM cd_bookings WHERE customer_id IN ({}) ORDER BY starts_at, id",
-                        crate::store::sql::placeholders(chunk.len(), 1),
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for customer in chunk {
-                        query = query.bind(customer.to_string());
-                    }
-                    let bookings: Vec<crate::Booking> = self.records(query, "booking").await?;
-                    for booking in bookings {
-                        if let Some(customer) = booking.attribution.customer() {
-                            found.entry(customer).or_default().push(booking);
-                        }
+                for booking in bookings {
+                    if let Some(customer) = booking.attribution.customer() {
+                        found.entry(customer).or_default().push(booking);
                     }
                 }
                 Ok(crate::store::sql::answer_in_order(customers, found, Vec::new))
@@ -1677,25 +1698,18 @@ macro_rules! sql_store {
                 &self,
                 customers: &[crate::CustomerId],
             ) -> Result<Vec<Option<crate::Account>>, StoreError> {
-                let mut found: std::collections::HashMap<crate::CustomerId, crate::Account> =
-                    std::collections::HashMap::new();
-                for chunk in customers.chunks(crate::store::sql::IDS_PER_QUERY) {
-                    let sql = format!(
-                        "SELECT record FROM cd_accounts WHERE customer_id IN ({})",
-                        crate::store::sql::placeholders(chunk.len(), 1),
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for customer in chunk {
-                        query = query.bind(customer.to_string());
-                    }
-                    let accounts: Vec<crate::Account> = self.records(query, "account").await?;
-                    for account in accounts {
-                        if let Some(customer) = account.customer {
-                            found.insert(customer, account);
-                        }
-                    }
-                }
-                Ok(crate::store::sql::answer_in_order(customers, found.into_iter().map(|(id, account)| (id, Some(account))).collect(), || None))
+                let accounts: Vec<crate::Account> = self
+                    .records_of_customers(
+                        "SELECT record FROM cd_accounts WHERE customer_id IN ({ids})",
+                        customers,
+                        "account",
+                    )
+                    .await?;
+                let found = accounts
+                    .into_iter()
+                    .filter_map(|account| Some((account.customer?, Some(account))))
+                    .collect();
+                Ok(crate::store::sql::answer_in_order(customers, found, || None))
             }
 
             async fn account_token(
