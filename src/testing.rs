@@ -214,6 +214,11 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.customer_bookings(customer).await
     }
 
+    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
+        self.before_read().await?;
+        self.inner.bookings_of(customers).await
+    }
+
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
         self.before_read().await?;
         self.inner.unattributed_bookings(key).await
@@ -231,6 +236,15 @@ impl<S: Store> Store for FaultInjectingStore<S> {
     ) -> Result<Vec<Customer>, StoreError> {
         self.before_read().await?;
         self.inner.customers_after(after, limit).await
+    }
+
+    async fn visit_customers<F: FnMut(&Customer) + Send>(
+        &self,
+        page: usize,
+        visit: F,
+    ) -> Result<(), StoreError> {
+        self.before_read().await?;
+        self.inner.visit_customers(page, visit).await
     }
 
     async fn customers_inactive_since(
@@ -288,6 +302,13 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         customer: CustomerId,
     ) -> Result<Option<crate::Account>, StoreError> {
         self.inner.account_by_customer(customer).await
+    }
+
+    async fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Option<crate::Account>>, StoreError> {
+        self.inner.accounts_claiming(customers).await
     }
 
     async fn account_token(
