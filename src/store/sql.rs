@@ -814,24 +814,35 @@ macro_rules! sql_store {
                         .await
                         .map_err(backend("re-indexing custom fields"))?;
                 }
-                for list in &customer.records.lists {
-                    sqlx::query("INSERT INTO cd_customer_lists (list_id, customer_id) VALUES ($1, $2)")
-                        .bind(list.to_string())
-                        .bind(&id)
+                let lists = &customer.records.lists;
+                if !lists.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO cd_customer_lists (list_id, customer_id) VALUES {}",
+                        crate::store::sql::values_rows(lists.len(), 2, 1),
+                    );
+                    let mut statement = sqlx::query(&sql);
+                    for list in lists {
+                        statement = statement.bind(list.to_string()).bind(&id);
+                    }
+                    statement
                         .execute(&mut **tx)
                         .await
-                        .map_err(backend("indexing a list membership"))?;
+                        .map_err(backend("indexing list memberships"))?;
                 }
-                for (key, value) in &customer.profile.custom_fields {
-                    sqlx::query(
-                        "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES ($1, $2, $3)",
-                    )
-                    .bind(key)
-                    .bind(value.as_str())
-                    .bind(&id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend("indexing a custom field"))?;
+                let fields = &customer.profile.custom_fields;
+                if !fields.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES {}",
+                        crate::store::sql::values_rows(fields.len(), 3, 1),
+                    );
+                    let mut statement = sqlx::query(&sql);
+                    for (key, value) in fields {
+                        statement = statement.bind(key).bind(value.as_str()).bind(&id);
+                    }
+                    statement
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("indexing custom fields"))?;
                 }
                 Ok(())
             }
@@ -878,16 +889,19 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(backend("updating booking totals"))?;
-                for (currency, total) in &stats.totals {
-                    sqlx::query(
-                        "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES ($1, $2, $3)",
-                    )
-                    .bind(&id)
-                    .bind(currency.as_str())
-                    .bind(*total)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend("updating booking totals"))?;
+                if !stats.totals.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {}",
+                        crate::store::sql::values_rows(stats.totals.len(), 3, 1),
+                    );
+                    let mut statement = sqlx::query(&sql);
+                    for (currency, total) in &stats.totals {
+                        statement = statement.bind(&id).bind(currency.as_str()).bind(*total);
+                    }
+                    statement
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend("updating booking totals"))?;
                 }
                 Ok(())
             }
