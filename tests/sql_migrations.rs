@@ -192,7 +192,7 @@ mod sqlite {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         drop(stores);
         remove_database(&path);
     }
@@ -208,13 +208,18 @@ mod sqlite {
             .expect("open");
         store.migrate().await.expect("migrate");
         // Back to what version 1 left.
-        for sql in UNDO_SEARCH_MIGRATION.iter().copied().chain([
-            "DROP INDEX cd_bookings_customer_created",
-            "DROP TABLE cd_account_tokens",
-            "DROP TABLE cd_accounts",
-            "DROP TABLE cd_lists",
-            "DELETE FROM cd_migrations WHERE version > 1",
-        ]) {
+        // Migration 6 (the commit checks' trigger table) first.
+        for sql in ["DROP TABLE cd_commit_expectations"]
+            .into_iter()
+            .chain(UNDO_SEARCH_MIGRATION.iter().copied())
+            .chain([
+                "DROP INDEX cd_bookings_customer_created",
+                "DROP TABLE cd_account_tokens",
+                "DROP TABLE cd_accounts",
+                "DROP TABLE cd_lists",
+                "DELETE FROM cd_migrations WHERE version > 1",
+            ])
+        {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cd_bookings_customer_created'";
@@ -235,7 +240,7 @@ mod sqlite {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         drop(store);
         remove_database(&path);
     }
@@ -289,13 +294,18 @@ mod postgres {
             .expect("connect");
         store.migrate().await.expect("migrate");
         // Back to what version 1 left.
-        for sql in UNDO_SEARCH_MIGRATION.iter().copied().chain([
-            "DROP INDEX cd_bookings_customer_created",
-            "DROP TABLE cd_account_tokens",
-            "DROP TABLE cd_accounts",
-            "DROP TABLE cd_lists",
-            "DELETE FROM cd_migrations WHERE version > 1",
-        ]) {
+        // Migration 6 (the commit checks' function) first.
+        for sql in ["DROP FUNCTION cd_expectations_met(boolean)"]
+            .into_iter()
+            .chain(UNDO_SEARCH_MIGRATION.iter().copied())
+            .chain([
+                "DROP INDEX cd_bookings_customer_created",
+                "DROP TABLE cd_account_tokens",
+                "DROP TABLE cd_accounts",
+                "DROP TABLE cd_lists",
+                "DELETE FROM cd_migrations WHERE version > 1",
+            ])
+        {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
@@ -317,7 +327,7 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     }
 
     #[cfg(feature = "testing")]
@@ -362,6 +372,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     }
 }

@@ -126,8 +126,13 @@ impl PostgresStore {
     const MIGRATION_LOCK: &'static str =
         "SELECT pg_advisory_xact_lock(hashtext('customer_directory.migrate.' || current_schema()))";
 
+    /// Commits go through the one pool.
+    fn committer(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+        self.committer().begin().await
     }
 
     /// Serialization failures (40001) and deadlocks (40P01): retrying succeeds.

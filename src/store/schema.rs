@@ -154,10 +154,39 @@ macro_rules! schema_v5 {
 /// existing rows in the same transaction.
 pub(crate) const SEARCH_MIGRATION: i64 = 5;
 
-/// Every migration in order, given the two things the dialects spell differently: the audit
-/// log's sequence column and the collation of the name sort columns.
+/// Migration 6 on SQLite: the table a commit made in one call (see
+/// `store::sql::one_call`) inserts the outcome of each check into. Its trigger drops the row
+/// of a check that passed, so the table stays empty and nothing is written, and aborts the
+/// statement of a check that failed.
+#[cfg(feature = "sqlite")]
+const SQLITE_V6: &[&str] = &[
+    "CREATE TABLE cd_commit_expectations (met INTEGER NOT NULL)",
+    "CREATE TRIGGER cd_commit_expectations_checked BEFORE INSERT ON cd_commit_expectations
+     BEGIN
+         SELECT CASE WHEN NEW.met THEN RAISE(IGNORE)
+             ELSE RAISE(ABORT, 'a commit expectation was not met') END;
+     END",
+];
+
+/// Migration 6 on PostgreSQL: the function a commit made in one statement (see
+/// `store::sql::one_call`) passes its checks to; it raises an error, aborting the
+/// statement, unless they all hold. `VOLATILE`, so the planner never evaluates it early.
+const POSTGRES_V6: &[&str] = &[
+    "CREATE FUNCTION cd_expectations_met(met boolean) RETURNS boolean
+     LANGUAGE plpgsql VOLATILE AS $$
+     BEGIN
+         IF met IS NOT TRUE THEN
+             RAISE EXCEPTION 'a commit expectation was not met';
+         END IF;
+         RETURN true;
+     END
+     $$",
+];
+
+/// Every migration in order, given what the dialects spell differently: the audit log's
+/// sequence column, the collation of the name sort columns and migration 6.
 macro_rules! migrations {
-    ($audit_seq:literal, $collate:literal) => {
+    ($audit_seq:literal, $collate:literal, $v6:expr) => {
         &[
             Migration {
                 version: 1,
@@ -179,14 +208,20 @@ macro_rules! migrations {
                 version: SEARCH_MIGRATION,
                 statements: schema_v5!($collate),
             },
+            Migration {
+                version: 6,
+                statements: $v6,
+            },
         ]
     };
 }
 
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] = migrations!("INTEGER PRIMARY KEY AUTOINCREMENT", "");
+pub(crate) const SQLITE: &[Migration] =
+    migrations!("INTEGER PRIMARY KEY AUTOINCREMENT", "", SQLITE_V6);
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] = migrations!("BIGSERIAL PRIMARY KEY", "COLLATE \"C\"");
+pub(crate) const POSTGRES: &[Migration] =
+    migrations!("BIGSERIAL PRIMARY KEY", "COLLATE \"C\"", POSTGRES_V6);

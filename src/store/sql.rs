@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use crate::{BlockTarget, CustomerStatus};
 
+pub(crate) mod one_call;
+
 /// One schema migration: its version and the statements that apply it.
 pub(crate) struct Migration {
     pub(crate) version: i64,
@@ -75,8 +77,11 @@ pub(crate) fn block_key(target: &BlockTarget) -> String {
 }
 
 /// A value bound to a numbered parameter of a statement built at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Bind {
     Text(String),
+    /// Text or `NULL`.
+    MaybeText(Option<String>),
     Int(i64),
 }
 
@@ -193,7 +198,7 @@ pub(crate) fn search_sql(
         let none = param(Bind::Int(crate::query::NO_BOOKING_KEY));
         conditions.push(format!("c.last_booking_at <> {none}"));
     }
-    let count = |n: u64| Bind::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let count = |n: u64| Bind::Int(count_column(n));
     if let Some(min) = query.booking_count.min {
         let min = param(count(min));
         conditions.push(format!("c.booking_count >= {min}"));
@@ -308,17 +313,87 @@ pub(crate) fn values_rows(rows: usize, columns: usize, first: usize) -> String {
         .join(", ")
 }
 
-/// Adds the booking count and last booking of a statistics delta (`$2`, `$3`) to those of
-/// customer `$1`, returning its version.
-const ADD_TO_STATISTICS: &str = "UPDATE cd_customers SET booking_count = booking_count + $2, \
-     last_booking_at = CASE WHEN last_booking_at < $3 THEN $3 ELSE last_booking_at END \
-     WHERE id = $1 RETURNING version";
+/// Adds a statistics delta (booking count `count`, last booking `last`, placeholders) to those
+/// of the customer whose id is bound at `id`: an `UPDATE` a caller may extend with more
+/// conditions or a `RETURNING` clause.
+pub(crate) fn add_to_statistics(id: &str, count: &str, last: &str) -> String {
+    format!(
+        "UPDATE cd_customers SET booking_count = booking_count + {count}, \
+         last_booking_at = CASE WHEN last_booking_at < {last} THEN {last} ELSE last_booking_at END \
+         WHERE id = {id}"
+    )
+}
+
+/// A booking count as its column (saturating: no directory holds `i64::MAX` bookings).
+pub(crate) fn count_column(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+/// Inserts a customer row from the placeholders of [`customer_row`]; touches no row when the
+/// id is taken.
+pub(crate) fn insert_customer_sql(values: &str) -> String {
+    format!(
+        "INSERT INTO cd_customers (id, version, status, created_at, record, search_text, \
+         sort_name, initial, country, booking_count, last_booking_at) VALUES ({values}) \
+         ON CONFLICT (id) DO NOTHING"
+    )
+}
+
+/// The columns [`insert_customer_sql`] writes for a new `customer` whose bookings so far
+/// have `stats`.
+pub(crate) fn customer_row(
+    customer: &crate::Customer,
+    stats: &crate::CustomerStats,
+) -> Result<Vec<Bind>, StoreError> {
+    let columns = crate::SearchColumns::of(customer);
+    Ok(vec![
+        Bind::Text(customer.id.to_string()),
+        Bind::Int(version_column(customer.version)),
+        Bind::Text(status_column(customer.status).to_owned()),
+        Bind::Int(nanos(customer.created_at)),
+        Bind::Text(to_json(customer, "customer")?),
+        Bind::Text(columns.search_text),
+        Bind::Text(columns.sort_name),
+        Bind::Text(columns.initial),
+        Bind::MaybeText(columns.country.map(|c| c.as_str().to_owned())),
+        Bind::Int(count_column(stats.booking_count)),
+        Bind::Int(crate::query::last_booking_key(stats.last_booking)),
+    ])
+}
+
+/// Inserts a booking row from the placeholders of [`booking_row`]; touches no row when the
+/// id is taken.
+pub(crate) fn insert_booking_sql(values: &str) -> String {
+    format!(
+        "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, \
+         record) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+    )
+}
+
+/// The columns [`insert_booking_sql`] writes for `booking`.
+pub(crate) fn booking_row(booking: &crate::Booking) -> Result<Vec<Bind>, StoreError> {
+    Ok(vec![
+        Bind::Text(booking.id.to_string()),
+        Bind::Int(version_column(booking.version)),
+        Bind::MaybeText(booking.attribution.customer().map(|c| c.to_string())),
+        Bind::MaybeText(
+            booking
+                .contact
+                .email
+                .as_ref()
+                .map(|e| e.key().as_str().to_owned()),
+        ),
+        Bind::Int(nanos(booking.starts_at)),
+        Bind::Int(nanos(booking.created_at)),
+        Bind::Text(to_json(booking, "booking")?),
+    ])
+}
 
 /// Adds the booking totals of a statistics delta to a customer's stored totals, one row per
 /// currency, saturating at the ends of `i64` as [`crate::CustomerStats::of`] does. The
 /// nested `CASE` keeps each subtraction on the side where it cannot overflow (SQL does not
 /// promise to evaluate `AND` left to right).
-const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
+pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
      CASE WHEN excluded.total > 0 THEN \
        CASE WHEN cd_customer_totals.total > 9223372036854775807 - excluded.total \
          THEN 9223372036854775807 ELSE cd_customer_totals.total + excluded.total END \
@@ -346,20 +421,21 @@ impl DependentRows {
     /// currency and total pair per currency from `$4`): one row, the customer's version,
     /// when the customer exists; none otherwise, and nothing is written.
     pub(crate) fn add_statistics(self, currencies: usize) -> String {
+        let add = format!("{} RETURNING version", add_to_statistics("$1", "$2", "$3"));
         if currencies == 0 {
-            return ADD_TO_STATISTICS.to_owned();
+            return add;
         }
         let deltas = values_rows(currencies, 2, 4);
         match self {
             Self::DataModifyingWith => format!(
-                "WITH customer AS ({ADD_TO_STATISTICS}), \
+                "WITH customer AS ({add}), \
                  totals AS (INSERT INTO cd_customer_totals (customer_id, currency, total) \
                  SELECT $1, delta.currency, delta.total FROM customer \
                  CROSS JOIN (VALUES {deltas}) AS delta (currency, total) {ADD_TO_TOTALS}) \
                  SELECT version FROM customer"
             ),
             Self::StatementList => format!(
-                "{ADD_TO_STATISTICS}; \
+                "{add}; \
                  INSERT INTO cd_customer_totals (customer_id, currency, total) \
                  SELECT $1, column1, column2 FROM (VALUES {deltas}) WHERE changes() > 0 {ADD_TO_TOTALS}"
             ),
@@ -370,22 +446,20 @@ impl DependentRows {
     /// creation, record) and its match keys (from `$8`): one row, the booking's id, when it
     /// was inserted; none when a booking with that id exists, and nothing is written.
     pub(crate) fn insert_booking(self, keys: usize) -> String {
-        const INSERT: &str = "INSERT INTO cd_bookings \
-             (id, version, customer_id, email_key, starts_at, created_at, record) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id";
+        let insert = format!("{} RETURNING id", insert_booking_sql(&placeholders(7, 1)));
         if keys == 0 {
-            return INSERT.to_owned();
+            return insert;
         }
         let keys = values_rows(keys, 1, 8);
         match self {
             Self::DataModifyingWith => format!(
-                "WITH booking AS ({INSERT}), \
+                "WITH booking AS ({insert}), \
                  keys AS (INSERT INTO cd_booking_match_keys (match_key, booking_id) \
                  SELECT key.value, booking.id FROM booking CROSS JOIN (VALUES {keys}) AS key (value)) \
                  SELECT id FROM booking"
             ),
             Self::StatementList => format!(
-                "{INSERT}; \
+                "{insert}; \
                  INSERT INTO cd_booking_match_keys (match_key, booking_id) \
                  SELECT column1, $1 FROM (VALUES {keys}) WHERE changes() > 0"
             ),
@@ -439,6 +513,37 @@ pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> 
         })
 }
 
+/// A pooled connection running a commit in one call: closed rather than returned to the pool
+/// unless the call [settled](Self::settle) (committed, or rolled back), so a call cut off
+/// half-way (its future dropped while SQLite's thread still runs it) never leaves a
+/// transaction open on a connection someone else gets next.
+pub(crate) struct SettledOrClosed<DB: sqlx::Database> {
+    pub(crate) connection: sqlx::pool::PoolConnection<DB>,
+    settled: bool,
+}
+
+impl<DB: sqlx::Database> SettledOrClosed<DB> {
+    pub(crate) fn new(connection: sqlx::pool::PoolConnection<DB>) -> Self {
+        Self {
+            connection,
+            settled: false,
+        }
+    }
+
+    /// The connection holds no transaction: it may go back to the pool.
+    pub(crate) fn settle(&mut self) {
+        self.settled = true;
+    }
+}
+
+impl<DB: sqlx::Database> Drop for SettledOrClosed<DB> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.connection.close_on_drop();
+        }
+    }
+}
+
 /// Wraps a database error met while doing `what`.
 pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(what, error)
@@ -446,7 +551,9 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 
 /// Implements [`Store`](crate::store::Store) and `migrate` for `$store`, a struct with a
 /// `pool: sqlx::Pool<$db>` field and these associated items:
-/// `async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`,
+/// `fn committer(&self) -> &sqlx::Pool<$db>` (the pool commits go through),
+/// `async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>` (a
+/// transaction on it),
 /// `fn aborted(error: &sqlx::Error) -> Option<String>` (the reason, when the database
 /// aborted the transaction because of a concurrent one), `const LOCK: &str` (appended to the
 /// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
@@ -879,7 +986,7 @@ macro_rules! sql_store {
                     "UPDATE cd_customers SET booking_count = $2, last_booking_at = $3 WHERE id = $1",
                 )
                 .bind(&id)
-                .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                .bind(crate::store::sql::count_column(stats.booking_count))
                 .bind(crate::query::last_booking_key(stats.last_booking))
                 .execute(&mut **tx)
                 .await
@@ -918,7 +1025,7 @@ macro_rules! sql_store {
                 let sql = Self::DEPENDENT_ROWS.add_statistics(stats.totals.len());
                 let mut statement = sqlx::query_scalar(&sql)
                     .bind(&id)
-                    .bind(i64::try_from(stats.booking_count).unwrap_or(i64::MAX))
+                    .bind(crate::store::sql::count_column(stats.booking_count))
                     .bind(crate::query::last_booking_key(stats.last_booking));
                 for (currency, total) in &stats.totals {
                     statement = statement.bind(currency.as_str()).bind(*total);
@@ -968,6 +1075,47 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(())
+            }
+
+            /// Binds `binds` to `query` in order.
+            fn bind_all<'q>(
+                mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                binds: Vec<crate::store::sql::Bind>,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                use crate::store::sql::Bind;
+                for value in binds {
+                    query = match value {
+                        Bind::Text(text) => query.bind(text),
+                        Bind::MaybeText(text) => query.bind(text),
+                        Bind::Int(number) => query.bind(number),
+                    };
+                }
+                query
+            }
+
+            /// Runs a commit planned by [`one_call::plan`](crate::store::sql::one_call::plan):
+            /// `true` when it is committed, `false` when it is not (a check failed, or the
+            /// database refused) and nothing of it remains.
+            async fn commit_in_one_call(&self, call: crate::store::sql::one_call::OneCall) -> bool {
+                let Ok(connection) = self.committer().acquire().await else {
+                    return false;
+                };
+                let mut connection = crate::store::sql::SettledOrClosed::new(connection);
+                let done = Self::bind_all(sqlx::query(&call.sql), call.binds)
+                    .execute(&mut *connection.connection)
+                    .await;
+                if done.is_ok() {
+                    connection.settle();
+                    return true;
+                }
+                // A failed statement is undone on its own; a transaction the call opened is
+                // rolled back, and a connection that cannot roll back is closed.
+                if !call.opens_transaction
+                    || sqlx::query("ROLLBACK").execute(&mut *connection.connection).await.is_ok()
+                {
+                    connection.settle();
+                }
+                false
             }
 
             /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
@@ -1066,20 +1214,13 @@ macro_rules! sql_store {
                     let record = to_json(customer, "customer")?;
                     let columns = crate::SearchColumns::of(customer);
                     let done = match write.expected {
-                        Expected::Absent => sqlx::query(
-                            "INSERT INTO cd_customers (id, version, status, created_at, record, \
-                             search_text, sort_name, initial, country) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                        // Its statistics start empty: its bookings add to them below.
+                        Expected::Absent => Self::bind_all(
+                            sqlx::query(&crate::store::sql::insert_customer_sql(
+                                &crate::store::sql::placeholders(11, 1),
+                            )),
+                            crate::store::sql::customer_row(customer, &crate::CustomerStats::default())?,
                         )
-                        .bind(&id)
-                        .bind(version_column(customer.version))
-                        .bind(status_column(customer.status))
-                        .bind(nanos(customer.created_at))
-                        .bind(record)
-                        .bind(columns.search_text)
-                        .bind(columns.sort_name)
-                        .bind(columns.initial)
-                        .bind(columns.country.map(|c| c.as_str().to_owned()))
                         .execute(&mut **tx)
                         .await,
                         Expected::Version(expected) => sqlx::query(
@@ -1176,7 +1317,6 @@ macro_rules! sql_store {
                 for write in &bookings {
                     let booking = &write.record;
                     let id = booking.id.to_string();
-                    let record = to_json(booking, "booking")?;
                     if write.expected != Expected::Absent {
                         restated.extend(booking.attribution.customer());
                         let before: Option<Option<String>> =
@@ -1189,44 +1329,32 @@ macro_rules! sql_store {
                             restated.insert(crate::store::sql::stored_customer_id(&before)?);
                         }
                     }
-                    let customer = booking.attribution.customer().map(|c| c.to_string());
-                    let email_key = booking.contact.email.as_ref().map(|e| e.key().as_str().to_owned());
                     let keys: std::collections::BTreeSet<String> =
                         crate::store::sql::match_index_keys(&booking.contact.match_keys()).collect();
+                    // The row's columns, `$1` to `$7`, as a new booking and a rewrite both write them.
+                    let mut binds = crate::store::sql::booking_row(booking)?;
                     let written = match write.expected {
                         Expected::Absent => {
                             let sql = Self::DEPENDENT_ROWS.insert_booking(keys.len());
-                            let mut statement = sqlx::query_scalar::<_, String>(&sql)
-                                .bind(&id)
-                                .bind(version_column(booking.version))
-                                .bind(customer)
-                                .bind(email_key)
-                                .bind(nanos(booking.starts_at))
-                                .bind(nanos(booking.created_at))
-                                .bind(record);
-                            for key in &keys {
-                                statement = statement.bind(key.as_str());
-                            }
-                            statement
+                            binds.extend(keys.iter().cloned().map(crate::store::sql::Bind::Text));
+                            Self::bind_all(sqlx::query(&sql), binds)
                                 .fetch_all(&mut **tx)
                                 .await
                                 .map(|inserted| inserted.len() as u64)
                         }
-                        Expected::Version(expected) => sqlx::query(
-                            "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
-                             starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
-                        )
-                        .bind(&id)
-                        .bind(version_column(booking.version))
-                        .bind(customer)
-                        .bind(email_key)
-                        .bind(nanos(booking.starts_at))
-                        .bind(nanos(booking.created_at))
-                        .bind(record)
-                        .bind(version_column(expected))
-                        .execute(&mut **tx)
-                        .await
-                        .map(|done| done.rows_affected()),
+                        Expected::Version(expected) => {
+                            binds.push(crate::store::sql::Bind::Int(version_column(expected)));
+                            Self::bind_all(
+                                sqlx::query(
+                                    "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
+                                     starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
+                                ),
+                                binds,
+                            )
+                            .execute(&mut **tx)
+                            .await
+                            .map(|done| done.rows_affected())
+                        }
                     }
                     .map_err(backend("writing a booking"))?;
                     if written == 0 {
@@ -1647,18 +1775,11 @@ macro_rules! sql_store {
                 limit: usize,
             ) -> Result<Vec<crate::SearchHit>, StoreError> {
                 use sqlx::Row;
-                use crate::store::sql::{Bind, backend, from_json, search_sql};
+                use crate::store::sql::{backend, from_json, search_sql};
                 let Some((sql, binds)) = search_sql(query, after, limit) else {
                     return Ok(Vec::new());
                 };
-                let mut statement = sqlx::query(&sql);
-                for bind in binds {
-                    statement = match bind {
-                        Bind::Text(text) => statement.bind(text),
-                        Bind::Int(value) => statement.bind(value),
-                    };
-                }
-                let rows = statement
+                let rows = Self::bind_all(sqlx::query(&sql), binds)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(backend("searching customers"))?;
@@ -1747,6 +1868,12 @@ macro_rules! sql_store {
             }
 
             async fn commit(&self, changes: crate::ChangeSet) -> Result<(), StoreError> {
+                if let Some(call) = crate::store::sql::one_call::plan(Self::DEPENDENT_ROWS, &changes)? {
+                    if self.commit_in_one_call(call).await {
+                        return Ok(());
+                    }
+                    // Nothing of it remains; the general path finds out why, and reports it.
+                }
                 let aborted = |error: sqlx::Error, what: &'static str| match Self::aborted(&error) {
                     Some(reason) => StoreError::Conflict(crate::store::Conflict::TransactionAborted { reason }),
                     None => StoreError::backend(what, error),
@@ -1836,6 +1963,7 @@ mod tests {
         for bind in binds {
             statement = match bind {
                 Bind::Text(text) => statement.bind(text),
+                Bind::MaybeText(text) => statement.bind(text),
                 Bind::Int(value) => statement.bind(value),
             };
         }

@@ -118,8 +118,13 @@ impl SqliteStore {
     // `BEGIN IMMEDIATE` already makes one migration wait for another.
     const MIGRATION_LOCK: &'static str = "";
 
+    /// Commits go through the writer.
+    fn committer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+        self.committer().begin_with("BEGIN IMMEDIATE").await
     }
 
     /// SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection held

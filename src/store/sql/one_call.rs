@@ -1,0 +1,597 @@
+//! Commits that only add rows and check versions, written by one call to the database.
+//!
+//! Recording a booking commits a change of this shape: a version check on the customer (with
+//! the booking's addition to its statistics), or a new customer with its email keys; the
+//! booking with its match keys; an audit event. The general commit (`apply` in
+//! [`sql_store!`](super::sql_store)) runs a statement, looks at what it did and decides the
+//! next, one round trip each. Here every check travels with the writes instead: each
+//! statement that must touch a known number of rows is followed by a check of that number,
+//! and a failed check aborts everything the call did.
+//!
+//! - PostgreSQL: one statement of data-modifying `WITH` clauses. A statement is atomic on its
+//!   own, so no `BEGIN` or `COMMIT` is sent. Its `SELECT` hands the checks to
+//!   `cd_expectations_met`, a function of migration 6 that raises an error when one fails.
+//! - SQLite: `BEGIN IMMEDIATE`, the statements and `COMMIT` as one statement list, run by
+//!   sqlx on the connection's thread in one go. After each checked statement, the check's
+//!   outcome is inserted into `cd_commit_expectations`, whose trigger (migration 6) drops the
+//!   row when the check passed and aborts the statement when it failed; the caller then rolls
+//!   back.
+//!
+//! A failed call says that a check failed, not which. The caller rolls back and runs the
+//! general commit, which names the conflict (or commits, when the state it finds allows it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Bind, DependentRows, nanos, to_json, version_column};
+use crate::store::StoreError;
+use crate::{ChangeSet, CustomerId, CustomerStats, Expected};
+
+/// Commits writing more records than this take the general path: a statement of thousands
+/// of `WITH` clauses plans slowly, and parameters are bounded (32,766 on SQLite).
+const MOST_RECORDS: usize = 32;
+
+/// One call that applies a whole commit: the SQL and its parameters, numbered from `$1`
+/// across every statement of the call.
+#[derive(Debug)]
+pub(crate) struct OneCall {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Bind>,
+    /// The call opens a transaction and commits it last (SQLite): when the call fails, the
+    /// transaction may still be open and must be rolled back.
+    pub(crate) opens_transaction: bool,
+}
+
+/// The one call applying `changes`, when they only add customers and bookings, check
+/// customer versions and append audit events; `None` for every other commit.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when a record cannot be encoded.
+pub(crate) fn plan(
+    dialect: DependentRows,
+    changes: &ChangeSet,
+) -> Result<Option<OneCall>, StoreError> {
+    let only_adds = changes.deletions().is_empty()
+        && changes.booking_guards().is_empty()
+        && changes.merges().is_empty()
+        && changes.lists().is_empty()
+        && changes.blocklist().is_empty()
+        && !changes.has_account_changes()
+        && changes
+            .customers()
+            .iter()
+            .all(|write| write.expected == Expected::Absent)
+        && changes
+            .bookings()
+            .iter()
+            .all(|write| write.expected == Expected::Absent);
+    let records = changes.customers().len()
+        + changes.bookings().len()
+        + changes.guards().len()
+        + changes.audit().len();
+    if !only_adds || records == 0 || records > MOST_RECORDS {
+        return Ok(None);
+    }
+
+    let created: BTreeSet<CustomerId> = changes.customers().iter().map(|w| w.record.id).collect();
+    let mut guarded: BTreeMap<CustomerId, u64> = BTreeMap::new();
+    for guard in changes.guards() {
+        // Two checks of one customer, or a check of a customer the commit creates: left to
+        // the general path, which reports them.
+        if guarded.insert(guard.customer, guard.version).is_some()
+            || created.contains(&guard.customer)
+        {
+            return Ok(None);
+        }
+    }
+    if created.len() != changes.customers().len() {
+        return Ok(None);
+    }
+    let mut added: BTreeMap<CustomerId, Vec<&crate::Booking>> = BTreeMap::new();
+    for write in changes.bookings() {
+        if let Some(customer) = write.record.attribution.customer() {
+            // A booking for a customer the commit neither checks nor creates: the general
+            // path adds it to whatever customer is stored.
+            if !guarded.contains_key(&customer) && !created.contains(&customer) {
+                return Ok(None);
+            }
+            added.entry(customer).or_default().push(&write.record);
+        }
+    }
+    let stats = |customer: &CustomerId| {
+        CustomerStats::of(added.get(customer).into_iter().flatten().copied())
+    };
+
+    let mut call = Builder::new(dialect);
+    // One order for every writer: concurrent commits lock customers in the same order.
+    for (&customer, &version) in &guarded {
+        call.check_customer(
+            customer,
+            version,
+            added.contains_key(&customer).then(|| stats(&customer)),
+        );
+    }
+    let mut customers: Vec<&crate::Customer> = changes
+        .customers()
+        .iter()
+        .map(|write| &write.record)
+        .collect();
+    customers.sort_by_key(|customer| customer.id);
+    for customer in customers {
+        call.insert_customer(customer, &stats(&customer.id))?;
+    }
+    let mut bookings: Vec<&crate::Booking> = changes
+        .bookings()
+        .iter()
+        .map(|write| &write.record)
+        .collect();
+    bookings.sort_by_key(|booking| booking.id);
+    for booking in bookings {
+        call.insert_booking(booking)?;
+    }
+    for event in changes.audit() {
+        call.append_audit_event(event)?;
+    }
+    Ok(Some(call.finish()))
+}
+
+/// Builds the call: statements, their checks and the shared parameter list.
+struct Builder {
+    dialect: DependentRows,
+    binds: Vec<Bind>,
+    /// PostgreSQL: the `WITH` clauses; SQLite: the statements.
+    parts: Vec<String>,
+    /// PostgreSQL: the conditions the final `SELECT` checks.
+    checks: Vec<String>,
+}
+
+impl Builder {
+    fn new(dialect: DependentRows) -> Self {
+        Self {
+            dialect,
+            binds: Vec::new(),
+            parts: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter, returning its placeholder.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// Placeholders for `values`, comma-separated, for a row of a `VALUES` list.
+    fn row(&mut self, values: Vec<Bind>) -> String {
+        values
+            .into_iter()
+            .map(|value| self.bind(value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Runs the data-modifying `sql`; when `rows` is given, the call fails unless it wrote
+    /// exactly that many rows. Returns the name of its `WITH` clause on PostgreSQL.
+    fn write(&mut self, sql: String, rows: Option<usize>) -> String {
+        let name = format!("w{}", self.parts.len());
+        match self.dialect {
+            DependentRows::DataModifyingWith => match rows {
+                Some(rows) => {
+                    self.parts.push(format!("{name} AS ({sql} RETURNING 1)"));
+                    self.checks
+                        .push(format!("(SELECT count(*) FROM {name}) = {rows}"));
+                }
+                None => self.parts.push(format!("{name} AS ({sql})")),
+            },
+            DependentRows::StatementList => {
+                self.parts.push(sql);
+                if let Some(rows) = rows {
+                    self.parts.push(format!(
+                        "INSERT INTO cd_commit_expectations (met) VALUES (changes() = {rows})"
+                    ));
+                }
+            }
+        }
+        name
+    }
+
+    /// Customer `customer` must be stored at `version`, and gains `stats` (the bookings this
+    /// commit attributes to it) when given. The customer's row stays locked until the end.
+    fn check_customer(&mut self, customer: CustomerId, version: u64, stats: Option<CustomerStats>) {
+        let id = self.bind(Bind::Text(customer.to_string()));
+        let version = self.bind(Bind::Int(version_column(version)));
+        let Some(stats) = stats else {
+            let found = format!("FROM cd_customers WHERE id = {id} AND version = {version}");
+            match self.dialect {
+                DependentRows::DataModifyingWith => {
+                    let name = format!("w{}", self.parts.len());
+                    self.parts
+                        .push(format!("{name} AS (SELECT 1 {found} FOR UPDATE)"));
+                    self.checks
+                        .push(format!("(SELECT count(*) FROM {name}) = 1"));
+                }
+                DependentRows::StatementList => self.parts.push(format!(
+                    "INSERT INTO cd_commit_expectations (met) SELECT count(*) = 1 {found}"
+                )),
+            }
+            return;
+        };
+        let count = self.bind(Bind::Int(super::count_column(stats.booking_count)));
+        let last = self.bind(Bind::Int(crate::query::last_booking_key(
+            stats.last_booking,
+        )));
+        let update = super::add_to_statistics(&id, &count, &last);
+        self.write(format!("{update} AND version = {version}"), Some(1));
+        self.add_totals(&id, &stats, true);
+    }
+
+    /// Writes the per-currency totals of `stats` for the customer whose id is bound at `id`,
+    /// adding to the stored ones (`add`) or as the first ones.
+    fn add_totals(&mut self, id: &str, stats: &CustomerStats, add: bool) {
+        if stats.totals.is_empty() {
+            return;
+        }
+        let rows: Vec<String> = stats
+            .totals
+            .iter()
+            .map(|(currency, total)| {
+                let currency = self.bind(Bind::Text(currency.as_str().to_owned()));
+                let total = self.bind(Bind::Int(*total));
+                format!("({id}, {currency}, {total})")
+            })
+            .collect();
+        let upsert = if add { super::ADD_TO_TOTALS } else { "" };
+        self.write(
+            format!(
+                "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {} {upsert}",
+                rows.join(", ")
+            ),
+            None,
+        );
+    }
+
+    /// A new customer with the statistics of its bookings in this commit, its list
+    /// memberships, custom field values and email keys; fails when the id or a key is taken.
+    fn insert_customer(
+        &mut self,
+        customer: &crate::Customer,
+        stats: &CustomerStats,
+    ) -> Result<(), StoreError> {
+        let values = self.row(super::customer_row(customer, stats)?);
+        self.write(super::insert_customer_sql(&values), Some(1));
+        let id = self.bind(Bind::Text(customer.id.to_string()));
+        self.add_totals(&id, stats, false);
+        let lists: Vec<String> = customer
+            .records
+            .lists
+            .iter()
+            .map(|list| format!("({}, {id})", self.bind(Bind::Text(list.to_string()))))
+            .collect();
+        if !lists.is_empty() {
+            self.write(
+                format!(
+                    "INSERT INTO cd_customer_lists (list_id, customer_id) VALUES {}",
+                    lists.join(", ")
+                ),
+                None,
+            );
+        }
+        let fields: Vec<String> = customer
+            .profile
+            .custom_fields
+            .iter()
+            .map(|(key, value)| {
+                let key = self.bind(Bind::Text(key.clone()));
+                let value = self.bind(Bind::Text(value.as_str().to_owned()));
+                format!("({key}, {value}, {id})")
+            })
+            .collect();
+        if !fields.is_empty() {
+            self.write(
+                format!(
+                    "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES {}",
+                    fields.join(", ")
+                ),
+                None,
+            );
+        }
+        let keys: BTreeSet<&crate::EmailKey> = customer.indexed_keys().collect();
+        if !keys.is_empty() {
+            let rows: Vec<String> = keys
+                .iter()
+                .map(|key| format!("({}, {id})", self.bind(Bind::Text(key.as_str().to_owned()))))
+                .collect();
+            self.write(
+                format!(
+                    "INSERT INTO cd_customer_email_keys (email_key, customer_id) VALUES {} \
+                     ON CONFLICT (email_key) DO NOTHING",
+                    rows.join(", ")
+                ),
+                Some(keys.len()),
+            );
+        }
+        Ok(())
+    }
+
+    /// A new booking and its match keys; fails when the id is taken.
+    fn insert_booking(&mut self, booking: &crate::Booking) -> Result<(), StoreError> {
+        let values = self.row(super::booking_row(booking)?);
+        self.write(super::insert_booking_sql(&values), Some(1));
+        let keys: BTreeSet<String> =
+            super::match_index_keys(&booking.contact.match_keys()).collect();
+        if !keys.is_empty() {
+            let id = self.bind(Bind::Text(booking.id.to_string()));
+            let rows: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("({}, {id})", self.bind(Bind::Text(key))))
+                .collect();
+            self.write(
+                format!(
+                    "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {}",
+                    rows.join(", ")
+                ),
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// An audit event and the rows that find it from each of its customers.
+    fn append_audit_event(&mut self, event: &crate::AuditEvent) -> Result<(), StoreError> {
+        let at = self.bind(Bind::Int(nanos(event.at)));
+        let record = self.bind(Bind::Text(to_json(event, "audit event")?));
+        let insert = format!("INSERT INTO cd_audit_events (at, record) VALUES ({at}, {record})");
+        let people: BTreeSet<CustomerId> = event.customers.iter().copied().collect();
+        if people.is_empty() {
+            self.write(insert, None);
+            return Ok(());
+        }
+        let people: Vec<String> = people
+            .into_iter()
+            .map(|person| format!("({})", self.bind(Bind::Text(person.to_string()))))
+            .collect();
+        let people = people.join(", ");
+        match self.dialect {
+            DependentRows::DataModifyingWith => {
+                let name = format!("w{}", self.parts.len());
+                self.parts
+                    .push(format!("{name} AS ({insert} RETURNING seq)"));
+                self.write(
+                    format!(
+                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                         SELECT person.id, {name}.seq FROM {name} \
+                         CROSS JOIN (VALUES {people}) AS person (id)"
+                    ),
+                    None,
+                );
+            }
+            DependentRows::StatementList => {
+                self.write(insert, None);
+                // The event just appended has the highest sequence number: `AUTOINCREMENT`
+                // never reuses one and the transaction holds the write lock.
+                self.write(
+                    format!(
+                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                         SELECT column1, (SELECT MAX(seq) FROM cd_audit_events) FROM (VALUES {people})"
+                    ),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> OneCall {
+        let sql = match self.dialect {
+            DependentRows::DataModifyingWith => {
+                let checks = if self.checks.is_empty() {
+                    "true".to_owned()
+                } else {
+                    self.checks.join(" AND ")
+                };
+                format!(
+                    "WITH {} SELECT cd_expectations_met({checks})",
+                    self.parts.join(", ")
+                )
+            }
+            DependentRows::StatementList => {
+                format!("BEGIN IMMEDIATE; {}; COMMIT", self.parts.join("; "))
+            }
+        };
+        OneCall {
+            sql,
+            binds: self.binds,
+            opens_transaction: self.dialect == DependentRows::StatementList,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{DependentRows, MOST_RECORDS, OneCall, plan};
+    use crate::store::EmailLookup;
+    use crate::{
+        Actor, AuditAction, AuditEvent, Booking, BookingStatus, ChangeSet, Currency, Customer,
+        DirectorySettings, EmailAddress, Money, NewBooking, PersonName, Profile, attribute,
+    };
+
+    const DIALECTS: [DependentRows; 2] = [
+        DependentRows::DataModifyingWith,
+        DependentRows::StatementList,
+    ];
+
+    fn contact(email: &str, name: &str) -> Profile {
+        Profile {
+            given_name: Some(PersonName::parse(name).unwrap()),
+            email: Some(EmailAddress::parse(email).unwrap()),
+            ..Profile::default()
+        }
+    }
+
+    fn booking(email: &str, name: &str) -> Booking {
+        let now = chrono::Utc::now();
+        Booking::from_new(
+            NewBooking::new(
+                "B-1",
+                BookingStatus::PAID,
+                contact(email, name),
+                now,
+                Money::new(12_00, Currency::parse("EUR").unwrap()),
+            ),
+            now,
+        )
+    }
+
+    /// What `record_booking` commits for `booking` given the customer holding its email.
+    fn recorded(booking: Booking, holder: Option<Customer>) -> ChangeSet {
+        let now = chrono::Utc::now();
+        let known = EmailLookup {
+            customer: holder.map(Arc::new),
+            block: None,
+        };
+        let mut decision = attribute(booking, known, &DirectorySettings::default(), now);
+        let mut event = AuditEvent::new(now, Actor::System, AuditAction::BookingRecorded);
+        if let Some(customer) = decision.outcome.customer() {
+            event = event.customer(customer);
+        }
+        decision.changes.record(event);
+        decision.changes
+    }
+
+    fn stored(email: &str, name: &str) -> Customer {
+        let mut customer = Customer::new(contact(email, name), chrono::Utc::now());
+        customer.version = 3;
+        customer
+    }
+
+    /// The highest `$n` in `sql`.
+    fn highest_placeholder(sql: &str) -> usize {
+        sql.split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn check_shape(dialect: DependentRows, call: &OneCall) {
+        assert_eq!(
+            highest_placeholder(&call.sql),
+            call.binds.len(),
+            "{}",
+            call.sql
+        );
+        match dialect {
+            DependentRows::DataModifyingWith => {
+                assert!(call.sql.starts_with("WITH "), "{}", call.sql);
+                assert!(
+                    call.sql.contains(" SELECT cd_expectations_met("),
+                    "{}",
+                    call.sql
+                );
+                assert!(!call.opens_transaction);
+            }
+            DependentRows::StatementList => {
+                assert!(call.sql.starts_with("BEGIN IMMEDIATE; "), "{}", call.sql);
+                assert!(call.sql.ends_with("; COMMIT"), "{}", call.sql);
+                assert!(call.opens_transaction);
+            }
+        }
+    }
+
+    #[test]
+    fn what_recording_a_booking_commits_is_one_call_with_a_check_per_expectation() {
+        let ana = stored("ana@example.com", "Ana");
+        let cases = [
+            // Existing customer: the version check with the statistics, booking, event.
+            (
+                recorded(booking("ana@example.com", "Ana"), Some(ana.clone())),
+                2,
+            ),
+            // Related booking: the same checks.
+            (
+                recorded(booking("ana@example.com", "Other"), Some(ana.clone())),
+                2,
+            ),
+            // New customer: its row, its email key, the booking.
+            (recorded(booking("new@example.com", "New"), None), 3),
+        ];
+        for dialect in DIALECTS {
+            for (changes, checks) in &cases {
+                let call = plan(dialect, changes).unwrap().expect("one call");
+                check_shape(dialect, &call);
+                let found = match dialect {
+                    DependentRows::DataModifyingWith => {
+                        call.sql.matches("(SELECT count(*) FROM w").count()
+                    }
+                    DependentRows::StatementList => call
+                        .sql
+                        .matches("INSERT INTO cd_commit_expectations")
+                        .count(),
+                };
+                assert_eq!(found, *checks, "{}", call.sql);
+            }
+        }
+        // A booking without an email: only the booking and its event.
+        let mut unattributed = booking("x@example.com", "X");
+        unattributed.contact.email = None;
+        let changes = recorded(unattributed, None);
+        for dialect in DIALECTS {
+            check_shape(
+                dialect,
+                &plan(dialect, &changes).unwrap().expect("one call"),
+            );
+        }
+    }
+
+    #[test]
+    fn every_other_commit_takes_the_general_path() {
+        let ana = stored("ana@example.com", "Ana");
+        let mut rewrite = ChangeSet::new();
+        rewrite.save_customer(ana.clone());
+        let mut deletion = ChangeSet::new();
+        deletion.delete_customer(&ana);
+        let mut booking_rewrite = ChangeSet::new();
+        let mut old = booking("ana@example.com", "Ana");
+        old.version = 2;
+        booking_rewrite.save_booking(old);
+        let mut twice = ChangeSet::new();
+        twice.guard_customer(ana.id, 3).guard_customer(ana.id, 4);
+        // A booking for a customer the commit neither checks nor creates.
+        let mut unguarded = ChangeSet::new();
+        let mut attached = booking("ana@example.com", "Ana");
+        attached.attribution = crate::Attribution::Primary(ana.id);
+        unguarded.save_booking(attached);
+        let mut many = ChangeSet::new();
+        for n in 0..=MOST_RECORDS {
+            many.save_customer(Customer::new(
+                contact(&format!("c{n}@example.com"), "C"),
+                chrono::Utc::now(),
+            ));
+        }
+        let mut block = recorded(booking("ana@example.com", "Ana"), Some(ana.clone()));
+        block.add_block(crate::BlockEntry::new(
+            crate::BlockTarget::domain("spam.example").unwrap(),
+            "test",
+            chrono::Utc::now(),
+        ));
+        for changes in [
+            rewrite,
+            deletion,
+            booking_rewrite,
+            twice,
+            unguarded,
+            many,
+            block,
+            ChangeSet::new(),
+        ] {
+            for dialect in DIALECTS {
+                assert!(plan(dialect, &changes).unwrap().is_none(), "{changes:?}");
+            }
+        }
+    }
+}
