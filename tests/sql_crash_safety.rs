@@ -5,7 +5,9 @@
 //! were rewritten), a merge record at the wrong version (after customers, keys and bookings
 //! were written), and a database error (a booking pointing at a customer that does not exist,
 //! which the foreign key refuses), and a token for an account that does not exist (after the
-//! account rows were rewritten).
+//! account rows were rewritten). And the commits that take one call (recording a booking):
+//! an email key another customer holds, or a booking id already stored, found after the
+//! statistics, the new customer and its totals were written.
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
 mod support;
@@ -20,7 +22,11 @@ use customer_directory::{
 };
 
 /// Every column of every row of every table, as text, in a fixed order.
-const DUMP: [&str; 12] = [
+const DUMP: [&str; 16] = [
+    "SELECT id || '|' || search_text || '|' || sort_name || '|' || initial || '|' || COALESCE(country, '-') || '|' || CAST(booking_count AS TEXT) || '|' || CAST(last_booking_at AS TEXT) FROM cd_customers ORDER BY id",
+    "SELECT customer_id || '|' || currency || '|' || CAST(total AS TEXT) FROM cd_customer_totals ORDER BY customer_id, currency",
+    "SELECT list_id || '|' || customer_id FROM cd_customer_lists ORDER BY list_id, customer_id",
+    "SELECT field_key || '|' || value || '|' || customer_id FROM cd_customer_fields ORDER BY field_key, value, customer_id",
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || status || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_customers ORDER BY id",
     "SELECT email_key || '|' || customer_id FROM cd_customer_email_keys ORDER BY email_key",
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(customer_id, '-') || '|' || COALESCE(email_key, '-') || '|' || CAST(starts_at AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_bookings ORDER BY id",
@@ -177,6 +183,48 @@ fn late_failing_changes(world: &World, failure: &str) -> ChangeSet {
     changes
 }
 
+/// What recording two bookings commits (one for Ana, one creating a customer), which the SQL
+/// stores write in one call; `failure` makes a check in it fail after rows were written.
+fn one_call_failing_changes(world: &World, failure: &str) -> ChangeSet {
+    let now = Utc.with_ymd_and_hms(2026, 6, 3, 9, 0, 0).unwrap();
+    let new_booking = |code: &str, email: &str, name: &str| {
+        Booking::from_new(
+            NewBooking::new(
+                code,
+                BookingStatus::PAID,
+                contact(email, name),
+                now,
+                Money::new(700, Currency::parse("USD").unwrap()),
+            ),
+            now,
+        )
+    };
+    let mut changes = ChangeSet::new();
+    let mut for_ana = new_booking("CS-3", "ana@example.com", "Ana");
+    for_ana.attribution = Attribution::Primary(world.ana.id);
+    changes.guard_customer(world.ana.id, world.ana.version);
+    changes.save_booking(for_ana);
+    let email = if failure == "email key" {
+        "BO@example.com"
+    } else {
+        "cy@example.com"
+    };
+    let newcomer = Customer::new(contact(email, "Cy"), now);
+    let mut for_newcomer = new_booking("CS-4", email, "Cy");
+    if failure == "booking id" {
+        for_newcomer.id = world.booking.id;
+    }
+    for_newcomer.attribution = Attribution::Primary(newcomer.id);
+    changes.record(
+        AuditEvent::new(now, Actor::System, AuditAction::BookingRecorded)
+            .customer(world.ana.id)
+            .customer(newcomer.id),
+    );
+    changes.save_customer(newcomer);
+    changes.save_booking(for_newcomer);
+    changes
+}
+
 macro_rules! crash_safety_tests {
     ($make_store:expr, $dump:ident) => {
         #[tokio::test]
@@ -220,6 +268,33 @@ macro_rules! crash_safety_tests {
             // And the store still works.
             store.commit(late_failing_changes(&world, "none")).await.unwrap();
             assert_ne!($dump(&store).await, before, "a later commit applies");
+        }
+
+        #[tokio::test]
+        async fn a_key_conflict_in_a_one_call_commit_leaves_every_row_as_it_was() {
+            let Some(store) = $make_store.await else { return };
+            let world = populate(&store).await;
+            let before = $dump(&store).await;
+            let error = store.commit(one_call_failing_changes(&world, "email key")).await.unwrap_err();
+            assert!(matches!(error, StoreError::Conflict(Conflict::EmailKeyTaken { holder, .. }) if holder == world.bo.id), "{error}");
+            assert_eq!($dump(&store).await, before);
+        }
+
+        #[tokio::test]
+        async fn a_booking_id_taken_in_a_one_call_commit_leaves_every_row_as_it_was() {
+            let Some(store) = $make_store.await else { return };
+            let world = populate(&store).await;
+            let before = $dump(&store).await;
+            let error = store.commit(one_call_failing_changes(&world, "booking id")).await.unwrap_err();
+            assert!(matches!(error, StoreError::Conflict(Conflict::BookingVersion { .. })), "{error}");
+            assert_eq!($dump(&store).await, before);
+            // The same commit without the clash applies, statistics and totals included.
+            store.commit(one_call_failing_changes(&world, "none")).await.unwrap();
+            let after = $dump(&store).await;
+            let usd: Vec<&String> = after[1].iter().filter(|row| row.ends_with("|USD|700")).collect();
+            assert_eq!(usd.len(), 2, "Ana's and the new customer's totals: {:?}", after[1]);
+            assert!(usd.iter().any(|row| row.starts_with(&world.ana.id.to_string())), "{usd:?}");
+            assert_eq!(after[1].len(), before[1].len() + 2, "{:?}", after[1]);
         }
     };
 }

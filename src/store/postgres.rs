@@ -11,7 +11,9 @@ use super::sql::{DependentRows, Migration, sql_store};
 ///
 /// Commits run at READ COMMITTED; every check is a row-level compare-and-set or a locked
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
-/// in full or fail with a [`Conflict`](super::Conflict) that the directory retries. Call
+/// in full or fail with a [`Conflict`](super::Conflict) that the directory retries. Recording
+/// a booking commits as a single statement (no `BEGIN`, no `COMMIT`): with its email lookup,
+/// two statements, plus the pool's check of each connection it takes back. Call
 /// [`migrate`](Self::migrate) once before use.
 ///
 /// # Examples

@@ -7,6 +7,11 @@
 //! `INSERT ... ON CONFLICT DO NOTHING`, so a lost race shows as zero affected rows and becomes
 //! the port's [`Conflict`](super::Conflict) without aborting the transaction; the transaction
 //! is then rolled back, so nothing of a failed commit remains.
+//!
+//! A commit that only adds customers and bookings, checks customer versions and appends
+//! audit events (what recording a booking commits) is first tried as one call to the database
+//! that carries its checks with it ([`one_call`]); when a check fails there, nothing of it
+//! remains and the general path above runs, and names the conflict.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -1096,7 +1101,7 @@ macro_rules! sql_store {
             /// Runs a commit planned by [`one_call::plan`](crate::store::sql::one_call::plan):
             /// `true` when it is committed, `false` when it is not (a check failed, or the
             /// database refused) and nothing of it remains.
-            async fn commit_in_one_call(&self, call: crate::store::sql::one_call::OneCall) -> bool {
+            pub(crate) async fn commit_in_one_call(&self, call: crate::store::sql::one_call::OneCall) -> bool {
                 let Ok(connection) = self.committer().acquire().await else {
                     return false;
                 };

@@ -594,4 +594,131 @@ mod tests {
             }
         }
     }
+
+    /// On a real database: the call commits what it planned, and a call whose check fails
+    /// late (after writes) leaves nothing and reports `false`.
+    macro_rules! one_call_on {
+        ($store:expr, $dialect:expr) => {{
+            use crate::store::Store;
+            let store = $store;
+            let ana = Customer::new(contact("ana@example.com", "Ana"), chrono::Utc::now());
+            let mut first = ChangeSet::new();
+            first.save_customer(ana.clone());
+            store.commit(first).await.unwrap();
+            let ana = store.customer(ana.id).await.unwrap().unwrap();
+
+            // Existing customer: committed in one call.
+            let changes = recorded(booking("ana@example.com", "Ana"), Some(ana.clone()));
+            let id = changes.bookings()[0].record.id;
+            assert!(
+                store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert_eq!(
+                store
+                    .booking(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .attribution
+                    .customer(),
+                Some(ana.id)
+            );
+            let hits = store
+                .search_customers(
+                    &crate::CustomerQuery::new().booking_count_in(crate::CountRange::between(1, 1)),
+                    None,
+                    10,
+                )
+                .await
+                .unwrap();
+            assert_eq!(hits.len(), 1, "the statistics went in with the booking");
+
+            // A version that is off: the version check fails, nothing is written.
+            let mut stale = ana.clone();
+            stale.version += 7;
+            let changes = recorded(booking("ana@example.com", "Ana"), Some(stale));
+            let late = changes.bookings()[0].record.id;
+            assert!(
+                !store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert!(store.booking(late).await.unwrap().is_none());
+
+            // A new customer whose email key Ana holds under another spelling: the key check
+            // fails after the customer row and its statistics were written.
+            let changes = recorded(booking("ANA@example.com", "Other"), None);
+            let newcomer = changes.customers()[0].record.id;
+            let late = changes.bookings()[0].record.id;
+            assert!(
+                !store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert!(store.customer(newcomer).await.unwrap().is_none());
+            assert!(store.booking(late).await.unwrap().is_none());
+            let holder = store
+                .lookup_email(ana.profile.email.as_ref().unwrap().key())
+                .await
+                .unwrap();
+            assert_eq!(holder.customer.map(|c| c.id), Some(ana.id));
+
+            // And the connection is clean for the next commit.
+            let changes = recorded(booking("cy@example.com", "Cy"), None);
+            assert!(
+                store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            store
+        }};
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_commits_in_one_call_or_leaves_nothing() {
+        let path = std::env::temp_dir().join(format!(
+            "customer-directory-one-call-{}.db",
+            crate::CustomerId::new()
+        ));
+        let store = crate::store::SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        drop(one_call_on!(store, DependentRows::StatementList));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn postgres_commits_in_one_call_or_leaves_nothing() {
+        let Some(url) = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            assert_ne!(
+                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but CUSTOMER_DIRECTORY_POSTGRES_URL is not set"
+            );
+            return;
+        };
+        let schema = format!(
+            "cd_one_call_{}",
+            crate::CustomerId::new().as_uuid().simple()
+        );
+        let store = crate::store::PostgresStore::connect_with_schema(&url, &schema)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let store = one_call_on!(store, DependentRows::DataModifyingWith);
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
 }
