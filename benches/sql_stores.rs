@@ -21,10 +21,11 @@
 //!   cargo bench --all-features --bench sql_stores -- --warm-up-time 1 --measurement-time 3 --sample-size 10
 //! ```
 
+#[path = "../tests/support/round_trips.rs"]
+mod round_trips;
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -34,8 +35,6 @@ use customer_directory::{
     DirectorySettings, EmailAddress, Money, NewBooking, Profile,
 };
 use support::{Rng, typed_email, typical_profile};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
 const PROBES: usize = 4096;
@@ -187,64 +186,6 @@ fn bench_store<S: Store + Clone + 'static>(
     group.finish();
 }
 
-/// A loopback proxy to `upstream` that counts the client's round trips: PostgreSQL
-/// frontend `Sync` (`S`) and simple `Query` (`Q`) messages.
-async fn counting_proxy(upstream: String, count: Arc<AtomicU64>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let server = TcpStream::connect(&upstream).await.expect("upstream");
-            let (mut client_read, mut client_write) = client.into_split();
-            let (mut server_read, mut server_write) = server.into_split();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
-            });
-            let count = Arc::clone(&count);
-            tokio::spawn(async move {
-                let mut pending: Vec<u8> = Vec::new();
-                let mut typed = false;
-                let mut buffer = vec![0u8; 64 * 1024];
-                loop {
-                    let read = match client_read.read(&mut buffer).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(read) => read,
-                    };
-                    if server_write.write_all(&buffer[..read]).await.is_err() {
-                        break;
-                    }
-                    pending.extend_from_slice(&buffer[..read]);
-                    // Walk the complete messages: untyped until the startup message.
-                    loop {
-                        let header = if typed { 5 } else { 4 };
-                        if pending.len() < header {
-                            break;
-                        }
-                        let at = header - 4;
-                        let len =
-                            u32::from_be_bytes(pending[at..at + 4].try_into().expect("4")) as usize;
-                        let total = at + len;
-                        if pending.len() < total {
-                            break;
-                        }
-                        if typed {
-                            if matches!(pending[0], b'S' | b'Q') {
-                                count.fetch_add(1, Ordering::Relaxed);
-                            }
-                        } else {
-                            let code = u32::from_be_bytes(pending[4..8].try_into().expect("4"));
-                            // SSLRequest and GSSENCRequest are followed by another untyped one.
-                            typed = code != 80_877_103 && code != 80_877_104;
-                        }
-                        pending.drain(..total);
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -294,11 +235,9 @@ fn bench(c: &mut Criterion) {
 
         // Round trips per booking, through the counting proxy.
         rt.block_on(async {
-            let count = Arc::new(AtomicU64::new(0));
-            let (upstream, proxied_url) = through_proxy(url);
-            let port = counting_proxy(upstream, Arc::clone(&count)).await;
-            let proxied_url = proxied_url.replace("{port}", &port.to_string());
-            let proxied = PostgresStore::connect_with_schema(&proxied_url, &schema)
+            let proxy = round_trips::CountingProxy::start(url).await;
+            let count = Arc::clone(&proxy.counts);
+            let proxied = PostgresStore::connect_with_schema(&proxy.url, &schema)
                 .await
                 .expect("connect through the proxy");
             let directory = Directory::new(proxied.clone(), DirectorySettings::default());
@@ -309,9 +248,9 @@ fn bench(c: &mut Criterion) {
             record(&directory, probes.inputs(50, true, &mut next)).await;
             for (label, new) in [("existing", false), ("new", true)] {
                 let inputs = probes.inputs(200, new, &mut next);
-                let before = count.load(Ordering::Relaxed);
+                let before = count.round_trips();
                 record(&directory, inputs).await;
-                let trips = count.load(Ordering::Relaxed) - before;
+                let trips = count.round_trips() - before;
                 eprintln!(
                     "postgres/{n}: round trips per booking ({label} customer): {:.2}",
                     trips as f64 / 200.0
@@ -323,28 +262,6 @@ fn bench(c: &mut Criterion) {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The `host:port` of a `postgres://user:password@host:port/db` URL, and the URL with
-/// `127.0.0.1:{port}` in its place.
-fn through_proxy(url: &str) -> (String, String) {
-    let authority_start = url.find("://").expect("scheme") + 3;
-    let rest = &url[authority_start..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let host_start = authority.rfind('@').map_or(0, |at| at + 1);
-    let host = &authority[host_start..];
-    let upstream = if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:5432")
-    };
-    let proxied = format!(
-        "{}127.0.0.1:{{port}}{}",
-        &url[..authority_start + host_start],
-        &rest[authority_end..]
-    );
-    (upstream, proxied)
 }
 
 async fn sqlx_drop_schema(store: &PostgresStore, schema: &str) {
