@@ -12,9 +12,10 @@
 //!
 //! PostgreSQL runs only when `CUSTOMER_DIRECTORY_POSTGRES_URL` is set; each run uses its own
 //! schema (`connect_with_schema`) and drops it at the end. Round trips are counted by a
-//! small loopback proxy between the store and the server that counts the client's `Sync`
-//! and simple `Query` messages (each is one wait for the server); SQLite has no round trips,
-//! so its figure is the same statements counted on PostgreSQL.
+//! small loopback proxy between the store and the server (`tests/support/round_trips.rs`)
+//! that counts the client's `Sync` and simple `Query` messages (each is one wait for the
+//! server) and its statements (`Bind` and simple `Query`); SQLite has no round trips: it
+//! makes the same calls to its connection's thread.
 //!
 //! ```text
 //! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
@@ -248,12 +249,14 @@ fn bench(c: &mut Criterion) {
             record(&directory, probes.inputs(50, true, &mut next)).await;
             for (label, new) in [("existing", false), ("new", true)] {
                 let inputs = probes.inputs(200, new, &mut next);
-                let before = count.round_trips();
+                let (trips, statements) = (count.round_trips(), count.statements());
                 record(&directory, inputs).await;
-                let trips = count.round_trips() - before;
+                let trips = count.round_trips() - trips;
+                let statements = count.statements() - statements;
                 eprintln!(
-                    "postgres/{n}: round trips per booking ({label} customer): {:.2}",
-                    trips as f64 / 200.0
+                    "postgres/{n}: round trips per booking ({label} customer): {:.2}, statements {:.2}",
+                    trips as f64 / 200.0,
+                    statements as f64 / 200.0
                 );
             }
             proxied.pool().close().await;
