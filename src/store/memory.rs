@@ -50,9 +50,10 @@ struct State {
     blocked_domains: HashMap<Box<str>, BlockEntry>,
     /// Customer ids in order, for the stable directory scan.
     customer_ids: BTreeSet<CustomerId>,
-    /// Bookings by the email key of their contact snapshot, the key inline as in
-    /// `customer_by_key`.
-    bookings_by_email_key: HashMap<IndexKey, Vec<BookingId>>,
+    /// Unattributed bookings by the email key of their contact snapshot, the key inline as
+    /// in `customer_by_key`: what [`Store::unattributed_bookings`] reads. Attributed
+    /// bookings (nearly all) are not in it, so recording one costs no probe here.
+    unattributed_by_email_key: HashMap<IndexKey, Vec<BookingId>>,
     /// Bookings by each of their suggestion keys (see [`match_index_parts`]), under a
     /// 64-bit hash of the key rather than its text: an entry is two words wherever the key
     /// text lives, and no key is formatted or copied to index a booking. Different keys may
@@ -63,7 +64,7 @@ struct State {
     match_key_hasher: RandomState,
     merges: HashMap<MergeId, MergeRecord>,
     lists: HashMap<ListId, CustomerList>,
-    audit: Vec<AuditEvent>,
+    audit: AuditLog,
     /// Accounts and their tokens, kept apart so account-free commits never touch them.
     accounts: AccountState,
 }
@@ -143,6 +144,42 @@ impl Hasher for Prehashed {
 
     fn write_u64(&mut self, key: u64) {
         self.0 = key;
+    }
+}
+
+/// The email key under which `booking` is in `unattributed_by_email_key`, if it is.
+fn unattributed_email_key(booking: &Booking) -> Option<&str> {
+    if booking.attribution.customer().is_some() {
+        return None;
+    }
+    booking
+        .contact
+        .email
+        .as_ref()
+        .map(|email| email.key().as_str())
+}
+
+/// The audit trail, in order, kept in chunks of at most [`Self::CHUNK`] events: appending
+/// moves at most one chunk's events (a single `Vec` copied the whole trail at each
+/// doubling, on the booking path), and a small store allocates no more than it holds.
+#[derive(Default)]
+struct AuditLog {
+    chunks: Vec<Vec<AuditEvent>>,
+}
+
+impl AuditLog {
+    /// Events per chunk.
+    const CHUNK: usize = 4096;
+
+    fn push(&mut self, event: AuditEvent) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(event),
+            _ => self.chunks.push(vec![event]),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &AuditEvent> {
+        self.chunks.iter().flatten()
     }
 }
 
@@ -273,7 +310,7 @@ impl MemoryStore {
     /// ```
     #[must_use]
     pub fn all_audit_events(&self) -> Vec<AuditEvent> {
-        self.read().audit.clone()
+        self.read().audit.iter().cloned().collect()
     }
 
     /// Every stored booking, in no particular order: for tests and small exports.
@@ -500,7 +537,9 @@ impl State {
         for write in lists {
             self.lists.insert(write.record.id, write.record);
         }
-        self.audit.extend(audit);
+        for event in audit {
+            self.audit.push(event);
+        }
         for change in blocklist {
             match change {
                 BlocklistChange::Add(entry) => match &entry.target {
@@ -543,20 +582,19 @@ impl State {
             }
         }
         if let Some(old) = &old {
-            if let Some(email) = &old.contact.email {
-                unindex(&mut self.bookings_by_email_key, email.key().as_str(), id);
+            if let Some(key) = unattributed_email_key(old) {
+                unindex(&mut self.unattributed_by_email_key, key, id);
             }
             for part in match_index_parts(&old.contact.match_keys()) {
                 let hash = self.match_key_hasher.hash_one(part);
                 unindex(&mut self.bookings_by_match_key, &hash, id);
             }
         }
-        if let Some(email) = &booking.contact.email {
-            let key = email.key().as_str();
-            match self.bookings_by_email_key.get_mut(key) {
+        if let Some(key) = unattributed_email_key(&booking) {
+            match self.unattributed_by_email_key.get_mut(key) {
                 Some(list) => list.push(id),
                 None => {
-                    self.bookings_by_email_key
+                    self.unattributed_by_email_key
                         .insert(IndexKey::new(key), vec![id]);
                 }
             }
@@ -655,12 +693,11 @@ impl Store for MemoryStore {
         let state = self.read();
         let mut bookings = state.bookings_sorted(
             state
-                .bookings_by_email_key
+                .unattributed_by_email_key
                 .get(key.as_str())
                 .into_iter()
                 .flatten(),
         );
-        bookings.retain(|booking| booking.attribution.customer().is_none());
         bookings.sort_by_key(|booking| (booking.created_at, booking.id));
         Ok(bookings)
     }
@@ -1070,6 +1107,30 @@ mod tests {
             NewBooking::new(code, BookingStatus::PAID, contact, now, total),
             now,
         )
+    }
+
+    #[test]
+    fn the_audit_log_keeps_every_event_in_order_across_chunks() {
+        let mut log = AuditLog::default();
+        let start = chrono::Utc::now();
+        let total = 2 * AuditLog::CHUNK + 3;
+        for n in 0..total {
+            let at = start + chrono::Duration::milliseconds(i64::try_from(n).unwrap());
+            log.push(AuditEvent::new(
+                at,
+                crate::Actor::System,
+                crate::AuditAction::BookingRecorded,
+            ));
+        }
+        assert_eq!(log.chunks.len(), 3);
+        assert!(
+            log.chunks
+                .iter()
+                .all(|chunk| chunk.len() <= AuditLog::CHUNK)
+        );
+        let times: Vec<_> = log.iter().map(|event| event.at).collect();
+        assert_eq!(times.len(), total);
+        assert!(times.windows(2).all(|pair| pair[0] < pair[1]), "in order");
     }
 
     #[test]

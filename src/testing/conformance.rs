@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             port_aliases_are_indexed,
             port_blocklist_covers_addresses_and_domains,
             port_customer_bookings_are_ordered_and_follow_attribution,
+            port_unattributed_bookings_follow_attribution,
             blocked_address_refuses_booking_and_changes_nothing,
             blocked_domain_refuses_booking,
             blocked_customer_refuses_booking,
@@ -883,6 +884,73 @@ pub async fn new_email_with_unlocked_status_stays_unattributed_until_locked<
     assert_eq!(
         dir.booking(id).await.unwrap().attribution,
         Attribution::Primary(customer)
+    );
+}
+
+/// `Store::unattributed_bookings` lists a booking while it has no customer, not once it is
+/// attributed, and again once it is detached; never one attributed from the start.
+pub async fn port_unattributed_bookings_follow_attribution<S: Store + Clone + 'static>(store: S) {
+    let dir = directory(store.clone());
+    let key = EmailAddress::parse("Later@Example.com")
+        .unwrap()
+        .key()
+        .clone();
+    let listed = |store: S, key: crate::EmailKey| async move {
+        store
+            .unattributed_bookings(&key)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|booking| booking.id)
+            .collect::<Vec<_>>()
+    };
+    let (pending, _) = record(
+        &dir,
+        booking(
+            "UA-1",
+            BookingStatus::PENDING,
+            contact("later@example.com", "L", ""),
+        ),
+    )
+    .await;
+    assert_eq!(listed(store.clone(), key.clone()).await, vec![pending]);
+    let outcome = dir
+        .change_booking_status(pending, BookingStatus::CONFIRMED, &Actor::staff("desk"))
+        .await
+        .unwrap();
+    let customer = customer_of(&outcome);
+    assert!(
+        listed(store.clone(), key.clone()).await.is_empty(),
+        "attributed: not listed"
+    );
+    let (paid, _) = record(
+        &dir,
+        booking(
+            "UA-2",
+            BookingStatus::PAID,
+            contact("later@example.com", "L", ""),
+        ),
+    )
+    .await;
+    assert_eq!(
+        dir.booking(paid).await.unwrap().attribution,
+        Attribution::Primary(customer)
+    );
+    assert!(
+        listed(store.clone(), key.clone()).await.is_empty(),
+        "attributed on arrival"
+    );
+    dir.detach_booking(
+        pending,
+        crate::DetachMode::LeaveUnattributed,
+        &Actor::staff("desk"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        listed(store.clone(), key.clone()).await,
+        vec![pending],
+        "detached: listed again"
     );
 }
 
