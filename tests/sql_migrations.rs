@@ -34,6 +34,21 @@ const UNDO_SEARCH_MIGRATION: &[&str] = &[
     "DELETE FROM cd_migrations WHERE version = 5",
 ];
 
+/// The statements that take a fully migrated schema back to what migration 1 left, given the
+/// one that undoes migration 6 (which differs between the databases).
+fn back_to_version_1(undo_migration_6: &'static str) -> Vec<&'static str> {
+    let mut statements = vec![undo_migration_6];
+    statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
+    statements.extend_from_slice(&[
+        "DROP INDEX cd_bookings_customer_created",
+        "DROP TABLE cd_account_tokens",
+        "DROP TABLE cd_accounts",
+        "DROP TABLE cd_lists",
+        "DELETE FROM cd_migrations WHERE version > 1",
+    ]);
+    statements
+}
+
 #[cfg(feature = "testing")]
 /// What a directory at version 4 holds before the upgrade: three customers (one in a list,
 /// one with a custom field), bookings in two currencies, one cancelled.
@@ -207,19 +222,8 @@ mod sqlite {
             .await
             .expect("open");
         store.migrate().await.expect("migrate");
-        // Back to what version 1 left.
-        // Migration 6 (the commit checks' trigger table) first.
-        for sql in ["DROP TABLE cd_commit_expectations"]
-            .into_iter()
-            .chain(UNDO_SEARCH_MIGRATION.iter().copied())
-            .chain([
-                "DROP INDEX cd_bookings_customer_created",
-                "DROP TABLE cd_account_tokens",
-                "DROP TABLE cd_accounts",
-                "DROP TABLE cd_lists",
-                "DELETE FROM cd_migrations WHERE version > 1",
-            ])
-        {
+        // Back to what version 1 left; migration 6 is the commit checks' trigger table.
+        for sql in back_to_version_1("DROP TABLE cd_commit_expectations") {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cd_bookings_customer_created'";
@@ -293,19 +297,8 @@ mod postgres {
             .await
             .expect("connect");
         store.migrate().await.expect("migrate");
-        // Back to what version 1 left.
-        // Migration 6 (the commit checks' function) first.
-        for sql in ["DROP FUNCTION cd_expectations_met(boolean)"]
-            .into_iter()
-            .chain(UNDO_SEARCH_MIGRATION.iter().copied())
-            .chain([
-                "DROP INDEX cd_bookings_customer_created",
-                "DROP TABLE cd_account_tokens",
-                "DROP TABLE cd_accounts",
-                "DROP TABLE cd_lists",
-                "DELETE FROM cd_migrations WHERE version > 1",
-            ])
-        {
+        // Back to what version 1 left; migration 6 is the commit checks' function.
+        for sql in back_to_version_1("DROP FUNCTION cd_expectations_met(boolean)") {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \

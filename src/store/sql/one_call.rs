@@ -111,28 +111,23 @@ pub(crate) fn plan(
             added.contains_key(&customer).then(|| stats(&customer)),
         );
     }
-    let mut customers: Vec<&crate::Customer> = changes
-        .customers()
-        .iter()
-        .map(|write| &write.record)
-        .collect();
-    customers.sort_by_key(|customer| customer.id);
-    for customer in customers {
+    for customer in sorted_by_id(changes.customers(), |customer| customer.id) {
         call.insert_customer(customer, &stats(&customer.id))?;
     }
-    let mut bookings: Vec<&crate::Booking> = changes
-        .bookings()
-        .iter()
-        .map(|write| &write.record)
-        .collect();
-    bookings.sort_by_key(|booking| booking.id);
-    for booking in bookings {
+    for booking in sorted_by_id(changes.bookings(), |booking| booking.id) {
         call.insert_booking(booking)?;
     }
     for event in changes.audit() {
         call.append_audit_event(event)?;
     }
     Ok(Some(call.finish()))
+}
+
+/// The records `writes` carries, in the order of their ids: the order every writer takes.
+fn sorted_by_id<T, K: Ord>(writes: &[crate::Write<T>], id: impl Fn(&T) -> K) -> Vec<&T> {
+    let mut records: Vec<&T> = writes.iter().map(|write| &write.record).collect();
+    records.sort_by_key(|record| id(record));
+    records
 }
 
 /// Builds the call: statements, their checks and the shared parameter list.
