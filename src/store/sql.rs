@@ -344,12 +344,9 @@ pub(crate) fn insert_customer_sql(values: &str) -> String {
     )
 }
 
-/// The columns [`insert_customer_sql`] writes for a new `customer` whose bookings so far
-/// have `stats`.
-pub(crate) fn customer_row(
-    customer: &crate::Customer,
-    stats: &crate::CustomerStats,
-) -> Result<Vec<Bind>, StoreError> {
+/// A customer's record columns, `$1` to `$9` of [`insert_customer_sql`] and of a rewrite:
+/// id, version, status, creation time, record, search text, name sort key, initial, country.
+pub(crate) fn customer_columns(customer: &crate::Customer) -> Result<Vec<Bind>, StoreError> {
     let columns = crate::SearchColumns::of(customer);
     Ok(vec![
         Bind::Text(customer.id.to_string()),
@@ -361,9 +358,66 @@ pub(crate) fn customer_row(
         Bind::Text(columns.sort_name),
         Bind::Text(columns.initial),
         Bind::MaybeText(columns.country.map(|c| c.as_str().to_owned())),
-        Bind::Int(count_column(stats.booking_count)),
-        Bind::Int(crate::query::last_booking_key(stats.last_booking)),
     ])
+}
+
+/// The columns [`insert_customer_sql`] writes for a new `customer` whose bookings so far
+/// have `stats`: [`customer_columns`], then the booking count and last booking.
+pub(crate) fn customer_row(
+    customer: &crate::Customer,
+    stats: &crate::CustomerStats,
+) -> Result<Vec<Bind>, StoreError> {
+    let mut row = customer_columns(customer)?;
+    row.push(Bind::Int(count_column(stats.booking_count)));
+    row.push(Bind::Int(crate::query::last_booking_key(
+        stats.last_booking,
+    )));
+    Ok(row)
+}
+
+/// A customer's list memberships and custom field values (the query tables of migration 5
+/// besides its totals), each table with the statement head that inserts its rows and the
+/// rows' values, the customer's id last in each.
+pub(crate) fn membership_rows(customer: &crate::Customer) -> [SideRows; 2] {
+    let id = customer.id.to_string();
+    [
+        SideRows {
+            insert: "INSERT INTO cd_customer_lists (list_id, customer_id) VALUES",
+            what: "indexing list memberships",
+            rows: customer
+                .records
+                .lists
+                .iter()
+                .map(|list| vec![Bind::Text(list.to_string()), Bind::Text(id.clone())])
+                .collect(),
+        },
+        SideRows {
+            insert: "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES",
+            what: "indexing custom fields",
+            rows: customer
+                .profile
+                .custom_fields
+                .iter()
+                .map(|(key, value)| {
+                    vec![
+                        Bind::Text(key.clone()),
+                        Bind::Text(value.as_str().to_owned()),
+                        Bind::Text(id.clone()),
+                    ]
+                })
+                .collect(),
+        },
+    ]
+}
+
+/// Rows a record brings into a side table (see [`membership_rows`]).
+pub(crate) struct SideRows {
+    /// `INSERT INTO table (columns) VALUES`, the rows to follow.
+    pub(crate) insert: &'static str,
+    /// What inserting them is, for an error.
+    pub(crate) what: &'static str,
+    /// Each row's values, in column order.
+    pub(crate) rows: Vec<Vec<Bind>>,
 }
 
 /// Inserts a booking row from the placeholders of [`booking_row`]; touches no row when the
@@ -926,35 +980,17 @@ macro_rules! sql_store {
                         .await
                         .map_err(backend("re-indexing custom fields"))?;
                 }
-                let lists = &customer.records.lists;
-                if !lists.is_empty() {
+                for side in crate::store::sql::membership_rows(customer) {
+                    let Some(columns) = side.rows.first().map(Vec::len) else { continue };
                     let sql = format!(
-                        "INSERT INTO cd_customer_lists (list_id, customer_id) VALUES {}",
-                        crate::store::sql::values_rows(lists.len(), 2, 1),
+                        "{} {}",
+                        side.insert,
+                        crate::store::sql::values_rows(side.rows.len(), columns, 1),
                     );
-                    let mut statement = sqlx::query(&sql);
-                    for list in lists {
-                        statement = statement.bind(list.to_string()).bind(&id);
-                    }
-                    statement
+                    Self::bind_all(sqlx::query(&sql), side.rows.into_iter().flatten().collect())
                         .execute(&mut **tx)
                         .await
-                        .map_err(backend("indexing list memberships"))?;
-                }
-                let fields = &customer.profile.custom_fields;
-                if !fields.is_empty() {
-                    let sql = format!(
-                        "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES {}",
-                        crate::store::sql::values_rows(fields.len(), 3, 1),
-                    );
-                    let mut statement = sqlx::query(&sql);
-                    for (key, value) in fields {
-                        statement = statement.bind(key).bind(value.as_str()).bind(&id);
-                    }
-                    statement
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend("indexing custom fields"))?;
+                        .map_err(backend(side.what))?;
                 }
                 Ok(())
             }
@@ -1130,7 +1166,7 @@ macro_rules! sql_store {
                 changes: crate::ChangeSet,
             ) -> Result<Result<(), crate::store::Conflict>, StoreError> {
                 use crate::store::Conflict;
-                use crate::store::sql::{backend, block_key, nanos, status_column, to_json, version_column};
+                use crate::store::sql::{backend, block_key, nanos, to_json, version_column};
                 use crate::{BlocklistChange, ChangeSetParts, Expected};
 
                 let ChangeSetParts {
@@ -1216,8 +1252,6 @@ macro_rules! sql_store {
                 for write in &customers {
                     let customer = &write.record;
                     let id = customer.id.to_string();
-                    let record = to_json(customer, "customer")?;
-                    let columns = crate::SearchColumns::of(customer);
                     let done = match write.expected {
                         // Its statistics start empty: its bookings add to them below.
                         Expected::Absent => Self::bind_all(
@@ -1228,23 +1262,21 @@ macro_rules! sql_store {
                         )
                         .execute(&mut **tx)
                         .await,
-                        Expected::Version(expected) => sqlx::query(
-                            "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5, \
-                             search_text = $7, sort_name = $8, initial = $9, country = $10 \
-                             WHERE id = $1 AND version = $6",
-                        )
-                        .bind(&id)
-                        .bind(version_column(customer.version))
-                        .bind(status_column(customer.status))
-                        .bind(nanos(customer.created_at))
-                        .bind(record)
-                        .bind(version_column(expected))
-                        .bind(columns.search_text)
-                        .bind(columns.sort_name)
-                        .bind(columns.initial)
-                        .bind(columns.country.map(|c| c.as_str().to_owned()))
-                        .execute(&mut **tx)
-                        .await,
+                        // The statistics columns are kept by the bookings, not rewritten here.
+                        Expected::Version(expected) => {
+                            let mut binds = crate::store::sql::customer_columns(customer)?;
+                            binds.push(crate::store::sql::Bind::Int(version_column(expected)));
+                            Self::bind_all(
+                                sqlx::query(
+                                    "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, \
+                                     record = $5, search_text = $6, sort_name = $7, initial = $8, \
+                                     country = $9 WHERE id = $1 AND version = $10",
+                                ),
+                                binds,
+                            )
+                            .execute(&mut **tx)
+                            .await
+                        }
                     }
                     .map_err(backend("writing a customer"))?;
                     if done.rows_affected() == 0 {

@@ -256,39 +256,16 @@ impl Builder {
         self.write(super::insert_customer_sql(&values), Some(1));
         let id = self.bind(Bind::Text(customer.id.to_string()));
         self.add_totals(&id, stats, false);
-        let lists: Vec<String> = customer
-            .records
-            .lists
-            .iter()
-            .map(|list| format!("({}, {id})", self.bind(Bind::Text(list.to_string()))))
-            .collect();
-        if !lists.is_empty() {
-            self.write(
-                format!(
-                    "INSERT INTO cd_customer_lists (list_id, customer_id) VALUES {}",
-                    lists.join(", ")
-                ),
-                None,
-            );
-        }
-        let fields: Vec<String> = customer
-            .profile
-            .custom_fields
-            .iter()
-            .map(|(key, value)| {
-                let key = self.bind(Bind::Text(key.clone()));
-                let value = self.bind(Bind::Text(value.as_str().to_owned()));
-                format!("({key}, {value}, {id})")
-            })
-            .collect();
-        if !fields.is_empty() {
-            self.write(
-                format!(
-                    "INSERT INTO cd_customer_fields (field_key, value, customer_id) VALUES {}",
-                    fields.join(", ")
-                ),
-                None,
-            );
+        for side in super::membership_rows(customer) {
+            if side.rows.is_empty() {
+                continue;
+            }
+            let values: Vec<String> = side
+                .rows
+                .into_iter()
+                .map(|row| format!("({})", self.row(row)))
+                .collect();
+            self.write(format!("{} {}", side.insert, values.join(", ")), None);
         }
         let keys: BTreeSet<&crate::EmailKey> = customer.indexed_keys().collect();
         if !keys.is_empty() {
