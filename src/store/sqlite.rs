@@ -22,8 +22,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// the store's concurrent commits queue in turn; each commit takes the write lock up front
 /// (`BEGIN IMMEDIATE`), so a writer in another process makes it wait (up to the busy
 /// timeout) instead of failing half-way. Recording a booking sends its whole transaction to
-/// the connection's thread as one statement list. `sqlite::memory:` gives a private in-memory database on one
-/// connection, for tests. Call [`migrate`](Self::migrate) once before use.
+/// the connection's thread as one statement list. `sqlite::memory:` gives a private
+/// in-memory database on one connection, for tests. Call [`migrate`](Self::migrate) once
+/// before use.
 ///
 /// # Examples
 ///

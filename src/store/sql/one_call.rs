@@ -166,17 +166,17 @@ impl Builder {
     }
 
     /// Runs the data-modifying `sql`; when `rows` is given, the call fails unless it wrote
-    /// exactly that many rows. Returns the name of its `WITH` clause on PostgreSQL.
-    fn write(&mut self, sql: String, rows: Option<usize>) -> String {
-        let name = format!("w{}", self.parts.len());
+    /// exactly that many rows.
+    fn write(&mut self, sql: String, rows: Option<usize>) {
         match self.dialect {
             DependentRows::DataModifyingWith => match rows {
                 Some(rows) => {
-                    self.parts.push(format!("{name} AS ({sql} RETURNING 1)"));
-                    self.checks
-                        .push(format!("(SELECT count(*) FROM {name}) = {rows}"));
+                    let name = self.clause(format!("{sql} RETURNING 1"));
+                    self.expect_rows(&name, rows);
                 }
-                None => self.parts.push(format!("{name} AS ({sql})")),
+                None => {
+                    self.clause(sql);
+                }
             },
             DependentRows::StatementList => {
                 self.parts.push(sql);
@@ -187,7 +187,19 @@ impl Builder {
                 }
             }
         }
+    }
+
+    /// PostgreSQL: adds `body` as a `WITH` clause of its own and returns the clause's name.
+    fn clause(&mut self, body: String) -> String {
+        let name = format!("w{}", self.parts.len());
+        self.parts.push(format!("{name} AS ({body})"));
         name
+    }
+
+    /// PostgreSQL: the call fails unless the clause `name` returned exactly `rows` rows.
+    fn expect_rows(&mut self, name: &str, rows: usize) {
+        self.checks
+            .push(format!("(SELECT count(*) FROM {name}) = {rows}"));
     }
 
     /// Customer `customer` must be stored at `version`, and gains `stats` (the bookings this
@@ -199,11 +211,8 @@ impl Builder {
             let found = format!("FROM cd_customers WHERE id = {id} AND version = {version}");
             match self.dialect {
                 DependentRows::DataModifyingWith => {
-                    let name = format!("w{}", self.parts.len());
-                    self.parts
-                        .push(format!("{name} AS (SELECT 1 {found} FOR UPDATE)"));
-                    self.checks
-                        .push(format!("(SELECT count(*) FROM {name}) = 1"));
+                    let name = self.clause(format!("SELECT 1 {found} FOR UPDATE"));
+                    self.expect_rows(&name, 1);
                 }
                 DependentRows::StatementList => self.parts.push(format!(
                     "INSERT INTO cd_commit_expectations (met) SELECT count(*) = 1 {found}"
@@ -325,9 +334,7 @@ impl Builder {
         let people = people.join(", ");
         match self.dialect {
             DependentRows::DataModifyingWith => {
-                let name = format!("w{}", self.parts.len());
-                self.parts
-                    .push(format!("{name} AS ({insert} RETURNING seq)"));
+                let name = self.clause(format!("{insert} RETURNING seq"));
                 self.write(
                     format!(
                         "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
