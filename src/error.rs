@@ -23,9 +23,44 @@ pub enum Error {
     /// The booking's email or its domain is on the blocklist: refuse the booking.
     #[error("bookings from this email are refused ({}): {}", .0.target, .0.reason)]
     Blocked(BlockEntry),
-    /// No customer has this id.
+    /// No customer ever had this id (a deleted or merged one answers
+    /// [`CustomerDeleted`](Self::CustomerDeleted) or [`CustomerMerged`](Self::CustomerMerged)).
     #[error("no customer with id {0}")]
     CustomerNotFound(CustomerId),
+    /// The customer was deleted: its id stays known, with the time, in its audit trail.
+    #[error("customer {id} was deleted at {at}")]
+    CustomerDeleted {
+        /// The deleted customer.
+        id: CustomerId,
+        /// When it was deleted.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The customer was merged into another one: every operation and every read of the
+    /// person's data goes to the survivor (or the merge is undone first).
+    #[error(
+        "customer {id} was merged into customer {survivor} (merge {merge}): use the survivor, or undo the merge"
+    )]
+    CustomerMerged {
+        /// The merged customer (a tombstone now).
+        id: CustomerId,
+        /// The customer it was merged into.
+        survivor: CustomerId,
+        /// The merge that did it, for [`Directory::undo_merge`](crate::Directory::undo_merge).
+        merge: MergeId,
+    },
+    /// The customer survives a merge that can still be undone; deleting it would make the
+    /// undo impossible. Undo the merge first, or delete after the window closes.
+    #[error(
+        "customer {id} survives merge {merge}, which can be undone until {until}: undo the merge first, or delete it after then"
+    )]
+    SurvivorOfUndoableMerge {
+        /// The surviving customer.
+        id: CustomerId,
+        /// The merge that can still be undone.
+        merge: MergeId,
+        /// When its undo window closes.
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// No booking has this id.
     #[error("no booking with id {0}")]
     BookingNotFound(BookingId),
@@ -43,14 +78,14 @@ pub enum Error {
         holder: CustomerId,
     },
     /// The operation does not apply to a customer in this status.
-    #[error("cannot {action} customer {id}: it is {status}")]
+    #[error("cannot {action} customer {id}: {}", action.refusal(*.status))]
     CustomerStatus {
         /// The customer.
         id: CustomerId,
         /// Its status.
         status: CustomerStatus,
         /// What was attempted.
-        action: &'static str,
+        action: CustomerAction,
     },
     /// The booking's attribution does not allow the operation.
     #[error("cannot {action} booking {id}: {reason}")]
@@ -192,6 +227,85 @@ pub enum Error {
     /// The committed change's message could not be handed to the [`Notifier`](crate::Notifier).
     #[error(transparent)]
     Notify(#[from] NotifyError),
+}
+
+/// An operation on a customer that only some statuses allow, as named in
+/// [`Error::CustomerStatus`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomerAction {
+    /// Edit the contact details.
+    Edit,
+    /// Change notes, consent, lists or brochure requests.
+    ChangeRecords,
+    /// Attach a booking to it, or confirm a related booking.
+    AttachBooking,
+    /// Archive it (only an active customer).
+    Archive,
+    /// Make it active again (only an archived customer).
+    Activate,
+    /// Block it (an active or archived customer).
+    Block,
+    /// Unblock it (only a blocked customer).
+    Unblock,
+    /// Redact it (only an archived customer).
+    Redact,
+}
+
+impl CustomerAction {
+    /// The statuses the action applies to, as a phrase.
+    fn allowed(self) -> &'static str {
+        match self {
+            Self::Edit | Self::ChangeRecords | Self::AttachBooking => {
+                "an active, archived or blocked customer"
+            }
+            Self::Archive => "an active customer",
+            Self::Activate => "an archived customer",
+            Self::Block => "an active or archived customer",
+            Self::Unblock => "a blocked customer",
+            Self::Redact => "an archived customer",
+        }
+    }
+
+    /// Why the action does not apply to a customer in `status`: the status itself, what
+    /// the action needs, and the step that would make it apply, if there is one.
+    fn refusal(self, status: CustomerStatus) -> String {
+        let needs = self.allowed();
+        let first = match (self, status) {
+            (Self::Redact, CustomerStatus::Active) => "; archive it first",
+            (Self::Redact, CustomerStatus::Blocked) => "; unblock and archive it first",
+            (Self::Activate, CustomerStatus::Blocked) => "; unblock it instead",
+            _ => "",
+        };
+        let already = match (self, status) {
+            (Self::Archive, CustomerStatus::Archived)
+            | (Self::Activate, CustomerStatus::Active)
+            | (Self::Block, CustomerStatus::Blocked)
+            | (Self::Redact, CustomerStatus::Redacted) => "already ",
+            _ => "",
+        };
+        format!("it is {already}{status}, and only {needs} can be {self:#}{first}")
+    }
+}
+
+/// The action as a verb (`archive`); with `{:#}`, as a past participle (`archived`).
+impl std::fmt::Display for CustomerAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (verb, participle) = match self {
+            Self::Edit => ("edit", "edited"),
+            Self::ChangeRecords => (
+                "change the records of",
+                "given notes, consent, lists or brochure requests",
+            ),
+            Self::AttachBooking => ("attach a booking to", "given bookings"),
+            Self::Archive => ("archive", "archived"),
+            Self::Activate => ("activate", "activated"),
+            Self::Block => ("block", "blocked"),
+            Self::Unblock => ("unblock", "unblocked"),
+            Self::Redact => ("redact", "redacted"),
+        };
+        f.pad(if f.alternate() { participle } else { verb })
+    }
 }
 
 fn weak(violations: &PasswordViolations) -> String {

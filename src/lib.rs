@@ -165,11 +165,12 @@ pub use custom_fields::{
 pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use directory::{
     Accounts, ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode,
-    ImportReport, ImportedRow, Login, Recorded, Redacted, RowOutcome, Suggestion, SuggestionReason,
+    ImportReport, ImportedRow, Login, MergeStep, Recorded, Redacted, Resolution, Resolved,
+    RowOutcome, Suggestion, SuggestionReason,
 };
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
-pub use error::Error;
+pub use error::{CustomerAction, Error};
 pub use export::{
     CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
     neutralise_cell, read_customer_rows, restore_cell,

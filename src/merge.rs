@@ -227,6 +227,15 @@ pub enum MergeError {
     /// The merge was already undone.
     #[error("merge {0} was already undone")]
     AlreadyUndone(MergeId),
+    /// The survivor was redacted since the merge: the merge record's personal values are
+    /// erased, so the merged customers cannot come back.
+    #[error("merge {merge} can no longer be undone: its survivor {survivor} was redacted")]
+    SurvivorRedacted {
+        /// The merge.
+        merge: MergeId,
+        /// The redacted survivor.
+        survivor: CustomerId,
+    },
     /// The undo window has passed.
     #[error("merge {merge} can no longer be undone: the window closed at {closed_at}")]
     UndoWindowClosed {
@@ -596,6 +605,10 @@ pub fn plan_merge_with_accounts(
 }
 
 /// What an undo did.
+///
+/// An undo restores content, not bytes: the restored customers, the survivor and the
+/// bookings that went back are written anew, so their versions and `updated_at` move
+/// forward (and the undo is an audit event of its own), as for any other change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UndoReport {
@@ -620,6 +633,30 @@ pub struct UndoPlan {
     pub changes: ChangeSet,
 }
 
+/// Whether the merge can still be undone at `now`: not undone yet, and `now` within
+/// `window` of the merge.
+///
+/// # Errors
+///
+/// [`MergeError::AlreadyUndone`] or [`MergeError::UndoWindowClosed`].
+pub fn check_undoable(
+    record: &MergeRecord,
+    window: chrono::TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<(), MergeError> {
+    if record.undone_at.is_some() {
+        return Err(MergeError::AlreadyUndone(record.id));
+    }
+    let closed_at = record.merged_at + window;
+    if now > closed_at {
+        return Err(MergeError::UndoWindowClosed {
+            merge: record.id,
+            closed_at,
+        });
+    }
+    Ok(())
+}
+
 /// Decides the undo of a merge.
 ///
 /// `survivor` and `merged` are the customers as stored now; `bookings` the current state
@@ -639,16 +676,7 @@ pub fn plan_undo(
     window: chrono::TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<UndoPlan, MergeError> {
-    if record.undone_at.is_some() {
-        return Err(MergeError::AlreadyUndone(record.id));
-    }
-    let closed_at = record.merged_at + window;
-    if now > closed_at {
-        return Err(MergeError::UndoWindowClosed {
-            merge: record.id,
-            closed_at,
-        });
-    }
+    check_undoable(record, window, now)?;
     let mut changes = ChangeSet::new();
     let mut survivor_now = survivor;
     let removed: Vec<_> = record

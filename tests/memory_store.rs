@@ -179,7 +179,8 @@ async fn customer_id_by_email_follows_the_index() {
     };
 
     let store = MemoryStore::new();
-    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    let clock = customer_directory::FixedClock::new(chrono::Utc::now());
+    let directory = Directory::with_clock(store.clone(), DirectorySettings::default(), clock);
     let key = |raw: &str| EmailKey::parse(raw, EmailKeyPolicy::default()).unwrap();
     let mut ids = Vec::new();
     // The third key is longer than the index keeps inline.
@@ -222,6 +223,11 @@ async fn customer_id_by_email_follows_the_index() {
         Some(ids[0])
     );
 
+    // A survivor can be deleted once its merge can no longer be undone.
+    let window = directory.settings().merge_undo_window;
+    directory
+        .clock()
+        .advance(chrono::TimeDelta::from_std(window).unwrap() + chrono::TimeDelta::seconds(1));
     directory.delete_customer(ids[0], &staff).await.unwrap();
     assert_eq!(store.customer_id_by_email(&key("ana@example.com")), None);
     assert_eq!(store.customer_id_by_email(&key("ana.s@example.org")), None);

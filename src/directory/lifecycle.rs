@@ -10,7 +10,8 @@ use crate::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::store::Store;
 use crate::{
     Actor, Attribution, AuditAction, BlockEntry, BlockTarget, Booking, BookingId, ChangeSet, Clock,
-    Customer, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, MergeRecord, Profile,
+    Customer, CustomerAction, CustomerId, CustomerStatus, EmailKey, Error, MatchKeys, MergeId,
+    MergeRecord, Profile,
 };
 
 /// A customer created by hand, and the unattributed bookings it picked up.
@@ -194,7 +195,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ) -> Result<ContactUpdate, Error> {
         check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
         self.commit_retrying(|| async {
-            let current = self.customer(customer).await?;
+            let current = self.person(customer).await?;
             let mut changes = ChangeSet::new();
             let updated = self
                 .plan_contact_change(current, &profile, None, &mut changes)
@@ -246,7 +247,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
             let mut changes = ChangeSet::new();
             let update = match edited.attribution {
                 Attribution::Primary(customer) => {
-                    let current = self.customer(customer).await?;
+                    let current = self.person(customer).await?;
                     self.plan_contact_change(current, &profile, Some(edited), &mut changes)
                         .await?
                 }
@@ -280,7 +281,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         edited_booking: Option<Booking>,
         changes: &mut ChangeSet,
     ) -> Result<ContactUpdate, Error> {
-        require_live(&customer, "edit")?;
+        require_live(&customer, CustomerAction::Edit)?;
         if let Some(email) = &profile.email {
             let key = email.key();
             if let Some(holder) = self.store.lookup_email(key).await?.customer {
@@ -372,8 +373,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     reason: "it is not a related booking",
                 });
             };
-            let holder = self.customer(customer).await?;
-            require_live(&holder, "attach a booking to")?;
+            let holder = self.person(customer).await?;
+            require_live(&holder, CustomerAction::AttachBooking)?;
             related.attribution = Attribution::Primary(customer);
             let mut changes = ChangeSet::new();
             changes
@@ -484,8 +485,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ) -> Result<(), Error> {
         self.commit_retrying(|| async {
             let mut attached = self.booking(booking).await?;
-            let holder = self.customer(customer).await?;
-            require_live(&holder, "attach a booking to")?;
+            let holder = self.person(customer).await?;
+            require_live(&holder, CustomerAction::AttachBooking)?;
             let previous = attached.attribution.customer();
             attached.attribution = Attribution::Primary(customer);
             if attached.detached_from == Some(customer) {
@@ -527,7 +528,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn suggestions(&self, customer: CustomerId) -> Result<Vec<Suggestion>, Error> {
-        let holder = self.customer(customer).await?;
+        let holder = self.person(customer).await?;
         let own = holder.profile.match_keys();
         let mut probes = vec![own.clone()];
         for alias in &holder.aliases {
@@ -595,7 +596,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
             customer,
             CustomerStatus::Active,
             CustomerStatus::Archived,
-            "archive",
+            CustomerAction::Archive,
             AuditAction::CustomerArchived,
             actor,
         )
@@ -625,7 +626,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
             customer,
             CustomerStatus::Archived,
             CustomerStatus::Active,
-            "activate",
+            CustomerAction::Activate,
             AuditAction::CustomerActivated,
             actor,
         )
@@ -637,12 +638,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
         customer: CustomerId,
         from: CustomerStatus,
         to: CustomerStatus,
-        action: &'static str,
+        action: CustomerAction,
         audit: AuditAction,
         actor: &Actor,
     ) -> Result<(), Error> {
         self.commit_retrying(|| async {
-            let mut current = self.customer(customer).await?;
+            let mut current = self.person(customer).await?;
             if current.status != from {
                 return Err(Error::CustomerStatus {
                     id: customer,
@@ -696,7 +697,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
     ) -> Result<Vec<BlockEntry>, Error> {
         self.commit_retrying(|| async {
-            let mut current = self.customer(customer).await?;
+            let mut current = self.person(customer).await?;
             if !matches!(
                 current.status,
                 CustomerStatus::Active | CustomerStatus::Archived
@@ -704,7 +705,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 return Err(Error::CustomerStatus {
                     id: customer,
                     status: current.status,
-                    action: "block",
+                    action: CustomerAction::Block,
                 });
             }
             let now = self.clock.now();
@@ -750,12 +751,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// ```
     pub async fn unblock(&self, customer: CustomerId, actor: &Actor) -> Result<(), Error> {
         self.commit_retrying(|| async {
-            let mut current = self.customer(customer).await?;
+            let mut current = self.person(customer).await?;
             if current.status != CustomerStatus::Blocked {
                 return Err(Error::CustomerStatus {
                     id: customer,
                     status: current.status,
-                    action: "unblock",
+                    action: CustomerAction::Unblock,
                 });
             }
             let now = self.clock.now();
@@ -804,7 +805,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
     ) -> Result<Vec<BookingId>, Error> {
         self.commit_retrying(|| async {
-            let current = self.customer(customer).await?;
+            let current = self.person(customer).await?;
+            if let Some((merge, until)) = self.undoable_merge_into(customer).await? {
+                return Err(Error::SurvivorOfUndoableMerge {
+                    id: customer,
+                    merge,
+                    until,
+                });
+            }
             let mut changes = ChangeSet::new();
             let mut released = Vec::new();
             let bookings = self.store.customer_bookings(customer).await?;
@@ -864,12 +872,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
     ) -> Result<Redacted, Error> {
         self.commit_retrying(|| async {
-            let current = self.customer(customer).await?;
+            let current = self.person(customer).await?;
             if current.status != CustomerStatus::Archived {
                 return Err(Error::CustomerStatus {
                     id: customer,
                     status: current.status,
-                    action: "redact (archive it first)",
+                    action: CustomerAction::Redact,
                 });
             }
             let mut changes = ChangeSet::new();
@@ -1029,11 +1037,34 @@ impl<S: Store, C: Clock> Directory<S, C> {
         Ok((people, records))
     }
 
-    /// The customer an id stands for now: a merged customer resolves to its survivor.
+    /// The merge into `survivor` that can still be undone (not undone, window open), with
+    /// the end of its window: the latest-closing one when there are several.
+    pub(super) async fn undoable_merge_into(
+        &self,
+        survivor: CustomerId,
+    ) -> Result<Option<(MergeId, DateTime<Utc>)>, Error> {
+        let window = self.undo_window();
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .merges_involving(survivor)
+            .await?
+            .iter()
+            .filter(|record| record.report.survivor == survivor && record.undone_at.is_none())
+            .map(|record| (record.id, record.merged_at + window))
+            .filter(|(_, until)| *until >= now)
+            .max_by_key(|(_, until)| *until))
+    }
+
+    /// What a customer id stands for now, for every id the directory ever handed out: the
+    /// customer itself (active, archived, blocked or redacted: its status says which); for a
+    /// merged id, the customer it was merged into, following merges of merges, with each
+    /// merge on the way; or the deletion of the id (or of its survivor) and when it was.
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerNotFound`].
+    /// [`Error::CustomerNotFound`] only for an id the directory never stored;
+    /// [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -1041,20 +1072,128 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # use customer_directory::{store::MemoryStore, *};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
-    /// assert_eq!(directory.resolve(id).await?.id, id);
+    /// let staff = Actor::staff("desk");
+    /// let keep = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// let dup = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// let merge = directory.merge(&MergeRequest::new(keep, [dup]), &staff).await?.merge;
+    ///
+    /// let resolution = directory.resolve(dup).await?;
+    /// assert_eq!(resolution.id(), keep);
+    /// assert_eq!(resolution.merges[0].merge, merge);
+    ///
+    /// let gone = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// directory.delete_customer(gone, &staff).await?;
+    /// assert!(matches!(directory.resolve(gone).await?.current, Resolved::Deleted { .. }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn resolve(&self, customer: CustomerId) -> Result<Customer, Error> {
-        let mut current = self.customer(customer).await?;
-        // Merges form chains, never cycles; the bound only guards against a corrupt store.
-        for _ in 0..64 {
-            match current.status {
-                CustomerStatus::MergedInto(survivor) => current = self.customer(survivor).await?,
-                _ => break,
-            }
+    pub async fn resolve(&self, customer: CustomerId) -> Result<Resolution, Error> {
+        let mut merges = Vec::new();
+        let mut id = customer;
+        // Merges form chains, never cycles: a customer merged away takes part in no other
+        // merge. The bound only guards against a corrupt store.
+        for _ in 0..=MAX_MERGE_CHAIN {
+            let record = match self.customer(id).await {
+                Ok(record) => record,
+                Err(Error::CustomerDeleted { id, at }) => {
+                    return Ok(Resolution {
+                        asked: customer,
+                        merges,
+                        current: Resolved::Deleted { id, at },
+                    });
+                }
+                Err(other) => return Err(other),
+            };
+            let CustomerStatus::MergedInto(survivor) = record.status else {
+                return Ok(Resolution {
+                    asked: customer,
+                    merges,
+                    current: Resolved::Customer(Box::new(record)),
+                });
+            };
+            merges.push(MergeStep {
+                merged: id,
+                survivor,
+                merge: self.merge_of(id, survivor).await?,
+            });
+            id = survivor;
         }
-        Ok(current)
+        Err(Error::Store(crate::store::StoreError::Backend {
+            message: format!(
+                "customer {customer} is merged through more than {MAX_MERGE_CHAIN} merges"
+            ),
+            source: None,
+        }))
     }
+}
+
+/// The longest chain of merges [`Directory::resolve`] follows before calling the store
+/// corrupt (each link is a merge staff made).
+const MAX_MERGE_CHAIN: usize = 64;
+
+/// What a customer id stands for now: the answer of [`Directory::resolve`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Resolution {
+    /// The id asked about.
+    pub asked: CustomerId,
+    /// The merges followed from it, first the one that merged the asked id; empty unless
+    /// it was merged.
+    pub merges: Vec<MergeStep>,
+    /// Where the id leads now.
+    pub current: Resolved,
+}
+
+impl Resolution {
+    /// The id the asked one leads to: the customer's own, its survivor's, or the deleted
+    /// id's.
+    #[must_use]
+    pub fn id(&self) -> CustomerId {
+        match &self.current {
+            Resolved::Customer(customer) => customer.id,
+            Resolved::Deleted { id, .. } => *id,
+        }
+    }
+
+    /// The customer record the id leads to, unless it was deleted.
+    #[must_use]
+    pub fn customer(&self) -> Option<&Customer> {
+        match &self.current {
+            Resolved::Customer(customer) => Some(customer),
+            Resolved::Deleted { .. } => None,
+        }
+    }
+
+    /// Whether the asked id was merged into another customer.
+    #[must_use]
+    pub fn was_merged(&self) -> bool {
+        !self.merges.is_empty()
+    }
+}
+
+/// One merge followed by [`Directory::resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MergeStep {
+    /// The customer merged away.
+    pub merged: CustomerId,
+    /// The customer it was merged into.
+    pub survivor: CustomerId,
+    /// The merge, for [`Directory::undo_merge`].
+    pub merge: MergeId,
+}
+
+/// Where a customer id leads now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Resolved {
+    /// A customer record: active, archived, blocked or redacted, as its status says.
+    Customer(Box<Customer>),
+    /// The customer (the asked one, or the survivor it was merged into) was deleted.
+    Deleted {
+        /// The deleted customer.
+        id: CustomerId,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }

@@ -2,9 +2,11 @@
 
 use super::{Directory, audit_event};
 use crate::store::Store;
+use crate::merge::check_undoable;
 use crate::{
-    Actor, AuditAction, Booking, Clock, Customer, DuplicateFinder, DuplicateGroup, Error, MergeId,
-    MergeReport, MergeRequest, UndoReport, plan_merge_with_accounts, plan_undo,
+    Actor, AuditAction, Booking, Clock, Customer, CustomerStatus, DuplicateFinder, DuplicateGroup,
+    Error, MergeError, MergeId, MergeReport, MergeRequest, UndoReport, plan_merge_with_accounts,
+    plan_undo,
 };
 
 /// How many customers a duplicate scan reads per page.
@@ -36,7 +38,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// let dup = directory.create_customer(form("ana.s@example.com").parse(directory.settings())?, &staff).await?.customer;
     /// let report = directory.merge(&MergeRequest::new(keep, [dup]), &staff).await?;
     /// assert_eq!(report.merged, vec![dup]);
-    /// assert_eq!(directory.resolve(dup).await?.id, keep);
+    /// assert_eq!(directory.resolve(dup).await?.id(), keep);
     /// assert_eq!(directory.find_by_email("ana.s@example.com").await?.map(|c| c.id), Some(keep));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -84,13 +86,13 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     async fn plan(&self, request: &MergeRequest) -> Result<crate::MergePlan, Error> {
-        let survivor = self.customer(request.survivor).await?;
+        let survivor = self.person(request.survivor).await?;
         let mut others: Vec<Customer> = Vec::with_capacity(request.others.len());
         let mut bookings: Vec<Booking> = Vec::new();
         let mut accounts = Vec::new();
         accounts.extend(self.store.account_by_customer(survivor.id).await?);
         for id in &request.others {
-            others.push(self.customer(*id).await?);
+            others.push(self.person(*id).await?);
             bookings.extend(self.store.customer_bookings(*id).await?);
             accounts.extend(self.store.account_by_customer(*id).await?);
         }
@@ -108,10 +110,16 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// the merged customers come back as they were and exactly the bookings that moved go
     /// back, unless they changed since (those are reported, not forced).
     ///
+    /// The undo restores content, not bytes: every record it writes gets a new version and
+    /// `updated_at`, like any other change (see [`UndoReport`]).
+    ///
     /// # Errors
     ///
-    /// [`Error::MergeNotFound`], [`Error::Merge`] (already undone, window closed),
-    /// [`Error::CustomerStatus`] when the survivor was redacted since.
+    /// [`Error::MergeNotFound`] for an id no merge ever had; [`Error::Merge`] with
+    /// [`MergeError::AlreadyUndone`], [`MergeError::UndoWindowClosed`] or
+    /// [`MergeError::SurvivorRedacted`]; [`Error::CustomerMerged`] when the survivor was
+    /// merged into another customer since (undo that merge first);
+    /// [`Error::CustomerDeleted`] when the survivor was deleted.
     ///
     /// # Examples
     ///
@@ -130,21 +138,23 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn undo_merge(&self, merge: MergeId, actor: &Actor) -> Result<UndoReport, Error> {
-        let window = chrono::TimeDelta::from_std(self.settings.merge_undo_window)
-            .unwrap_or(chrono::TimeDelta::MAX);
+        let window = self.undo_window();
         self.commit_retrying(|| async {
             let record = self
                 .store
                 .merge_record(merge)
                 .await?
                 .ok_or(Error::MergeNotFound(merge))?;
-            let survivor = self.customer(record.report.survivor).await?;
-            if !survivor.status.is_live() {
-                return Err(Error::CustomerStatus {
-                    id: survivor.id,
-                    status: survivor.status,
-                    action: "undo a merge into",
-                });
+            let now = self.clock.now();
+            // Why the merge itself cannot be undone comes before what became of its survivor.
+            check_undoable(&record, window, now)?;
+            let survivor = self.person(record.report.survivor).await?;
+            if survivor.status == CustomerStatus::Redacted {
+                return Err(MergeError::SurvivorRedacted {
+                    merge,
+                    survivor: survivor.id,
+                }
+                .into());
             }
             let mut merged = Vec::new();
             for id in &record.report.merged {
@@ -156,7 +166,6 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     bookings.push(booking);
                 }
             }
-            let now = self.clock.now();
             let mut plan = plan_undo(&record, survivor, merged, bookings, window, now)?;
             let mut event = audit_event(
                 now,

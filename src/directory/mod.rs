@@ -7,7 +7,10 @@ mod profile_records;
 mod records;
 
 pub use accounts::{Accounts, Login};
-pub use lifecycle::{ContactUpdate, Created, DetachMode, Redacted, Suggestion, SuggestionReason};
+pub use lifecycle::{
+    ContactUpdate, Created, DetachMode, MergeStep, Redacted, Resolution, Resolved, Suggestion,
+    SuggestionReason,
+};
 pub use records::{DataSubjectExport, ImportMode, ImportReport, ImportedRow, RowOutcome};
 
 use std::future::Future;
@@ -19,8 +22,9 @@ use crate::store::EmailLookup;
 use crate::store::{Store, StoreError};
 use crate::{
     Actor, AttributionOutcome, AuditAction, AuditEvent, BlockEntry, BlockTarget, Booking,
-    BookingId, BookingStatus, ChangeSet, Clock, Customer, CustomerId, DirectorySettings, EmailKey,
-    Error, NewBooking, SystemClock, attribute,
+    BookingId, BookingStatus, ChangeSet, Clock, Customer, CustomerAction, CustomerId,
+    CustomerStatus, DirectorySettings, EmailKey, Error, MergeId, NewBooking, SystemClock,
+    attribute,
 };
 
 /// A customer directory over a [`Store`].
@@ -256,11 +260,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
         .await
     }
 
-    /// The customer with this id, whatever its status.
+    /// The customer record with this id, whatever its status: a merged customer's record is
+    /// its tombstone (status [`MergedInto`](crate::CustomerStatus::MergedInto)); use
+    /// [`resolve`](Self::resolve) to follow it.
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerNotFound`] or [`Error::Store`].
+    /// [`Error::CustomerDeleted`] for a deleted customer, [`Error::CustomerNotFound`] for
+    /// an id never stored, or [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -272,10 +279,70 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn customer(&self, id: CustomerId) -> Result<Customer, Error> {
-        self.store
-            .customer(id)
+        match self.store.customer(id).await? {
+            Some(customer) => Ok(customer),
+            None => Err(self.missing_customer(id).await?),
+        }
+    }
+
+    /// Why no record answers for `id`: [`Error::CustomerDeleted`] when its audit trail
+    /// records the deletion, [`Error::CustomerNotFound`] for an id never stored.
+    async fn missing_customer(&self, id: CustomerId) -> Result<Error, Error> {
+        let deleted_at = self
+            .store
+            .audit_trail(id)
             .await?
-            .ok_or(Error::CustomerNotFound(id))
+            .iter()
+            .rev()
+            .find(|event| event.action == AuditAction::CustomerDeleted)
+            .map(|event| event.at);
+        Ok(match deleted_at {
+            Some(at) => Error::CustomerDeleted { id, at },
+            None => Error::CustomerNotFound(id),
+        })
+    }
+
+    /// The customer `id` stands for as a person, for every operation and every read of a
+    /// person's data: its record, or [`Error::CustomerMerged`] naming the survivor and the
+    /// merge when it is a merge tombstone (and [`Error::CustomerDeleted`] or
+    /// [`Error::CustomerNotFound`] as [`customer`](Self::customer) answers).
+    pub(crate) async fn person(&self, id: CustomerId) -> Result<Customer, Error> {
+        let customer = self.customer(id).await?;
+        match customer.status {
+            CustomerStatus::MergedInto(survivor) => Err(Error::CustomerMerged {
+                id,
+                survivor,
+                merge: self.merge_of(id, survivor).await?,
+            }),
+            _ => Ok(customer),
+        }
+    }
+
+    /// The merge in force that made `merged` a tombstone of `survivor`.
+    pub(crate) async fn merge_of(
+        &self,
+        merged: CustomerId,
+        survivor: CustomerId,
+    ) -> Result<MergeId, Error> {
+        self.store
+            .merges_involving(merged)
+            .await?
+            .iter()
+            .rev()
+            .find(|record| {
+                record.undone_at.is_none()
+                    && record.report.survivor == survivor
+                    && record.report.merged.contains(&merged)
+            })
+            .map(|record| record.id)
+            .ok_or_else(|| {
+                Error::Store(StoreError::Backend {
+                    message: format!(
+                        "customer {merged} is merged into {survivor}, but no merge record in force says so"
+                    ),
+                    source: None,
+                })
+            })
     }
 
     /// The booking with this id.
@@ -304,7 +371,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerNotFound`] or [`Error::Store`].
+    /// [`Error::CustomerMerged`] naming the survivor for a merged id,
+    /// [`Error::CustomerDeleted`], [`Error::CustomerNotFound`] or [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -318,8 +386,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
     pub async fn customer_bookings(&self, id: CustomerId) -> Result<Vec<Booking>, Error> {
         let bookings = self.store.customer_bookings(id).await?;
         if bookings.is_empty() {
-            // Tell "no bookings" apart from "no such customer".
-            self.customer(id).await?;
+            // Tell "no bookings" apart from a merged, deleted or unknown id. A merge moves
+            // every booking to the survivor and none attaches to a tombstone, so an id
+            // with bookings is never merged.
+            self.person(id).await?;
         }
         Ok(bookings)
     }
@@ -468,6 +538,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
         Ok(self.store.audit_trail(customer).await?)
     }
 
+    /// How long after a merge it can be undone, from the settings.
+    pub(crate) fn undo_window(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::from_std(self.settings.merge_undo_window)
+            .unwrap_or(chrono::TimeDelta::MAX)
+    }
+
     async fn lookup(&self, key: Option<&EmailKey>) -> Result<EmailLookup, Error> {
         match key {
             Some(key) => Ok(self.store.lookup_email(key).await?),
@@ -515,7 +591,7 @@ pub(crate) fn audit_event(
     event
 }
 
-pub(crate) fn require_live(customer: &Customer, action: &'static str) -> Result<(), Error> {
+pub(crate) fn require_live(customer: &Customer, action: CustomerAction) -> Result<(), Error> {
     if customer.status.is_live() {
         Ok(())
     } else {

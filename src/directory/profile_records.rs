@@ -6,7 +6,7 @@ use super::{Directory, audit_event, require_live};
 use crate::store::Store;
 use crate::{
     Actor, AuditAction, BrochureRequest, BrochureRequestId, ChangeSet, Clock, ConsentEvent,
-    Customer, CustomerId, CustomerList, Error, ListId, Note, NoteId, NoteText, Text,
+    Customer, CustomerAction, CustomerId, CustomerList, Error, ListId, Note, NoteId, NoteText, Text,
 };
 
 impl<S: Store, C: Clock> Directory<S, C> {
@@ -21,8 +21,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ) -> Result<T, Error> {
         let change = &change;
         self.commit_retrying(move || async move {
-            let mut current = self.customer(customer).await?;
-            require_live(&current, "change the records of")?;
+            let mut current = self.person(customer).await?;
+            require_live(&current, CustomerAction::ChangeRecords)?;
             let now = self.clock.now();
             let outcome = change(&mut current, now)?;
             current.updated_at = now;

@@ -139,7 +139,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn summary(&self, customer: CustomerId) -> Result<CustomerSummary, Error> {
-        let customer = self.customer(customer).await?;
+        let customer = self.person(customer).await?;
         let bookings = self.store.customer_bookings(customer.id).await?;
         let last_login = self.last_login(customer.id).await?;
         Ok(CustomerSummary::new(&customer, &bookings, last_login)?)
@@ -240,7 +240,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self,
         customer: CustomerId,
     ) -> Result<DataSubjectExport, Error> {
-        let customer = self.resolve(customer).await?;
+        let customer = self.person(customer).await?;
         let (people, merges) = self.merge_history(customer.id).await?;
         let mut audit_trail: Vec<AuditEvent> = Vec::new();
         for person in people {
@@ -286,7 +286,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Statement, Error> {
-        let customer = self.customer(customer).await?;
+        let customer = self.person(customer).await?;
         let bookings = self.store.customer_bookings(customer.id).await?;
         Ok(Statement::new(
             &customer,

@@ -16,11 +16,13 @@
 
 mod accounts;
 mod lifecycle;
+mod merged_ids;
 mod query;
 mod records;
 
 pub use accounts::*;
 pub use lifecycle::*;
+pub use merged_ids::*;
 pub use query::*;
 pub use records::*;
 
@@ -160,6 +162,14 @@ macro_rules! conformance_tests {
             visiting_customers_shows_each_once_in_id_order,
             summary_and_export_show_the_last_login,
             query_finds_nothing_personal_of_a_redacted_customer,
+            every_operation_on_a_merged_id_names_its_survivor_and_merge_and_changes_nothing,
+            a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_window_closes,
+            redacting_a_survivor_closes_its_merges_and_resolve_and_undo_say_so,
+            undoing_a_merge_whose_survivor_was_merged_again_names_the_later_merge,
+            every_operation_on_a_deleted_id_says_when_it_was_deleted,
+            an_id_never_stored_is_not_found_by_every_operation,
+            a_redacted_customer_refuses_writes_by_its_status_and_still_answers_reads,
+            reads_of_a_redacted_customer_answer_without_personal_data,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {

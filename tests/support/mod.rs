@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use customer_directory::store::Store;
 use customer_directory::{
     BookingId, Clock, Currency, Customer, CustomerId, CustomerQuery, CustomerStats, CustomerStatus,
-    Directory, Error, SortBy, SortDirection, StatusKind,
+    Directory, SortBy, SortDirection, StatusKind,
 };
 
 /// Every customer, page by page.
@@ -25,8 +25,8 @@ pub async fn all_customers<S: Store>(store: &S) -> Vec<Customer> {
 /// The directory's invariants, whatever happened before: each live email key on exactly one
 /// customer (and the index agrees); every booking in `bookings` present, attributed at most
 /// once and only to a live, unmerged customer that lists it; no customer listing a booking
-/// nobody recorded; merged ids resolving to an unmerged customer (or to "not found" for a
-/// survivor deleted since).
+/// nobody recorded; merged ids resolving through their merge to an unmerged customer (or to
+/// the deletion of a survivor deleted since).
 pub async fn check_invariants<S: Store, C: Clock>(
     dir: &Directory<S, C>,
     bookings: &[BookingId],
@@ -96,14 +96,22 @@ pub async fn check_invariants<S: Store, C: Clock>(
     check_kept_statistics(store, &by_id).await?;
 
     for customer in &customers {
-        if let CustomerStatus::MergedInto(_) = customer.status {
-            match dir.resolve(customer.id).await {
-                Ok(resolved) if matches!(resolved.status, CustomerStatus::MergedInto(_)) => {
-                    return Err(format!("{} resolves to a merged customer", customer.id));
-                }
-                Ok(_) => {}
-                Err(Error::CustomerNotFound(gone)) if !by_id.contains_key(&gone) => {}
-                Err(other) => return Err(format!("{} does not resolve: {other}", customer.id)),
+        if let CustomerStatus::MergedInto(survivor) = customer.status {
+            let resolution = dir
+                .resolve(customer.id)
+                .await
+                .map_err(|error| format!("{} does not resolve: {error}", customer.id))?;
+            if resolution.merges.first().map(|step| step.survivor) != Some(survivor) {
+                return Err(format!(
+                    "{} resolves through {:?}, not its survivor {survivor}",
+                    customer.id, resolution.merges
+                ));
+            }
+            if resolution
+                .customer()
+                .is_some_and(|end| matches!(end.status, CustomerStatus::MergedInto(_)))
+            {
+                return Err(format!("{} resolves to a merged customer", customer.id));
             }
         }
     }

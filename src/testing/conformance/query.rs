@@ -1047,6 +1047,9 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
         .unwrap();
     assert_eq!(keys(SortBy::BookingCount).await[&x], SortValue::Int(2));
 
+    // A merge survivor can be deleted once the merge can no longer be undone.
+    let window = TimeDelta::from_std(dir.settings().merge_undo_window).unwrap();
+    dir.clock().advance(window + TimeDelta::seconds(1));
     dir.delete_customer(x, &staff()).await.unwrap();
     let left = keys(SortBy::BookingCount).await;
     assert!(!left.contains_key(&x));
