@@ -533,11 +533,22 @@ async fn the_data_subject_export_holds_everything_about_the_customer() {
     .await
     .unwrap();
 
-    let export = dir.data_subject_export(other).await.unwrap();
-    assert_eq!(
-        export.customer.id, survivor,
-        "a merged id resolves to its survivor"
-    );
+    // A merged id names the customer its data is part of now; that customer's export
+    // holds it.
+    match dir.data_subject_export(other).await {
+        Err(customer_directory::Error::CustomerMerged {
+            id, survivor: to, ..
+        }) => {
+            assert_eq!(
+                (id, to),
+                (other, survivor),
+                "a merged id names its survivor"
+            );
+        }
+        result => panic!("the export of a merged id answered {result:?}"),
+    }
+    let export = dir.data_subject_export(survivor).await.unwrap();
+    assert_eq!(export.customer.id, survivor);
     assert_eq!(export.bookings.len(), 1);
     assert_eq!(export.merges.len(), 1);
     let actions: Vec<_> = export.audit_trail.iter().map(|e| e.action).collect();

@@ -1,10 +1,12 @@
 //! Property tests over random sequences of lifecycle operations (record, edit, create,
 //! attach, detach, confirm, merge, undo, archive, activate, block, unblock, delete, redact,
-//! notes, consent, lists, brochures, custom fields) and customer-account operations (sign up and verify,
-//! failed logins).
+//! notes, consent, lists, brochures, custom fields, delete and redact aimed at merge
+//! tombstones and merge survivors, time passing the undo window) and customer-account
+//! operations (sign up and verify, failed logins).
 //!
 //! After every step: every booking is present exactly once, live email keys stay unique,
-//! merged ids resolve, every account claims at most one live customer and is found by its
+//! every customer id ever handed out resolves to a documented answer that agrees with the
+//! store (itself, its survivor through its merges, or its deletion), every account claims at most one live customer and is found by its
 //! login key and its claim, a merge immediately undone restores the directory exactly, and
 //! after a redaction no personal value of that customer is left anywhere in the store
 //! (accounts included). The same
@@ -18,7 +20,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::store::{MemoryStore, Store, StoreError};
 use customer_directory::testing::{FaultInjectingStore, InjectedFault};
 use customer_directory::{
-    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Currency,
+    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Clock, Currency,
     CustomFieldDefinition, CustomFieldKind, Customer, CustomerId, CustomerStatus, DetachMode,
     Directory, DirectorySettings, EmailAddress, Error, FixedClock, HashParams, MergeId,
     MergeRequest, Money, NewBooking, NoteText, Password, PasswordHashing, PersonName, Phone,
@@ -85,6 +87,17 @@ enum Op {
     Unblock(usize),
     Delete(usize),
     Redact(usize),
+    /// Deletes a merge tombstone (picked among the known ids now merged): always refused,
+    /// naming the survivor.
+    DeleteTombstone(usize),
+    /// Redacts a merge tombstone: always refused, naming the survivor.
+    RedactTombstone(usize),
+    /// Deletes the survivor of a merge in force: refused while the merge can be undone.
+    DeleteSurvivor(usize),
+    /// Archives and redacts the survivor of a merge in force: erasure does not wait.
+    RedactSurvivor(usize),
+    /// Moves the clock past the merge undo window.
+    WaitPastUndoWindow,
     AddNote(usize),
     SetNewsletter {
         customer: usize,
@@ -137,6 +150,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any_index.prop_map(Op::Unblock),
         1 => any_index.prop_map(Op::Delete),
         2 => any_index.prop_map(Op::Redact),
+        1 => any_index.prop_map(Op::DeleteTombstone),
+        1 => any_index.prop_map(Op::RedactTombstone),
+        1 => any_index.prop_map(Op::DeleteSurvivor),
+        1 => any_index.prop_map(Op::RedactSurvivor),
+        1 => Just(Op::WaitPastUndoWindow),
         1 => any_index.prop_map(Op::AddNote),
         1 => (any_index, any::<bool>()).prop_map(|(customer, subscribed)| Op::SetNewsletter { customer, subscribed }),
         1 => any_index.prop_map(Op::AddToList),
@@ -565,6 +583,57 @@ async fn apply<S: Store>(
             Some(id) => redact_and_scan(dir, known, id).await?,
             None => Ok(()),
         },
+        Op::DeleteTombstone(c) | Op::RedactTombstone(c) => {
+            match pick(dir, known, c, MergeRole::Tombstone).await {
+                Some(id) => {
+                    let survivor = match dir.customer(id).await.unwrap().status {
+                        CustomerStatus::MergedInto(survivor) => survivor,
+                        other => unreachable!("picked a tombstone, found {other}"),
+                    };
+                    let result = if matches!(op, Op::DeleteTombstone(_)) {
+                        dir.delete_customer(id, &actor).await.map(drop)
+                    } else {
+                        dir.redact(id, &[], &actor).await.map(drop)
+                    };
+                    match result {
+                        Err(Error::CustomerMerged {
+                            id: named,
+                            survivor: to,
+                            ..
+                        }) if named == id && to == survivor => Ok(()),
+                        other => Err(TestCaseError::fail(format!(
+                            "{op:?} on tombstone {id} answered {other:?}"
+                        )))?,
+                    }
+                }
+                None => Ok(()),
+            }
+        }
+        Op::DeleteSurvivor(c) => match pick(dir, known, c, MergeRole::Survivor).await {
+            Some(id) => {
+                let undoable = undoable_merges_into(dir, id).await;
+                match dir.delete_customer(id, &actor).await {
+                    Err(Error::SurvivorOfUndoableMerge {
+                        id: named, merge, ..
+                    }) if named == id && undoable.contains(&merge) => Ok(()),
+                    Ok(_) if undoable.is_empty() => Ok(()),
+                    Err(error) if is_injected(&error) && undoable.is_empty() => Err(error),
+                    other => Err(TestCaseError::fail(format!(
+                        "deleting survivor {id} (undoable merges {undoable:?}) answered {other:?}"
+                    )))?,
+                }
+            }
+            None => Ok(()),
+        },
+        Op::RedactSurvivor(c) => match pick(dir, known, c, MergeRole::Survivor).await {
+            Some(id) => redact_and_scan(dir, known, id).await?,
+            None => Ok(()),
+        },
+        Op::WaitPastUndoWindow => {
+            let window = TimeDelta::from_std(dir.settings().merge_undo_window).unwrap();
+            dir.clock().advance(window + TimeDelta::seconds(1));
+            Ok(())
+        }
         // Notes and consent sources end in `q`: personal values the redaction scan follows.
         Op::AddNote(c) => match known.customer(c) {
             Some(id) => dir
@@ -674,6 +743,117 @@ async fn apply<S: Store>(
         // operation's store is checked by the caller.
         Ok(()) | Err(_) => Ok(()),
     }
+}
+
+/// What a known customer is to the merges it took part in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MergeRole {
+    /// Merged into another customer.
+    Tombstone,
+    /// A live customer that survives a merge that was not undone.
+    Survivor,
+}
+
+/// The `index`-th (wrapping) known customer in `role`, if any.
+async fn pick<S: Store>(
+    dir: &Dir<S>,
+    known: &Known,
+    index: usize,
+    role: MergeRole,
+) -> Option<CustomerId> {
+    let mut found = Vec::new();
+    for id in &known.customers {
+        let Some(customer) = dir.store().customer(*id).await.unwrap() else {
+            continue;
+        };
+        let is_role = match role {
+            MergeRole::Tombstone => matches!(customer.status, CustomerStatus::MergedInto(_)),
+            MergeRole::Survivor => {
+                customer.status.is_live()
+                    && dir
+                        .store()
+                        .merges_involving(*id)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .any(|record| record.report.survivor == *id && record.undone_at.is_none())
+            }
+        };
+        if is_role {
+            found.push(*id);
+        }
+    }
+    (!found.is_empty()).then(|| found[index % found.len()])
+}
+
+/// The merges into `survivor` that can still be undone now.
+async fn undoable_merges_into<S: Store>(dir: &Dir<S>, survivor: CustomerId) -> Vec<MergeId> {
+    let window = TimeDelta::from_std(dir.settings().merge_undo_window).unwrap();
+    let now = dir.clock().now();
+    dir.store()
+        .merges_involving(survivor)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|record| {
+            record.report.survivor == survivor
+                && record.undone_at.is_none()
+                && record.merged_at + window >= now
+        })
+        .map(|record| record.id)
+        .collect()
+}
+
+/// Every id the test was handed resolves to a documented answer that agrees with the
+/// store: its own record, its survivor through the merges that merged it (never to a
+/// merged customer), or its deletion as its audit trail records it.
+async fn check_every_id_resolves<S: Store>(dir: &Dir<S>, known: &Known) -> Result<(), String> {
+    for id in &known.customers {
+        let resolution = dir
+            .resolve(*id)
+            .await
+            .map_err(|error| format!("{id}, handed out by the directory, answers {error}"))?;
+        let stored = dir.store().customer(*id).await.unwrap();
+        match (&stored, resolution.merges.first()) {
+            (None, None) => {}
+            (Some(record), Some(step)) => {
+                if record.status != CustomerStatus::MergedInto(step.survivor) || step.merged != *id
+                {
+                    return Err(format!(
+                        "{id} resolves through {step:?} but is {}",
+                        record.status
+                    ));
+                }
+            }
+            (Some(record), None) if record.id == resolution.id() => {}
+            other => {
+                return Err(format!(
+                    "{id} resolves to {resolution:?} but the store has {other:?}"
+                ));
+            }
+        }
+        match &resolution.current {
+            customer_directory::Resolved::Customer(end) => {
+                if matches!(end.status, CustomerStatus::MergedInto(_)) {
+                    return Err(format!("{id} resolves to merged customer {}", end.id));
+                }
+            }
+            customer_directory::Resolved::Deleted { id: gone, at } => {
+                let trail = dir.store().audit_trail(*gone).await.unwrap();
+                let deleted = trail.iter().any(|event| {
+                    event.action == customer_directory::AuditAction::CustomerDeleted
+                        && event.at == *at
+                });
+                if dir.store().customer(*gone).await.unwrap().is_some() || !deleted {
+                    return Err(format!(
+                        "{id} resolves to a deletion of {gone} the store does not show"
+                    ));
+                }
+            }
+            other => return Err(format!("{id} resolves to an unknown answer {other:?}")),
+        }
+    }
+    Ok(())
 }
 
 /// Archives (if needed) and redacts `id`; on success, scans the whole store for the
@@ -797,7 +977,10 @@ async fn run_sequence<S: Store + Clone>(
         // must leave nothing behind.
         let two_commits = matches!(
             op,
-            Op::MergeThenUndo { .. } | Op::Redact(_) | Op::SignUpAndVerify { .. }
+            Op::MergeThenUndo { .. }
+                | Op::Redact(_)
+                | Op::RedactSurvivor(_)
+                | Op::SignUpAndVerify { .. }
         );
         if injected && !two_commits {
             let after = dump(&store, &known).await;
@@ -830,6 +1013,9 @@ async fn run_sequence<S: Store + Clone>(
             .await
             .map_err(TestCaseError::fail)?;
         check_accounts(&store).await.map_err(TestCaseError::fail)?;
+        check_every_id_resolves(dir, &known)
+            .await
+            .map_err(TestCaseError::fail)?;
         dir.clock().advance(TimeDelta::minutes(5));
     }
     Ok(ops.len())

@@ -171,6 +171,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// [`Error::EmailTaken`] when the new email belongs to another live customer (merge
     /// instead); [`Error::CustomerStatus`] for a redacted or merged customer.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -219,6 +221,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::BookingNotFound`], [`Error::EmailTaken`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -332,6 +336,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerNotFound`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -353,6 +359,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::BookingState`] when the booking is not related.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -466,6 +474,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::BookingNotFound`], [`Error::CustomerNotFound`], [`Error::CustomerStatus`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -517,6 +527,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerNotFound`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -575,6 +587,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is active.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -608,6 +622,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is archived.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -673,6 +689,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is active or archived.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -736,6 +754,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is blocked.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -778,13 +798,20 @@ impl<S: Store, C: Clock> Directory<S, C> {
         .await
     }
 
-    /// Deletes a customer. Its bookings stay, unattributed, with their contact snapshots.
+    /// Deletes a customer. Its bookings stay, unattributed, with their contact snapshots;
+    /// the id stays known as deleted (see [`resolve`](Self::resolve)).
+    ///
+    /// The survivor of a merge that can still be undone is not deleted: the undo would
+    /// have nothing to give the merged customers' bookings back from. Undo the merge first,
+    /// or delete once its window has closed. A redacted customer can be deleted.
     ///
     /// Returns the bookings that were unattributed.
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerNotFound`].
+    /// [`Error::SurvivorOfUndoableMerge`] naming the merge and the end of its window.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -845,9 +872,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// its email) are erased, as are the personal values kept by merges into it. Ids, dates,
     /// statuses and amounts stay. Custom fields named in `keep_custom_fields` are kept.
     ///
+    /// Erasure is not held back by a merge's undo window: redacting a merge survivor closes
+    /// its merges ([`undo_merge`](Self::undo_merge) then answers
+    /// [`MergeError::SurvivorRedacted`](crate::MergeError::SurvivorRedacted)).
+    ///
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is archived.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///

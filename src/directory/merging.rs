@@ -1,8 +1,8 @@
 //! Merging duplicates, undoing merges and finding duplicates.
 
 use super::{Directory, audit_event};
-use crate::store::Store;
 use crate::merge::check_undoable;
+use crate::store::Store;
 use crate::{
     Actor, AuditAction, Booking, Clock, Customer, CustomerStatus, DuplicateFinder, DuplicateGroup,
     Error, MergeError, MergeId, MergeReport, MergeRequest, UndoReport, plan_merge_with_accounts,
@@ -25,6 +25,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// [`Error::Merge`] when a merge rule is broken (including
     /// [`MergeError::SeveralAccounts`](crate::MergeError::SeveralAccounts));
     /// [`Error::CustomerNotFound`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -65,6 +67,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// As [`merge`](Self::merge).
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///

@@ -34,6 +34,25 @@ use crate::{
 /// [`DirectorySettings::max_commit_attempts`] times. This is what makes concurrent bookings
 /// for one new email create exactly one customer.
 ///
+/// # Customer ids in every state
+///
+/// An id the directory handed out keeps a defined answer for as long as the store lives.
+/// Every operation and every read of a person's data that takes a [`CustomerId`] answers
+/// by one rule, whatever the id became:
+///
+/// | the id is | operations (edit, notes, consent, lists, brochures, archive, activate, block, unblock, delete, redact, attach, merge) | reads (bookings, related bookings, suggestions, summary, statement, data-subject export) |
+/// |---|---|---|
+/// | active, archived, blocked | apply as each one's status rules say ([`Error::CustomerStatus`] otherwise) | answer |
+/// | the survivor of a merge that can still be undone | apply; only deletion waits for the undo window ([`Error::SurvivorOfUndoableMerge`]); redaction closes the merge | answer, merged customers' data included |
+/// | merged into another customer | [`Error::CustomerMerged`] naming the survivor and the merge; nothing changes | [`Error::CustomerMerged`] |
+/// | redacted | [`Error::CustomerStatus`] (deletion applies) | answer, without personal data |
+/// | deleted | [`Error::CustomerDeleted`] with the time of the deletion | [`Error::CustomerDeleted`] |
+/// | never stored | [`Error::CustomerNotFound`] | [`Error::CustomerNotFound`] |
+///
+/// [`customer`](Self::customer) returns the record itself (a merged id's tombstone says
+/// `MergedInto`), [`audit_trail`](Self::audit_trail) the id's history, and
+/// [`resolve`](Self::resolve) follows merges to where the id leads now.
+///
 /// # Examples
 ///
 /// ```

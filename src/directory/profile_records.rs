@@ -6,7 +6,8 @@ use super::{Directory, audit_event, require_live};
 use crate::store::Store;
 use crate::{
     Actor, AuditAction, BrochureRequest, BrochureRequestId, ChangeSet, Clock, ConsentEvent,
-    Customer, CustomerAction, CustomerId, CustomerList, Error, ListId, Note, NoteId, NoteText, Text,
+    Customer, CustomerAction, CustomerId, CustomerList, Error, ListId, Note, NoteId, NoteText,
+    Text,
 };
 
 impl<S: Store, C: Clock> Directory<S, C> {
@@ -43,8 +44,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerNotFound`]; [`Error::CustomerStatus`] for a merged or redacted
-    /// customer.
+    /// [`Error::CustomerStatus`] for a redacted customer; for a merged, deleted or never
+    /// stored id, the answers of [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///

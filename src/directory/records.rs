@@ -126,6 +126,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerNotFound`]; [`Error::Money`] when a booking mixes currencies.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -215,12 +217,16 @@ impl<S: Store, C: Clock> Directory<S, C> {
         })
     }
 
-    /// Everything stored about a customer, for a data-subject access request. A merged id
-    /// is resolved to the customer it is part of now.
+    /// Everything stored about a customer, for a data-subject access request: its record,
+    /// bookings, audit trail and those of every customer merged into it, and the merge
+    /// records. A merged id answers [`Error::CustomerMerged`] naming the customer its data is
+    /// part of now, whose export holds it.
     ///
     /// # Errors
     ///
     /// [`Error::CustomerNotFound`]; [`Error::Store`].
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -266,6 +272,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// [`Error::CustomerNotFound`]; [`Error::Statement`] for a period that ends before it
     /// starts or amounts that cannot be added.
+    /// For a merged, deleted or never stored id: the answers of
+    /// [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///

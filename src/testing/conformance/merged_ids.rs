@@ -197,7 +197,10 @@ async fn snapshot<S: Store>(store: &S, customers: &[CustomerId], merges: &[Merge
     let mut out = String::new();
     for id in customers {
         out.push_str(&format!("{:?}", store.customer(*id).await.unwrap()));
-        out.push_str(&format!("{:?}", store.customer_bookings(*id).await.unwrap()));
+        out.push_str(&format!(
+            "{:?}",
+            store.customer_bookings(*id).await.unwrap()
+        ));
         out.push_str(&format!("{:?}", store.audit_trail(*id).await.unwrap()));
     }
     for id in merges {
@@ -340,8 +343,10 @@ pub async fn a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_
                 CustomerOp::EditNote | CustomerOp::DeleteNote | CustomerOp::MoveNote,
                 Err(Error::NoteNotFound { customer, .. }),
             )
-            | (CustomerOp::MarkBrochureSent, Err(Error::BrochureRequestNotFound { customer, .. }))
-                if customer == ana => {}
+            | (
+                CustomerOp::MarkBrochureSent,
+                Err(Error::BrochureRequestNotFound { customer, .. }),
+            ) if customer == ana => {}
             (_, other) => panic!("{op:?} on a survivor answered {other:?}"),
         }
     }
@@ -542,10 +547,7 @@ pub async fn a_redacted_customer_refuses_writes_by_its_status_and_still_answers_
         .unwrap();
     // The reason given is the real one: an active customer must be archived first ...
     let active = dir.redact(gone, &[], &staff()).await.unwrap_err();
-    assert!(
-        active.to_string().contains("archive it first"),
-        "{active}"
-    );
+    assert!(active.to_string().contains("archive it first"), "{active}");
     dir.archive(gone, &staff()).await.unwrap();
     dir.redact(gone, &[], &staff()).await.unwrap();
     // ... and a redacted one is already redacted, which archiving would not change.
@@ -630,7 +632,11 @@ pub async fn reads_of_a_redacted_customer_answer_without_personal_data<
         assert!(!text.contains(needle), "{needle} survived");
     }
     assert_eq!(
-        dir.resolve(gone).await.unwrap().customer().map(|c| c.status),
+        dir.resolve(gone)
+            .await
+            .unwrap()
+            .customer()
+            .map(|c| c.status),
         Some(CustomerStatus::Redacted)
     );
 }
