@@ -161,6 +161,10 @@ pub struct MergeReport {
     /// The account that now claims the survivor, if any customer had one.
     #[serde(default)]
     pub account_kept: Option<AccountId>,
+    /// The merged customer the kept account claimed before the merge moved it to the
+    /// survivor (`None` when it already claimed the survivor): an undo gives it back.
+    #[serde(default)]
+    pub account_moved_from: Option<CustomerId>,
     /// Accounts closed (deleted with their tokens) because another one was kept.
     #[serde(default)]
     pub accounts_closed: Vec<AccountId>,
@@ -408,8 +412,8 @@ pub fn plan_merge(
 /// name the one to keep ([`MergeRequest::keeping_account`]), else
 /// [`MergeError::SeveralAccounts`] and nothing changes. The kept account claims the
 /// survivor; the others are closed (deleted with their tokens) in the same commit. Undoing
-/// the merge does not bring closed accounts back, and the kept account stays with the
-/// survivor.
+/// the merge does not bring closed accounts back; the kept account, if it came from a
+/// merged customer, goes back to it.
 ///
 /// # Errors
 ///
@@ -575,8 +579,10 @@ pub fn plan_merge_with_accounts(
     for account in &closed {
         changes.delete_account(account);
     }
+    let mut account_moved_from = None;
     if let Some(mut account) = kept {
         if account.customer != Some(survivor.id) {
+            account_moved_from = account.customer;
             account.customer = Some(survivor.id);
             changes.save_account(account);
         }
@@ -590,6 +596,7 @@ pub fn plan_merge_with_accounts(
         aliases_added,
         moved,
         account_kept,
+        account_moved_from,
         accounts_closed,
     };
     changes.save_merge(MergeRecord {
@@ -622,6 +629,10 @@ pub struct UndoReport {
     pub kept_changed: Vec<BookingId>,
     /// Survivor details changed since the merge, left as they are.
     pub details_kept: Vec<Detail>,
+    /// The account the merge had moved from a merged customer to the survivor, now
+    /// claiming that customer again. Accounts the merge closed stay closed.
+    #[serde(default)]
+    pub account_returned: Option<AccountId>,
 }
 
 /// A decided undo: the report and the writes that apply it.
@@ -660,7 +671,10 @@ pub fn check_undoable(
 /// Decides the undo of a merge.
 ///
 /// `survivor` and `merged` are the customers as stored now; `bookings` the current state
-/// of the bookings the merge moved. The merged customers come back as they were (at their
+/// of the bookings the merge moved; `kept_account` the current state of the account the
+/// merge kept ([`MergeReport::account_kept`]), if it still exists. That account goes back to
+/// the merged customer it claimed before ([`MergeReport::account_moved_from`]) if it still
+/// claims the survivor. The merged customers come back as they were (at their
 /// current version); the survivor loses the aliases and the filled details the merge gave
 /// it, unless a detail was changed since; each moved booking goes back only if unchanged
 /// since the merge.
@@ -673,6 +687,7 @@ pub fn plan_undo(
     survivor: Customer,
     merged: Vec<Customer>,
     bookings: Vec<Booking>,
+    kept_account: Option<Account>,
     window: chrono::TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<UndoPlan, MergeError> {
@@ -745,6 +760,14 @@ pub fn plan_undo(
             kept_changed.push(booking.id);
         }
     }
+    let mut account_returned = None;
+    if let (Some(mut account), Some(owner)) = (kept_account, record.report.account_moved_from) {
+        if account.customer == Some(record.report.survivor) && restored.contains(&owner) {
+            account.customer = Some(owner);
+            account_returned = Some(account.id);
+            changes.save_account(account);
+        }
+    }
     let mut record = record.clone();
     record.undone_at = Some(now);
     changes.save_merge(record.clone());
@@ -755,6 +778,7 @@ pub fn plan_undo(
             returned,
             kept_changed,
             details_kept,
+            account_returned,
         },
         changes,
     })

@@ -170,7 +170,19 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     bookings.push(booking);
                 }
             }
-            let mut plan = plan_undo(&record, survivor, merged, bookings, window, now)?;
+            let kept_account = match record.report.account_kept {
+                Some(id) => self.store.account(id).await?,
+                None => None,
+            };
+            let mut plan = plan_undo(
+                &record,
+                survivor,
+                merged,
+                bookings,
+                kept_account,
+                window,
+                now,
+            )?;
             let mut event = audit_event(
                 now,
                 actor,

@@ -170,6 +170,7 @@ macro_rules! conformance_tests {
             an_id_never_stored_is_not_found_by_every_operation,
             a_redacted_customer_refuses_writes_by_its_status_and_still_answers_reads,
             reads_of_a_redacted_customer_answer_without_personal_data,
+            undoing_a_merge_gives_a_moved_account_back_to_its_customer,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {

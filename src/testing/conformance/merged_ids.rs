@@ -209,38 +209,30 @@ async fn snapshot<S: Store>(store: &S, customers: &[CustomerId], merges: &[Merge
     out
 }
 
+/// Ana and Bea, one booking each.
+async fn pair<S: Store>(dir: &Directory<S, FixedClock>) -> (CustomerId, CustomerId) {
+    let mut ids = Vec::new();
+    for (code, email, given) in [
+        ("MI-1", "ana@example.com", "Ana"),
+        ("MI-2", "bea@example.com", "Bea"),
+    ] {
+        let recorded = dir
+            .record_booking(
+                booking(code, BookingStatus::PAID, contact(email, given, "Silva")),
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        ids.push(recorded.outcome.customer().unwrap());
+    }
+    (ids[0], ids[1])
+}
+
 /// Ana (the survivor, with a booking) and Bea merged into her.
 async fn merged_pair<S: Store>(
     dir: &Directory<S, FixedClock>,
 ) -> (CustomerId, CustomerId, MergeId) {
-    let ana = dir
-        .record_booking(
-            booking(
-                "MI-1",
-                BookingStatus::PAID,
-                contact("ana@example.com", "Ana", "Silva"),
-            ),
-            &Actor::System,
-        )
-        .await
-        .unwrap()
-        .outcome
-        .customer()
-        .unwrap();
-    let bea = dir
-        .record_booking(
-            booking(
-                "MI-2",
-                BookingStatus::PAID,
-                contact("bea@example.com", "Bea", "Silva"),
-            ),
-            &Actor::System,
-        )
-        .await
-        .unwrap()
-        .outcome
-        .customer()
-        .unwrap();
+    let (ana, bea) = pair(dir).await;
     let merge = dir
         .merge(&MergeRequest::new(ana, [bea]), &staff())
         .await
@@ -639,4 +631,73 @@ pub async fn reads_of_a_redacted_customer_answer_without_personal_data<
             .map(|c| c.status),
         Some(CustomerStatus::Redacted)
     );
+}
+
+pub async fn undoing_a_merge_gives_a_moved_account_back_to_its_customer<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let settings = crate::DirectorySettings::default().with_accounts(
+        crate::AccountSettings::with_mode(crate::AccountsMode::Optional),
+    );
+    let Some(rig) = super::rig_with(store.clone(), settings) else {
+        return;
+    };
+    let dir = rig.accounts.directory();
+    let (ana, bea) = pair(dir).await;
+    // Bea signs up and verifies: her account claims her profile and shows her booking.
+    rig.accounts
+        .sign_up(
+            "bea@example.com",
+            &crate::Password::new("Plum-Tractor-Velvet-9"),
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let link = rig
+        .mail
+        .last_token()
+        .expect("a verification link")
+        .expose_secret();
+    let account = rig
+        .accounts
+        .verify_email(&link, &Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account(account).await.unwrap().unwrap().customer,
+        Some(bea)
+    );
+    let merge = dir
+        .merge(&MergeRequest::new(ana, [bea]), &staff())
+        .await
+        .unwrap()
+        .merge;
+    assert_eq!(
+        store.account(account).await.unwrap().unwrap().customer,
+        Some(ana),
+        "the merge moves the account to the survivor"
+    );
+    let undone = dir.undo_merge(merge, &staff()).await.unwrap();
+    assert_eq!(undone.account_returned, Some(account));
+    assert_eq!(
+        store.account(account).await.unwrap().unwrap().customer,
+        Some(bea),
+        "the undo gives the account back to the customer it claimed"
+    );
+    let mine: Vec<String> = rig
+        .accounts
+        .my_bookings(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|booking| booking.code)
+        .collect();
+    assert_eq!(mine, vec!["MI-2".to_owned()]);
+    assert_eq!(
+        store.account_by_customer(bea).await.unwrap().map(|a| a.id),
+        Some(account)
+    );
+    assert!(store.account_by_customer(ana).await.unwrap().is_none());
 }
