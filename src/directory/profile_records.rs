@@ -19,6 +19,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
         change: impl Fn(&mut Customer, DateTime<Utc>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        // Every value these use cases take is a bounded type but the actor.
+        crate::limits::check_actor(actor)?;
         let change = &change;
         self.commit_retrying(move || async move {
             let mut current = self.customer(customer).await?;
@@ -44,7 +46,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::CustomerNotFound`]; [`Error::CustomerStatus`] for a merged or redacted
-    /// customer.
+    /// customer; [`Error::TooLong`] for a staff identifier over
+    /// [`ACTOR_MAX_CHARS`](crate::limits::ACTOR_MAX_CHARS) (the note and its tag are bounded
+    /// by their types, [`NoteText`] and [`Text`]).
     ///
     /// # Examples
     ///
@@ -264,6 +268,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         action: AuditAction,
         actor: &Actor,
     ) -> Result<ListId, Error> {
+        crate::limits::check_actor(actor)?;
         // A concurrent writer that takes the name first makes the commit conflict; the
         // retry then reads its list and refuses here.
         self.commit_retrying(|| {
