@@ -343,3 +343,55 @@ pub(crate) fn check_custom_fields(
         Err(ValidationErrors { problems })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits;
+
+    #[test]
+    fn definitions_hold_labels_patterns_and_choices_to_their_limits() {
+        let long = |max: usize| "é".repeat(max + 1);
+        let refused = |input: Input, max: usize| {
+            Err::<(), _>(CustomFieldError::TooLong(TooLong {
+                input,
+                length: max + 1,
+                max,
+            }))
+        };
+        let label = limits::CUSTOM_FIELD_LABEL_MAX_CHARS;
+        assert_eq!(
+            CustomFieldDefinition::new("k", &long(label), CustomFieldKind::Text).map(drop),
+            refused(Input::CustomFieldLabel, label)
+        );
+        let choice = limits::CUSTOM_FIELD_CHOICE_MAX_CHARS;
+        let kind = CustomFieldKind::Choice(vec!["a".into(), long(choice)]);
+        assert_eq!(
+            CustomFieldDefinition::new("k", "K", kind).map(drop),
+            refused(Input::CustomFieldChoice, choice)
+        );
+        // Refused before compiling: an over-long valid pattern would compile.
+        let pattern = limits::CUSTOM_FIELD_PATTERN_MAX_CHARS;
+        assert_eq!(
+            CustomFieldPattern::new(&"a".repeat(pattern + 1)).map(drop),
+            refused(Input::CustomFieldPattern, pattern)
+        );
+        assert!(CustomFieldPattern::new(&"a".repeat(pattern)).is_ok());
+        let at_limit = CustomFieldKind::Choice(vec!["é".repeat(choice)]);
+        assert!(CustomFieldDefinition::new("k", &"é".repeat(label), at_limit).is_ok());
+    }
+
+    #[test]
+    fn an_over_long_key_is_shown_cut_short() {
+        let max = limits::CUSTOM_FIELD_KEY_MAX_CHARS;
+        assert_eq!(shortened(&"k".repeat(max)), "k".repeat(max));
+        assert_eq!(
+            shortened(&"k".repeat(1_000)),
+            format!("{}…", "k".repeat(max))
+        );
+        match CustomFieldDefinition::new(&"k".repeat(1_000), "K", CustomFieldKind::Text) {
+            Err(CustomFieldError::InvalidKey(shown)) => assert!(shown.chars().count() <= max + 1),
+            other => panic!("expected InvalidKey, got {other:?}"),
+        }
+    }
+}

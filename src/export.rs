@@ -622,3 +622,74 @@ fn malformed(error: csv::Error) -> ImportError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of exactly `bytes` bytes: a header, then rows of one ignored cell.
+    fn file_of(bytes: usize) -> Vec<u8> {
+        let mut file = b"status\n".to_vec();
+        let row = limits::IMPORT_CELL_MAX_BYTES;
+        while file.len() + row + 1 <= bytes {
+            file.extend(std::iter::repeat_n(b'x', row));
+            file.push(b'\n');
+        }
+        let left = bytes - file.len();
+        file.extend(std::iter::repeat_n(b'y', left));
+        file
+    }
+
+    #[test]
+    fn a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused() {
+        let settings = DirectorySettings::default();
+        let at_limit = file_of(limits::IMPORT_MAX_BYTES);
+        assert_eq!(at_limit.len(), limits::IMPORT_MAX_BYTES);
+        let rows = read_customer_rows(at_limit.as_slice(), &settings).unwrap();
+        assert_eq!(
+            rows.len(),
+            limits::IMPORT_MAX_BYTES / (limits::IMPORT_CELL_MAX_BYTES + 1)
+        );
+        let over = file_of(limits::IMPORT_MAX_BYTES + 1);
+        assert!(matches!(
+            read_customer_rows(over.as_slice(), &settings),
+            Err(ImportError::FileTooLarge { max }) if max == limits::IMPORT_MAX_BYTES
+        ));
+    }
+
+    #[test]
+    fn the_row_limit_counts_every_row_and_names_the_first_one_over() {
+        let settings = DirectorySettings::default();
+        let file = |rows: usize| format!("status\n{}", "x\n".repeat(rows));
+        let rows = read_customer_rows(file(limits::IMPORT_MAX_ROWS).as_bytes(), &settings);
+        assert_eq!(rows.unwrap().len(), limits::IMPORT_MAX_ROWS);
+        match read_customer_rows(file(limits::IMPORT_MAX_ROWS + 5).as_bytes(), &settings) {
+            Err(ImportError::TooLong { line, limit }) => {
+                assert_eq!(line, u64::try_from(limits::IMPORT_MAX_ROWS + 2).unwrap());
+                assert_eq!(limit.input, Input::ImportRows);
+                assert_eq!(limit.length, limits::IMPORT_MAX_ROWS + 5);
+            }
+            other => panic!("expected TooLong, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_over_long_cell_is_refused_with_its_line_and_length() {
+        let settings = DirectorySettings::default();
+        let max = limits::IMPORT_CELL_MAX_BYTES;
+        let file = format!(
+            "email,status\na@example.com,ok\nb@example.com,{}\n",
+            "é".repeat(max / 2 + 1)
+        );
+        match read_customer_rows(file.as_bytes(), &settings) {
+            Err(ImportError::TooLong { line, limit }) => {
+                assert_eq!(
+                    (line, limit.input, limit.length),
+                    (3, Input::ImportCell, max + 2)
+                );
+                assert!(limit.to_string().contains("bytes"));
+            }
+            other => panic!("expected TooLong, got {other:?}"),
+        }
+    }
+}
