@@ -43,7 +43,8 @@ impl BookingStatus {
     /// Cancelled by the customer or the business.
     pub const CANCELLED: Self = Self(Cow::Borrowed("cancelled"));
 
-    /// The longest status name accepted.
+    /// The longest status name accepted, in Unicode scalar values of the lower-cased name
+    /// (listed with every other limit in [`limits`](crate::limits)).
     pub const MAX_CHARS: usize = 64;
 
     /// A status by name: trimmed, lower-cased, 1 to 64 characters without control or
@@ -254,7 +255,8 @@ impl Booking {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewBooking {
-    /// The host's human booking reference.
+    /// The host's human booking reference: not blank, at most
+    /// [`BOOKING_CODE_MAX_CHARS`](crate::limits::BOOKING_CODE_MAX_CHARS) characters.
     pub code: String,
     /// Status at the time of recording.
     pub status: BookingStatus,
@@ -325,6 +327,32 @@ mod tests {
     }
 
     #[test]
+    fn an_over_long_code_is_a_problem_naming_its_length() {
+        let eur = crate::Currency::parse("EUR").unwrap();
+        let max = crate::limits::BOOKING_CODE_MAX_CHARS;
+        let at_limit = NewBooking::new(
+            "ß".repeat(max),
+            BookingStatus::PAID,
+            Profile::default(),
+            Utc::now(),
+            Money::zero(eur),
+        );
+        assert!(at_limit.problems().is_empty());
+        let over = NewBooking {
+            code: "ß".repeat(max + 1),
+            ..at_limit
+        };
+        assert_eq!(
+            over.problems(),
+            [BookingProblem::TooLong(crate::limits::TooLong {
+                input: crate::limits::Input::BookingCode,
+                length: max + 1,
+                max,
+            })]
+        );
+    }
+
+    #[test]
     fn status_serde_validates() {
         assert_eq!(
             serde_json::from_str::<BookingStatus>("\"PAID\"").unwrap(),
@@ -365,6 +393,10 @@ pub enum BookingProblem {
     /// The end time is before the start time.
     #[error("the booking ends before it starts")]
     EndsBeforeStart,
+    /// The booking code is longer than
+    /// [`BOOKING_CODE_MAX_CHARS`](crate::limits::BOOKING_CODE_MAX_CHARS).
+    #[error(transparent)]
+    TooLong(crate::limits::TooLong),
 }
 
 impl NewBooking {
@@ -384,6 +416,11 @@ impl NewBooking {
         let mut problems = Vec::new();
         if self.code.trim().is_empty() {
             problems.push(BookingProblem::EmptyCode);
+        }
+        if let Err(too_long) =
+            crate::limits::TooLong::check(crate::limits::Input::BookingCode, &self.code)
+        {
+            problems.push(BookingProblem::TooLong(too_long));
         }
         if self.paid.currency() != self.total.currency() {
             problems.push(BookingProblem::PaidCurrencyDiffers {

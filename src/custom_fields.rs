@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::limits::{Input, TooLong};
 use crate::{Detail, DirectorySettings, FieldError, FieldProblem, Profile, ValidationErrors};
 
 /// What values a custom field takes.
@@ -46,8 +47,12 @@ impl CustomFieldPattern {
     ///
     /// # Errors
     ///
-    /// [`CustomFieldError::InvalidPattern`] when it does not compile.
+    /// [`CustomFieldError::TooLong`] for a pattern over
+    /// [`CUSTOM_FIELD_PATTERN_MAX_CHARS`](crate::limits::CUSTOM_FIELD_PATTERN_MAX_CHARS)
+    /// (refused before it is compiled); [`CustomFieldError::InvalidPattern`] when it does not
+    /// compile.
     pub fn new(pattern: &str) -> Result<Self, CustomFieldError> {
+        TooLong::check(Input::CustomFieldPattern, pattern)?;
         let whole = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|error| {
             CustomFieldError::InvalidPattern {
                 pattern: pattern.to_owned(),
@@ -114,9 +119,11 @@ impl<'de> Deserialize<'de> for CustomFieldPattern {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CustomFieldDefinition {
-    /// The key values are stored under (`[a-z0-9_]`, 1 to 64 characters).
+    /// The key values are stored under (`[a-z0-9_]`, 1 to
+    /// [`CUSTOM_FIELD_KEY_MAX_CHARS`](crate::limits::CUSTOM_FIELD_KEY_MAX_CHARS) characters).
     pub key: String,
-    /// What staff see.
+    /// What staff see, at most
+    /// [`CUSTOM_FIELD_LABEL_MAX_CHARS`](crate::limits::CUSTOM_FIELD_LABEL_MAX_CHARS) characters.
     pub label: String,
     /// What values it takes.
     pub kind: CustomFieldKind,
@@ -132,15 +139,23 @@ impl CustomFieldDefinition {
     ///
     /// # Errors
     ///
-    /// [`CustomFieldError::InvalidKey`] for a key that is empty, longer than 64 characters
-    /// or not lower-case ASCII letters, digits and `_`.
+    /// [`CustomFieldError::InvalidKey`] for a key that is empty, longer than
+    /// [`CUSTOM_FIELD_KEY_MAX_CHARS`](crate::limits::CUSTOM_FIELD_KEY_MAX_CHARS) or not
+    /// lower-case ASCII letters, digits and `_`; [`CustomFieldError::TooLong`] for a label or
+    /// a choice over its [limit](crate::limits).
     pub fn new(key: &str, label: &str, kind: CustomFieldKind) -> Result<Self, CustomFieldError> {
-        let valid = (1..=64).contains(&key.len())
+        TooLong::check(Input::CustomFieldLabel, label)?;
+        if let CustomFieldKind::Choice(choices) = &kind {
+            for choice in choices {
+                TooLong::check(Input::CustomFieldChoice, choice)?;
+            }
+        }
+        let valid = (1..=crate::limits::CUSTOM_FIELD_KEY_MAX_CHARS).contains(&key.len())
             && key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !valid {
-            return Err(CustomFieldError::InvalidKey(key.to_owned()));
+            return Err(CustomFieldError::InvalidKey(shortened(key)));
         }
         Ok(Self {
             key: key.to_owned(),
@@ -213,7 +228,8 @@ impl CustomFieldDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CustomFieldError {
-    /// The key is not lower-case ASCII letters, digits and `_`, 1 to 64 characters.
+    /// The key is not lower-case ASCII letters, digits and `_`, 1 to 64 characters (a
+    /// longer key is shown cut short).
     #[error("`{0}` is not a valid custom field key (lower-case letters, digits and _, at most 64)")]
     InvalidKey(String),
     /// The pattern does not compile.
@@ -251,6 +267,19 @@ pub enum CustomFieldError {
         /// The pattern.
         pattern: String,
     },
+    /// A key, label, pattern or choice is longer than its [limit](crate::limits).
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+}
+
+/// `key` as an error shows it: cut to the longest key allowed, marked with `…` when cut, so
+/// an absurd key is not copied whole into every message.
+pub(crate) fn shortened(key: &str) -> String {
+    let max = crate::limits::CUSTOM_FIELD_KEY_MAX_CHARS;
+    match key.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &key[..end]),
+        None => key.to_owned(),
+    }
 }
 
 /// The problems of `profile`'s custom fields under `settings`: undefined keys and invalid
@@ -262,17 +291,26 @@ pub(crate) fn custom_field_problems(
     require: bool,
 ) -> Vec<FieldProblem> {
     let definitions = &settings.custom_fields;
-    if definitions.is_empty() {
-        return Vec::new();
-    }
     let mut problems = Vec::new();
     let mut problem = |key: &str, error: CustomFieldError| {
         problems.push(FieldProblem {
-            detail: Detail::CustomField(key.to_owned()),
+            detail: Detail::CustomField(shortened(key)),
             error: FieldError::CustomField(error),
         });
     };
+    // Keys are bounded even when custom fields are free-form.
+    for key in profile.custom_fields.keys() {
+        if let Err(too_long) = TooLong::check(Input::CustomFieldKey, key) {
+            problem(key, CustomFieldError::TooLong(too_long));
+        }
+    }
+    if definitions.is_empty() {
+        return problems;
+    }
     for (key, value) in &profile.custom_fields {
+        if TooLong::check(Input::CustomFieldKey, key).is_err() {
+            continue;
+        }
         match definitions.iter().find(|d| &d.key == key) {
             None => problem(key, CustomFieldError::Undefined),
             Some(definition) => {
@@ -303,5 +341,57 @@ pub(crate) fn check_custom_fields(
         Ok(())
     } else {
         Err(ValidationErrors { problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits;
+
+    #[test]
+    fn definitions_hold_labels_patterns_and_choices_to_their_limits() {
+        let long = |max: usize| "é".repeat(max + 1);
+        let refused = |input: Input, max: usize| {
+            Err::<(), _>(CustomFieldError::TooLong(TooLong {
+                input,
+                length: max + 1,
+                max,
+            }))
+        };
+        let label = limits::CUSTOM_FIELD_LABEL_MAX_CHARS;
+        assert_eq!(
+            CustomFieldDefinition::new("k", &long(label), CustomFieldKind::Text).map(drop),
+            refused(Input::CustomFieldLabel, label)
+        );
+        let choice = limits::CUSTOM_FIELD_CHOICE_MAX_CHARS;
+        let kind = CustomFieldKind::Choice(vec!["a".into(), long(choice)]);
+        assert_eq!(
+            CustomFieldDefinition::new("k", "K", kind).map(drop),
+            refused(Input::CustomFieldChoice, choice)
+        );
+        // Refused before compiling: an over-long valid pattern would compile.
+        let pattern = limits::CUSTOM_FIELD_PATTERN_MAX_CHARS;
+        assert_eq!(
+            CustomFieldPattern::new(&"a".repeat(pattern + 1)).map(drop),
+            refused(Input::CustomFieldPattern, pattern)
+        );
+        assert!(CustomFieldPattern::new(&"a".repeat(pattern)).is_ok());
+        let at_limit = CustomFieldKind::Choice(vec!["é".repeat(choice)]);
+        assert!(CustomFieldDefinition::new("k", &"é".repeat(label), at_limit).is_ok());
+    }
+
+    #[test]
+    fn an_over_long_key_is_shown_cut_short() {
+        let max = limits::CUSTOM_FIELD_KEY_MAX_CHARS;
+        assert_eq!(shortened(&"k".repeat(max)), "k".repeat(max));
+        assert_eq!(
+            shortened(&"k".repeat(1_000)),
+            format!("{}…", "k".repeat(max))
+        );
+        match CustomFieldDefinition::new(&"k".repeat(1_000), "K", CustomFieldKind::Text) {
+            Err(CustomFieldError::InvalidKey(shown)) => assert!(shown.chars().count() <= max + 1),
+            other => panic!("expected InvalidKey, got {other:?}"),
+        }
     }
 }

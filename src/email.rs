@@ -69,7 +69,7 @@ use ascii::ascii_fast_key;
 mod ascii;
 
 /// RFC 5321 §4.5.3.1.3 path limit (256) minus the angle brackets.
-const MAX_ADDRESS_OCTETS: usize = 254;
+const MAX_ADDRESS_OCTETS: usize = crate::limits::EMAIL_MAX_BYTES;
 /// RFC 5321 §4.5.3.1.1.
 const MAX_LOCAL_OCTETS: usize = 64;
 /// RFC 1035 §2.3.4 / RFC 5321 §4.5.3.1.2 (per label).

@@ -227,6 +227,11 @@ pub enum Error {
     /// The committed change's message could not be handed to the [`Notifier`](crate::Notifier).
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// A free-text input is longer than its limit (see [`limits`](crate::limits)): the
+    /// error names the input, its length and the maximum. Checked before the store is used,
+    /// so nothing was read or written.
+    #[error(transparent)]
+    TooLong(#[from] crate::limits::TooLong),
 }
 
 /// An operation on a customer that only some statuses allow, as named in

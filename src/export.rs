@@ -12,6 +12,7 @@ use std::io;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{self, Input, TooLong};
 use crate::{ContactForm, Customer, CustomerSummary, DirectorySettings, Profile, ValidationErrors};
 
 /// Prefix of the header of a custom field column: `custom:<key>`.
@@ -424,10 +425,31 @@ pub enum ImportError {
     /// The file has no header row.
     #[error("the file is empty: a header row is needed")]
     Empty,
+    /// The file is larger than [`IMPORT_MAX_BYTES`](limits::IMPORT_MAX_BYTES); reading
+    /// stopped there.
+    #[error("the file is larger than the {max} bytes allowed")]
+    FileTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// A cell, a custom field key in the header, or the number of data rows is over its
+    /// [limit](crate::limits).
+    #[error("line {line}: {limit}")]
+    TooLong {
+        /// The line of the cell, or of the first row over the row limit.
+        line: u64,
+        /// Which limit, the length found and the maximum.
+        limit: TooLong,
+    },
 }
 
 /// Reads a customer import file: a header row naming columns (as [`ExportColumn::header`]
 /// writes them), then one customer per row.
+///
+/// The file is held to [`IMPORT_MAX_BYTES`](limits::IMPORT_MAX_BYTES) (no more is read),
+/// [`IMPORT_MAX_ROWS`](limits::IMPORT_MAX_ROWS) data rows and
+/// [`IMPORT_CELL_MAX_BYTES`](limits::IMPORT_CELL_MAX_BYTES) per cell; each value is then
+/// held to its field's own limit like a contact form's.
 ///
 /// Contact columns and `custom:<key>` columns are read; the other columns an export writes
 /// (id, name, status, counts, dates) are accepted and ignored, so an export can be imported
@@ -436,8 +458,9 @@ pub enum ImportError {
 ///
 /// # Errors
 ///
-/// [`ImportError`] when the file cannot be read as a whole; problems of single rows are in
-/// the rows.
+/// [`ImportError`] when the file cannot be read as a whole, including
+/// [`ImportError::FileTooLarge`] and [`ImportError::TooLong`]; problems of single rows are
+/// in the rows.
 ///
 /// # Examples
 ///
@@ -457,12 +480,16 @@ pub fn read_customer_rows(
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
-        .from_reader(reader);
+        .from_reader(Capped {
+            inner: reader,
+            left: limits::IMPORT_MAX_BYTES,
+        });
     let mut records = csv.records();
     let header = match records.next() {
         None => return Err(ImportError::Empty),
         Some(record) => record.map_err(malformed)?,
     };
+    check_cells(&header)?;
     let mut columns: Vec<ExportColumn> = Vec::with_capacity(header.len());
     for (index, raw) in header.iter().enumerate() {
         let raw = if index == 0 {
@@ -473,15 +500,28 @@ pub fn read_customer_rows(
         let raw = restore_cell(raw);
         let column = ExportColumn::from_header(raw)
             .ok_or_else(|| ImportError::UnknownColumn(raw.to_owned()))?;
+        if let ExportColumn::CustomField(key) = &column {
+            TooLong::check(Input::CustomFieldKey, key)
+                .map_err(|limit| ImportError::TooLong { line: 1, limit })?;
+        }
         if columns.contains(&column) {
             return Err(ImportError::RepeatedColumn(raw.to_owned()));
         }
         columns.push(column);
     }
     let mut rows = Vec::new();
+    let mut over: Option<u64> = None;
+    let mut count: usize = 0;
     for (index, record) in records.enumerate() {
         let record = record.map_err(malformed)?;
         let line = record.position().map_or(0, csv::Position::line);
+        count += 1;
+        if count > limits::IMPORT_MAX_ROWS {
+            // Counted to the end (the file is bounded) to report the true number of rows.
+            over.get_or_insert(line);
+            continue;
+        }
+        check_cells(&record)?;
         let mut form = ContactForm::default();
         for (column, cell) in columns.iter().zip(record.iter()) {
             let value = restore_cell(cell).to_owned();
@@ -508,10 +548,68 @@ pub fn read_customer_rows(
             profile: form.parse(settings),
         });
     }
+    if let Some(line) = over {
+        let limit = TooLong::check_length(Input::ImportRows, count).err();
+        if let Some(limit) = limit {
+            return Err(ImportError::TooLong { line, limit });
+        }
+    }
     Ok(rows)
 }
 
+/// Every cell of `record` is within [`IMPORT_CELL_MAX_BYTES`](limits::IMPORT_CELL_MAX_BYTES).
+fn check_cells(record: &csv::StringRecord) -> Result<(), ImportError> {
+    let line = record.position().map_or(0, csv::Position::line);
+    record
+        .iter()
+        .try_for_each(|cell| TooLong::check(Input::ImportCell, cell))
+        .map_err(|limit| ImportError::TooLong { line, limit })
+}
+
+/// The reader of an import file: hands on at most `left` more bytes, and answers a read past
+/// them with a [`FileTooLarge`] error if the file goes on, so no more than the limit is ever
+/// read into memory.
+struct Capped<R> {
+    inner: R,
+    left: usize,
+}
+
+impl<R: io::Read> io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            let mut probe = [0_u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(FileTooLarge)),
+            };
+        }
+        let wanted = buf.len().min(self.left);
+        let read = self.inner.read(&mut buf[..wanted])?;
+        self.left -= read;
+        Ok(read)
+    }
+}
+
+/// The error [`Capped`] reads end with when the file is over the limit.
+#[derive(Debug)]
+struct FileTooLarge;
+
+impl std::fmt::Display for FileTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the import file is over its size limit")
+    }
+}
+
+impl std::error::Error for FileTooLarge {}
+
 fn malformed(error: csv::Error) -> ImportError {
+    if let csv::ErrorKind::Io(io) = error.kind() {
+        if io.get_ref().is_some_and(|inner| inner.is::<FileTooLarge>()) {
+            return ImportError::FileTooLarge {
+                max: limits::IMPORT_MAX_BYTES,
+            };
+        }
+    }
     let line = error.position().map_or(0, csv::Position::line);
     ImportError::Malformed {
         line,
@@ -522,5 +620,76 @@ fn malformed(error: csv::Error) -> ImportError {
             } => format!("{len} cells where the header has {expected_len}"),
             _ => error.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of exactly `bytes` bytes: a header, then rows of one ignored cell.
+    fn file_of(bytes: usize) -> Vec<u8> {
+        let mut file = b"status\n".to_vec();
+        let row = limits::IMPORT_CELL_MAX_BYTES;
+        while file.len() + row < bytes {
+            file.extend(std::iter::repeat_n(b'x', row));
+            file.push(b'\n');
+        }
+        let left = bytes - file.len();
+        file.extend(std::iter::repeat_n(b'y', left));
+        file
+    }
+
+    #[test]
+    fn a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused() {
+        let settings = DirectorySettings::default();
+        let at_limit = file_of(limits::IMPORT_MAX_BYTES);
+        assert_eq!(at_limit.len(), limits::IMPORT_MAX_BYTES);
+        let rows = read_customer_rows(at_limit.as_slice(), &settings).unwrap();
+        assert_eq!(
+            rows.len(),
+            limits::IMPORT_MAX_BYTES / (limits::IMPORT_CELL_MAX_BYTES + 1)
+        );
+        let over = file_of(limits::IMPORT_MAX_BYTES + 1);
+        assert!(matches!(
+            read_customer_rows(over.as_slice(), &settings),
+            Err(ImportError::FileTooLarge { max }) if max == limits::IMPORT_MAX_BYTES
+        ));
+    }
+
+    #[test]
+    fn the_row_limit_counts_every_row_and_names_the_first_one_over() {
+        let settings = DirectorySettings::default();
+        let file = |rows: usize| format!("status\n{}", "x\n".repeat(rows));
+        let rows = read_customer_rows(file(limits::IMPORT_MAX_ROWS).as_bytes(), &settings);
+        assert_eq!(rows.unwrap().len(), limits::IMPORT_MAX_ROWS);
+        match read_customer_rows(file(limits::IMPORT_MAX_ROWS + 5).as_bytes(), &settings) {
+            Err(ImportError::TooLong { line, limit }) => {
+                assert_eq!(line, u64::try_from(limits::IMPORT_MAX_ROWS + 2).unwrap());
+                assert_eq!(limit.input, Input::ImportRows);
+                assert_eq!(limit.length, limits::IMPORT_MAX_ROWS + 5);
+            }
+            other => panic!("expected TooLong, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_over_long_cell_is_refused_with_its_line_and_length() {
+        let settings = DirectorySettings::default();
+        let max = limits::IMPORT_CELL_MAX_BYTES;
+        let file = format!(
+            "email,status\na@example.com,ok\nb@example.com,{}\n",
+            "é".repeat(max / 2 + 1)
+        );
+        match read_customer_rows(file.as_bytes(), &settings) {
+            Err(ImportError::TooLong { line, limit }) => {
+                assert_eq!(
+                    (line, limit.input, limit.length),
+                    (3, Input::ImportCell, max + 2)
+                );
+                assert!(limit.to_string().contains("bytes"));
+            }
+            other => panic!("expected TooLong, got {other:?}"),
+        }
     }
 }

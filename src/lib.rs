@@ -68,10 +68,49 @@
 //! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
 //!   concurrent bookings for one new email create exactly one customer.
 //! - Searching: [`Directory::search`] pages through a [`CustomerQuery`] (text, filters,
-//!   sort) by keyset [`Cursor`]s; the SQL adapters run it in SQL on indexed columns.
+//!   sort) by keyset [`Cursor`]s and [`Directory::count`] counts its matches; the SQL
+//!   adapters run both in SQL on indexed columns.
 //! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
 //!   password change and reset, self-service, saved payment method) over a [`Directory`],
 //!   configured by [`AccountSettings`].
+//!
+//! # Limits
+//!
+//! Every free-text input has a maximum length, so an absurd value (a 1 MB booking code, a
+//! 1 MB search) is refused with a typed error naming the input, its length and the maximum
+//! before the store is read or written, instead of being stored or reaching a database that
+//! fails on it. Lengths are in Unicode scalar values of the trimmed text unless the table
+//! says bytes. The values live in [`limits`] (one constant each, and [`limits::Input`] lists
+//! them); [`Error::TooLong`] carries a [`limits::TooLong`].
+//!
+//! | input | limit | applies to | refused with |
+//! |---|---|---|---|
+//! | booking code | 128 characters | `NewBooking::code` | `Error::TooLong` (and `BookingProblem::TooLong`) |
+//! | booking status | 64 characters | `BookingStatus::new` (`BookingStatus::MAX_CHARS`) | `TextError::TooLong` |
+//! | search text | 256 characters | `CustomerQuery::text`, in `search` and `count` | `Error::TooLong` |
+//! | person name | 200 characters | given, family and display name (`PersonName::MAX_CHARS`) | `TextError::TooLong` |
+//! | text value | 1,000 characters | address lines, city, region, postcode, list names, note tags, brochures, consent sources (`Text::MAX_CHARS`) | `TextError::TooLong` |
+//! | note | 10,000 characters | `NoteText::MAX_CHARS` | `TextError::TooLong` |
+//! | email address | 254 bytes | `EmailAddress`, `EmailKey`, `find_by_email` | `EmailError::AddressTooLong` |
+//! | phone number | 64 characters | `Phone::parse` | `PhoneError::Invalid` |
+//! | custom field key | 64 characters | profiles, forms, definitions, `custom_field_equals`, import headers | `Error::TooLong`, or `CustomFieldError::TooLong` in a form's problems |
+//! | custom field value | 1,000 characters | profile values (`Text`), `custom_field_equals` | `TextError::TooLong`, `Error::TooLong` |
+//! | custom field label | 200 characters | `CustomFieldDefinition::new` | `CustomFieldError::TooLong` |
+//! | custom field pattern | 1,000 characters | `CustomFieldPattern::new`, before compiling | `CustomFieldError::TooLong` |
+//! | custom field choice | 1,000 characters | each choice of `CustomFieldKind::Choice` | `CustomFieldError::TooLong` |
+//! | block reason | 1,000 characters | `block`, `add_to_blocklist` | `Error::TooLong` |
+//! | staff identifier | 200 characters | `Actor::Staff`, for every use case | `Error::TooLong` |
+//! | page cursor | 4,096 characters | `Cursor::parse` | `CursorError::Malformed` |
+//! | import file | 33,554,432 bytes | `import_customers`, `read_customer_rows` (32 MiB; no more is read) | `ImportError::FileTooLarge` |
+//! | import file | 100,000 rows | data rows of one import (one commit) | `ImportError::TooLong` |
+//! | import cell | 4,096 bytes | every cell, header included | `ImportError::TooLong` |
+//! | password | 4,096 bytes | `MAX_PASSWORD_BYTES`, before hashing (the policy's own maximum is lower) | `HashError::PasswordTooLong` |
+//! | payment provider token | 255 characters | `SavedPaymentMethod::MAX_TOKEN_CHARS` | `PaymentMethodError::Token` |
+//! | payment card brand | 32 characters | `SavedPaymentMethod::MAX_BRAND_CHARS` | `PaymentMethodError::Brand` |
+//!
+//! The directory also checks each commit it makes (staff identifiers, block reasons, new
+//! bookings' codes, new customers' custom field keys), so no use case can store an
+//! over-long value; records stored before a limit existed are not refused when they change.
 //!
 //! # Features
 //!
@@ -129,6 +168,7 @@ mod email;
 mod error;
 mod export;
 mod ids;
+pub mod limits;
 mod merge;
 mod money;
 mod notify;

@@ -30,7 +30,7 @@ pub struct Phone {
 }
 
 /// The longest input worth handing to the parser; no real number comes close.
-const MAX_INPUT_CHARS: usize = 64;
+const MAX_INPUT_CHARS: usize = crate::limits::PHONE_MAX_CHARS;
 
 impl Phone {
     /// Parses and validates a number, using `default_region` for numbers written without a

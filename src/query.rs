@@ -74,6 +74,15 @@ impl StatusKind {
     /// are hidden by default; redacted and merged ones are listed only when asked for.
     pub const LISTED: [Self; 2] = [Self::Active, Self::Blocked];
 
+    /// Every status: what [`CustomerQuery::any_status`] lists.
+    pub const ALL: [Self; 5] = [
+        Self::Active,
+        Self::Archived,
+        Self::Blocked,
+        Self::Redacted,
+        Self::Merged,
+    ];
+
     /// The kind of `status`.
     ///
     /// # Examples
@@ -675,7 +684,7 @@ pub struct Cursor {
 }
 
 /// The longest cursor text accepted.
-const MAX_CURSOR_CHARS: usize = 4_096;
+const MAX_CURSOR_CHARS: usize = crate::limits::CURSOR_MAX_CHARS;
 
 impl Cursor {
     /// Reads a cursor from its text (see [`Display`](fmt::Display)).
@@ -783,7 +792,8 @@ impl<'de> Deserialize<'de> for Cursor {
 ///   its digits, so `+44 20 7946` finds `+44207946…`.
 /// - **Status** ([`statuses`](Self::statuses)): archived customers are hidden unless
 ///   asked for ([`include_archived`](Self::include_archived)); redacted and merged ones are
-///   listed only when their [`StatusKind`] is named.
+///   listed only when their [`StatusKind`] is named; [`any_status`](Self::any_status)
+///   lists every customer the store holds (merged tombstones included).
 /// - **First letter** ([`initial`](Self::initial)): the first character of the name sort
 ///   key (family name, else display name, else given name), accents and case ignored.
 /// - **Claimed** ([`claimed`](Self::claimed)): whether an account claims the customer.
@@ -792,6 +802,14 @@ impl<'de> Deserialize<'de> for Cursor {
 ///   is inclusive.
 /// - **Custom field** ([`custom_field_equals`](Self::custom_field_equals)): the stored value
 ///   equals the given text exactly.
+///
+/// The text, the custom field key and its value are held to
+/// [`SEARCH_TEXT_MAX_CHARS`](crate::limits::SEARCH_TEXT_MAX_CHARS),
+/// [`CUSTOM_FIELD_KEY_MAX_CHARS`](crate::limits::CUSTOM_FIELD_KEY_MAX_CHARS) and
+/// [`CUSTOM_FIELD_VALUE_MAX_CHARS`](crate::limits::CUSTOM_FIELD_VALUE_MAX_CHARS):
+/// [`Directory::search`](crate::Directory::search) and
+/// [`Directory::count`](crate::Directory::count) refuse a longer one with
+/// [`Error::TooLong`](crate::Error::TooLong) before asking the store.
 ///
 /// # Examples
 ///
@@ -868,7 +886,8 @@ impl CustomerQuery {
         }
     }
 
-    /// Searches for `text` (see the [type documentation](Self)).
+    /// Searches for `text` (see the [type documentation](Self)), at most
+    /// [`SEARCH_TEXT_MAX_CHARS`](crate::limits::SEARCH_TEXT_MAX_CHARS) characters.
     #[must_use]
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
@@ -888,6 +907,23 @@ impl CustomerQuery {
     pub fn statuses(mut self, statuses: impl IntoIterator<Item = StatusKind>) -> Self {
         self.statuses = statuses.into_iter().collect();
         self
+    }
+
+    /// Lists every customer, whatever its status: active, archived, blocked, redacted and
+    /// merged (the tombstone a merge leaves of each customer merged into another). With
+    /// [`Directory::count`](crate::Directory::count), it counts every customer record the
+    /// store holds; deleted customers are gone and never listed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{CustomerQuery, StatusKind};
+    /// let every = CustomerQuery::new().any_status();
+    /// assert!(StatusKind::ALL.iter().all(|status| every.statuses.contains(status)));
+    /// ```
+    #[must_use]
+    pub fn any_status(self) -> Self {
+        self.statuses(StatusKind::ALL)
     }
 
     /// Lists archived customers too.

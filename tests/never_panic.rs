@@ -7,10 +7,14 @@
 
 use std::str::FromStr;
 
+use customer_directory::limits::{Input, TooLong, Unit};
+use customer_directory::store::MemoryStore;
 use customer_directory::{
-    BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, Cursor, CustomerId,
-    CustomerQuery, DirectorySettings, MergeId, PasswordContext, PasswordHash, PasswordPolicy,
-    PersonName, Phone, ResetToken, SearchTerms, Text,
+    Actor, BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, Cursor,
+    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern, CustomerId,
+    CustomerQuery, Directory, DirectorySettings, Error, ImportError, MergeId, Money, NewBooking,
+    NoteText, PasswordContext, PasswordHash, PasswordPolicy, PersonName, Phone, Profile,
+    ResetToken, SearchTerms, Text, read_customer_rows,
 };
 use proptest::prelude::*;
 
@@ -203,6 +207,154 @@ proptest! {
             if let Err(violations) = policy.check(&raw, &context) {
                 prop_assert!(!violations.to_string().is_empty());
             }
+        }
+    }
+}
+
+/// Text whose length lands within two of `max` on either side (in characters of the
+/// trimmed text, or bytes), built by repeating arbitrary or hostile pieces.
+fn near(max: usize, unit: Unit) -> impl Strategy<Value = String> {
+    (input(), -2_i64..=2).prop_map(move |(piece, delta)| {
+        let piece = if piece.trim().is_empty() {
+            "x".to_owned()
+        } else {
+            piece
+        };
+        let target = usize::try_from(i64::try_from(max).unwrap() + delta).unwrap();
+        // Whole pieces past the target (plus the piece again, for what trimming takes),
+        // counted as they go, then cut back to it.
+        let size = measure(&piece, unit).max(1);
+        let mut text = piece.repeat(target / size + 2);
+        while measure(&text, unit) > target {
+            text.pop();
+        }
+        text
+    })
+}
+
+fn measure(text: &str, unit: Unit) -> usize {
+    match unit {
+        Unit::Bytes => text.len(),
+        _ => text.trim().chars().count(),
+    }
+}
+
+/// The string limits the property below covers (file size and row count are whole-file
+/// limits, covered by the import property).
+fn string_limit() -> impl Strategy<Value = Input> {
+    prop::sample::select(
+        Input::ALL
+            .into_iter()
+            .filter(|input| !matches!(input, Input::ImportFile | Input::ImportRows))
+            .collect::<Vec<_>>(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Around every limit, the check refuses exactly what is longer, naming the input, its
+    /// length and the maximum; and the types that hold a limit agree with it.
+    #[test]
+    fn limits_refuse_exactly_what_is_over(
+        (input, text) in string_limit().prop_flat_map(|input| (Just(input), near(input.max(), input.unit())))
+    ) {
+        let length = input.length_of(&text);
+        match TooLong::check(input, &text) {
+            Ok(()) => prop_assert!(length <= input.max()),
+            Err(error) => {
+                prop_assert_eq!(error, TooLong { input, length, max: input.max() });
+                prop_assert!(length > input.max());
+                prop_assert!(error.to_string().contains(&length.to_string()));
+            }
+        }
+        let over = length > input.max();
+        match input {
+            Input::PersonName if PersonName::parse(&text).is_ok() => prop_assert!(!over),
+            Input::Text if Text::parse(&text).is_ok() => prop_assert!(!over),
+            // A note counts its characters once line ends are made line feeds.
+            Input::Note => {
+                let lines = text.replace("\r\n", "\n");
+                let over = Input::Note.length_of(&lines) > Input::Note.max();
+                prop_assert_eq!(NoteText::parse(&text).is_ok_and(|_| over), false);
+            }
+            Input::CustomFieldPattern => {
+                let refused = matches!(
+                    CustomFieldPattern::new(&text),
+                    Err(CustomFieldError::TooLong(_))
+                );
+                prop_assert_eq!(refused, over);
+            }
+            Input::CustomFieldLabel | Input::CustomFieldChoice => {
+                let kind = CustomFieldKind::Choice(vec![text.clone()]);
+                let (label, kind) = if input == Input::CustomFieldLabel {
+                    (text.as_str(), CustomFieldKind::Text)
+                } else {
+                    ("Label", kind)
+                };
+                prop_assert_eq!(CustomFieldDefinition::new("key", label, kind).is_err(), over);
+            }
+            _ => {}
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Over-long codes, search texts, block reasons, staff identifiers, custom field keys
+    /// and import cells go through the directory's checks: refused with the typed error
+    /// before the store is used, or accepted, never a panic.
+    #[test]
+    fn directory_inputs_near_their_limits(
+        code in near(Input::BookingCode.max(), Unit::Chars),
+        search in near(Input::SearchText.max(), Unit::Chars),
+        reason in near(Input::BlockReason.max(), Unit::Chars),
+        staff in near(Input::Actor.max(), Unit::Chars),
+        key in near(Input::CustomFieldKey.max(), Unit::Chars),
+        cell in near(Input::ImportCell.max(), Unit::Bytes),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+            let expect = |input: Input, text: &str, result: Result<(), Error>| {
+                let over = input.length_of(text) > input.max();
+                match result {
+                    Err(Error::TooLong(error)) => {
+                        assert!(over, "{input} refused at {} ({error})", input.length_of(text));
+                        assert_eq!(error.input, input);
+                    }
+                    Err(other) => assert!(!over, "{input}: {other}"),
+                    Ok(()) => assert!(!over, "{input} accepted at {}", input.length_of(text)),
+                }
+            };
+            let eur = Currency::parse("EUR").unwrap();
+            let booking = NewBooking::new(code.clone(), BookingStatus::PENDING, Profile::default(), chrono::Utc::now(), Money::zero(eur));
+            let recorded = directory.record_booking(booking, &Actor::System).await.map(drop);
+            expect(Input::BookingCode, &code, recorded);
+            let query = CustomerQuery::new().text(search.clone());
+            expect(Input::SearchText, &search, directory.search(&query, None, 5).await.map(drop));
+            expect(Input::SearchText, &search, directory.count(&query).await.map(drop));
+            let query = CustomerQuery::new().custom_field_equals(key.clone(), "v");
+            expect(Input::CustomFieldKey, &key, directory.count(&query).await.map(drop));
+            let target = BlockTarget::domain("spam.example").unwrap();
+            let blocked = directory.add_to_blocklist(target, reason.clone(), &Actor::System).await.map(drop);
+            expect(Input::BlockReason, &reason, blocked);
+            let created = directory.create_customer(Profile::default(), &Actor::Staff(staff.clone())).await.map(drop);
+            expect(Input::Actor, &staff, created);
+        });
+        // A cell's bytes, whatever they hold (a cell with quotes or separators is quoted).
+        let mut file = csv::Writer::from_writer(Vec::new());
+        file.write_record(["status"]).unwrap();
+        file.write_record([cell.as_str()]).unwrap();
+        let file = file.into_inner().unwrap();
+        match read_customer_rows(file.as_slice(), &DirectorySettings::default()) {
+            Err(ImportError::TooLong { limit, .. }) => {
+                prop_assert_eq!(limit.input, Input::ImportCell);
+                prop_assert!(cell.len() > Input::ImportCell.max());
+            }
+            Err(other) => prop_assert!(!other.to_string().is_empty()),
+            Ok(_) => prop_assert!(cell.len() <= Input::ImportCell.max()),
         }
     }
 }

@@ -688,7 +688,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerStatus`] unless the customer is active or archived.
+    /// [`Error::CustomerStatus`] unless the customer is active or archived;
+    /// [`Error::TooLong`] for a reason over [`BLOCK_REASON_MAX_CHARS`](crate::limits::BLOCK_REASON_MAX_CHARS).
     /// For a merged, deleted or never stored id: the answers of
     /// [every customer id](Directory#customer-ids-in-every-state).
     ///
@@ -714,6 +715,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         reason: &str,
         actor: &Actor,
     ) -> Result<Vec<BlockEntry>, Error> {
+        crate::limits::TooLong::check(crate::limits::Input::BlockReason, reason)?;
         self.commit_retrying(|| async {
             let mut current = self.person(customer).await?;
             if !matches!(

@@ -167,7 +167,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::Blocked`] when the email or its domain is on the blocklist (nothing is
-    /// stored: refuse the booking); [`Error::InvalidBooking`] listing every problem;
+    /// stored: refuse the booking); [`Error::TooLong`] for a code, a custom field key or a
+    /// staff identifier over its [limit](crate::limits), before the store is used;
+    /// [`Error::InvalidBooking`] listing every problem;
     /// [`Error::Contention`] or [`Error::Store`] when storage fails.
     ///
     /// # Examples
@@ -187,6 +189,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn record_booking(&self, new: NewBooking, actor: &Actor) -> Result<Recorded, Error> {
+        crate::limits::check_actor(actor)?;
+        crate::limits::check_new_booking(&new)?;
         let problems = new.problems();
         if !problems.is_empty() {
             return Err(Error::InvalidBooking(problems));
@@ -468,7 +472,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`].
+    /// [`Error::TooLong`] for a reason or a staff identifier over its
+    /// [limit](crate::limits); [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -487,6 +492,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         reason: impl Into<String>,
         actor: &Actor,
     ) -> Result<BlockEntry, Error> {
+        let reason = reason.into();
+        crate::limits::TooLong::check(crate::limits::Input::BlockReason, &reason)?;
+        crate::limits::check_actor(actor)?;
         let now = self.clock.now();
         let entry = BlockEntry::new(target, reason, now);
         let mut changes = ChangeSet::new();
@@ -525,6 +533,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         target: BlockTarget,
         actor: &Actor,
     ) -> Result<(), Error> {
+        crate::limits::check_actor(actor)?;
         let mut changes = ChangeSet::new();
         changes.remove_block(target).record(audit_event(
             self.clock.now(),
@@ -584,6 +593,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
             if changes.is_empty() {
                 return Ok(outcome);
             }
+            // Whatever the use case, no over-long free text reaches the store.
+            crate::limits::check_changes(&changes)?;
             match self.store.commit(changes).await {
                 Ok(()) => return Ok(outcome),
                 Err(StoreError::Conflict(last)) if attempt >= attempts => {

@@ -20,6 +20,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
         change: impl Fn(&mut Customer, DateTime<Utc>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        // Every value these use cases take is a bounded type but the actor.
+        crate::limits::check_actor(actor)?;
         let change = &change;
         self.commit_retrying(move || async move {
             let mut current = self.person(customer).await?;
@@ -44,8 +46,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::CustomerStatus`] for a redacted customer; for a merged, deleted or never
-    /// stored id, the answers of [every customer id](Directory#customer-ids-in-every-state).
+    /// [`Error::CustomerStatus`] for a redacted customer; [`Error::TooLong`] for a staff
+    /// identifier over [`ACTOR_MAX_CHARS`](crate::limits::ACTOR_MAX_CHARS) (the note and its
+    /// tag are bounded by their types, [`NoteText`] and [`Text`]); for a merged, deleted or
+    /// never stored id, the answers of [every customer id](Directory#customer-ids-in-every-state).
     ///
     /// # Examples
     ///
@@ -265,6 +269,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         action: AuditAction,
         actor: &Actor,
     ) -> Result<ListId, Error> {
+        crate::limits::check_actor(actor)?;
         // A concurrent writer that takes the name first makes the commit conflict; the
         // retry then reads its list and refuses here.
         self.commit_retrying(|| {

@@ -165,9 +165,15 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// rows of a name or creation-time sort. [`CustomerQuery`] describes the filters and
     /// [`Cursor`] the exact guarantee, including what a sort key that changes does.
     ///
+    /// By default archived, redacted and merged customers are not listed;
+    /// [`CustomerQuery::any_status`] lists every customer, whatever its status, and
+    /// [`count`](Self::count) says how many customers a query matches over all its pages.
+    ///
     /// # Errors
     ///
-    /// [`Error::InvalidCursor`] when `after` belongs to another query; [`Error::Store`].
+    /// [`Error::TooLong`] for a search text or a custom field filter over its
+    /// [limit](crate::limits), before the store is asked; [`Error::InvalidCursor`] when
+    /// `after` belongs to another query; [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -195,6 +201,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<CustomerPage, Error> {
+        crate::limits::check_query(query)?;
         let after = after
             .map(|cursor| query.continue_after(cursor))
             .transpose()?;
@@ -215,6 +222,36 @@ impl<S: Store, C: Clock> Directory<S, C> {
             customers: hits.into_iter().map(|hit| hit.customer).collect(),
             next,
         })
+    }
+
+    /// How many customers `query` matches, over all its pages: what paging through
+    /// [`search`](Self::search) to the end would list, counted by the store (the SQL
+    /// adapters run one `SELECT count(*)` with the search's conditions, without sorting).
+    /// The query's sort does not change the count.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLong`] as for [`search`](Self::search); [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{store::MemoryStore, *};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let staff = Actor::staff("desk");
+    /// let kept = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// let archived = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// directory.archive(archived, &staff).await?;
+    /// assert_eq!(directory.count(&CustomerQuery::new()).await?, 1);
+    /// assert_eq!(directory.count(&CustomerQuery::new().any_status()).await?, 2);
+    /// # let _ = kept;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn count(&self, query: &CustomerQuery) -> Result<u64, Error> {
+        crate::limits::check_query(query)?;
+        Ok(self.store.count_customers(query).await?)
     }
 
     /// Everything stored about a customer, for a data-subject access request: its record,
@@ -374,7 +411,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::Import`] when the file cannot be read as a whole; [`Error::Store`].
+    /// [`Error::Import`] when the file cannot be read as a whole, including a file, a cell or
+    /// a number of rows over its [limit](crate::limits) ([`ImportError::TooLong`](crate::ImportError::TooLong));
+    /// [`Error::TooLong`] for a staff identifier over its limit; [`Error::Store`].
     ///
     /// # Examples
     ///
@@ -396,6 +435,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         mode: ImportMode,
         actor: &Actor,
     ) -> Result<ImportReport, Error> {
+        crate::limits::check_actor(actor)?;
         let rows = read_customer_rows(reader, &self.settings)?;
         let created_at = self.clock.now();
         // Ids are chosen once, so a retried commit reports the same customers.

@@ -654,6 +654,27 @@ impl State {
             .and_then(|id| accounts.accounts.get(id))
             .cloned()
     }
+
+    /// The customers passing every filter of `query`, each with its booking statistics, in
+    /// no order: the one scan searching and counting share.
+    fn matching<'s>(
+        &'s self,
+        query: &'s CustomerQuery,
+    ) -> impl Iterator<Item = (&'s Arc<Customer>, CustomerStats)> + 's {
+        self.customers.values().filter_map(move |customer| {
+            let bookings = self
+                .bookings_by_customer
+                .get(&customer.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| self.bookings.get(id).map(AsRef::as_ref));
+            let stats = CustomerStats::of(bookings);
+            let claimed = self.accounts.by_customer.contains_key(&customer.id);
+            query
+                .matches(customer, &stats, claimed)
+                .then_some((customer, stats))
+        })
+    }
 }
 
 impl Store for MemoryStore {
@@ -813,20 +834,8 @@ impl Store for MemoryStore {
     ) -> Result<Vec<SearchHit>, StoreError> {
         let state = self.read();
         let mut hits: Vec<(SortPosition, &Arc<Customer>)> = state
-            .customers
-            .values()
-            .filter_map(|customer| {
-                let bookings = state
-                    .bookings_by_customer
-                    .get(&customer.id)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|id| state.bookings.get(id).map(AsRef::as_ref));
-                let stats = CustomerStats::of(bookings);
-                let claimed = state.accounts.by_customer.contains_key(&customer.id);
-                if !query.matches(customer, &stats, claimed) {
-                    return None;
-                }
+            .matching(query)
+            .filter_map(|(customer, stats)| {
                 let position = query.position(customer, &stats);
                 if after.is_some_and(|after| !query.is_after(&position, after)) {
                     return None;
@@ -840,6 +849,14 @@ impl Store for MemoryStore {
             .take(limit)
             .map(|(position, customer)| SearchHit::new(Customer::clone(customer), position))
             .collect())
+    }
+
+    /// Counts by the same scan as [`search_customers`](Store::search_customers), without
+    /// sorting or copying a record.
+    async fn count_customers(&self, query: &CustomerQuery) -> Result<u64, StoreError> {
+        let state = self.read();
+        let count = state.matching(query).count();
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
     }
 
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {

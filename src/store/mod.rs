@@ -272,6 +272,35 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<SearchHit>, StoreError>> + Send;
 
+    /// How many customers match `query` ([`CustomerQuery::matches`]), over all its pages:
+    /// exactly the number of rows [`search_customers`](Self::search_customers) lists when
+    /// paged through to the end. The sort does not matter.
+    ///
+    /// The default pages through `search_customers`, reading every matching record; a store
+    /// SHOULD count in its own query language instead (the SQL adapters run one
+    /// `SELECT count(*)` with the search's conditions).
+    fn count_customers(
+        &self,
+        query: &CustomerQuery,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        async move {
+            let mut count: u64 = 0;
+            let mut after: Option<SortPosition> = None;
+            loop {
+                let page = self
+                    .search_customers(query, after.as_ref(), crate::MAX_PAGE_SIZE)
+                    .await?;
+                count = count.saturating_add(page.len() as u64);
+                match page.last() {
+                    Some(last) if page.len() == crate::MAX_PAGE_SIZE => {
+                        after = Some(last.position.clone());
+                    }
+                    _ => return Ok(count),
+                }
+            }
+        }
+    }
+
     /// Every customer list, ordered by name (ignoring case) then id.
     fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
     /// Whether this store keeps account records (the methods below and the account writes

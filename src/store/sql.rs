@@ -106,37 +106,14 @@ fn like_escaped(text: &str) -> String {
     out
 }
 
-/// The statement that answers [`Store::search_customers`](super::Store::search_customers)
-/// from the search columns of migration 5, with its parameters; `None` when nothing can
-/// match (no status listed, or an integer sort asked to continue after a text position).
-/// It selects each row's record and sort key. Every sort but total value has an index on
-/// (key, id), so a page is a range scan of it from the cursor; total value is a join on the
-/// per-currency totals, whose matching (id, total) pairs the database sorts.
-pub(crate) fn search_sql(
+/// The `WHERE` conditions of a query's filters (statuses, text, country, first letter,
+/// claimed, list, ranges, booking count, custom field) over `cd_customers c`, binding their
+/// values through `param`: the one home of the filter rules in SQL, shared by
+/// [`search_sql`] and [`count_sql`]. `None` when nothing can match (no status listed).
+fn search_conditions(
     query: &crate::CustomerQuery,
-    after: Option<&crate::SortPosition>,
-    limit: usize,
-) -> Option<(String, Vec<Bind>)> {
-    use crate::{SortBy, SortDirection, SortValue};
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut param = |bind: Bind| {
-        binds.push(bind);
-        format!("${}", binds.len())
-    };
-    let mut from = "cd_customers c".to_owned();
-    let key = match query.sort {
-        SortBy::Name => "c.sort_name".to_owned(),
-        SortBy::Created => "c.created_at".to_owned(),
-        SortBy::LastBooking => "c.last_booking_at".to_owned(),
-        SortBy::BookingCount => "c.booking_count".to_owned(),
-        SortBy::TotalValue(currency) => {
-            let currency = param(Bind::Text(currency.as_str().to_owned()));
-            from.push_str(&format!(
-                " LEFT JOIN cd_customer_totals t ON t.customer_id = c.id AND t.currency = {currency}"
-            ));
-            "COALESCE(t.total, 0)".to_owned()
-        }
-    };
+    param: &mut dyn FnMut(Bind) -> String,
+) -> Option<Vec<String>> {
     let mut conditions: Vec<String> = Vec::new();
     if query.statuses.is_empty() {
         return None;
@@ -220,6 +197,41 @@ pub(crate) fn search_sql(
              AND f.value = {value} AND f.customer_id = c.id)"
         ));
     }
+    Some(conditions)
+}
+
+/// The statement that answers [`Store::search_customers`](super::Store::search_customers)
+/// from the search columns of migration 5, with its parameters; `None` when nothing can
+/// match (no status listed, or an integer sort asked to continue after a text position).
+/// It selects each row's record and sort key. Every sort but total value has an index on
+/// (key, id), so a page is a range scan of it from the cursor; total value is a join on the
+/// per-currency totals, whose matching (id, total) pairs the database sorts.
+pub(crate) fn search_sql(
+    query: &crate::CustomerQuery,
+    after: Option<&crate::SortPosition>,
+    limit: usize,
+) -> Option<(String, Vec<Bind>)> {
+    use crate::{SortBy, SortDirection, SortValue};
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut param = |bind: Bind| {
+        binds.push(bind);
+        format!("${}", binds.len())
+    };
+    let mut from = "cd_customers c".to_owned();
+    let key = match query.sort {
+        SortBy::Name => "c.sort_name".to_owned(),
+        SortBy::Created => "c.created_at".to_owned(),
+        SortBy::LastBooking => "c.last_booking_at".to_owned(),
+        SortBy::BookingCount => "c.booking_count".to_owned(),
+        SortBy::TotalValue(currency) => {
+            let currency = param(Bind::Text(currency.as_str().to_owned()));
+            from.push_str(&format!(
+                " LEFT JOIN cd_customer_totals t ON t.customer_id = c.id AND t.currency = {currency}"
+            ));
+            "COALESCE(t.total, 0)".to_owned()
+        }
+    };
+    let mut conditions = search_conditions(query, &mut param)?;
     let (beyond, order) = match query.direction {
         SortDirection::Ascending => (">", "ASC"),
         SortDirection::Descending => ("<", "DESC"),
@@ -264,6 +276,22 @@ pub(crate) fn search_sql(
         )
     };
     Some((sql, binds))
+}
+
+/// The statement that answers [`Store::count_customers`](super::Store::count_customers):
+/// `SELECT count(*)` over the rows [`search_sql`] pages through (the same conditions), with
+/// no sort and no page; `None` when nothing can match.
+pub(crate) fn count_sql(query: &crate::CustomerQuery) -> Option<(String, Vec<Bind>)> {
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut param = |bind: Bind| {
+        binds.push(bind);
+        format!("${}", binds.len())
+    };
+    let conditions = search_conditions(query, &mut param)?.join(" AND ");
+    Some((
+        format!("SELECT count(*) FROM cd_customers c WHERE {conditions}"),
+        binds,
+    ))
 }
 
 /// How many ids a batched read binds per query: far below either database's limit on
@@ -1834,6 +1862,20 @@ macro_rules! sql_store {
                         Ok(crate::SearchHit::new(customer, position))
                     })
                     .collect()
+            }
+
+            async fn count_customers(&self, query: &crate::CustomerQuery) -> Result<u64, StoreError> {
+                use sqlx::Row;
+                use crate::store::sql::{backend, count_sql};
+                let Some((sql, binds)) = count_sql(query) else {
+                    return Ok(0);
+                };
+                let row = Self::bind_all(sqlx::query(&sql), binds)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend("counting customers"))?;
+                let count: i64 = row.try_get(0).map_err(backend("counting customers"))?;
+                Ok(u64::try_from(count).unwrap_or(0))
             }
 
             fn supports_accounts(&self) -> bool {

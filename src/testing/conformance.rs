@@ -15,12 +15,16 @@
 #![allow(missing_docs)] // each scenario's name states the rule it checks
 
 mod accounts;
+mod bounds;
+mod counting;
 mod lifecycle;
 mod merged_ids;
 mod query;
 mod records;
 
 pub use accounts::*;
+pub use bounds::*;
+pub use counting::*;
 pub use lifecycle::*;
 pub use merged_ids::*;
 pub use query::*;
@@ -171,6 +175,16 @@ macro_rules! conformance_tests {
             a_redacted_customer_refuses_writes_by_its_status_and_still_answers_reads,
             reads_of_a_redacted_customer_answer_without_personal_data,
             undoing_a_merge_gives_a_moved_account_back_to_its_customer,
+            over_long_booking_code_is_refused_before_the_store_and_one_at_the_limit_is_recorded,
+            over_long_booking_status_cannot_be_made_and_one_at_the_limit_is_kept,
+            over_long_search_text_and_custom_field_filter_are_refused_by_search_and_count,
+            over_long_block_reason_is_refused_and_changes_nothing,
+            over_long_staff_identifier_is_refused_by_every_kind_of_write,
+            over_long_custom_field_key_is_refused_in_profiles_and_bookings,
+            over_long_import_cell_header_key_or_row_count_imports_nothing,
+            count_covers_every_status_and_deleted_customers_are_not_counted,
+            count_equals_the_rows_search_pages_through_for_text_and_filters,
+            any_status_lists_and_counts_every_customer_past_one_full_page,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
