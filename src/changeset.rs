@@ -145,6 +145,7 @@ pub struct ChangeSet {
     accounts: Vec<Write<Account>>,
     account_deletions: Vec<AccountGuard>,
     account_tokens: Vec<Write<AccountToken>>,
+    erasure: bool,
 }
 
 /// An account that must still be at `version` when it is deleted.
@@ -480,6 +481,39 @@ impl ChangeSet {
             && self.account_tokens.is_empty())
     }
 
+    /// Marks this change set as an erasure of personal data (what redaction commits).
+    ///
+    /// A database keeps old values after it overwrites or deletes them: in free space inside
+    /// its pages, in free pages, in its write-ahead log. After committing an erasure a store
+    /// should remove the old values from its files where the database allows (the SQLite
+    /// adapter zeroes freed space and truncates its WAL); a store that cannot simply
+    /// commits as usual. The marker changes nothing about what is written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut changes = customer_directory::ChangeSet::new();
+    /// assert!(!changes.is_erasure());
+    /// changes.mark_erasure();
+    /// assert!(changes.is_erasure());
+    /// ```
+    pub fn mark_erasure(&mut self) -> &mut Self {
+        self.erasure = true;
+        self
+    }
+
+    /// Whether this change set erases personal data (see [`mark_erasure`](Self::mark_erasure)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!customer_directory::ChangeSet::new().is_erasure());
+    /// ```
+    #[must_use]
+    pub fn is_erasure(&self) -> bool {
+        self.erasure
+    }
+
     /// Inserts (version 0) or updates (version as read) an account.
     ///
     /// # Examples
@@ -600,6 +634,7 @@ impl ChangeSet {
             accounts: self.accounts,
             account_deletions: self.account_deletions,
             account_tokens: self.account_tokens,
+            erasure: self.erasure,
         }
     }
 
@@ -641,4 +676,6 @@ pub struct ChangeSetParts {
     pub account_deletions: Vec<AccountGuard>,
     /// One-time token writes.
     pub account_tokens: Vec<Write<AccountToken>>,
+    /// Whether the change set erases personal data (see [`ChangeSet::mark_erasure`]).
+    pub erasure: bool,
 }

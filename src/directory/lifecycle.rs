@@ -878,6 +878,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// its merges ([`undo_merge`](Self::undo_merge) then answers
     /// [`MergeError::SurvivorRedacted`](crate::MergeError::SurvivorRedacted)).
     ///
+    /// The commit is [marked as an erasure](ChangeSet::mark_erasure), so the store can also
+    /// remove the old values from its files, as far as its database allows:
+    /// [`MemoryStore`](crate::store::MemoryStore) frees their memory without overwriting it;
+    /// `SqliteStore` overwrites freed space with zeros (`secure_delete`) and truncates its
+    /// WAL before this returns; `PostgresStore` keeps the old row versions until a vacuum
+    /// (`PostgresStore::vacuum_after_erasure`) and its write-ahead log keeps them until its
+    /// segments are recycled. Backups and copies are out of any store's reach.
+    ///
     /// # Errors
     ///
     /// [`Error::CustomerStatus`] unless the customer is archived.
@@ -935,7 +943,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// created before it) and no login of its account since then, skipping blocked
     /// customers, whose block must outlive them.
     /// Active ones are archived and redacted in one step. Each customer is its own atomic
-    /// commit; the ids redacted are returned.
+    /// commit, an erasure like [`redact`](Self::redact)'s (the store removes the old values
+    /// from its files as far as it can; on SQLite each costs a WAL checkpoint); the ids
+    /// redacted are returned.
     ///
     /// # Errors
     ///
@@ -1008,6 +1018,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         keep: &[String],
         changes: &mut ChangeSet,
     ) -> Result<Redacted, Error> {
+        changes.mark_erasure();
         let id = customer.id;
         let keys: Vec<EmailKey> = customer.email_keys().cloned().collect();
         let mut bookings: Vec<Booking> = self.store.customer_bookings(id).await?;

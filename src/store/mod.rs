@@ -62,7 +62,7 @@ use std::sync::Arc;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{MaintenanceError, PostgresStore, Vacuum};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 /// The `sqlx` the SQL adapters are built on: a pool given to `from_pool` must be one of
@@ -381,6 +381,11 @@ pub trait Store: Send + Sync {
     }
 
     /// Applies `changes` atomically, or fails changing nothing.
+    ///
+    /// A change set [marked as an erasure](ChangeSet::is_erasure) (a redaction) erases
+    /// personal data: once it is committed the store SHOULD remove the old values from its
+    /// files where the database allows (free space, old row versions, logs), and MUST NOT
+    /// fail the commit over that cleanup, which comes after the data is committed.
     ///
     /// # Errors
     ///

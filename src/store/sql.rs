@@ -646,8 +646,11 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 /// reads a commit makes to lock the rows it checks), `const MIGRATION_LOCK: &str` (a
 /// statement run first in each migration's transaction to serialise concurrent `migrate`
 /// calls; empty when `begin` already does), `const DEPENDENT_ROWS: DependentRows` (how it writes
-/// a row and its dependent rows in one call) and
-/// `const MIGRATIONS: &[Migration]`.
+/// a row and its dependent rows in one call),
+/// `const MIGRATIONS: &[Migration]`, and for [erasures](crate::ChangeSet::mark_erasure):
+/// `const ERASURE_SETUP: &str` (a statement run first in an erasure's transaction; empty for
+/// none) and `async fn after_erasure(&self)` (what the store does once an erasure is
+/// committed; it cannot fail the commit, which stands).
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -1947,11 +1950,15 @@ macro_rules! sql_store {
             }
 
             async fn commit(&self, changes: crate::ChangeSet) -> Result<(), StoreError> {
-                if let Some(call) = crate::store::sql::one_call::plan(Self::DEPENDENT_ROWS, &changes)? {
-                    if self.commit_in_one_call(call).await {
-                        return Ok(());
+                let erasure = changes.is_erasure();
+                // An erasure takes the general path, whose transaction is prepared for it.
+                if !erasure {
+                    if let Some(call) = crate::store::sql::one_call::plan(Self::DEPENDENT_ROWS, &changes)? {
+                        if self.commit_in_one_call(call).await {
+                            return Ok(());
+                        }
+                        // Nothing of it remains; the general path finds out why, and reports it.
                     }
-                    // Nothing of it remains; the general path finds out why, and reports it.
                 }
                 let aborted = |error: sqlx::Error, what: &'static str| match Self::aborted(&error) {
                     Some(reason) => StoreError::Conflict(crate::store::Conflict::TransactionAborted { reason }),
@@ -1961,11 +1968,22 @@ macro_rules! sql_store {
                     .begin()
                     .await
                     .map_err(|error| aborted(error, "starting a transaction"))?;
+                if erasure && !Self::ERASURE_SETUP.is_empty() {
+                    if let Err(error) = sqlx::query(Self::ERASURE_SETUP).execute(&mut *tx).await {
+                        let _ = tx.rollback().await;
+                        return Err(aborted(error, "preparing an erasure"));
+                    }
+                }
                 match Self::apply(&mut tx, changes).await {
-                    Ok(Ok(())) => tx
-                        .commit()
-                        .await
-                        .map_err(|error| aborted(error, "committing")),
+                    Ok(Ok(())) => {
+                        tx.commit()
+                            .await
+                            .map_err(|error| aborted(error, "committing"))?;
+                        if erasure {
+                            self.after_erasure().await;
+                        }
+                        Ok(())
+                    }
                     Ok(Err(conflict)) => {
                         tx.rollback()
                             .await

@@ -1,6 +1,8 @@
 //! [`SqliteStore`]: the port on SQLite (feature `sqlite`), for a directory kept in a file.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -15,6 +17,10 @@ const READERS: u32 = 8;
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How many times [`SqliteStore::truncate_wal`] asks for a truncating checkpoint before it
+/// gives up; each attempt already waits up to the connection's busy timeout for readers.
+const TRUNCATE_ATTEMPTS: u32 = 3;
+
 /// A [`Store`](super::Store) in a SQLite database.
 ///
 /// Files are opened in WAL mode (readers never wait for the writer) with a busy timeout.
@@ -25,6 +31,24 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// the connection's thread as one statement list. `sqlite::memory:` gives a private
 /// in-memory database on one connection, for tests. Call [`migrate`](Self::migrate) once
 /// before use.
+///
+/// # Erasure
+///
+/// SQLite keeps what it overwrites or deletes: in free space inside pages, in free pages and,
+/// in WAL mode, as old page images in the `-wal` file. So every connection the store opens
+/// has `PRAGMA secure_delete = ON` (freed space and free pages are overwritten with zeros),
+/// and after each commit that [erases personal data](crate::ChangeSet::mark_erasure) (what
+/// [`Directory::redact`](crate::Directory::redact) and
+/// [`redact_inactive_since`](crate::Directory::redact_inactive_since) commit) the store
+/// checkpoints the WAL into the database file and truncates it to zero bytes
+/// ([`truncate_wal`](Self::truncate_wal)). The redaction's commit does not wait for
+/// anything else and stands even when the truncation cannot be done (readers holding old
+/// snapshots past the busy timeout, three times over): the store then
+/// [owes it](Self::wal_truncation_pending) and tries again at the next erasure, or when the
+/// host calls [`truncate_wal`](Self::truncate_wal). What this cannot reach: copies of the
+/// file (backups, snapshots), blocks the file system or the drive kept when the file was
+/// rewritten or truncated, and free space in a database written by an earlier version of
+/// this crate, before `secure_delete` was on (run `VACUUM` once to rewrite it).
 ///
 /// # Examples
 ///
@@ -50,6 +74,9 @@ pub struct SqliteStore {
     /// commits, no other connection of the store having written. The same pool as `pool`
     /// otherwise.
     writer: SqlitePool,
+    /// Whether an erasure was committed whose truncation of the WAL has not succeeded yet;
+    /// shared by the store's clones.
+    truncation_pending: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
@@ -65,7 +92,9 @@ impl SqliteStore {
             .map_err(|error| StoreError::backend("parsing the SQLite URL", error))?
             .create_if_missing(true)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Deleted and overwritten values are zeroed rather than left in free space.
+            .pragma("secure_delete", "ON");
         let opening = |error| StoreError::backend("opening the SQLite database", error);
         if in_memory {
             // An in-memory database lives as long as a connection to it: keep exactly one,
@@ -93,19 +122,52 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(opening)?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            truncation_pending: Arc::default(),
+        })
     }
 
     /// Uses an existing pool (a [`sqlx`](crate::store::sqlx) 0.8 pool, re-exported as
-    /// `store::sqlx`). It should have foreign keys on and a busy timeout, as
+    /// `store::sqlx`). It should have foreign keys on, a busy timeout and
+    /// `secure_delete` on (`SqliteConnectOptions::pragma("secure_delete", "ON")`), as
     /// [`connect`](Self::connect) sets up; an in-memory database needs a pool that never
     /// closes its one connection, or the data goes with it. Reads and commits share it.
+    ///
+    /// The store cannot change how the host's connections were opened: an erasure commit
+    /// turns `secure_delete` on for the connection it runs on (it stays on for that
+    /// connection), but values that other commits freed on connections without it stay in
+    /// the file's free space until SQLite reuses it.
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self {
             writer: pool.clone(),
             pool,
+            truncation_pending: Arc::default(),
         }
+    }
+
+    /// Closes the store's connections (every clone's: they share them), waiting until they
+    /// are closed. When the last connection to a file closes, SQLite checkpoints the WAL
+    /// into the database file and deletes the `-wal` and `-shm` files. The store answers
+    /// every later call with [`StoreError::Backend`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use customer_directory::store::SqliteStore;
+    /// let store = SqliteStore::connect("sqlite::memory:").await?;
+    /// store.close().await;
+    /// assert!(store.migrate().await.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
     }
 
     /// The pool the store reads with, for the host's own queries.
@@ -114,6 +176,90 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Copies every page in the WAL into the database file and truncates the WAL to zero
+    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), so the old page images it held, erased
+    /// values among them, are gone from it. The store does this after every erasure commit;
+    /// a host calls it to settle a truncation [still owed](Self::wal_truncation_pending), or
+    /// after writing personal data away by its own queries.
+    ///
+    /// Each attempt waits up to the connection's busy timeout for readers still on older
+    /// snapshots (and, with a pool of the host's, for a writer); it is tried up to three
+    /// times. On a database not in WAL mode (`sqlite::memory:`) there is nothing to do.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when readers kept the WAL busy through every attempt, or the
+    /// database failed; the truncation stays owed. Nothing committed is affected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use customer_directory::store::SqliteStore;
+    /// let store = SqliteStore::connect("sqlite::memory:").await?;
+    /// store.migrate().await?;
+    /// store.truncate_wal().await?;
+    /// assert!(!store.wal_truncation_pending());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn truncate_wal(&self) -> Result<(), StoreError> {
+        let truncated = self.try_truncate_wal().await;
+        self.truncation_pending
+            .store(truncated.is_err(), Ordering::Relaxed);
+        truncated
+    }
+
+    async fn try_truncate_wal(&self) -> Result<(), StoreError> {
+        for _ in 0..TRUNCATE_ATTEMPTS {
+            // One row: busy (1 when readers or a writer kept the checkpoint from finishing),
+            // the WAL's frames and the frames copied (both -1 outside WAL mode).
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.writer)
+                .await
+                .map_err(|error| StoreError::backend("truncating the SQLite WAL", error))?;
+            if busy == 0 {
+                return Ok(());
+            }
+        }
+        Err(StoreError::backend(
+            "truncating the SQLite WAL",
+            format!("readers on older snapshots kept it busy through {TRUNCATE_ATTEMPTS} attempts"),
+        ))
+    }
+
+    /// Whether an erasure was committed whose WAL truncation has not succeeded yet, so old
+    /// page images holding erased values may still be in the `-wal` file. It is cleared by
+    /// the next successful [`truncate_wal`](Self::truncate_wal), which the store tries
+    /// after every erasure; a host running a batch of redactions can check it at the end
+    /// and call `truncate_wal` until it succeeds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use customer_directory::store::SqliteStore;
+    /// let store = SqliteStore::connect("sqlite::memory:").await?;
+    /// assert!(!store.wal_truncation_pending());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn wal_truncation_pending(&self) -> bool {
+        self.truncation_pending.load(Ordering::Relaxed)
+    }
+
+    /// After an erasure commit: the WAL is truncated, or the truncation is owed. The commit
+    /// stands either way (it is durable already), so a failure here is not the commit's.
+    async fn after_erasure(&self) {
+        let _ = self.truncate_wal().await;
+    }
+
+    /// Run first in an erasure's transaction: a connection of a host's pool may lack the
+    /// setting [`connect`](Self::connect) gives every connection.
+    const ERASURE_SETUP: &'static str = "PRAGMA secure_delete = ON";
     const MIGRATIONS: &'static [Migration] = super::schema::SQLITE;
     const LOCK: &'static str = "";
     const DEPENDENT_ROWS: DependentRows = DependentRows::StatementList;
