@@ -288,8 +288,9 @@ impl Input {
         }
     }
 
-    /// The length of `value` in this input's unit: characters of the trimmed text, or bytes
-    /// of the whole value (rows are counted by the reader, not here: `value`'s lines).
+    /// The length of `value` in this input's unit: characters of the trimmed text, bytes of
+    /// the whole value, or (for [`Unit::Rows`]) its lines; the import reader counts the
+    /// rows of a file itself, as CSV rows.
     ///
     /// # Examples
     ///
