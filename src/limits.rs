@@ -8,8 +8,8 @@
 //! not customers.
 //!
 //! Lengths are in Unicode scalar values (`char`s) of the trimmed text, except where a
-//! constant's name says bytes (an email address, a password, the import file and its
-//! cells, where bytes are what the standard or the memory cost counts). Values that have
+//! constant's name says bytes (an email address, a page cursor, a password, the import file
+//! and its cells, where bytes are what the standard or the memory cost counts). Values that have
 //! their own type keep their limit on the type (for example [`Text::MAX_CHARS`]); the
 //! constants here restate them, so that this module and [`Input`] list every limit.
 //!
@@ -64,9 +64,9 @@ pub const CUSTOM_FIELD_CHOICE_MAX_CHARS: usize = Text::MAX_CHARS;
 pub const BLOCK_REASON_MAX_CHARS: usize = 1_000;
 /// A staff member's identifier ([`Actor::Staff`]).
 pub const ACTOR_MAX_CHARS: usize = 200;
-/// A page cursor's text ([`Cursor::parse`](crate::Cursor::parse) refuses longer text as
-/// malformed).
-pub const CURSOR_MAX_CHARS: usize = 4_096;
+/// A page cursor's text, in bytes ([`Cursor::parse`](crate::Cursor::parse) refuses longer
+/// text as malformed; a cursor this crate writes is ASCII).
+pub const CURSOR_MAX_BYTES: usize = 4_096;
 /// A customer import file, in bytes.
 pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The data rows of a customer import file (one commit holds them all).
@@ -154,7 +154,7 @@ pub enum Input {
     BlockReason,
     /// [`ACTOR_MAX_CHARS`].
     Actor,
-    /// [`CURSOR_MAX_CHARS`].
+    /// [`CURSOR_MAX_BYTES`].
     Cursor,
     /// [`IMPORT_MAX_BYTES`].
     ImportFile,
@@ -223,7 +223,7 @@ impl Input {
             Self::CustomFieldChoice => CUSTOM_FIELD_CHOICE_MAX_CHARS,
             Self::BlockReason => BLOCK_REASON_MAX_CHARS,
             Self::Actor => ACTOR_MAX_CHARS,
-            Self::Cursor => CURSOR_MAX_CHARS,
+            Self::Cursor => CURSOR_MAX_BYTES,
             Self::ImportFile => IMPORT_MAX_BYTES,
             Self::ImportRows => IMPORT_MAX_ROWS,
             Self::ImportCell => IMPORT_CELL_MAX_BYTES,
@@ -245,7 +245,9 @@ impl Input {
     #[must_use]
     pub const fn unit(self) -> Unit {
         match self {
-            Self::Email | Self::ImportFile | Self::ImportCell | Self::Password => Unit::Bytes,
+            Self::Email | Self::Cursor | Self::ImportFile | Self::ImportCell | Self::Password => {
+                Unit::Bytes
+            }
             Self::ImportRows => Unit::Rows,
             _ => Unit::Chars,
         }
@@ -286,8 +288,9 @@ impl Input {
         }
     }
 
-    /// The length of `value` in this input's unit: characters of the trimmed text, or bytes
-    /// of the whole value (rows are counted by the reader, not here: `value`'s lines).
+    /// The length of `value` in this input's unit: characters of the trimmed text, bytes of
+    /// the whole value, or (for [`Unit::Rows`]) its lines; the import reader counts the
+    /// rows of a file itself, as CSV rows.
     ///
     /// # Examples
     ///

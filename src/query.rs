@@ -683,8 +683,8 @@ pub struct Cursor {
     position: SortPosition,
 }
 
-/// The longest cursor text accepted.
-const MAX_CURSOR_CHARS: usize = crate::limits::CURSOR_MAX_CHARS;
+/// The longest cursor text accepted, in bytes.
+const MAX_CURSOR_BYTES: usize = crate::limits::CURSOR_MAX_BYTES;
 
 impl Cursor {
     /// Reads a cursor from its text (see [`Display`](fmt::Display)).
@@ -693,7 +693,7 @@ impl Cursor {
     ///
     /// [`CursorError::Malformed`] for any text this crate did not write.
     pub fn parse(text: &str) -> Result<Self, CursorError> {
-        if text.len() > MAX_CURSOR_CHARS {
+        if text.len() > MAX_CURSOR_BYTES {
             return Err(CursorError::Malformed);
         }
         let mut parts = text.split('.');
@@ -1185,7 +1185,7 @@ mod tests {
             assert_eq!(Cursor::parse(bad), Err(CursorError::Malformed), "{bad}");
         }
         assert_eq!(
-            Cursor::parse(&"a".repeat(MAX_CURSOR_CHARS + 1)),
+            Cursor::parse(&"a".repeat(MAX_CURSOR_BYTES + 1)),
             Err(CursorError::Malformed)
         );
     }
