@@ -882,9 +882,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// remove the old values from its files, as far as its database allows:
     /// [`MemoryStore`](crate::store::MemoryStore) frees their memory without overwriting it;
     /// `SqliteStore` overwrites freed space with zeros (`secure_delete`) and truncates its
-    /// WAL before this returns; `PostgresStore` keeps the old row versions until a vacuum
-    /// (`PostgresStore::vacuum_after_erasure`) and its write-ahead log keeps them until its
-    /// segments are recycled. Backups and copies are out of any store's reach.
+    /// WAL before this returns (or, while readers hold the WAL, owes the truncation:
+    /// `SqliteStore::wal_truncation_pending`); `PostgresStore` keeps the old row versions
+    /// until a vacuum (`PostgresStore::vacuum_after_erasure`) and its write-ahead log keeps
+    /// them until its segments are recycled. Backups and copies are out of any store's
+    /// reach.
     ///
     /// # Errors
     ///

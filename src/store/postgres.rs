@@ -156,7 +156,8 @@ impl PostgresStore {
     /// way the changed pages reach the data files at the next [checkpoint](Self::checkpoint),
     /// and the write-ahead log keeps the old values until its segments are recycled (see
     /// [`PostgresStore`]). A row version some open transaction may still see is kept: a
-    /// long-running transaction anywhere in the database delays the cleanup.
+    /// long-running transaction anywhere in the database (or a replication slot holding
+    /// back the horizon) delays the cleanup.
     ///
     /// # Errors
     ///

@@ -41,11 +41,11 @@ const TRUNCATE_ATTEMPTS: u32 = 3;
 /// [`Directory::redact`](crate::Directory::redact) and
 /// [`redact_inactive_since`](crate::Directory::redact_inactive_since) commit) the store
 /// checkpoints the WAL into the database file and truncates it to zero bytes
-/// ([`truncate_wal`](Self::truncate_wal)). The redaction's commit does not wait for
-/// anything else and stands even when the truncation cannot be done (readers holding old
-/// snapshots past the busy timeout, three times over): the store then
-/// [owes it](Self::wal_truncation_pending) and tries again at the next erasure, or when the
-/// host calls [`truncate_wal`](Self::truncate_wal). What this cannot reach: copies of the
+/// ([`truncate_wal`](Self::truncate_wal)) before the commit returns. The commit stands
+/// even when the truncation cannot be done (readers holding older snapshots past the busy
+/// timeout, three times over): the store then [owes it](Self::wal_truncation_pending) and
+/// tries again at the next erasure, or when the host calls
+/// [`truncate_wal`](Self::truncate_wal). What this cannot reach: copies of the
 /// file (backups, snapshots), blocks the file system or the drive kept when the file was
 /// rewritten or truncated, and free space in a database written by an earlier version of
 /// this crate, before `secure_delete` was on (run `VACUUM` once to rewrite it).
@@ -189,7 +189,8 @@ impl SqliteStore {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when readers kept the WAL busy through every attempt, or the
-    /// database failed; the truncation stays owed. Nothing committed is affected.
+    /// database failed; a truncation [owed](Self::wal_truncation_pending) stays owed.
+    /// Nothing committed is affected.
     ///
     /// # Examples
     ///
@@ -205,10 +206,10 @@ impl SqliteStore {
     /// # }).unwrap();
     /// ```
     pub async fn truncate_wal(&self) -> Result<(), StoreError> {
-        let truncated = self.try_truncate_wal().await;
-        self.truncation_pending
-            .store(truncated.is_err(), Ordering::Relaxed);
-        truncated
+        self.try_truncate_wal().await?;
+        // Whatever erasure came before this truncation, its frames are gone.
+        self.truncation_pending.store(false, Ordering::Relaxed);
+        Ok(())
     }
 
     async fn try_truncate_wal(&self) -> Result<(), StoreError> {
@@ -254,7 +255,9 @@ impl SqliteStore {
     /// After an erasure commit: the WAL is truncated, or the truncation is owed. The commit
     /// stands either way (it is durable already), so a failure here is not the commit's.
     async fn after_erasure(&self) {
-        let _ = self.truncate_wal().await;
+        if self.truncate_wal().await.is_err() {
+            self.truncation_pending.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Run first in an erasure's transaction: a connection of a host's pool may lack the
