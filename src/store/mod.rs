@@ -249,6 +249,10 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<MergeRecord>, StoreError>> + Send;
 
     /// The audit events naming `customer`, oldest first.
+    ///
+    /// Implementations MUST keep the events of a deleted customer: the directory reads the
+    /// deletion from them to answer [`Error::CustomerDeleted`](crate::Error::CustomerDeleted)
+    /// (with its time) instead of "not found" for an id it once handed out.
     fn audit_trail(
         &self,
         customer: CustomerId,
