@@ -824,7 +824,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// let staff = Actor::staff("desk");
     /// let id = directory.create_customer(Profile::default(), &staff).await?.customer;
     /// directory.delete_customer(id, &staff).await?;
-    /// assert!(matches!(directory.customer(id).await, Err(Error::CustomerNotFound(_))));
+    /// assert!(matches!(directory.customer(id).await, Err(Error::CustomerDeleted { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
