@@ -14,11 +14,13 @@
 //! public `async fn` taking the store, named after the rule it checks.
 #![allow(missing_docs)] // each scenario's name states the rule it checks
 
+mod account_timing;
 mod accounts;
 mod lifecycle;
 mod query;
 mod records;
 
+pub use account_timing::*;
 pub use accounts::*;
 pub use lifecycle::*;
 pub use query::*;
@@ -160,6 +162,8 @@ macro_rules! conformance_tests {
             visiting_customers_shows_each_once_in_id_order,
             summary_and_export_show_the_last_login,
             query_finds_nothing_personal_of_a_redacted_customer,
+            reset_for_an_unknown_email_commits_as_much_as_for_a_known_one,
+            a_link_works_only_for_what_it_was_mailed_for,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
