@@ -10,7 +10,9 @@
 //!   SQLite group needs the `sqlite` feature). The known request stores a token and mails
 //!   it; the unknown one must do as much store work, so the time does not tell either.
 //!   Requests go round a few hundred or thousand known addresses and as many unknown ones,
-//!   so no account piles up thousands of tokens (a real account holds a handful).
+//!   so no account piles up thousands of tokens (a real account holds a handful). After
+//!   each group, the medians of 2,000 pairs of requests timed one at a time are printed:
+//!   the ratio that the load coming and going on a shared machine moves least.
 //!
 //! ```text
 //! cargo bench --all-features --bench login -- --warm-up-time 1 --measurement-time 5
@@ -23,6 +25,7 @@ use customer_directory::{
     DirectorySettings, EmailAddress, Error, HashParams, Money, NewBooking, Password,
     PasswordHashing, Profile, RecordingNotifier,
 };
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 const KNOWN: &str = "ana@example.com";
@@ -162,6 +165,53 @@ fn reset_group<S: Store>(
     group.finish();
 }
 
+/// Pairs of requests timed one at a time, for the known email then the unknown one (the
+/// other way round every second pair).
+const PAIRS: usize = 2_000;
+
+/// The median time of a known and of an unknown request over [`PAIRS`] pairs, printed
+/// beside criterion's figures: each pair sees the same load, so load that comes and goes on
+/// a shared machine (which moves criterion's means, taken one bench after the other) weighs
+/// on both alike.
+fn paired<S: Store>(
+    runtime: &Runtime,
+    name: &str,
+    accounts: &Accounts<S, RecordingNotifier>,
+    count: usize,
+) {
+    let time = |email: &str| {
+        let started = Instant::now();
+        runtime
+            .block_on(accounts.request_password_reset(email, &Actor::System))
+            .expect("reset requested");
+        let elapsed = started.elapsed();
+        let _ = accounts.notifier().take();
+        elapsed
+    };
+    let mut known_times = Vec::with_capacity(PAIRS);
+    let mut unknown_times = Vec::with_capacity(PAIRS);
+    for i in 0..PAIRS {
+        let (k, u) = (known(i % count), unknown(i % count));
+        if i % 2 == 0 {
+            known_times.push(time(&k));
+            unknown_times.push(time(&u));
+        } else {
+            unknown_times.push(time(&u));
+            known_times.push(time(&k));
+        }
+    }
+    let median = |times: &mut Vec<Duration>| {
+        times.sort_unstable();
+        times[times.len() / 2].as_secs_f64() * 1e6
+    };
+    let (k, u) = (median(&mut known_times), median(&mut unknown_times));
+    eprintln!(
+        "reset_request/{name} paired medians over {PAIRS} pairs: known {k:.1} µs, \
+         unknown {u:.1} µs, known / unknown {:.2}",
+        k / u
+    );
+}
+
 fn reset_request(c: &mut Criterion) {
     // A host's runtime: several worker threads, timers and I/O on.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -171,6 +221,7 @@ fn reset_request(c: &mut Criterion) {
         .expect("a runtime");
     let accounts = with_known_accounts(&runtime, MemoryStore::new(), MEMORY_ACCOUNTS);
     reset_group(c, &runtime, "memory", &accounts, MEMORY_ACCOUNTS);
+    paired(&runtime, "memory", &accounts, MEMORY_ACCOUNTS);
 
     #[cfg(feature = "sqlite")]
     {
@@ -189,6 +240,7 @@ fn reset_request(c: &mut Criterion) {
         });
         let accounts = with_known_accounts(&runtime, store, SQLITE_ACCOUNTS);
         reset_group(c, &runtime, "sqlite", &accounts, SQLITE_ACCOUNTS);
+        paired(&runtime, "sqlite", &accounts, SQLITE_ACCOUNTS);
         drop(accounts);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use customer_directory::{
     BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, Cursor, CustomerId,
     CustomerQuery, DirectorySettings, MergeId, PasswordContext, PasswordHash, PasswordPolicy,
-    PersonName, Phone, ResetToken, SearchTerms, Text,
+    PersonName, Phone, ResetToken, SearchTerms, Text, VerificationToken,
 };
 use proptest::prelude::*;
 
@@ -186,6 +186,10 @@ proptest! {
         if let Ok(token) = ResetToken::parse(&raw) {
             let shown = format!("{:?}", token);
             prop_assert!(!shown.contains(&raw), "a reset token shows itself");
+        }
+        if let Ok(token) = VerificationToken::parse(&raw) {
+            let shown = format!("{:?}{}", token, token);
+            prop_assert!(!shown.contains(&raw), "a verification token shows itself");
         }
     }
 }
