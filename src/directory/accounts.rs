@@ -1,4 +1,4 @@
-//! Customer accounts (DESIGN.md section 5): sign-up, verification, login with throttling,
+//! Customer accounts: sign-up, verification, login with throttling,
 //! password change and reset, self-service bookings and the saved payment method.
 
 use std::future::Future;
@@ -510,10 +510,10 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// Mails a password-reset link valid for
     /// [`reset_token_lifetime`](crate::AccountSettings::reset_token_lifetime) to the
     /// account's address, and to its previous address after an email change. For an
-    /// unknown address nothing is sent, but the answer is the same, and so is the work, so
-    /// the time does not tell which addresses have accounts: a token is generated and
+    /// unknown address nothing is sent, but the answer is the same, and so is the work, as
+    /// far as the store allows, so the time does not tell which addresses have accounts: a token is generated and
     /// hashed either way, the account is looked up either way, and either way one commit
-    /// of the same cost is made (for an unknown address, an audit event naming no address,
+    /// of the same shape is made (for an unknown address, an audit event naming no address,
     /// account or customer, with checks that change nothing in place of the token). Only
     /// the [`Notifier`] is not called for an unknown address: it should queue the mail
     /// rather than send it before returning.

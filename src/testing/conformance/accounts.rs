@@ -1,4 +1,4 @@
-//! Customer-account scenarios (DESIGN.md sections 4 and 5): sign-up, verification and
+//! Customer-account scenarios: sign-up, verification and
 //! claiming, login and throttling, password change and reset tokens, self-service,
 //! saved payment method, the merge account guard and redaction of credentials.
 //!
