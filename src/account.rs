@@ -175,7 +175,8 @@ pub enum TokenPurpose {
     PasswordReset,
 }
 
-/// A stored one-time token: only the SHA-256 of the secret, never the secret.
+/// A stored one-time token: only the SHA-256 of the secret (a [`ResetToken`](crate::ResetToken)
+/// or a [`VerificationToken`](crate::VerificationToken)), never the secret.
 ///
 /// # Examples
 ///
@@ -215,8 +216,8 @@ impl AccountToken {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{AccountId, AccountToken, ResetToken, TokenPurpose};
-    /// let (_secret, hash) = ResetToken::generate()?;
+    /// # use customer_directory::{AccountId, AccountToken, TokenPurpose, VerificationToken};
+    /// let (_secret, hash) = VerificationToken::generate()?;
     /// let now = chrono::Utc::now();
     /// let token = AccountToken::new(hash, AccountId::new(), TokenPurpose::Verification, 1, now, now);
     /// assert!(token.used_at.is_none());
@@ -248,8 +249,8 @@ impl AccountToken {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{AccountId, AccountToken, ResetToken, TokenPurpose};
-    /// let (_secret, hash) = ResetToken::generate()?;
+    /// # use customer_directory::{AccountId, AccountToken, TokenPurpose, VerificationToken};
+    /// let (_secret, hash) = VerificationToken::generate()?;
     /// let now = chrono::Utc::now();
     /// let token = AccountToken::new(hash, AccountId::new(), TokenPurpose::Verification, 1, now, now);
     /// assert!(token.is_usable(now, 1));

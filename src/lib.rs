@@ -227,7 +227,7 @@ pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
 pub use password::{
     CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
     PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
-    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification,
+    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
 };
 pub use phone::{Phone, PhoneError};
 pub use profile::{

@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{AccountId, EmailAddress, ResetToken};
+use crate::{AccountId, EmailAddress, ResetToken, VerificationToken};
 
 /// A message for the host to deliver. Tokens print redacted in `Debug`; read them with
-/// [`ResetToken::expose_secret`] when building the link.
+/// [`VerificationToken::expose_secret`] or [`ResetToken::expose_secret`] when building the
+/// link. Each kind of link carries its own token type, so the verification page cannot be
+/// handed a reset token, nor the reset page a verification token.
 ///
 /// # Examples
 ///
@@ -31,8 +33,9 @@ pub enum Notification {
         account: AccountId,
         /// Where to send it.
         to: EmailAddress,
-        /// The one-time token for the link.
-        token: ResetToken,
+        /// The one-time token for the link, for
+        /// [`Accounts::verify_email`](crate::Accounts::verify_email).
+        token: VerificationToken,
     },
     /// Reset the password: send a link carrying `token` to every address in `to` (the
     /// current one first; after an email change, the previous one too).
@@ -41,7 +44,8 @@ pub enum Notification {
         account: AccountId,
         /// Where to send it.
         to: Vec<EmailAddress>,
-        /// The one-time token for the link.
+        /// The one-time token for the link, for
+        /// [`Accounts::reset_password`](crate::Accounts::reset_password).
         token: ResetToken,
     },
     /// Someone signed up with an address that already has a verified account: tell its
@@ -74,21 +78,47 @@ impl Notification {
         }
     }
 
-    /// The token the message carries, if any.
+    /// The verification token the message carries: `Some` only for
+    /// [`VerifyEmail`](Self::VerifyEmail).
     ///
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{AccountId, EmailAddress, Notification};
+    /// use customer_directory::{AccountId, EmailAddress, Notification, VerificationToken};
+    /// let (token, _) = VerificationToken::generate()?;
     /// let to = EmailAddress::parse("ana@example.com")?;
-    /// assert!(Notification::AlreadyRegistered { account: AccountId::new(), to }.token().is_none());
+    /// let message = Notification::VerifyEmail { account: AccountId::new(), to, token: token.clone() };
+    /// assert_eq!(message.verification_token(), Some(&token));
+    /// assert!(message.reset_token().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn token(&self) -> Option<&ResetToken> {
+    pub fn verification_token(&self) -> Option<&VerificationToken> {
         match self {
-            Self::VerifyEmail { token, .. } | Self::PasswordReset { token, .. } => Some(token),
-            Self::AlreadyRegistered { .. } => None,
+            Self::VerifyEmail { token, .. } => Some(token),
+            Self::PasswordReset { .. } | Self::AlreadyRegistered { .. } => None,
+        }
+    }
+
+    /// The reset token the message carries: `Some` only for
+    /// [`PasswordReset`](Self::PasswordReset).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{AccountId, EmailAddress, Notification, ResetToken};
+    /// let (token, _) = ResetToken::generate()?;
+    /// let to = vec![EmailAddress::parse("ana@example.com")?];
+    /// let message = Notification::PasswordReset { account: AccountId::new(), to, token: token.clone() };
+    /// assert_eq!(message.reset_token(), Some(&token));
+    /// assert!(message.verification_token().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn reset_token(&self) -> Option<&ResetToken> {
+        match self {
+            Self::PasswordReset { token, .. } => Some(token),
+            Self::VerifyEmail { .. } | Self::AlreadyRegistered { .. } => None,
         }
     }
 }
@@ -216,16 +246,34 @@ impl RecordingNotifier {
         std::mem::take(&mut *self.list())
     }
 
-    /// The token of the newest message carrying one.
+    /// The token of the newest verification mail.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert!(customer_directory::RecordingNotifier::new().last_token().is_none());
+    /// assert!(customer_directory::RecordingNotifier::new().last_verification_token().is_none());
     /// ```
     #[must_use]
-    pub fn last_token(&self) -> Option<ResetToken> {
-        self.list().iter().rev().find_map(|m| m.token().cloned())
+    pub fn last_verification_token(&self) -> Option<VerificationToken> {
+        self.list()
+            .iter()
+            .rev()
+            .find_map(|m| m.verification_token().cloned())
+    }
+
+    /// The token of the newest password-reset mail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(customer_directory::RecordingNotifier::new().last_reset_token().is_none());
+    /// ```
+    #[must_use]
+    pub fn last_reset_token(&self) -> Option<ResetToken> {
+        self.list()
+            .iter()
+            .rev()
+            .find_map(|m| m.reset_token().cloned())
     }
 
     fn list(&self) -> std::sync::MutexGuard<'_, Vec<Notification>> {

@@ -18,11 +18,12 @@
 //!   [`verify_dummy`](PasswordHashing::verify_dummy) for unknown accounts.
 //! * [`ResetToken`] / [`ResetTokenHash`] implement password-reset links: a
 //!   256-bit secret mailed to the customer, of which only the SHA-256 digest
-//!   is stored.
+//!   is stored. [`VerificationToken`] is the same for email-verification
+//!   links, as a type of its own so the two links cannot be mixed up.
 //!
 //! Secrets never leak through `Debug` or `Display`: [`Password`],
-//! [`PasswordHash`], [`ResetToken`] and [`ResetTokenHash`] all print a
-//! redacted placeholder.
+//! [`PasswordHash`], [`ResetToken`], [`VerificationToken`] and
+//! [`ResetTokenHash`] all print a redacted placeholder.
 //!
 //! # Unicode
 //!
@@ -1721,7 +1722,8 @@ impl PasswordHashing {
 const TOKEN_BYTES: usize = 32;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Errors of [`ResetToken`] and [`ResetTokenHash`] parsing and generation.
+/// Errors of [`ResetToken`], [`VerificationToken`] and [`ResetTokenHash`] parsing and
+/// generation.
 /// Messages never include the token.
 ///
 /// # Examples
@@ -1738,7 +1740,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 #[non_exhaustive]
 pub enum TokenError {
     /// The text is not 64 characters long.
-    #[error("reset token must be {expected} hexadecimal characters, got {length} bytes")]
+    #[error("a one-time token must be {expected} hexadecimal characters, got {length} bytes")]
     InvalidLength {
         /// Length of the text, in bytes.
         length: usize,
@@ -1746,7 +1748,7 @@ pub enum TokenError {
         expected: usize,
     },
     /// The text has a character other than `0-9`, `a-f`, `A-F`.
-    #[error("reset token contains a character that is not hexadecimal")]
+    #[error("a one-time token contains a character that is not hexadecimal")]
     InvalidCharacter,
     /// The operating system's random number generator failed.
     #[error("the operating system random number generator failed")]
@@ -1827,9 +1829,7 @@ impl ResetToken {
     /// # Ok::<(), customer_directory::TokenError>(())
     /// ```
     pub fn generate() -> Result<(ResetToken, ResetTokenHash), TokenError> {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        getrandom::fill(&mut bytes).map_err(|_| TokenError::Random)?;
-        let token = ResetToken(bytes);
+        let token = ResetToken(random_token_bytes()?);
         let hash = token.hash();
         Ok((token, hash))
     }
@@ -1932,6 +1932,165 @@ impl FromStr for ResetToken {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
+}
+
+/// The secret of an email-verification link: 256 bits from the operating system's random
+/// number generator, written as 64 lower-case hex characters, like a [`ResetToken`] but a
+/// type of its own, so a verification link's token cannot be handed to
+/// [`Accounts::reset_password`](crate::Accounts::reset_password), nor a reset link's to
+/// [`Accounts::verify_email`](crate::Accounts::verify_email).
+///
+/// Only its digest is stored, as a [`ResetTokenHash`] (the digest type of every one-time
+/// token; the stored token's [`purpose`](crate::AccountToken::purpose) tells the two kinds
+/// apart). `Debug` and `Display` are redacted; equality is constant-time.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::VerificationToken;
+///
+/// let (token, stored) = VerificationToken::generate()?;
+/// let link = format!("https://example.com/verify?token={}", token.expose_secret());
+/// // ... later, from the link:
+/// let from_link: VerificationToken = link[link.len() - 64..].parse()?;
+/// assert_eq!(from_link.hash(), stored);
+/// assert_eq!(format!("{token:?}"), "VerificationToken(<redacted>)");
+/// assert_eq!(token.to_string(), "<redacted verification token>");
+/// # Ok::<(), customer_directory::TokenError>(())
+/// ```
+#[derive(Clone)]
+pub struct VerificationToken([u8; TOKEN_BYTES]);
+
+impl VerificationToken {
+    /// A new random token and its hash (the only part to store).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Random`] if the OS random number generator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::VerificationToken;
+    ///
+    /// let (token, hash) = VerificationToken::generate()?;
+    /// assert_eq!(token.hash(), hash);
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn generate() -> Result<(VerificationToken, ResetTokenHash), TokenError> {
+        let token = VerificationToken(random_token_bytes()?);
+        let hash = token.hash();
+        Ok((token, hash))
+    }
+
+    /// Reads a token from the text of a link: exactly 64 hex characters (either case; no
+    /// surrounding white space).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidLength`] or [`TokenError::InvalidCharacter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{TokenError, VerificationToken};
+    ///
+    /// let text = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    /// assert_eq!(VerificationToken::parse(text)?.expose_secret(), text);
+    /// assert_eq!(
+    ///     VerificationToken::parse(&text[1..]).unwrap_err(),
+    ///     TokenError::InvalidLength { length: 63, expected: 64 }
+    /// );
+    /// # Ok::<(), TokenError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<VerificationToken, TokenError> {
+        decode_hex(text).map(VerificationToken)
+    }
+
+    /// The token as the 64 lower-case hex characters to put in the link. This is the
+    /// secret: do not log or store it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::VerificationToken;
+    ///
+    /// let (token, _) = VerificationToken::generate()?;
+    /// assert_eq!(token.expose_secret().len(), 64);
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn expose_secret(&self) -> String {
+        encode_hex(&self.0)
+    }
+
+    /// The 32 raw bytes of the token (the secret).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::VerificationToken;
+    ///
+    /// let (token, _) = VerificationToken::generate()?;
+    /// assert_eq!(token.expose_bytes().len(), 32);
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn expose_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// SHA-256 of the token's 32 raw bytes, computed as for a [`ResetToken`], so the same
+    /// secret has the same digest whichever its type (the stored purpose is what tells
+    /// them apart).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{ResetToken, VerificationToken};
+    ///
+    /// let zeros = "0".repeat(64);
+    /// assert_eq!(VerificationToken::parse(&zeros)?.hash(), ResetToken::parse(&zeros)?.hash());
+    /// # Ok::<(), customer_directory::TokenError>(())
+    /// ```
+    pub fn hash(&self) -> ResetTokenHash {
+        ResetTokenHash(Sha256::digest(self.0).into())
+    }
+}
+
+impl PartialEq for VerificationToken {
+    /// Constant-time comparison.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for VerificationToken {}
+
+impl fmt::Debug for VerificationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerificationToken(<redacted>)")
+    }
+}
+
+impl fmt::Display for VerificationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted verification token>")
+    }
+}
+
+impl FromStr for VerificationToken {
+    type Err = TokenError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// 32 bytes from the operating system's random number generator: the secret of a one-time
+/// token.
+fn random_token_bytes() -> Result<[u8; TOKEN_BYTES], TokenError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|_| TokenError::Random)?;
+    Ok(bytes)
 }
 
 /// The SHA-256 digest of a [`ResetToken`]: the only part of a reset token

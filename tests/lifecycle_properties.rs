@@ -238,7 +238,7 @@ fn contact(seq: usize, email_index: usize, phone_index: Option<usize>, own_name:
 }
 
 type Dir<S> = Directory<S, FixedClock>;
-type Acc<S> = Accounts<S, FixedClock, RecordingNotifier>;
+type Acc<S> = Accounts<S, RecordingNotifier, FixedClock>;
 
 /// The accounts the test can have made: one per login email, found by its key.
 async fn stored_accounts<S: Store>(store: &S) -> Vec<customer_directory::Account> {
@@ -702,12 +702,9 @@ async fn apply<S: Store>(
                 // Only a link mailed by this sign-up: a taken email mails the owner instead.
                 Ok(()) => match accounts.notifier().sent()[mailed..]
                     .iter()
-                    .find_map(|message| message.token().cloned())
+                    .find_map(|message| message.verification_token().cloned())
                 {
-                    Some(link) => accounts
-                        .verify_email(&link.expose_secret(), &Actor::System)
-                        .await
-                        .map(drop),
+                    Some(link) => accounts.verify_email(&link, &Actor::System).await.map(drop),
                     None => Ok(()),
                 },
                 Err(error) => Err(error),

@@ -14,7 +14,7 @@ use customer_directory::{
     CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern, CustomerId,
     CustomerQuery, Directory, DirectorySettings, Error, ImportError, MergeId, Money, NewBooking,
     NoteText, PasswordContext, PasswordHash, PasswordPolicy, PersonName, Phone, Profile,
-    ResetToken, SearchTerms, Text, read_customer_rows,
+    ResetToken, SearchTerms, Text, VerificationToken, read_customer_rows,
 };
 use proptest::prelude::*;
 
@@ -190,6 +190,10 @@ proptest! {
         if let Ok(token) = ResetToken::parse(&raw) {
             let shown = format!("{:?}", token);
             prop_assert!(!shown.contains(&raw), "a reset token shows itself");
+        }
+        if let Ok(token) = VerificationToken::parse(&raw) {
+            let shown = format!("{:?}{}", token, token);
+            prop_assert!(!shown.contains(&raw), "a verification token shows itself");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use customer_directory::{
     HashError, HashLimits, HashParameter, HashParams, Password, PasswordHash, PasswordHashing,
-    ResetToken, ResetTokenHash, TokenError, Verification,
+    ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
 };
 
 const PASSWORD: &str = "Plum-Tractor-Velvet-9";
@@ -521,4 +521,45 @@ fn malformed_token_text_is_an_error() {
     assert!(ResetToken::parse(&"-_".repeat(32)).is_err());
     assert!(ResetTokenHash::from_hex(&"q".repeat(64)).is_err());
     assert!(ResetToken::parse(&"a".repeat(1_000_000)).is_err());
+}
+
+#[test]
+fn verification_tokens_are_redacted_and_hash_like_reset_tokens() {
+    let (token, hash) = VerificationToken::generate().unwrap();
+    let secret = token.expose_secret();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(token.expose_bytes().len(), 32);
+    assert_eq!(token.hash(), hash);
+    for shown in [
+        format!("{token:?}"),
+        format!("{token}"),
+        format!("{:?}", (&token, &hash)),
+    ] {
+        assert!(!shown.contains(&secret[..8]), "{shown}");
+    }
+    assert_eq!(format!("{token:?}"), "VerificationToken(<redacted>)");
+    assert_eq!(token.to_string(), "<redacted verification token>");
+
+    // Read back from a link in either case; the digest is that of the raw bytes, the same
+    // as a reset token's of the same secret (the stored purpose tells them apart).
+    let parsed: VerificationToken = secret.to_uppercase().parse().unwrap();
+    assert_eq!(parsed, token);
+    assert_eq!(ResetToken::parse(&secret).unwrap().hash(), hash);
+    let (other, other_hash) = VerificationToken::generate().unwrap();
+    assert_ne!(other, token);
+    assert_ne!(other_hash, hash);
+
+    assert_eq!(
+        VerificationToken::parse(&secret[..63]).unwrap_err(),
+        TokenError::InvalidLength {
+            length: 63,
+            expected: 64
+        }
+    );
+    assert_eq!(
+        VerificationToken::parse(&format!(" {}", &secret[1..])).unwrap_err(),
+        TokenError::InvalidCharacter
+    );
+    let error = VerificationToken::parse(&"z".repeat(64)).unwrap_err();
+    assert!(!error.to_string().contains("zzzz"), "{error}");
 }

@@ -14,6 +14,7 @@
 //! public `async fn` taking the store, named after the rule it checks.
 #![allow(missing_docs)] // each scenario's name states the rule it checks
 
+mod account_timing;
 mod accounts;
 mod bounds;
 mod counting;
@@ -22,6 +23,7 @@ mod merged_ids;
 mod query;
 mod records;
 
+pub use account_timing::*;
 pub use accounts::*;
 pub use bounds::*;
 pub use counting::*;
@@ -185,6 +187,8 @@ macro_rules! conformance_tests {
             count_covers_every_status_and_deleted_customers_are_not_counted,
             count_equals_the_rows_search_pages_through_for_text_and_filters,
             any_status_lists_and_counts_every_customer_past_one_full_page,
+            reset_for_an_unknown_email_commits_as_much_as_for_a_known_one,
+            a_link_works_only_for_what_it_was_mailed_for,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {

@@ -1,4 +1,4 @@
-//! Customer-account scenarios (DESIGN.md sections 4 and 5): sign-up, verification and
+//! Customer-account scenarios: sign-up, verification and
 //! claiming, login and throttling, password change and reset tokens, self-service,
 //! saved payment method, the merge account guard and redaction of credentials.
 //!
@@ -10,7 +10,7 @@ use crate::{
     AccountId, AccountSettings, Accounts, AccountsMode, Actor, AuditAction, BookingId,
     BookingStatus, CustomerId, CustomerStatus, Directory, DirectorySettings, Error, FixedClock,
     HashParams, MergeError, MergeRequest, Notification, Password, PasswordHashing,
-    RecordingNotifier, ResetToken, SavedPaymentMethod,
+    RecordingNotifier, ResetToken, SavedPaymentMethod, VerificationToken,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -21,7 +21,7 @@ const OTHER: &str = "Quartz-Meadow-Lantern-4";
 const THIRD: &str = "Violet-Harbor-Anvil-7";
 
 pub struct Rig<S> {
-    pub accounts: Accounts<S, FixedClock, RecordingNotifier>,
+    pub accounts: Accounts<S, RecordingNotifier, FixedClock>,
     pub clock: FixedClock,
     pub mail: RecordingNotifier,
 }
@@ -65,11 +65,14 @@ fn pw(text: &str) -> Password {
 }
 
 impl<S: Store> Rig<S> {
-    fn token(&self) -> String {
+    fn verification_token(&self) -> VerificationToken {
         self.mail
-            .last_token()
-            .expect("a mail with a token")
-            .expose_secret()
+            .last_verification_token()
+            .expect("a verification mail")
+    }
+
+    fn reset_token(&self) -> ResetToken {
+        self.mail.last_reset_token().expect("a reset mail")
     }
 
     /// Signs up and verifies `email`; returns the account id.
@@ -79,7 +82,7 @@ impl<S: Store> Rig<S> {
             .await
             .expect("signed up");
         self.accounts
-            .verify_email(&self.token(), &me())
+            .verify_email(&self.verification_token(), &me())
             .await
             .expect("verified")
     }
@@ -176,7 +179,7 @@ pub async fn verified_account_claims_its_profile_and_sees_past_bookings<
 
     let id = rig
         .accounts
-        .verify_email(&rig.token(), &me())
+        .verify_email(&rig.verification_token(), &me())
         .await
         .unwrap();
     assert_eq!(id, login.account);
@@ -259,12 +262,12 @@ pub async fn sign_up_for_a_taken_email_answers_the_same_and_tells_the_owner<
         .sign_up("bo@example.com", &pw(GOOD), &me())
         .await
         .unwrap();
-    let first_link = rig.token();
+    let first_link = rig.verification_token();
     rig.accounts
         .sign_up("bo@example.com", &pw(OTHER), &me())
         .await
         .unwrap();
-    let second_link = rig.token();
+    let second_link = rig.verification_token();
     assert!(matches!(
         rig.accounts.verify_email(&first_link, &me()).await,
         Err(Error::InvalidToken)
@@ -422,7 +425,7 @@ pub async fn required_mode_refuses_login_until_verified<S: Store + Clone + 'stat
         Err(Error::InvalidCredentials)
     ));
     rig.accounts
-        .verify_email(&rig.token(), &me())
+        .verify_email(&rig.verification_token(), &me())
         .await
         .unwrap();
     assert!(
@@ -442,7 +445,7 @@ pub async fn reset_token_is_single_use<S: Store + Clone + 'static>(store: S) {
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let link = rig.token();
+    let link = rig.reset_token();
     rig.accounts
         .reset_password(&link, &pw(OTHER), &me())
         .await
@@ -474,14 +477,14 @@ pub async fn reset_token_expires<S: Store + Clone + 'static>(store: S) {
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let link = rig.token();
+    let link = rig.reset_token();
     // Default lifetime: 30 minutes; valid at the last instant, refused after it.
     rig.clock.advance(TimeDelta::minutes(30));
     rig.accounts
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let later_link = rig.token();
+    let later_link = rig.reset_token();
     rig.clock.advance(TimeDelta::seconds(1));
     assert!(matches!(
         rig.accounts.reset_password(&link, &pw(OTHER), &me()).await,
@@ -511,7 +514,7 @@ pub async fn reset_tokens_are_voided_by_any_password_change<S: Store + Clone + '
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let link = rig.token();
+    let link = rig.reset_token();
     rig.accounts
         .change_password(id, &pw(GOOD), &pw(OTHER), &me())
         .await
@@ -526,7 +529,7 @@ pub async fn reset_tokens_are_voided_by_any_password_change<S: Store + Clone + '
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let link = rig.token();
+    let link = rig.reset_token();
     rig.accounts
         .set_password(id, &pw(THIRD), &staff)
         .await
@@ -541,12 +544,12 @@ pub async fn reset_tokens_are_voided_by_any_password_change<S: Store + Clone + '
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let first = rig.token();
+    let first = rig.reset_token();
     rig.accounts
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let second = rig.token();
+    let second = rig.reset_token();
     rig.accounts
         .reset_password(&first, &pw(GOOD), &me())
         .await
@@ -570,7 +573,7 @@ pub async fn reset_tokens_are_stored_only_hashed<S: Store + Clone + 'static>(sto
         return;
     };
     let id = rig.verified("ana@example.com", GOOD).await;
-    let verification = rig.mail.sent()[0].token().unwrap().clone();
+    let verification = rig.mail.sent()[0].verification_token().unwrap().clone();
     rig.book("BK-1", "ana@example.com", 10).await;
     rig.accounts
         .log_in("ana@example.com", &pw(GOOD), &me())
@@ -580,7 +583,7 @@ pub async fn reset_tokens_are_stored_only_hashed<S: Store + Clone + 'static>(sto
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let token: ResetToken = rig.mail.last_token().unwrap();
+    let token: ResetToken = rig.mail.last_reset_token().unwrap();
     let plain = token.expose_secret();
 
     // Found by its hash only.
@@ -1023,7 +1026,7 @@ pub async fn merging_two_accounts_needs_the_one_to_keep<S: Store + Clone + 'stat
         .request_password_reset("ana.work@example.com", &me())
         .await
         .unwrap();
-    let work_link = rig.token();
+    let work_link = rig.reset_token();
     let report = dir
         .merge(
             &MergeRequest::new(survivor, [dup]).keeping_account(work),
@@ -1216,7 +1219,7 @@ pub async fn account_use_cases_record_audit_events_without_secrets<S: Store + Cl
         .request_password_reset("ana@example.com", &me())
         .await
         .unwrap();
-    let link = rig.token();
+    let link = rig.reset_token();
     rig.accounts
         .reset_password(&link, &pw(THIRD), &me())
         .await
@@ -1238,7 +1241,7 @@ pub async fn account_use_cases_record_audit_events_without_secrets<S: Store + Cl
         ]
     );
     let dump = format!("{trail:?}{}", serde_json::to_string(&trail).unwrap());
-    for secret in [GOOD, OTHER, THIRD, link.as_str()] {
+    for secret in [GOOD, OTHER, THIRD, link.expose_secret().as_str()] {
         assert!(!dump.contains(secret));
     }
     assert!(!dump.contains("argon2"));
@@ -1277,7 +1280,7 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<S: Store + Cl
         .expect("one account");
     // The last link mailed is the one that works.
     rig.accounts
-        .verify_email(&rig.token(), &me())
+        .verify_email(&rig.verification_token(), &me())
         .await
         .unwrap();
 
@@ -1311,7 +1314,7 @@ pub async fn email_change_voids_earlier_links_and_logins_keep_customers_from_bul
         .sign_up("ana@example.com", &pw(GOOD), &me())
         .await
         .unwrap();
-    let old_link = rig.token();
+    let old_link = rig.verification_token();
     let id = rig
         .accounts
         .log_in("ana@example.com", &pw(GOOD), &me())
@@ -1322,7 +1325,7 @@ pub async fn email_change_voids_earlier_links_and_logins_keep_customers_from_bul
         .change_email(id, "ana@example.org", &pw(GOOD), &me())
         .await
         .unwrap();
-    let new_link = rig.token();
+    let new_link = rig.verification_token();
     assert!(matches!(
         rig.accounts.verify_email(&old_link, &me()).await,
         Err(Error::InvalidToken)

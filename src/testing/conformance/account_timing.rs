@@ -1,0 +1,352 @@
+//! Account scenarios about what an attacker can learn from the outside: a password-reset
+//! request for an unknown email commits as much as one for a known email (so the store's
+//! time does not tell which addresses have accounts), and a link's token works only for
+//! what it was mailed for.
+//!
+//! Skipped, like the other account scenarios, by a store that keeps no accounts.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use super::{booking, contact, rig_with};
+use crate::store::{EmailLookup, Store, StoreError};
+use crate::{
+    AccountId, AccountSettings, AccountsMode, Actor, AuditAction, AuditEvent, Booking, BookingId,
+    BookingStatus, ChangeSet, Customer, CustomerId, CustomerList, DirectorySettings, EmailKey,
+    Error, MatchKeys, MergeId, MergeRecord, Password, ResetToken, VerificationToken,
+};
+
+const GOOD: &str = "Plum-Tractor-Velvet-9";
+const OTHER: &str = "Quartz-Meadow-Lantern-4";
+
+fn settings() -> DirectorySettings {
+    DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional))
+}
+
+/// What one commit held, counted by kind.
+#[derive(Debug, Clone)]
+struct Committed {
+    /// Records written or deleted: customers, bookings, merges, lists, blocklist changes,
+    /// accounts and tokens.
+    writes: usize,
+    /// Checks that write nothing: customer versions and customers' bookings.
+    checks: usize,
+    /// The audit events appended.
+    audit: Vec<AuditEvent>,
+}
+
+impl Committed {
+    fn of(changes: &ChangeSet) -> Self {
+        Self {
+            writes: changes.customers().len()
+                + changes.bookings().len()
+                + changes.deletions().len()
+                + changes.merges().len()
+                + changes.lists().len()
+                + changes.blocklist().len()
+                + changes.accounts().len()
+                + changes.account_deletions().len()
+                + changes.account_tokens().len(),
+            checks: changes.guards().len() + changes.booking_guards().len(),
+            audit: changes.audit().to_vec(),
+        }
+    }
+}
+
+/// A store that notes what every commit holds, then hands the commit to the store inside.
+#[derive(Clone)]
+struct CommitLog<S> {
+    inner: S,
+    commits: Arc<Mutex<Vec<Committed>>>,
+}
+
+impl<S> CommitLog<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            commits: Arc::default(),
+        }
+    }
+
+    /// The commits noted since the last call.
+    fn take(&self) -> Vec<Committed> {
+        std::mem::take(&mut *self.commits.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl<S: Store> Store for CommitLog<S> {
+    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.inner.customer(id).await
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.inner.booking(id).await
+    }
+
+    async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
+        self.inner.lookup_email(key).await
+    }
+
+    async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
+        self.inner.customer_bookings(customer).await
+    }
+
+    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
+        self.inner.bookings_of(customers).await
+    }
+
+    async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
+        self.inner.unattributed_bookings(key).await
+    }
+
+    async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
+        self.inner.bookings_matching(keys).await
+    }
+
+    async fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_after(after, limit).await
+    }
+
+    async fn visit_customers<F: FnMut(&Customer) + Send>(
+        &self,
+        page: usize,
+        visit: F,
+    ) -> Result<(), StoreError> {
+        self.inner.visit_customers(page, visit).await
+    }
+
+    async fn customers_inactive_since(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_inactive_since(cutoff).await
+    }
+
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.inner.merge_record(id).await
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.inner.merges_involving(customer).await
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.audit_trail(customer).await
+    }
+
+    async fn search_customers(
+        &self,
+        query: &crate::CustomerQuery,
+        after: Option<&crate::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<crate::SearchHit>, StoreError> {
+        self.inner.search_customers(query, after, limit).await
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.inner.lists().await
+    }
+
+    fn supports_accounts(&self) -> bool {
+        self.inner.supports_accounts()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account(id).await
+    }
+
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account_by_email(key).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<crate::Account>, StoreError> {
+        self.inner.account_by_customer(customer).await
+    }
+
+    async fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Option<crate::Account>>, StoreError> {
+        self.inner.accounts_claiming(customers).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &crate::ResetTokenHash,
+    ) -> Result<Option<crate::AccountToken>, StoreError> {
+        self.inner.account_token(hash).await
+    }
+
+    async fn account_tokens(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<crate::AccountToken>, StoreError> {
+        self.inner.account_tokens(account).await
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let committed = Committed::of(&changes);
+        self.inner.commit(changes).await?;
+        self.commits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(committed);
+        Ok(())
+    }
+}
+
+pub async fn reset_for_an_unknown_email_commits_as_much_as_for_a_known_one<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let log = CommitLog::new(store.clone());
+    let Some(rig) = rig_with(log.clone(), settings()) else {
+        return;
+    };
+    // A returning customer: a booking made the profile, the verified account claimed it.
+    rig.accounts
+        .directory()
+        .record_booking(
+            booking(
+                "BK-1",
+                BookingStatus::PAID,
+                contact("ana@example.com", "Ana", "Silva"),
+            ),
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    rig.accounts
+        .sign_up("ana@example.com", &Password::new(GOOD), &Actor::System)
+        .await
+        .unwrap();
+    let token = rig.mail.last_verification_token().unwrap();
+    let id = rig
+        .accounts
+        .verify_email(&token, &Actor::System)
+        .await
+        .unwrap();
+    let customer = rig.accounts.account(id).await.unwrap().customer;
+    assert!(customer.is_some(), "the account claimed the profile");
+    let _ = log.take();
+    let _ = rig.mail.take();
+
+    rig.accounts
+        .request_password_reset("ana@example.com", &Actor::System)
+        .await
+        .unwrap();
+    let known = log.take();
+    let tokens = store.account_tokens(id).await.unwrap();
+    rig.accounts
+        .request_password_reset("nobody@example.com", &Actor::System)
+        .await
+        .unwrap();
+    let unknown = log.take();
+
+    // One commit each, with one audit event and at least as many other entries: the known
+    // request writes its token, the unknown one makes checks in its place (an audit event
+    // alone would be a much cheaper commit on the SQL stores).
+    assert_eq!(known.len(), 1, "the known request commits once: {known:?}");
+    assert_eq!(
+        unknown.len(),
+        1,
+        "the unknown request commits once: {unknown:?}"
+    );
+    let (known, unknown) = (&known[0], &unknown[0]);
+    assert_eq!((known.writes, known.checks), (1, 0), "the token: {known:?}");
+    assert!(
+        unknown.checks >= known.writes + known.checks,
+        "checks in place of the token: {unknown:?}"
+    );
+    assert_eq!(unknown.writes, 0, "nothing stored for an unknown address");
+    assert_eq!(known.audit.len(), 1);
+    assert_eq!(unknown.audit.len(), 1);
+    for event in [&known.audit[0], &unknown.audit[0]] {
+        assert_eq!(event.action, AuditAction::PasswordResetRequested);
+    }
+    assert_eq!(known.audit[0].account, Some(id));
+    assert_eq!(
+        known.audit[0].customers,
+        customer.into_iter().collect::<Vec<_>>()
+    );
+
+    // Nothing personal in the unknown request's event, and no account or customer.
+    let event = &unknown.audit[0];
+    assert_eq!(event.account, None);
+    assert!(event.customers.is_empty() && event.booking.is_none());
+    let shown = format!("{event:?}{}", serde_json::to_string(event).unwrap());
+    assert!(
+        !shown.contains("nobody"),
+        "no address in the event: {shown}"
+    );
+
+    // The check changed nothing: the same tokens, one mail (the known address's).
+    assert_eq!(store.account_tokens(id).await.unwrap(), tokens);
+    let sent = rig.mail.take();
+    assert_eq!(sent.len(), 1, "mail only for the known address");
+    assert_eq!(sent[0].recipients()[0].as_str(), "ana@example.com");
+}
+
+pub async fn a_link_works_only_for_what_it_was_mailed_for<S: Store + Clone + 'static>(store: S) {
+    let Some(rig) = rig_with(store.clone(), settings()) else {
+        return;
+    };
+    rig.accounts
+        .sign_up("ana@example.com", &Password::new(GOOD), &Actor::System)
+        .await
+        .unwrap();
+    let verification = rig.mail.last_verification_token().unwrap();
+    assert!(rig.mail.last_reset_token().is_none(), "no reset mail yet");
+    rig.accounts
+        .request_password_reset("ana@example.com", &Actor::System)
+        .await
+        .unwrap();
+    let reset = rig.mail.last_reset_token().unwrap();
+    let key = EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let account = store.account_by_email(&key).await.unwrap().unwrap();
+    let tokens = store.account_tokens(account.id).await.unwrap();
+
+    // The secret of one link read as the other kind of token is refused, and changes
+    // nothing.
+    let as_reset = ResetToken::parse(&verification.expose_secret()).unwrap();
+    assert!(matches!(
+        rig.accounts
+            .reset_password(&as_reset, &Password::new(OTHER), &Actor::System)
+            .await,
+        Err(Error::InvalidToken)
+    ));
+    let as_verification = VerificationToken::parse(&reset.expose_secret()).unwrap();
+    assert!(matches!(
+        rig.accounts
+            .verify_email(&as_verification, &Actor::System)
+            .await,
+        Err(Error::InvalidToken)
+    ));
+    assert_eq!(store.account(account.id).await.unwrap().unwrap(), account);
+    assert_eq!(store.account_tokens(account.id).await.unwrap(), tokens);
+
+    // Each still works for what it was mailed for.
+    rig.accounts
+        .verify_email(&verification, &Actor::System)
+        .await
+        .unwrap();
+    rig.accounts
+        .reset_password(&reset, &Password::new(OTHER), &Actor::System)
+        .await
+        .unwrap();
+    assert!(
+        rig.accounts
+            .log_in("ana@example.com", &Password::new(OTHER), &Actor::System)
+            .await
+            .is_ok()
+    );
+}
