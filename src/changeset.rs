@@ -445,17 +445,22 @@ impl ChangeSet {
         &self.blocklist
     }
 
-    /// Whether there is nothing to write or check (audit events alone do not count: an
-    /// operation that changes nothing records nothing).
+    /// Whether there is nothing to write, check or record: an audit event alone (a failed
+    /// login, a reset request for an unknown address) is something to commit.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert!(customer_directory::ChangeSet::new().is_empty());
+    /// use customer_directory::{Actor, AuditAction, AuditEvent, ChangeSet};
+    /// let mut changes = ChangeSet::new();
+    /// assert!(changes.is_empty());
+    /// changes.record(AuditEvent::new(chrono::Utc::now(), Actor::System, AuditAction::LoginFailed));
+    /// assert!(!changes.is_empty());
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.customers.is_empty()
+        self.audit.is_empty()
+            && self.customers.is_empty()
             && self.bookings.is_empty()
             && self.guards.is_empty()
             && self.booking_guards.is_empty()

@@ -1,12 +1,10 @@
 //! Customer accounts: sign-up, verification, login with throttling,
 //! password change and reset, self-service bookings and the saved payment method.
 
-use std::future::Future;
-
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Directory, audit_event};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::{
     Account, AccountId, AccountToken, Actor, Attribution, AuditAction, AuditEvent, Booking,
     BookingId, BookingStatus, ChangeSet, Clock, CustomerId, EmailAddress, EmailKey, Error,
@@ -213,7 +211,8 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         let hash = self.hashing.hash(password.expose())?;
         let (token, token_hash) = VerificationToken::generate()?;
         let message = self
-            .run(|| async {
+            .directory
+            .commit_retrying(|| async {
                 let now = self.now();
                 let mut changes = ChangeSet::new();
                 let existing = self.store().account_by_email(email.key()).await?;
@@ -297,19 +296,20 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     ) -> Result<AccountId, Error> {
         self.enabled()?;
         let hash = token.hash();
-        self.run(|| async {
-            let now = self.now();
-            let (mut changes, mut account) = self
-                .spend_token(&hash, TokenPurpose::Verification, now)
-                .await?;
-            account.verified_at.get_or_insert(now);
-            self.claim_profile(&mut account, &mut changes).await?;
-            changes.record(self.event(now, actor, AuditAction::EmailVerified, &account));
-            let id = account.id;
-            changes.save_account(account);
-            Ok((changes, id))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let (mut changes, mut account) = self
+                    .spend_token(&hash, TokenPurpose::Verification, now)
+                    .await?;
+                account.verified_at.get_or_insert(now);
+                self.claim_profile(&mut account, &mut changes).await?;
+                changes.record(self.event(now, actor, AuditAction::EmailVerified, &account));
+                let id = account.id;
+                changes.save_account(account);
+                Ok((changes, id))
+            })
+            .await
     }
 
     /// Logs a customer in.
@@ -350,58 +350,61 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     ) -> Result<Login, Error> {
         self.enabled()?;
         let key = EmailKey::parse(email, self.directory.settings.email_key_policy).ok();
-        self.run(|| async {
-            let now = self.now();
-            let mut changes = ChangeSet::new();
-            let account = match &key {
-                Some(key) => self.store().account_by_email(key).await?,
-                None => None,
-            };
-            let Some(mut account) = account else {
-                let _ = self.hashing.verify_dummy(password.expose());
-                changes.record(AuditEvent::new(
-                    now,
-                    actor.clone(),
-                    AuditAction::LoginFailed,
-                ));
-                return Ok((changes, Err(Error::InvalidCredentials)));
-            };
-            if let Some(until) = account.throttled_until.filter(|until| now < *until) {
-                let _ = self.hashing.verify_dummy(password.expose());
-                changes.record(self.event(now, actor, AuditAction::LoginThrottled, &account));
-                return Ok((changes, Err(Error::Throttled { until })));
-            }
-            let verification = self.verify(password, &account.password);
-            if !verification.is_valid() {
-                self.count_failure(&mut account, now);
-                changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let mut changes = ChangeSet::new();
+                let account = match &key {
+                    Some(key) => self.store().account_by_email(key).await?,
+                    None => None,
+                };
+                let Some(mut account) = account else {
+                    let _ = self.hashing.verify_dummy(password.expose());
+                    changes.record(AuditEvent::new(
+                        now,
+                        actor.clone(),
+                        AuditAction::LoginFailed,
+                    ));
+                    return Ok((changes, Err(Error::InvalidCredentials)));
+                };
+                if let Some(until) = account.throttled_until.filter(|until| now < *until) {
+                    let _ = self.hashing.verify_dummy(password.expose());
+                    changes.record(self.event(now, actor, AuditAction::LoginThrottled, &account));
+                    return Ok((changes, Err(Error::Throttled { until })));
+                }
+                let verification = self.verify(password, &account.password);
+                if !verification.is_valid() {
+                    self.count_failure(&mut account, now);
+                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
+                    changes.save_account(account);
+                    return Ok((changes, Err(Error::InvalidCredentials)));
+                }
+                if !account.is_verified()
+                    && self.directory.settings.accounts.mode.requires_account()
+                {
+                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
+                    return Ok((changes, Err(Error::EmailNotVerified)));
+                }
+                let rehashed = verification == Verification::ValidNeedsRehash;
+                if rehashed {
+                    account.password = self.hashing.hash(password.expose())?;
+                }
+                account.failed_logins = 0;
+                account.throttled_until = None;
+                account.last_login_at = Some(now);
+                if account.is_verified() && account.customer.is_none() {
+                    self.claim_profile(&mut account, &mut changes).await?;
+                }
+                changes.record(self.event(now, actor, AuditAction::LoginSucceeded, &account));
+                let login = Login {
+                    account: account.id,
+                    customer: account.customer,
+                    rehashed,
+                };
                 changes.save_account(account);
-                return Ok((changes, Err(Error::InvalidCredentials)));
-            }
-            if !account.is_verified() && self.directory.settings.accounts.mode.requires_account() {
-                changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
-                return Ok((changes, Err(Error::EmailNotVerified)));
-            }
-            let rehashed = verification == Verification::ValidNeedsRehash;
-            if rehashed {
-                account.password = self.hashing.hash(password.expose())?;
-            }
-            account.failed_logins = 0;
-            account.throttled_until = None;
-            account.last_login_at = Some(now);
-            if account.is_verified() && account.customer.is_none() {
-                self.claim_profile(&mut account, &mut changes).await?;
-            }
-            changes.record(self.event(now, actor, AuditAction::LoginSucceeded, &account));
-            let login = Login {
-                account: account.id,
-                customer: account.customer,
-                rehashed,
-            };
-            changes.save_account(account);
-            Ok((changes, Ok(login)))
-        })
-        .await?
+                Ok((changes, Ok(login)))
+            })
+            .await?
     }
 
     /// Changes the password; the customer gives the current one. Every open verification
@@ -436,26 +439,27 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         actor: &Actor,
     ) -> Result<(), Error> {
         self.enabled()?;
-        self.run(|| async {
-            let now = self.now();
-            let mut stored = self.account(account).await?;
-            let mut changes = ChangeSet::new();
-            if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
-                return Err(Error::Throttled { until });
-            }
-            if !self.verify(current, &stored.password).is_valid() {
-                self.count_failure(&mut stored, now);
-                changes.record(self.event(now, actor, AuditAction::LoginFailed, &stored));
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let mut stored = self.account(account).await?;
+                let mut changes = ChangeSet::new();
+                if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
+                    return Err(Error::Throttled { until });
+                }
+                if !self.verify(current, &stored.password).is_valid() {
+                    self.count_failure(&mut stored, now);
+                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &stored));
+                    changes.save_account(stored);
+                    return Ok((changes, Err(Error::InvalidCredentials)));
+                }
+                self.check_policy(new, &[stored.email.as_str()])?;
+                self.replace_password(&mut stored, new)?;
+                changes.record(self.event(now, actor, AuditAction::PasswordChanged, &stored));
                 changes.save_account(stored);
-                return Ok((changes, Err(Error::InvalidCredentials)));
-            }
-            self.check_policy(new, &[stored.email.as_str()])?;
-            self.replace_password(&mut stored, new)?;
-            changes.record(self.event(now, actor, AuditAction::PasswordChanged, &stored));
-            changes.save_account(stored);
-            Ok((changes, Ok(())))
-        })
-        .await?
+                Ok((changes, Ok(())))
+            })
+            .await?
     }
 
     /// Staff set a customer's password (the seeds and these docs advise a reset mail
@@ -494,17 +498,18 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
                 action: "set a customer's password",
             });
         }
-        self.run(|| async {
-            let now = self.now();
-            let mut stored = self.account(account).await?;
-            self.check_policy(new, &[stored.email.as_str()])?;
-            self.replace_password(&mut stored, new)?;
-            let mut changes = ChangeSet::new();
-            changes.record(self.event(now, actor, AuditAction::PasswordSetByStaff, &stored));
-            changes.save_account(stored);
-            Ok((changes, ()))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let mut stored = self.account(account).await?;
+                self.check_policy(new, &[stored.email.as_str()])?;
+                self.replace_password(&mut stored, new)?;
+                let mut changes = ChangeSet::new();
+                changes.record(self.event(now, actor, AuditAction::PasswordSetByStaff, &stored));
+                changes.save_account(stored);
+                Ok((changes, ()))
+            })
+            .await
     }
 
     /// Mails a password-reset link valid for
@@ -542,7 +547,8 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         // Generated whether or not the account exists: same work either way.
         let (token, token_hash) = ResetToken::generate()?;
         let message = self
-            .run(|| async {
+            .directory
+            .commit_retrying(|| async {
                 let now = self.now();
                 let mut changes = ChangeSet::new();
                 let Some(account) = self.store().account_by_email(&key).await? else {
@@ -629,23 +635,24 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     ) -> Result<AccountId, Error> {
         self.enabled()?;
         let hash = token.hash();
-        self.run(|| async {
-            let now = self.now();
-            let (mut changes, mut account) = self
-                .spend_token(&hash, TokenPurpose::PasswordReset, now)
-                .await?;
-            self.check_policy(new, &[account.email.as_str()])?;
-            self.replace_password(&mut account, new)?;
-            account.verified_at.get_or_insert(now);
-            if account.customer.is_none() {
-                self.claim_profile(&mut account, &mut changes).await?;
-            }
-            changes.record(self.event(now, actor, AuditAction::PasswordReset, &account));
-            let id = account.id;
-            changes.save_account(account);
-            Ok((changes, id))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let (mut changes, mut account) = self
+                    .spend_token(&hash, TokenPurpose::PasswordReset, now)
+                    .await?;
+                self.check_policy(new, &[account.email.as_str()])?;
+                self.replace_password(&mut account, new)?;
+                account.verified_at.get_or_insert(now);
+                if account.customer.is_none() {
+                    self.claim_profile(&mut account, &mut changes).await?;
+                }
+                changes.record(self.event(now, actor, AuditAction::PasswordReset, &account));
+                let id = account.id;
+                changes.save_account(account);
+                Ok((changes, id))
+            })
+            .await
     }
 
     /// Changes the login email; the customer gives the current password. The new address
@@ -690,7 +697,8 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
             EmailAddress::parse_with_policy(new_email, self.directory.settings.email_key_policy)?;
         let (token, token_hash) = VerificationToken::generate()?;
         let message = self
-            .run(|| async {
+            .directory
+            .commit_retrying(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
@@ -795,20 +803,22 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         if !self.directory.settings.accounts.self_service_cancel {
             return Err(Error::SelfServiceDisabled { action: "cancel" });
         }
-        self.run(|| async {
-            let now = self.now();
-            let (owner, mut stored) = self.own_booking(account, booking).await?;
-            self.check_change_allowed(&stored, now, "cancel")?;
-            stored.status = BookingStatus::CANCELLED;
-            let mut changes = ChangeSet::new();
-            let mut event = self.event(now, actor, AuditAction::BookingCancelledByCustomer, &owner);
-            event.booking = Some(booking);
-            changes.record(event);
-            changes.save_booking(stored.clone());
-            stored.version += 1;
-            Ok((changes, stored))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let (owner, mut stored) = self.own_booking(account, booking).await?;
+                self.check_change_allowed(&stored, now, "cancel")?;
+                stored.status = BookingStatus::CANCELLED;
+                let mut changes = ChangeSet::new();
+                let mut event =
+                    self.event(now, actor, AuditAction::BookingCancelledByCustomer, &owner);
+                event.booking = Some(booking);
+                changes.record(event);
+                changes.save_booking(stored.clone());
+                stored.version += 1;
+                Ok((changes, stored))
+            })
+            .await
     }
 
     /// The customer moves one of their bookings to a new start (the end moves by the same
@@ -834,23 +844,25 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         if !self.directory.settings.accounts.self_service_modify {
             return Err(Error::SelfServiceDisabled { action: "modify" });
         }
-        self.run(|| async {
-            let now = self.now();
-            let (owner, mut stored) = self.own_booking(account, booking).await?;
-            self.check_change_allowed(&stored, now, "modify")?;
-            let shift = new_start - stored.starts_at;
-            stored.starts_at = new_start;
-            self.check_change_allowed(&stored, now, "modify")?;
-            stored.ends_at = stored.ends_at.and_then(|end| end.checked_add_signed(shift));
-            let mut changes = ChangeSet::new();
-            let mut event = self.event(now, actor, AuditAction::BookingModifiedByCustomer, &owner);
-            event.booking = Some(booking);
-            changes.record(event);
-            changes.save_booking(stored.clone());
-            stored.version += 1;
-            Ok((changes, stored))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let (owner, mut stored) = self.own_booking(account, booking).await?;
+                self.check_change_allowed(&stored, now, "modify")?;
+                let shift = new_start - stored.starts_at;
+                stored.starts_at = new_start;
+                self.check_change_allowed(&stored, now, "modify")?;
+                stored.ends_at = stored.ends_at.and_then(|end| end.checked_add_signed(shift));
+                let mut changes = ChangeSet::new();
+                let mut event =
+                    self.event(now, actor, AuditAction::BookingModifiedByCustomer, &owner);
+                event.booking = Some(booking);
+                changes.record(event);
+                changes.save_booking(stored.clone());
+                stored.version += 1;
+                Ok((changes, stored))
+            })
+            .await
     }
 
     /// Saves the account's one payment method, replacing the previous one. Card numbers
@@ -887,16 +899,17 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         if method.is_expired(self.now()) {
             return Err(Error::InvalidPaymentMethod(PaymentMethodError::Expired));
         }
-        self.run(|| async {
-            let now = self.now();
-            let mut stored = self.account(account).await?;
-            stored.payment_method = Some(method.clone());
-            let mut changes = ChangeSet::new();
-            changes.record(self.event(now, actor, AuditAction::PaymentMethodSaved, &stored));
-            changes.save_account(stored);
-            Ok((changes, ()))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let mut stored = self.account(account).await?;
+                stored.payment_method = Some(method.clone());
+                let mut changes = ChangeSet::new();
+                changes.record(self.event(now, actor, AuditAction::PaymentMethodSaved, &stored));
+                changes.save_account(stored);
+                Ok((changes, ()))
+            })
+            .await
     }
 
     /// Removes the saved payment method; `false` when there was none (nothing recorded).
@@ -925,18 +938,19 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         actor: &Actor,
     ) -> Result<bool, Error> {
         self.enabled()?;
-        self.run(|| async {
-            let now = self.now();
-            let mut stored = self.account(account).await?;
-            let mut changes = ChangeSet::new();
-            if stored.payment_method.take().is_none() {
-                return Ok((changes, false));
-            }
-            changes.record(self.event(now, actor, AuditAction::PaymentMethodRemoved, &stored));
-            changes.save_account(stored);
-            Ok((changes, true))
-        })
-        .await
+        self.directory
+            .commit_retrying(|| async {
+                let now = self.now();
+                let mut stored = self.account(account).await?;
+                let mut changes = ChangeSet::new();
+                if stored.payment_method.take().is_none() {
+                    return Ok((changes, false));
+                }
+                changes.record(self.event(now, actor, AuditAction::PaymentMethodRemoved, &stored));
+                changes.save_account(stored);
+                Ok((changes, true))
+            })
+            .await
     }
 
     // -----------------------------------------------------------------------------------
@@ -1140,31 +1154,6 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
         let mut event = audit_event(now, actor, action, account.customer, None);
         event.account = Some(account.id);
         event
-    }
-
-    /// Like [`Directory::commit_retrying`], but also commits a change set holding audit
-    /// events only (a failed login is recorded even when nothing else changes).
-    async fn run<T, F, Fut>(&self, mut decide: F) -> Result<T, Error>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(ChangeSet, T), Error>>,
-    {
-        let attempts = self.directory.settings.max_commit_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let (changes, outcome) = decide().await?;
-            if changes.is_empty() && changes.audit().is_empty() {
-                return Ok(outcome);
-            }
-            match self.store().commit(changes).await {
-                Ok(()) => return Ok(outcome),
-                Err(StoreError::Conflict(last)) if attempt >= attempts => {
-                    return Err(Error::Contention { attempts, last });
-                }
-                Err(StoreError::Conflict(_)) => attempt += 1,
-                Err(other) => return Err(other.into()),
-            }
-        }
     }
 }
 

@@ -580,7 +580,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// Runs `decide` (read + pure decision) and commits its changes, deciding again from a
-    /// fresh read whenever the commit conflicts, at most `max_commit_attempts` times.
+    /// fresh read whenever the commit conflicts, at most `max_commit_attempts` times: the
+    /// one retry loop of every use case, directory and accounts alike. A change set holding
+    /// only audit events (a failed login) is committed; an empty one is not.
     async fn commit_retrying<T, F, Fut>(&self, mut decide: F) -> Result<T, Error>
     where
         F: FnMut() -> Fut,

@@ -1075,11 +1075,15 @@ impl AccountState {
         }
         for write in tokens {
             let token = write.record;
-            let list = self.tokens_by_account.entry(token.account).or_default();
-            if !list.contains(&token.hash) {
-                list.push(token.hash.clone());
+            // A token already stored is being rewritten (used up, voided) and is listed
+            // under its account already: only a new one joins the list. Deciding this from
+            // the map, not by scanning the account's list, keeps each write constant-time
+            // however many tokens an account has collected.
+            let hash = token.hash.clone();
+            let account = token.account;
+            if self.tokens.insert(hash.clone(), token).is_none() {
+                self.tokens_by_account.entry(account).or_default().push(hash);
             }
-            self.tokens.insert(token.hash.clone(), token);
         }
     }
 

@@ -189,6 +189,7 @@ macro_rules! conformance_tests {
             any_status_lists_and_counts_every_customer_past_one_full_page,
             reset_for_an_unknown_email_commits_as_much_as_for_a_known_one,
             a_link_works_only_for_what_it_was_mailed_for,
+            over_long_staff_identifier_is_refused_by_account_use_cases,
         );
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {

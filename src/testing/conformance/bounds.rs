@@ -439,3 +439,51 @@ pub async fn over_long_import_cell_header_key_or_row_count_imports_nothing<
             .contains_key(&"k".repeat(key_max))
     );
 }
+
+pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
+    S: Store + Clone + 'static,
+>(
+    store: S,
+) {
+    let settings = crate::DirectorySettings::default().with_accounts(
+        crate::AccountSettings::with_mode(crate::AccountsMode::Optional),
+    );
+    let Some(rig) = super::rig_with(store.clone(), settings) else {
+        return;
+    };
+    let password = crate::Password::new("Plum-Tractor-Velvet-9");
+    rig.accounts
+        .sign_up("staffed@example.com", &password, &Actor::System)
+        .await
+        .unwrap();
+    let key = EmailKey::parse("staffed@example.com", EmailKeyPolicy::default()).unwrap();
+    let account = store.account_by_email(&key).await.unwrap().unwrap();
+    let max = limits::ACTOR_MAX_CHARS;
+    let long = Actor::staff(chars(max + 1));
+    let refused = rig
+        .accounts
+        .set_password(
+            account.id,
+            &crate::Password::new("Quartz-Meadow-Lantern-4"),
+            &long,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::TooLong(t)) if *t == too_long(Input::Actor, max + 1)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.account(account.id).await.unwrap(),
+        Some(account.clone()),
+        "the refused change left the account as it was"
+    );
+    let at_limit = Actor::staff(chars(max));
+    rig.accounts
+        .set_password(
+            account.id,
+            &crate::Password::new("Quartz-Meadow-Lantern-4"),
+            &at_limit,
+        )
+        .await
+        .unwrap();
+}
