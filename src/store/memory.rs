@@ -1082,7 +1082,10 @@ impl AccountState {
             let hash = token.hash.clone();
             let account = token.account;
             if self.tokens.insert(hash.clone(), token).is_none() {
-                self.tokens_by_account.entry(account).or_default().push(hash);
+                self.tokens_by_account
+                    .entry(account)
+                    .or_default()
+                    .push(hash);
             }
         }
     }

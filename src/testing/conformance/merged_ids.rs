@@ -93,28 +93,33 @@ impl CustomerOp {
 /// What the operations need besides the id: a list, a spare live customer to merge with
 /// and an unattributed booking to attach.
 struct Fixture {
+    /// Tells this fixture's names, emails and codes apart from other fixtures' in one store.
+    tag: usize,
     list: ListId,
     spare: CustomerId,
     loose_booking: BookingId,
 }
 
 impl Fixture {
-    async fn new<S: Store>(dir: &Directory<S, FixedClock>) -> Self {
+    async fn new<S: Store>(dir: &Directory<S, FixedClock>, tag: usize) -> Self {
         let list = dir
-            .create_list(Text::parse("Regulars").unwrap(), &staff())
+            .create_list(Text::parse(&format!("Regulars {tag}")).unwrap(), &staff())
             .await
             .unwrap();
         let spare = dir
-            .create_customer(contact("spare@example.com", "Spare", ""), &staff())
+            .create_customer(
+                contact(&format!("spare{tag}@example.com"), "Spare", ""),
+                &staff(),
+            )
             .await
             .unwrap()
             .customer;
         let loose_booking = dir
             .record_booking(
                 booking(
-                    "LOOSE-1",
+                    &format!("LOOSE-{tag}"),
                     BookingStatus::PENDING,
-                    contact("loose@example.com", "Lou", ""),
+                    contact(&format!("loose{tag}@example.com"), "Lou", ""),
                 ),
                 &Actor::System,
             )
@@ -122,6 +127,7 @@ impl Fixture {
             .unwrap()
             .booking;
         Self {
+            tag,
             list,
             spare,
             loose_booking,
@@ -138,10 +144,12 @@ impl Fixture {
         let actor = staff();
         let note = || NoteText::parse("Window seat").unwrap();
         match op {
-            CustomerOp::Edit => dir
-                .update_contact(id, contact("edited@example.com", "Ed", ""), &actor)
-                .await
-                .map(drop),
+            CustomerOp::Edit => {
+                let email = format!("edited{}@example.com", self.tag);
+                dir.update_contact(id, contact(&email, "Ed", ""), &actor)
+                    .await
+                    .map(drop)
+            }
             CustomerOp::AddNote => dir.add_note(id, note(), None, &actor).await.map(drop),
             CustomerOp::EditNote => dir
                 .edit_note(id, NoteId::new(), note(), None, &actor)
@@ -209,16 +217,22 @@ async fn snapshot<S: Store>(store: &S, customers: &[CustomerId], merges: &[Merge
     out
 }
 
-/// Ana and Bea, one booking each.
-async fn pair<S: Store>(dir: &Directory<S, FixedClock>) -> (CustomerId, CustomerId) {
+/// Ana and Bea, one booking each (`tag` tells pairs in one store apart; Bea's first booking
+/// is `MI-2` in pair 0).
+async fn pair<S: Store>(dir: &Directory<S, FixedClock>, tag: usize) -> (CustomerId, CustomerId) {
     let mut ids = Vec::new();
-    for (code, email, given) in [
-        ("MI-1", "ana@example.com", "Ana"),
-        ("MI-2", "bea@example.com", "Bea"),
+    for (n, email, given) in [
+        (1, format!("ana{tag}@example.com"), "Ana"),
+        (2, format!("bea{tag}@example.com"), "Bea"),
     ] {
+        let code = if tag == 0 {
+            format!("MI-{n}")
+        } else {
+            format!("MI-{n}-{tag}")
+        };
         let recorded = dir
             .record_booking(
-                booking(code, BookingStatus::PAID, contact(email, given, "Silva")),
+                booking(&code, BookingStatus::PAID, contact(&email, given, "Silva")),
                 &Actor::System,
             )
             .await
@@ -231,8 +245,9 @@ async fn pair<S: Store>(dir: &Directory<S, FixedClock>) -> (CustomerId, Customer
 /// Ana (the survivor, with a booking) and Bea merged into her.
 async fn merged_pair<S: Store>(
     dir: &Directory<S, FixedClock>,
+    tag: usize,
 ) -> (CustomerId, CustomerId, MergeId) {
-    let (ana, bea) = pair(dir).await;
+    let (ana, bea) = pair(dir, tag).await;
     let merge = dir
         .merge(&MergeRequest::new(ana, [bea]), &staff())
         .await
@@ -247,11 +262,12 @@ pub async fn every_operation_on_a_merged_id_names_its_survivor_and_merge_and_cha
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
-    let (ana, bea, merge) = merged_pair(&dir).await;
-    let ids = [ana, bea, fixture.spare];
-    let before = snapshot(&store, &ids, &[merge]).await;
-    for op in CustomerOp::all() {
+    // A fresh merge for each operation, so the undo after each one is checked too.
+    for (tag, op) in CustomerOp::all().enumerate() {
+        let fixture = Fixture::new(&dir, tag).await;
+        let (ana, bea, merge) = merged_pair(&dir, tag).await;
+        let ids = [ana, bea, fixture.spare];
+        let before = snapshot(&store, &ids, &[merge]).await;
         match fixture.run(&dir, op, bea).await {
             Err(Error::CustomerMerged {
                 id,
@@ -267,28 +283,29 @@ pub async fn every_operation_on_a_merged_id_names_its_survivor_and_merge_and_cha
             before,
             "{op:?} on a merged id changed the store"
         );
+        // The record itself and its history still answer for the id, and it resolves
+        // through its merge to the survivor.
+        assert_eq!(
+            dir.customer(bea).await.unwrap().status,
+            CustomerStatus::MergedInto(ana)
+        );
+        assert!(!dir.audit_trail(bea).await.unwrap().is_empty());
+        let resolution = dir.resolve(bea).await.unwrap();
+        assert_eq!(resolution.asked, bea);
+        assert_eq!(resolution.id(), ana, "after {op:?}");
+        assert_eq!(resolution.merges.len(), 1);
+        assert_eq!(resolution.merges[0].merge, merge);
+        assert!(resolution.was_merged());
+        // Nothing the refused operation did closed the merge: it still undoes.
+        let undone = dir.undo_merge(merge, &staff()).await.unwrap();
+        assert_eq!(undone.restored, vec![bea], "after {op:?}");
+        assert_eq!(
+            dir.customer_bookings(bea).await.unwrap().len(),
+            1,
+            "the restored customer's booking came back after {op:?}"
+        );
+        assert!(!dir.resolve(bea).await.unwrap().was_merged());
     }
-    // The record itself and its history still answer for the id.
-    assert_eq!(
-        dir.customer(bea).await.unwrap().status,
-        CustomerStatus::MergedInto(ana)
-    );
-    assert!(!dir.audit_trail(bea).await.unwrap().is_empty());
-    let resolution = dir.resolve(bea).await.unwrap();
-    assert_eq!(resolution.id(), ana);
-    assert_eq!(resolution.asked, bea);
-    assert_eq!(resolution.merges.len(), 1);
-    assert_eq!(resolution.merges[0].merge, merge);
-    assert!(resolution.was_merged());
-    // And the merge can still be undone: nothing above closed it.
-    let undone = dir.undo_merge(merge, &staff()).await.unwrap();
-    assert_eq!(undone.restored, vec![bea]);
-    assert_eq!(
-        dir.customer_bookings(bea).await.unwrap().len(),
-        1,
-        "the restored customer's booking came back"
-    );
-    assert!(!dir.resolve(bea).await.unwrap().was_merged());
 }
 
 pub async fn a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_window_closes<
@@ -297,39 +314,36 @@ pub async fn a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
-    let (ana, bea, merge) = merged_pair(&dir).await;
-
-    // Deleting the survivor would make the undo impossible: refused, naming the merge and
-    // the end of its window, and nothing changes.
-    let ids = [ana, bea];
-    let before = snapshot(&store, &ids, &[merge]).await;
     let window =
         chrono::TimeDelta::from_std(dir.settings().merge_undo_window).unwrap_or(TimeDelta::MAX);
-    match dir.delete_customer(ana, &staff()).await {
-        Err(Error::SurvivorOfUndoableMerge {
-            id,
-            merge: named,
-            until,
-        }) => {
-            assert_eq!((id, named), (ana, merge));
-            assert_eq!(until, t0() + window, "the window runs from the merge");
-        }
-        other => panic!("deleting a survivor answered {other:?}"),
-    }
-    assert_eq!(snapshot(&store, &ids, &[merge]).await, before);
-
-    // Every other operation applies to the survivor as to any live customer (each is
-    // refused only by the survivor's status, never by the merge).
-    for op in CustomerOp::all() {
-        if matches!(
-            op,
-            CustomerOp::Delete | CustomerOp::Redact | CustomerOp::MergeAsOther
-        ) {
-            continue;
-        }
-        match (op, fixture.run(&dir, op, ana).await) {
+    // A fresh merge for each operation on its survivor; then what resolve and undo say.
+    for (tag, op) in CustomerOp::all().enumerate() {
+        let fixture = Fixture::new(&dir, tag).await;
+        let (ana, bea, merge) = merged_pair(&dir, tag).await;
+        let ids = [ana, bea, fixture.spare];
+        let before = snapshot(&store, &ids, &[merge]).await;
+        let result = fixture.run(&dir, op, ana).await;
+        let refused = result.is_err();
+        match (op, result) {
             (_, Ok(())) => {}
+            // Deleting the survivor would make the undo impossible: refused, naming the
+            // merge and the end of its window.
+            (
+                CustomerOp::Delete,
+                Err(Error::SurvivorOfUndoableMerge {
+                    id,
+                    merge: named,
+                    until,
+                }),
+            ) => {
+                assert_eq!((id, named), (ana, merge));
+                assert_eq!(until, t0() + window, "the window runs from the merge");
+            }
+            // The survivor's own status decides, as for any live customer.
+            (
+                CustomerOp::Activate | CustomerOp::Unblock | CustomerOp::Redact,
+                Err(Error::CustomerStatus { id, status, .. }),
+            ) => assert_eq!((id, status), (ana, CustomerStatus::Active), "{op:?}"),
             // The note and brochure request named do not exist: the survivor is reached.
             (
                 CustomerOp::EditNote | CustomerOp::DeleteNote | CustomerOp::MoveNote,
@@ -341,26 +355,39 @@ pub async fn a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_
             ) if customer == ana => {}
             (_, other) => panic!("{op:?} on a survivor answered {other:?}"),
         }
+        if refused {
+            assert_eq!(
+                snapshot(&store, &ids, &[merge]).await,
+                before,
+                "{op:?} was refused but changed the store"
+            );
+        }
+        let resolution = dir.resolve(bea).await.unwrap();
+        assert_eq!(resolution.merges[0].merge, merge, "after {op:?}");
+        if op == CustomerOp::MergeAsOther {
+            // The survivor itself went on into the spare customer: undo that merge first.
+            assert_eq!(resolution.id(), fixture.spare);
+            let later = resolution.merges[1].merge;
+            assert!(matches!(
+                dir.undo_merge(merge, &staff()).await,
+                Err(Error::CustomerMerged { id, survivor, merge: m })
+                    if id == ana && survivor == fixture.spare && m == later
+            ));
+            dir.undo_merge(later, &staff()).await.unwrap();
+        } else {
+            assert_eq!(resolution.id(), ana, "after {op:?}");
+        }
+        let undone = dir.undo_merge(merge, &staff()).await.unwrap();
+        assert_eq!(undone.restored, vec![bea], "after {op:?}");
+        assert_eq!(
+            dir.customer(bea).await.unwrap().status,
+            CustomerStatus::Active,
+            "after {op:?}"
+        );
     }
-    // The survivor took the spare customer in a merge of its own; undo it so only the
-    // first merge stays, then the first merge still undoes.
-    let later = dir
-        .store()
-        .merges_involving(ana)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|record| record.id != merge && record.undone_at.is_none())
-        .expect("the survivor merged the spare customer");
-    dir.undo_merge(later.id, &staff()).await.unwrap();
-    dir.undo_merge(merge, &staff()).await.unwrap();
-    assert_eq!(
-        dir.customer(bea).await.unwrap().status,
-        CustomerStatus::Active
-    );
 
     // Once the window has closed, the survivor can be deleted; its merged id then resolves
-    // through the merge to the deletion.
+    // through the merge to the deletion, and the undo says the window closed.
     let (ana, bea, merge) = {
         let carla = dir
             .create_customer(contact("carla@example.com", "Carla", ""), &staff())
@@ -403,7 +430,7 @@ pub async fn redacting_a_survivor_closes_its_merges_and_resolve_and_undo_say_so<
     store: S,
 ) {
     let dir = directory(store.clone());
-    let (ana, bea, merge) = merged_pair(&dir).await;
+    let (ana, bea, merge) = merged_pair(&dir, 0).await;
     // Erasure is not held back by the undo window.
     dir.archive(ana, &staff()).await.unwrap();
     dir.redact(ana, &[], &staff()).await.unwrap();
@@ -431,7 +458,7 @@ pub async fn undoing_a_merge_whose_survivor_was_merged_again_names_the_later_mer
     store: S,
 ) {
     let dir = directory(store.clone());
-    let (ana, bea, first) = merged_pair(&dir).await;
+    let (ana, bea, first) = merged_pair(&dir, 0).await;
     let cleo = dir
         .create_customer(contact("cleo@example.com", "Cleo", ""), &staff())
         .await
@@ -469,7 +496,7 @@ pub async fn every_operation_on_a_deleted_id_says_when_it_was_deleted<
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
+    let fixture = Fixture::new(&dir, 0).await;
     let gone = dir
         .create_customer(contact("gone@example.com", "Gus", ""), &staff())
         .await
@@ -486,6 +513,11 @@ pub async fn every_operation_on_a_deleted_id_says_when_it_was_deleted<
             }
             other => panic!("{op:?} on a deleted id answered {other:?}"),
         }
+        assert_eq!(
+            dir.resolve(gone).await.unwrap().current,
+            Resolved::Deleted { id: gone, at },
+            "after {op:?}"
+        );
     }
     assert_eq!(snapshot(&store, &[gone, fixture.spare], &[]).await, before);
     assert!(matches!(
@@ -502,13 +534,17 @@ pub async fn an_id_never_stored_is_not_found_by_every_operation<S: Store + Clone
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
+    let fixture = Fixture::new(&dir, 0).await;
     let unknown = CustomerId::new();
     for op in CustomerOp::all() {
         match fixture.run(&dir, op, unknown).await {
             Err(Error::CustomerNotFound(id)) => assert_eq!(id, unknown, "{op:?}"),
             other => panic!("{op:?} on an unknown id answered {other:?}"),
         }
+        assert!(
+            matches!(dir.resolve(unknown).await, Err(Error::CustomerNotFound(id)) if id == unknown),
+            "after {op:?}"
+        );
     }
     assert!(matches!(
         dir.resolve(unknown).await,
@@ -522,7 +558,7 @@ pub async fn a_redacted_customer_refuses_writes_by_its_status_and_still_answers_
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
+    let fixture = Fixture::new(&dir, 0).await;
     let gone = dir
         .record_booking(
             booking(
@@ -593,7 +629,7 @@ pub async fn reads_of_a_redacted_customer_answer_without_personal_data<
     store: S,
 ) {
     let dir = directory(store.clone());
-    let fixture = Fixture::new(&dir).await;
+    let fixture = Fixture::new(&dir, 0).await;
     let gone = dir
         .record_booking(
             booking(
@@ -645,11 +681,11 @@ pub async fn undoing_a_merge_gives_a_moved_account_back_to_its_customer<
         return;
     };
     let dir = rig.accounts.directory();
-    let (ana, bea) = pair(dir).await;
+    let (ana, bea) = pair(dir, 0).await;
     // Bea signs up and verifies: her account claims her profile and shows her booking.
     rig.accounts
         .sign_up(
-            "bea@example.com",
+            "bea0@example.com",
             &crate::Password::new("Plum-Tractor-Velvet-9"),
             &Actor::System,
         )
