@@ -129,9 +129,8 @@ impl fmt::Display for Password {
 
 impl Drop for Password {
     fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        std::hint::black_box(&bytes);
+        // Zeroes the whole buffer, spare capacity included, in a way the optimiser keeps.
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
@@ -1720,7 +1719,6 @@ impl PasswordHashing {
 // ---------------------------------------------------------------------------
 
 const TOKEN_BYTES: usize = 32;
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Errors of [`ResetToken`], [`VerificationToken`] and [`ResetTokenHash`] parsing and
 /// generation.
@@ -1756,34 +1754,19 @@ pub enum TokenError {
 }
 
 fn encode_hex(bytes: &[u8; TOKEN_BYTES]) -> String {
-    let mut text = String::with_capacity(TOKEN_BYTES * 2);
-    for &b in bytes {
-        text.push(char::from(HEX[usize::from(b >> 4)]));
-        text.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    text
+    hex::encode(bytes)
 }
 
 fn decode_hex(text: &str) -> Result<[u8; TOKEN_BYTES], TokenError> {
-    let bytes = text.as_bytes();
-    if bytes.len() != TOKEN_BYTES * 2 {
+    if text.len() != TOKEN_BYTES * 2 {
         return Err(TokenError::InvalidLength {
-            length: bytes.len(),
+            length: text.len(),
             expected: TOKEN_BYTES * 2,
         });
     }
-    let nibble = |c: u8| -> Result<u8, TokenError> {
-        match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(TokenError::InvalidCharacter),
-        }
-    };
     let mut out = [0u8; TOKEN_BYTES];
-    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *slot = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
+    // The length is right, so the only failure left is a character that is not a hex digit.
+    hex::decode_to_slice(text, &mut out).map_err(|_| TokenError::InvalidCharacter)?;
     Ok(out)
 }
 
@@ -1811,6 +1794,13 @@ fn decode_hex(text: &str) -> Result<[u8; TOKEN_BYTES], TokenError> {
 /// ```
 #[derive(Clone)]
 pub struct ResetToken([u8; TOKEN_BYTES]);
+
+impl Drop for ResetToken {
+    fn drop(&mut self) {
+        // The secret leaves memory with the value, not when the allocator reuses it.
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl ResetToken {
     /// A new random token and its hash (the only part to store).
@@ -1960,6 +1950,13 @@ impl FromStr for ResetToken {
 /// ```
 #[derive(Clone)]
 pub struct VerificationToken([u8; TOKEN_BYTES]);
+
+impl Drop for VerificationToken {
+    fn drop(&mut self) {
+        // The secret leaves memory with the value, not when the allocator reuses it.
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl VerificationToken {
     /// A new random token and its hash (the only part to store).

@@ -674,7 +674,7 @@ pub enum CursorError {
 ///
 /// ```
 /// use customer_directory::{Cursor, CursorError, CustomerQuery};
-/// assert_eq!(Cursor::parse("c1.zz"), Err(CursorError::Malformed));
+/// assert_eq!(Cursor::parse("c2.zz"), Err(CursorError::Malformed));
 /// # let _ = CustomerQuery::new();
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -685,6 +685,12 @@ pub struct Cursor {
 
 /// The longest cursor text accepted, in bytes.
 const MAX_CURSOR_BYTES: usize = crate::limits::CURSOR_MAX_BYTES;
+
+/// The cursor text's format and version, its first field. `c2` fingerprints the query's
+/// [canonical bytes](CustomerQuery::canonical_bytes); a cursor of another version (`c1`
+/// hashed the query's `Debug` form) is malformed, and the listing starts again from the
+/// first page.
+const CURSOR_FORMAT: &str = "c2";
 
 impl Cursor {
     /// Reads a cursor from its text (see [`Display`](fmt::Display)).
@@ -697,7 +703,7 @@ impl Cursor {
             return Err(CursorError::Malformed);
         }
         let mut parts = text.split('.');
-        let (Some("c1"), Some(fingerprint), Some(kind), Some(value), Some(id), None) = (
+        let (Some(CURSOR_FORMAT), Some(fingerprint), Some(kind), Some(value), Some(id), None) = (
             parts.next(),
             parts.next(),
             parts.next(),
@@ -714,7 +720,12 @@ impl Cursor {
             u64::from_str_radix(fingerprint, 16).map_err(|_| CursorError::Malformed)?;
         let value = match kind {
             "i" => SortValue::Int(value.parse().map_err(|_| CursorError::Malformed)?),
-            "t" => SortValue::Text(from_hex(value).ok_or(CursorError::Malformed)?),
+            "t" => SortValue::Text(
+                hex::decode(value)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or(CursorError::Malformed)?,
+            ),
             _ => return Err(CursorError::Malformed),
         };
         let id = id.parse().map_err(|_| CursorError::Malformed)?;
@@ -731,31 +742,12 @@ impl Cursor {
     }
 }
 
-fn from_hex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    let bytes = (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
-}
-
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "c1.{:016x}.", self.fingerprint)?;
+        write!(f, "{CURSOR_FORMAT}.{:016x}.", self.fingerprint)?;
         match &self.position.value {
             SortValue::Int(value) => write!(f, "i.{value}")?,
-            SortValue::Text(text) => {
-                f.write_str("t.")?;
-                for byte in text.bytes() {
-                    write!(f, "{byte:02x}")?;
-                }
-            }
+            SortValue::Text(text) => write!(f, "t.{}", hex::encode(text))?,
         }
         write!(f, ".{}", self.position.id)
     }
@@ -1138,12 +1130,105 @@ impl CustomerQuery {
         Ok(&cursor.position)
     }
 
-    /// A stable fingerprint of the whole query.
+    /// The fingerprint a cursor of this query carries: the first 8 bytes of the SHA-256 of
+    /// [`canonical_bytes`](Self::canonical_bytes), big-endian.
     fn fingerprint(&self) -> u64 {
-        let digest = Sha256::digest(format!("{self:?}").as_bytes());
+        let digest = Sha256::digest(self.canonical_bytes());
         let mut bytes = [0_u8; 8];
         bytes.copy_from_slice(&digest[..8]);
         u64::from_be_bytes(bytes)
+    }
+
+    /// The query as bytes, in the encoding of cursor format `c2`: every field in a fixed
+    /// order, each as a tag byte, then `0` for no value or `1`, a big-endian `u64` length and
+    /// the value's bytes. Texts are UTF-8; statuses, sorts and directions are fixed codes;
+    /// country, currency and list are their displayed forms; instants are seconds and
+    /// nanoseconds since 1970, big-endian. Two queries that list the same customers in the
+    /// same order have the same bytes, and the bytes change only with this encoding (whose
+    /// version is the cursor's format), never with a derive or a `Debug` form.
+    fn canonical_bytes(&self) -> Vec<u8> {
+        fn field(out: &mut Vec<u8>, tag: u8, value: Option<&[u8]>) {
+            out.push(tag);
+            match value {
+                None => out.push(0),
+                Some(bytes) => {
+                    out.push(1);
+                    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+                    out.extend_from_slice(bytes);
+                }
+            }
+        }
+        fn instant(at: Option<DateTime<Utc>>) -> Option<Vec<u8>> {
+            at.map(|at| {
+                let mut bytes = at.timestamp().to_be_bytes().to_vec();
+                bytes.extend_from_slice(&at.timestamp_subsec_nanos().to_be_bytes());
+                bytes
+            })
+        }
+        let status_code = |status: &StatusKind| match status {
+            StatusKind::Active => 1_u8,
+            StatusKind::Archived => 2,
+            StatusKind::Blocked => 3,
+            StatusKind::Redacted => 4,
+            StatusKind::Merged => 5,
+        };
+        let mut out = Vec::with_capacity(128);
+        field(&mut out, 1, self.text.as_deref().map(str::as_bytes));
+        let statuses: Vec<u8> = self.statuses.iter().map(status_code).collect();
+        field(&mut out, 2, Some(&statuses));
+        let country = self.country.as_ref().map(ToString::to_string);
+        field(&mut out, 3, country.as_deref().map(str::as_bytes));
+        let initial = self.initial.map(|c| u32::from(c).to_be_bytes());
+        field(&mut out, 4, initial.as_ref().map(|b| b.as_slice()));
+        field(
+            &mut out,
+            5,
+            self.claimed
+                .map(|c| [u8::from(c)])
+                .as_ref()
+                .map(|b| b.as_slice()),
+        );
+        let list = self.list.as_ref().map(ToString::to_string);
+        field(&mut out, 6, list.as_deref().map(str::as_bytes));
+        for (tag, at) in [
+            (7, self.created.from),
+            (8, self.created.until),
+            (9, self.last_booking.from),
+            (10, self.last_booking.until),
+        ] {
+            field(&mut out, tag, instant(at).as_deref());
+        }
+        for (tag, count) in [(11, self.booking_count.min), (12, self.booking_count.max)] {
+            field(
+                &mut out,
+                tag,
+                count.map(u64::to_be_bytes).as_ref().map(|b| b.as_slice()),
+            );
+        }
+        let (key, value) = match &self.custom_field {
+            Some((key, value)) => (Some(key.as_bytes()), Some(value.as_bytes())),
+            None => (None, None),
+        };
+        field(&mut out, 13, key);
+        field(&mut out, 14, value);
+        let sort = match &self.sort {
+            SortBy::Name => vec![1],
+            SortBy::Created => vec![2],
+            SortBy::LastBooking => vec![3],
+            SortBy::BookingCount => vec![4],
+            SortBy::TotalValue(currency) => {
+                let mut bytes = vec![5];
+                bytes.extend_from_slice(currency.to_string().as_bytes());
+                bytes
+            }
+        };
+        field(&mut out, 15, Some(&sort));
+        let direction = match self.direction {
+            SortDirection::Ascending => 1_u8,
+            SortDirection::Descending => 2,
+        };
+        field(&mut out, 16, Some(&[direction]));
+        out
     }
 }
 
@@ -1172,15 +1257,17 @@ mod tests {
         }
         for bad in [
             "",
-            "c1",
-            "c1.0.i.1.x",
-            "c2.0000000000000000.i.1.0190a0a0-0000-7000-8000-000000000000",
-            "c1.0000000000000000.t.f.0190a0a0-0000-7000-8000-000000000000",
-            "c1.0000000000000000.t.ff.0190a0a0-0000-7000-8000-000000000000",
-            "c1.0000000000000000.q.1.0190a0a0-0000-7000-8000-000000000000",
-            "c1.0000000000000000.i.1.0190a0a0-0000-7000-8000-000000000000.x",
-            "c1.000000000000000g.i.1.0190a0a0-0000-7000-8000-000000000000",
-            "c1.0000000000000000.i.99999999999999999999.0190a0a0-0000-7000-8000-000000000000",
+            "c2",
+            "c2.0.i.1.x",
+            // Another format version: `c1` hashed the query's `Debug` form.
+            "c1.0000000000000000.i.1.0190a0a0-0000-7000-8000-000000000000",
+            "c3.0000000000000000.i.1.0190a0a0-0000-7000-8000-000000000000",
+            "c2.0000000000000000.t.f.0190a0a0-0000-7000-8000-000000000000",
+            "c2.0000000000000000.t.ff.0190a0a0-0000-7000-8000-000000000000",
+            "c2.0000000000000000.q.1.0190a0a0-0000-7000-8000-000000000000",
+            "c2.0000000000000000.i.1.0190a0a0-0000-7000-8000-000000000000.x",
+            "c2.000000000000000g.i.1.0190a0a0-0000-7000-8000-000000000000",
+            "c2.0000000000000000.i.99999999999999999999.0190a0a0-0000-7000-8000-000000000000",
         ] {
             assert_eq!(Cursor::parse(bad), Err(CursorError::Malformed), "{bad}");
         }
@@ -1188,6 +1275,57 @@ mod tests {
             Cursor::parse(&"a".repeat(MAX_CURSOR_BYTES + 1)),
             Err(CursorError::Malformed)
         );
+    }
+
+    /// The encoding is pinned: a change to it (or to a field's code) must come with a new
+    /// cursor format, because cursors handed out before would then fit other queries or
+    /// none.
+    #[test]
+    fn the_canonical_query_encoding_is_stable() {
+        // The default statuses are active (1) and blocked (3), the sort by name (1), ascending
+        // (1): this digest was computed from the encoding as documented on
+        // `canonical_bytes`, outside this code (tag, 0 | 1 + u64 length + bytes, per field).
+        let query = CustomerQuery::new().text("ana");
+        let digest = Sha256::digest(query.canonical_bytes());
+        assert_eq!(
+            hex::encode(&digest[..8]),
+            "7b8ab750a70601f0",
+            "the c2 encoding changed: bump CURSOR_FORMAT"
+        );
+        // Every field takes part: changing any one changes the bytes.
+        let base = CustomerQuery::new();
+        let eur = Currency::parse("EUR").unwrap();
+        let day = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 0, 0, 0).unwrap();
+        let variants = [
+            base.clone().text("a"),
+            base.clone().include_archived(),
+            base.clone().country(CountryCode::parse("PT").unwrap()),
+            base.clone().initial('a'),
+            base.clone().claimed(true),
+            base.clone().in_list(ListId::new()),
+            base.clone().created_in(TimeRange::since(day)),
+            base.clone()
+                .last_booking_in(TimeRange::new(day, day + chrono::TimeDelta::days(1))),
+            base.clone().booking_count_in(CountRange::at_least(1)),
+            base.clone().custom_field_equals("tier", "gold"),
+            base.clone()
+                .sorted_by(SortBy::TotalValue(eur), SortDirection::Ascending),
+            base.clone()
+                .sorted_by(SortBy::Name, SortDirection::Descending),
+        ];
+        let mut seen = vec![base.canonical_bytes()];
+        for variant in &variants {
+            let bytes = variant.canonical_bytes();
+            assert!(
+                !seen.contains(&bytes),
+                "{variant:?} encodes like another query"
+            );
+            seen.push(bytes);
+        }
+        // A value cannot spill into the next field: lengths are part of the encoding.
+        let a = base.clone().custom_field_equals("ab", "c");
+        let b = base.clone().custom_field_equals("a", "bc");
+        assert_ne!(a.canonical_bytes(), b.canonical_bytes());
     }
 
     #[test]

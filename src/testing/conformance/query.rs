@@ -934,7 +934,7 @@ pub async fn query_refuses_malformed_and_foreign_cursors<S: Store + Clone + 'sta
     );
     // A tampered cursor is malformed or, if it still parses, foreign.
     let text = cursor.to_string();
-    let tampered = text.replacen("c1.", "c1.f", 1);
+    let tampered = text.replacen("c2.", "c2.f", 1);
     assert_eq!(tampered.parse::<Cursor>(), Err(CursorError::Malformed));
 }
 
