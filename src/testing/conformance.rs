@@ -11,7 +11,10 @@
 //! It generates one `#[tokio::test]` per scenario (your crate needs `tokio` with the
 //! `macros` and `rt-multi-thread` features as a dev-dependency), each with a fresh store
 //! from the block, so every scenario is counted and reported on its own. Each scenario is a
-//! public `async fn` taking the store, named after the rule it checks.
+//! public `async fn` taking the store, named after the rule it checks; [`SCENARIOS`] lists
+//! them all. The suite's own test checks that every public `async fn` written here that
+//! takes the store and returns nothing is run by the macro, so a scenario cannot be
+//! forgotten.
 #![allow(missing_docs)] // each scenario's name states the rule it checks
 
 mod account_timing;
@@ -58,7 +61,13 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@all required $make_store);
     };
     (@all $mode:ident $make_store:expr) => {
-        $crate::conformance_tests!(@each $mode $make_store;
+        $crate::conformance_tests!(@list @each $mode $make_store);
+    };
+    // The one list of scenarios, handed to the arm named by the tokens before it: `@each`
+    // generates the tests, `@names` the list of names that the suite's own check compares
+    // with every scenario written in `src/testing/conformance/`.
+    (@list $($arm:tt)*) => {
+        $crate::conformance_tests! {$($arm)*;
             port_commit_inserts_and_reads_back,
             port_stale_version_conflicts_and_changes_nothing,
             port_duplicate_live_email_key_conflicts_and_changes_nothing,
@@ -190,7 +199,10 @@ macro_rules! conformance_tests {
             reset_for_an_unknown_email_commits_as_much_as_for_a_known_one,
             a_link_works_only_for_what_it_was_mailed_for,
             over_long_staff_identifier_is_refused_by_account_use_cases,
-        );
+        }
+    };
+    (@names; $($scenario:ident),* $(,)?) => {
+        &[$(stringify!($scenario)),*]
     };
     (@each required $make_store:expr; $($scenario:ident),* $(,)?) => {
         $(
@@ -211,6 +223,10 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+/// The name of every scenario [`conformance_tests!`](crate::conformance_tests) runs, in
+/// its order.
+pub const SCENARIOS: &[&str] = crate::conformance_tests!(@list @names);
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -1336,4 +1352,55 @@ pub async fn concurrent_bookings_create_exactly_one_customer_per_email<
         seen, booking_ids,
         "every booking is listed under its customer exactly once"
     );
+}
+
+#[cfg(test)]
+mod suite_tests {
+    use std::collections::BTreeSet;
+
+    /// Every `pub async fn` written in the suite's files is a scenario the macro runs, and
+    /// every scenario it runs is written once: a scenario cannot be added and forgotten.
+    #[test]
+    fn every_written_scenario_is_run_and_listed_once() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing");
+        let mut files = vec![root.join("conformance.rs")];
+        for entry in std::fs::read_dir(root.join("conformance")).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        // A scenario is a public async fn that takes the store and returns nothing; public
+        // fixtures (`ids`) return what they read.
+        let mut written = BTreeSet::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (start, _) in text.match_indices("\npub async fn ") {
+                let rest = &text[start + "\npub async fn ".len()..];
+                let signature = &rest[..rest.find('{').unwrap_or(rest.len())];
+                if signature.contains("->") || !signature.contains("store: S") {
+                    continue;
+                }
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(written.insert(name.clone()), "{name} is written twice");
+            }
+        }
+        let listed: BTreeSet<String> = super::SCENARIOS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            listed.len(),
+            super::SCENARIOS.len(),
+            "a scenario is listed twice"
+        );
+        let unlisted: Vec<_> = written.difference(&listed).collect();
+        assert!(
+            unlisted.is_empty(),
+            "written but not run by conformance_tests!: {unlisted:?}"
+        );
+        let unwritten: Vec<_> = listed.difference(&written).collect();
+        assert!(
+            unwritten.is_empty(),
+            "listed but not found in the files: {unwritten:?}"
+        );
+        assert!(written.len() > 100, "the scan found the scenarios");
+    }
 }

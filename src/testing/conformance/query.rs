@@ -104,7 +104,7 @@ async fn set_status<S: Store>(
     dir.store().commit(changes).await.unwrap();
 }
 
-pub async fn fixture<S: Store + Clone + 'static>(store: S) -> Fixture<S> {
+pub(super) async fn fixture<S: Store + Clone + 'static>(store: S) -> Fixture<S> {
     let dir = directory(store);
     let mut ana_profile = person("ana@example.com", "Ana", "Silva", Some("PT"));
     ana_profile.phone = Some(Phone::parse("+351 912 345 678", None).unwrap());
@@ -203,7 +203,7 @@ pub async fn ids<S: Store>(
 }
 
 /// Every page of `size` rows, concatenated; the same rows as one big page.
-pub async fn paged<S: Store>(
+pub(super) async fn paged<S: Store>(
     dir: &Directory<S, FixedClock>,
     query: &CustomerQuery,
     size: usize,
