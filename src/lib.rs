@@ -99,7 +99,7 @@
 //! | custom field pattern | 1,000 characters | `CustomFieldPattern::new`, before compiling | `CustomFieldError::TooLong` |
 //! | custom field choice | 1,000 characters | each choice of `CustomFieldKind::Choice` | `CustomFieldError::TooLong` |
 //! | block reason | 1,000 characters | `block`, `add_to_blocklist` | `Error::TooLong` |
-//! | staff identifier | 200 characters | `Actor::Staff`, for every `Directory` use case | `Error::TooLong` |
+//! | staff identifier | 200 characters | `Actor::Staff`, for every use case, `Accounts` included | `Error::TooLong` |
 //! | page cursor | 4,096 bytes | `Cursor::parse` | `CursorError::Malformed` |
 //! | import file | 33,554,432 bytes | `import_customers`, `read_customer_rows` (32 MiB; no more is read) | `ImportError::FileTooLarge` |
 //! | import file | 100,000 rows | data rows of one import (one commit) | `ImportError::TooLong` |
@@ -108,9 +108,10 @@
 //! | payment provider token | 255 characters | `SavedPaymentMethod::MAX_TOKEN_CHARS` | `PaymentMethodError::Token` |
 //! | payment card brand | 32 characters | `SavedPaymentMethod::MAX_BRAND_CHARS` | `PaymentMethodError::Brand` |
 //!
-//! Each commit a [`Directory`] use case makes is checked too (staff identifiers, block
-//! reasons, new bookings' codes, new customers' custom field keys), so none can store an
-//! over-long value; records stored before a limit existed are not refused when they change.
+//! Each commit a use case of [`Directory`] or [`Accounts`] makes is checked too (staff
+//! identifiers, block reasons, new bookings' codes, new customers' custom field keys), so none
+//! can store an over-long value; records stored before a limit existed are not refused when
+//! they change.
 //!
 //! # Features
 //!
