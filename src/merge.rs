@@ -67,7 +67,7 @@ impl MergeRequest {
     }
 
     /// Keeps this account when the merged customers have more than one: the others are
-    /// closed (DESIGN.md section 4: at most one account survives a merge).
+    /// closed (at most one account survives a merge).
     ///
     /// # Examples
     ///
@@ -333,8 +333,8 @@ fn validate(request: &MergeRequest, customers: &[Customer]) -> Result<(), MergeE
     Ok(())
 }
 
-/// Which account survives the merge and which are closed: the account guard of DESIGN.md
-/// section 4, as a pure decision.
+/// Which account survives the merge and which are closed: the merge's account guard, as a
+/// pure decision.
 fn decide_accounts(
     request: &MergeRequest,
     customers: &[Customer],
@@ -408,7 +408,7 @@ pub fn plan_merge(
 /// [`plan_merge`] for customers that may have accounts: `accounts` are the accounts
 /// claiming the survivor or any of `others`.
 ///
-/// At most one account survives (DESIGN.md section 4): with more than one, the request must
+/// At most one account survives: with more than one, the request must
 /// name the one to keep ([`MergeRequest::keeping_account`]), else
 /// [`MergeError::SeveralAccounts`] and nothing changes. The kept account claims the
 /// survivor; the others are closed (deleted with their tokens) in the same commit. Undoing

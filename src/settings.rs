@@ -106,7 +106,7 @@ impl DirectorySettings {
     }
 }
 
-/// How customer accounts behave (DESIGN.md section 5).
+/// How customer accounts behave.
 ///
 /// # Examples
 ///

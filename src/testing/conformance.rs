@@ -602,7 +602,7 @@ pub async fn port_customer_bookings_are_ordered_and_follow_attribution<
 }
 
 // ---------------------------------------------------------------------------------------
-// Attribution: one scenario per row and rule of DESIGN.md section 3
+// Attribution: one scenario per row and rule of the attribution table (crate docs, README)
 
 pub async fn blocked_address_refuses_booking_and_changes_nothing<S: Store + Clone + 'static>(
     store: S,

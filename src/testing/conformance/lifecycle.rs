@@ -1,4 +1,4 @@
-//! Lifecycle scenarios (DESIGN.md sections 3 and 4): manual create, contact edits, related
+//! Lifecycle scenarios: manual create, contact edits, related
 //! bookings, archive, block, delete, redact, merge and undo, duplicates, audit.
 
 use crate::store::Store;

@@ -1,4 +1,4 @@
-//! Searching the directory (DESIGN.md section 6): text search, every filter, every sort in
+//! Searching the directory: text search, every filter, every sort in
 //! both directions, keyset pagination and its stability while bookings and customers are
 //! recorded between pages, the booking statistics a store keeps for it, and the last login
 //! in the summary and the export.

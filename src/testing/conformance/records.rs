@@ -1,4 +1,4 @@
-//! Profile records (DESIGN.md section 6): notes, newsletter consent, lists, brochure
+//! Profile records: notes, newsletter consent, lists, brochure
 //! requests, and how merge, undo and redaction treat them.
 
 use crate::store::Store;
