@@ -1770,6 +1770,151 @@ fn decode_hex(text: &str) -> Result<[u8; TOKEN_BYTES], TokenError> {
     Ok(out)
 }
 
+/// Defines a one-time token type: 32 secret bytes with `generate`, `parse`,
+/// `expose_secret`, `expose_bytes` and `hash`, a constant-time `PartialEq`, redacted
+/// `Debug` and `Display`, `FromStr`, and zeroing on drop. Each kind of link gets a type of its
+/// own from it, so one kind's token cannot be passed where another's is expected.
+macro_rules! one_time_token {
+    ($(#[$doc:meta])* $name:ident, display = $display:literal) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name([u8; TOKEN_BYTES]);
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                // The secret leaves memory with the value, not when the allocator reuses it.
+                zeroize::Zeroize::zeroize(&mut self.0);
+            }
+        }
+
+        impl $name {
+            /// A new random token and its hash (the only part to store).
+            ///
+            /// # Errors
+            ///
+            /// [`TokenError::Random`] if the OS random number generator fails.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use customer_directory::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let (token, hash) = ", stringify!($name), "::generate()?;")]
+            /// assert_eq!(token.hash(), hash);
+            /// # Ok::<(), customer_directory::TokenError>(())
+            /// ```
+            pub fn generate() -> Result<($name, ResetTokenHash), TokenError> {
+                let token = $name(random_token_bytes()?);
+                let hash = token.hash();
+                Ok((token, hash))
+            }
+
+            /// Reads a token from the text of a link: exactly 64 hex characters (either
+            /// case; no surrounding white space).
+            ///
+            /// # Errors
+            ///
+            /// [`TokenError::InvalidLength`] or [`TokenError::InvalidCharacter`].
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use customer_directory::{TokenError, ", stringify!($name), "};")]
+            ///
+            /// let text = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+            #[doc = concat!("assert_eq!(", stringify!($name), "::parse(text)?.expose_secret(), text);")]
+            /// assert_eq!(
+            #[doc = concat!("    ", stringify!($name), "::parse(&text.replace('a', \"g\")).unwrap_err(),")]
+            ///     TokenError::InvalidCharacter
+            /// );
+            /// assert_eq!(
+            #[doc = concat!("    ", stringify!($name), "::parse(&text[1..]).unwrap_err(),")]
+            ///     TokenError::InvalidLength { length: 63, expected: 64 }
+            /// );
+            /// # Ok::<(), TokenError>(())
+            /// ```
+            pub fn parse(text: &str) -> Result<$name, TokenError> {
+                decode_hex(text).map($name)
+            }
+
+            /// The token as the 64 lower-case hex characters to put in the link. This is
+            /// the secret: do not log or store it.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let (token, _) = customer_directory::", stringify!($name), "::generate()?;")]
+            /// assert_eq!(token.expose_secret().len(), 64);
+            /// # Ok::<(), customer_directory::TokenError>(())
+            /// ```
+            pub fn expose_secret(&self) -> String {
+                encode_hex(&self.0)
+            }
+
+            /// The 32 raw bytes of the token (the secret).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let (token, _) = customer_directory::", stringify!($name), "::generate()?;")]
+            /// assert_eq!(token.expose_bytes().len(), 32);
+            /// # Ok::<(), customer_directory::TokenError>(())
+            /// ```
+            pub fn expose_bytes(&self) -> &[u8; 32] {
+                &self.0
+            }
+
+            /// SHA-256 of the token's 32 raw bytes (not of its text, so the case of the hex
+            /// digits does not matter), the same for every kind of token: the stored
+            /// token's purpose is what tells the kinds apart.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let token = customer_directory::", stringify!($name), "::parse(&\"0\".repeat(64))?;")]
+            /// assert_eq!(
+            ///     token.hash().to_hex(),
+            ///     "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
+            /// );
+            /// # Ok::<(), customer_directory::TokenError>(())
+            /// ```
+            pub fn hash(&self) -> ResetTokenHash {
+                ResetTokenHash(Sha256::digest(self.0).into())
+            }
+        }
+
+        impl PartialEq for $name {
+            /// Constant-time comparison.
+            fn eq(&self, other: &Self) -> bool {
+                self.0.ct_eq(&other.0).into()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($display)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = TokenError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+one_time_token! {
 /// The secret of a password-reset link: 256 bits from the operating
 /// system's random number generator, written as 64 lower-case hex
 /// characters (URL-safe).
@@ -1792,138 +1937,11 @@ fn decode_hex(text: &str) -> Result<[u8; TOKEN_BYTES], TokenError> {
 /// assert_eq!(format!("{token:?}"), "ResetToken(<redacted>)");
 /// # Ok::<(), customer_directory::TokenError>(())
 /// ```
-#[derive(Clone)]
-pub struct ResetToken([u8; TOKEN_BYTES]);
-
-impl Drop for ResetToken {
-    fn drop(&mut self) {
-        // The secret leaves memory with the value, not when the allocator reuses it.
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
+    ResetToken,
+    display = "<redacted reset token>"
 }
 
-impl ResetToken {
-    /// A new random token and its hash (the only part to store).
-    ///
-    /// # Errors
-    ///
-    /// [`TokenError::Random`] if the OS random number generator fails.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::ResetToken;
-    ///
-    /// let (token, hash) = ResetToken::generate()?;
-    /// assert_eq!(token.hash(), hash);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn generate() -> Result<(ResetToken, ResetTokenHash), TokenError> {
-        let token = ResetToken(random_token_bytes()?);
-        let hash = token.hash();
-        Ok((token, hash))
-    }
-
-    /// Reads a token from the text of a link: exactly 64 hex characters
-    /// (either case; no surrounding white space).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::{ResetToken, TokenError};
-    ///
-    /// let text = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-    /// assert_eq!(ResetToken::parse(text)?.expose_secret(), text);
-    /// assert_eq!(
-    ///     ResetToken::parse(&text.replace('a', "g")).unwrap_err(),
-    ///     TokenError::InvalidCharacter
-    /// );
-    /// # Ok::<(), TokenError>(())
-    /// ```
-    pub fn parse(text: &str) -> Result<ResetToken, TokenError> {
-        decode_hex(text).map(ResetToken)
-    }
-
-    /// The token as the 64 lower-case hex characters to put in the link.
-    /// This is the secret: do not log or store it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::ResetToken;
-    ///
-    /// let (token, _) = ResetToken::generate()?;
-    /// assert_eq!(token.expose_secret().len(), 64);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn expose_secret(&self) -> String {
-        encode_hex(&self.0)
-    }
-
-    /// The 32 raw bytes of the token (the secret).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::ResetToken;
-    ///
-    /// let (token, _) = ResetToken::generate()?;
-    /// assert_eq!(token.expose_bytes().len(), 32);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn expose_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// SHA-256 of the token's 32 raw bytes (not of its text, so the case of
-    /// the hex digits does not matter).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::ResetToken;
-    ///
-    /// let token = ResetToken::parse(&"0".repeat(64))?;
-    /// assert_eq!(
-    ///     token.hash().to_hex(),
-    ///     "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
-    /// );
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn hash(&self) -> ResetTokenHash {
-        ResetTokenHash(Sha256::digest(self.0).into())
-    }
-}
-
-impl PartialEq for ResetToken {
-    /// Constant-time comparison.
-    fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
-    }
-}
-
-impl Eq for ResetToken {}
-
-impl fmt::Debug for ResetToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ResetToken(<redacted>)")
-    }
-}
-
-impl fmt::Display for ResetToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted reset token>")
-    }
-}
-
-impl FromStr for ResetToken {
-    type Err = TokenError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
+one_time_token! {
 /// The secret of an email-verification link: 256 bits from the operating system's random
 /// number generator, written as 64 lower-case hex characters, like a [`ResetToken`] but a
 /// type of its own, so a verification link's token cannot be handed to
@@ -1948,138 +1966,8 @@ impl FromStr for ResetToken {
 /// assert_eq!(token.to_string(), "<redacted verification token>");
 /// # Ok::<(), customer_directory::TokenError>(())
 /// ```
-#[derive(Clone)]
-pub struct VerificationToken([u8; TOKEN_BYTES]);
-
-impl Drop for VerificationToken {
-    fn drop(&mut self) {
-        // The secret leaves memory with the value, not when the allocator reuses it.
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl VerificationToken {
-    /// A new random token and its hash (the only part to store).
-    ///
-    /// # Errors
-    ///
-    /// [`TokenError::Random`] if the OS random number generator fails.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::VerificationToken;
-    ///
-    /// let (token, hash) = VerificationToken::generate()?;
-    /// assert_eq!(token.hash(), hash);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn generate() -> Result<(VerificationToken, ResetTokenHash), TokenError> {
-        let token = VerificationToken(random_token_bytes()?);
-        let hash = token.hash();
-        Ok((token, hash))
-    }
-
-    /// Reads a token from the text of a link: exactly 64 hex characters (either case; no
-    /// surrounding white space).
-    ///
-    /// # Errors
-    ///
-    /// [`TokenError::InvalidLength`] or [`TokenError::InvalidCharacter`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::{TokenError, VerificationToken};
-    ///
-    /// let text = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-    /// assert_eq!(VerificationToken::parse(text)?.expose_secret(), text);
-    /// assert_eq!(
-    ///     VerificationToken::parse(&text[1..]).unwrap_err(),
-    ///     TokenError::InvalidLength { length: 63, expected: 64 }
-    /// );
-    /// # Ok::<(), TokenError>(())
-    /// ```
-    pub fn parse(text: &str) -> Result<VerificationToken, TokenError> {
-        decode_hex(text).map(VerificationToken)
-    }
-
-    /// The token as the 64 lower-case hex characters to put in the link. This is the
-    /// secret: do not log or store it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::VerificationToken;
-    ///
-    /// let (token, _) = VerificationToken::generate()?;
-    /// assert_eq!(token.expose_secret().len(), 64);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn expose_secret(&self) -> String {
-        encode_hex(&self.0)
-    }
-
-    /// The 32 raw bytes of the token (the secret).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::VerificationToken;
-    ///
-    /// let (token, _) = VerificationToken::generate()?;
-    /// assert_eq!(token.expose_bytes().len(), 32);
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn expose_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// SHA-256 of the token's 32 raw bytes, computed as for a [`ResetToken`], so the same
-    /// secret has the same digest whichever its type (the stored purpose is what tells
-    /// them apart).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use customer_directory::{ResetToken, VerificationToken};
-    ///
-    /// let zeros = "0".repeat(64);
-    /// assert_eq!(VerificationToken::parse(&zeros)?.hash(), ResetToken::parse(&zeros)?.hash());
-    /// # Ok::<(), customer_directory::TokenError>(())
-    /// ```
-    pub fn hash(&self) -> ResetTokenHash {
-        ResetTokenHash(Sha256::digest(self.0).into())
-    }
-}
-
-impl PartialEq for VerificationToken {
-    /// Constant-time comparison.
-    fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
-    }
-}
-
-impl Eq for VerificationToken {}
-
-impl fmt::Debug for VerificationToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("VerificationToken(<redacted>)")
-    }
-}
-
-impl fmt::Display for VerificationToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted verification token>")
-    }
-}
-
-impl FromStr for VerificationToken {
-    type Err = TokenError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
+    VerificationToken,
+    display = "<redacted verification token>"
 }
 
 /// 32 bytes from the operating system's random number generator: the secret of a one-time
