@@ -73,6 +73,9 @@ struct FaultPlan {
     failed: u64,
     failed_reads: u64,
     delay: std::time::Duration,
+    /// The change sets handed to the wrapped store since the log was last taken, when
+    /// [`FaultInjectingStore::log_commits`] asked for them.
+    log: Option<Vec<ChangeSet>>,
 }
 
 impl FaultPlan {
@@ -160,6 +163,22 @@ impl<S> FaultInjectingStore<S> {
         plan.rate_ppm = 0;
         plan.read_rate_ppm = 0;
         plan.delay = std::time::Duration::ZERO;
+    }
+
+    /// Keeps a copy of every change set the wrapped store commits from now on, for
+    /// [`take_commits`](Self::take_commits): what a use case wrote, checked and recorded.
+    pub fn log_commits(&self) {
+        self.plan().log.get_or_insert_with(Vec::new);
+    }
+
+    /// The change sets committed since [`log_commits`](Self::log_commits) or the last call
+    /// (commits that failed, injected or not, are not among them).
+    pub fn take_commits(&self) -> Vec<ChangeSet> {
+        self.plan()
+            .log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// How many commits have been failed so far.
@@ -333,7 +352,12 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         if self.plan().should_fail() {
             return Err(StoreError::backend("committing changes", InjectedFault));
         }
-        self.inner.commit(changes).await
+        let copy = self.plan().log.is_some().then(|| changes.clone());
+        self.inner.commit(changes).await?;
+        if let (Some(copy), Some(log)) = (copy, self.plan().log.as_mut()) {
+            log.push(copy);
+        }
+        Ok(())
     }
 }
 

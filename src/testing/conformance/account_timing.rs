@@ -5,16 +5,12 @@
 //!
 //! Skipped, like the other account scenarios, by a store that keeps no accounts.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
-use chrono::{DateTime, Utc};
-
 use super::{booking, contact, rig_with};
-use crate::store::{EmailLookup, Store, StoreError};
+use crate::store::Store;
+use crate::testing::FaultInjectingStore;
 use crate::{
-    AccountId, AccountSettings, AccountsMode, Actor, AuditAction, AuditEvent, Booking, BookingId,
-    BookingStatus, ChangeSet, Customer, CustomerId, CustomerList, DirectorySettings, EmailKey,
-    Error, MatchKeys, MergeId, MergeRecord, Password, ResetToken, VerificationToken,
+    AccountSettings, AccountsMode, Actor, AuditAction, AuditEvent, BookingStatus, ChangeSet,
+    DirectorySettings, EmailKey, Error, Password, ResetToken, VerificationToken,
 };
 
 const GOOD: &str = "Plum-Tractor-Velvet-9";
@@ -54,153 +50,9 @@ impl Committed {
     }
 }
 
-/// A store that notes what every commit holds, then hands the commit to the store inside.
-#[derive(Clone)]
-struct CommitLog<S> {
-    inner: S,
-    commits: Arc<Mutex<Vec<Committed>>>,
-}
-
-impl<S> CommitLog<S> {
-    fn new(inner: S) -> Self {
-        Self {
-            inner,
-            commits: Arc::default(),
-        }
-    }
-
-    /// The commits noted since the last call.
-    fn take(&self) -> Vec<Committed> {
-        std::mem::take(&mut *self.commits.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl<S: Store> Store for CommitLog<S> {
-    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.inner.customer(id).await
-    }
-
-    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        self.inner.booking(id).await
-    }
-
-    async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
-        self.inner.lookup_email(key).await
-    }
-
-    async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
-        self.inner.customer_bookings(customer).await
-    }
-
-    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
-        self.inner.bookings_of(customers).await
-    }
-
-    async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
-        self.inner.unattributed_bookings(key).await
-    }
-
-    async fn bookings_matching(&self, keys: &MatchKeys) -> Result<Vec<Booking>, StoreError> {
-        self.inner.bookings_matching(keys).await
-    }
-
-    async fn customers_after(
-        &self,
-        after: Option<CustomerId>,
-        limit: usize,
-    ) -> Result<Vec<Customer>, StoreError> {
-        self.inner.customers_after(after, limit).await
-    }
-
-    async fn visit_customers<F: FnMut(&Customer) + Send>(
-        &self,
-        page: usize,
-        visit: F,
-    ) -> Result<(), StoreError> {
-        self.inner.visit_customers(page, visit).await
-    }
-
-    async fn customers_inactive_since(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<Customer>, StoreError> {
-        self.inner.customers_inactive_since(cutoff).await
-    }
-
-    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
-        self.inner.merge_record(id).await
-    }
-
-    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
-        self.inner.merges_involving(customer).await
-    }
-
-    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
-        self.inner.audit_trail(customer).await
-    }
-
-    async fn search_customers(
-        &self,
-        query: &crate::CustomerQuery,
-        after: Option<&crate::SortPosition>,
-        limit: usize,
-    ) -> Result<Vec<crate::SearchHit>, StoreError> {
-        self.inner.search_customers(query, after, limit).await
-    }
-
-    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
-        self.inner.lists().await
-    }
-
-    fn supports_accounts(&self) -> bool {
-        self.inner.supports_accounts()
-    }
-
-    async fn account(&self, id: AccountId) -> Result<Option<crate::Account>, StoreError> {
-        self.inner.account(id).await
-    }
-
-    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<crate::Account>, StoreError> {
-        self.inner.account_by_email(key).await
-    }
-
-    async fn account_by_customer(
-        &self,
-        customer: CustomerId,
-    ) -> Result<Option<crate::Account>, StoreError> {
-        self.inner.account_by_customer(customer).await
-    }
-
-    async fn accounts_claiming(
-        &self,
-        customers: &[CustomerId],
-    ) -> Result<Vec<Option<crate::Account>>, StoreError> {
-        self.inner.accounts_claiming(customers).await
-    }
-
-    async fn account_token(
-        &self,
-        hash: &crate::ResetTokenHash,
-    ) -> Result<Option<crate::AccountToken>, StoreError> {
-        self.inner.account_token(hash).await
-    }
-
-    async fn account_tokens(
-        &self,
-        account: AccountId,
-    ) -> Result<Vec<crate::AccountToken>, StoreError> {
-        self.inner.account_tokens(account).await
-    }
-
-    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        let committed = Committed::of(&changes);
-        self.inner.commit(changes).await?;
-        self.commits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(committed);
-        Ok(())
-    }
+/// What each commit since the last call held.
+fn take<S>(log: &FaultInjectingStore<S>) -> Vec<Committed> {
+    log.take_commits().iter().map(Committed::of).collect()
 }
 
 pub async fn reset_for_an_unknown_email_commits_as_much_as_for_a_known_one<
@@ -208,7 +60,8 @@ pub async fn reset_for_an_unknown_email_commits_as_much_as_for_a_known_one<
 >(
     store: S,
 ) {
-    let log = CommitLog::new(store.clone());
+    let log = FaultInjectingStore::new(store.clone());
+    log.log_commits();
     let Some(rig) = rig_with(log.clone(), settings()) else {
         return;
     };
@@ -237,20 +90,20 @@ pub async fn reset_for_an_unknown_email_commits_as_much_as_for_a_known_one<
         .unwrap();
     let customer = rig.accounts.account(id).await.unwrap().customer;
     assert!(customer.is_some(), "the account claimed the profile");
-    let _ = log.take();
+    let _ = take(&log);
     let _ = rig.mail.take();
 
     rig.accounts
         .request_password_reset("ana@example.com", &Actor::System)
         .await
         .unwrap();
-    let known = log.take();
+    let known = take(&log);
     let tokens = store.account_tokens(id).await.unwrap();
     rig.accounts
         .request_password_reset("nobody@example.com", &Actor::System)
         .await
         .unwrap();
-    let unknown = log.take();
+    let unknown = take(&log);
 
     // One commit each, with one audit event and at least as many other entries: the known
     // request writes its token, the unknown one makes checks in its place (an audit event

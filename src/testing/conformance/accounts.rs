@@ -52,7 +52,8 @@ pub fn rig_with<S: Store>(store: S, settings: DirectorySettings) -> Option<Rig<S
     })
 }
 
-fn rig<S: Store>(store: S) -> Option<Rig<S>> {
+/// The service in optional accounts mode, or `None` (and a note) without account support.
+pub(super) fn rig<S: Store>(store: S) -> Option<Rig<S>> {
     rig_with(store, settings(AccountsMode::Optional))
 }
 

@@ -445,10 +445,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
 >(
     store: S,
 ) {
-    let settings = crate::DirectorySettings::default().with_accounts(
-        crate::AccountSettings::with_mode(crate::AccountsMode::Optional),
-    );
-    let Some(rig) = super::rig_with(store.clone(), settings) else {
+    let Some(rig) = super::accounts::rig(store.clone()) else {
         return;
     };
     let password = crate::Password::new("Plum-Tractor-Velvet-9");

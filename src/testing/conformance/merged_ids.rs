@@ -230,16 +230,23 @@ async fn pair<S: Store>(dir: &Directory<S, FixedClock>, tag: usize) -> (Customer
         } else {
             format!("MI-{n}-{tag}")
         };
-        let recorded = dir
-            .record_booking(
-                booking(&code, BookingStatus::PAID, contact(&email, given, "Silva")),
-                &Actor::System,
-            )
-            .await
-            .unwrap();
-        ids.push(recorded.outcome.customer().unwrap());
+        ids.push(booked(dir, &code, contact(&email, given, "Silva")).await);
     }
     (ids[0], ids[1])
+}
+
+/// The customer a paid booking for `contact` creates.
+async fn booked<S: Store>(
+    dir: &Directory<S, FixedClock>,
+    code: &str,
+    contact: Profile,
+) -> CustomerId {
+    dir.record_booking(booking(code, BookingStatus::PAID, contact), &Actor::System)
+        .await
+        .unwrap()
+        .outcome
+        .customer()
+        .unwrap()
 }
 
 /// Ana (the survivor, with a booking) and Bea merged into her.
@@ -559,20 +566,7 @@ pub async fn a_redacted_customer_refuses_writes_by_its_status_and_still_answers_
 ) {
     let dir = directory(store.clone());
     let fixture = Fixture::new(&dir, 0).await;
-    let gone = dir
-        .record_booking(
-            booking(
-                "RX-1",
-                BookingStatus::PAID,
-                contact("rx@example.com", "Rex", ""),
-            ),
-            &Actor::System,
-        )
-        .await
-        .unwrap()
-        .outcome
-        .customer()
-        .unwrap();
+    let gone = booked(&dir, "RX-1", contact("rx@example.com", "Rex", "")).await;
     // The reason given is the real one: an active customer must be archived first ...
     let active = dir.redact(gone, &[], &staff()).await.unwrap_err();
     assert!(active.to_string().contains("archive it first"), "{active}");
@@ -630,20 +624,7 @@ pub async fn reads_of_a_redacted_customer_answer_without_personal_data<
 ) {
     let dir = directory(store.clone());
     let fixture = Fixture::new(&dir, 0).await;
-    let gone = dir
-        .record_booking(
-            booking(
-                "RR-1",
-                BookingStatus::PAID,
-                contact("rr@example.com", "Rhea", "Quist"),
-            ),
-            &Actor::System,
-        )
-        .await
-        .unwrap()
-        .outcome
-        .customer()
-        .unwrap();
+    let gone = booked(&dir, "RR-1", contact("rr@example.com", "Rhea", "Quist")).await;
     dir.archive(gone, &staff()).await.unwrap();
     dir.redact(gone, &[], &staff()).await.unwrap();
     for op in CustomerOp::READS {
@@ -674,10 +655,7 @@ pub async fn undoing_a_merge_gives_a_moved_account_back_to_its_customer<
 >(
     store: S,
 ) {
-    let settings = crate::DirectorySettings::default().with_accounts(
-        crate::AccountSettings::with_mode(crate::AccountsMode::Optional),
-    );
-    let Some(rig) = super::rig_with(store.clone(), settings) else {
+    let Some(rig) = super::accounts::rig(store.clone()) else {
         return;
     };
     let dir = rig.accounts.directory();
