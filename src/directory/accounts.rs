@@ -444,14 +444,10 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
-                if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
-                    return Err(Error::Throttled { until });
-                }
-                if !self.verify(current, &stored.password).is_valid() {
-                    self.count_failure(&mut stored, now);
-                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &stored));
-                    changes.save_account(stored);
-                    return Ok((changes, Err(Error::InvalidCredentials)));
+                if let Some(failed) =
+                    self.confirm_current_password(&mut stored, current, now, actor)?
+                {
+                    return Ok((failed, Err(Error::InvalidCredentials)));
                 }
                 self.check_policy(new, &[stored.email.as_str()])?;
                 self.replace_password(&mut stored, new)?;
@@ -702,14 +698,10 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
-                if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
-                    return Err(Error::Throttled { until });
-                }
-                if !self.verify(current, &stored.password).is_valid() {
-                    self.count_failure(&mut stored, now);
-                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &stored));
-                    changes.save_account(stored);
-                    return Ok((changes, Err(Error::InvalidCredentials)));
+                if let Some(failed) =
+                    self.confirm_current_password(&mut stored, current, now, actor)?
+                {
+                    return Ok((failed, Err(Error::InvalidCredentials)));
                 }
                 if let Some(holder) = self.store().account_by_email(email.key()).await? {
                     if holder.id != stored.id {
@@ -1142,6 +1134,30 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
             });
         }
         Ok(())
+    }
+
+    /// The check a customer's own change of credentials starts with: a throttled account is
+    /// refused, and a wrong current password counts as a failed login. Returns the change
+    /// set recording that failure (to commit before answering
+    /// [`Error::InvalidCredentials`]), or `None` when the password is right.
+    fn confirm_current_password(
+        &self,
+        stored: &mut Account,
+        current: &Password,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Option<ChangeSet>, Error> {
+        if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
+            return Err(Error::Throttled { until });
+        }
+        if self.verify(current, &stored.password).is_valid() {
+            return Ok(None);
+        }
+        self.count_failure(stored, now);
+        let mut changes = ChangeSet::new();
+        changes.record(self.event(now, actor, AuditAction::LoginFailed, stored));
+        changes.save_account(stored.clone());
+        Ok(Some(changes))
     }
 
     fn event(
