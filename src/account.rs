@@ -329,9 +329,9 @@ pub struct SavedPaymentMethod {
 
 impl SavedPaymentMethod {
     /// Longest provider token accepted.
-    pub const MAX_TOKEN_CHARS: usize = 255;
+    pub const MAX_TOKEN_CHARS: usize = crate::limits::PAYMENT_TOKEN_MAX_CHARS;
     /// Longest brand accepted.
-    pub const MAX_BRAND_CHARS: usize = 32;
+    pub const MAX_BRAND_CHARS: usize = crate::limits::PAYMENT_BRAND_MAX_CHARS;
 
     /// Checks every part and refuses anything that looks like a full card number, in the
     /// token or the brand.

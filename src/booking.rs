@@ -45,7 +45,7 @@ impl BookingStatus {
 
     /// The longest status name accepted, in Unicode scalar values of the lower-cased name
     /// (listed with every other limit in [`limits`](crate::limits)).
-    pub const MAX_CHARS: usize = 64;
+    pub const MAX_CHARS: usize = crate::limits::BOOKING_STATUS_MAX_CHARS;
 
     /// A status by name: trimmed, lower-cased, 1 to 64 characters without control or
     /// bidirectional control characters.

@@ -10,7 +10,7 @@
 //! Lengths are in Unicode scalar values (`char`s) of the trimmed text, except where a
 //! constant's name says bytes (an email address, a page cursor, a password, the import file
 //! and its cells, where bytes are what the standard or the memory cost counts). Values that have
-//! their own type keep their limit on the type (for example [`Text::MAX_CHARS`]); the
+//! their own type keep their limit on the type (for example [`Text::MAX_CHARS`](crate::Text::MAX_CHARS)); the
 //! constants here restate them, so that this module and [`Input`] list every limit.
 //!
 //! # Examples
@@ -26,24 +26,19 @@
 
 use std::fmt;
 
-use crate::{
-    Actor, BookingStatus, ChangeSet, CustomerQuery, Expected, MAX_PASSWORD_BYTES, NewBooking,
-    NoteText, PersonName, SavedPaymentMethod, Text,
-};
-
-/// A booking's code, the host's human reference ([`NewBooking::code`]).
+/// A booking's code, the host's human reference ([`NewBooking::code`](crate::NewBooking::code)).
 pub const BOOKING_CODE_MAX_CHARS: usize = 128;
-/// A booking status name ([`BookingStatus::MAX_CHARS`]).
-pub const BOOKING_STATUS_MAX_CHARS: usize = BookingStatus::MAX_CHARS;
-/// A query's search text ([`CustomerQuery::text`]): room for a whole email address.
+/// A booking status name ([`BookingStatus::MAX_CHARS`](crate::BookingStatus::MAX_CHARS)).
+pub const BOOKING_STATUS_MAX_CHARS: usize = 64;
+/// A query's search text ([`CustomerQuery::text`](crate::CustomerQuery::text)): room for a whole email address.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 256;
-/// A person's given, family or display name ([`PersonName::MAX_CHARS`]).
-pub const PERSON_NAME_MAX_CHARS: usize = PersonName::MAX_CHARS;
+/// A person's given, family or display name ([`PersonName::MAX_CHARS`](crate::PersonName::MAX_CHARS)).
+pub const PERSON_NAME_MAX_CHARS: usize = 200;
 /// An address line, city, region, postcode, custom field value, list name, note tag,
-/// brochure or consent source ([`Text::MAX_CHARS`]).
-pub const TEXT_MAX_CHARS: usize = Text::MAX_CHARS;
-/// A note's text ([`NoteText::MAX_CHARS`]).
-pub const NOTE_MAX_CHARS: usize = NoteText::MAX_CHARS;
+/// brochure or consent source ([`Text::MAX_CHARS`](crate::Text::MAX_CHARS)).
+pub const TEXT_MAX_CHARS: usize = 1_000;
+/// A note's text ([`NoteText::MAX_CHARS`](crate::NoteText::MAX_CHARS)).
+pub const NOTE_MAX_CHARS: usize = 10_000;
 /// An email address, in bytes after trimming (RFC 5321: a 256-octet path less its angle
 /// brackets).
 pub const EMAIL_MAX_BYTES: usize = 254;
@@ -52,17 +47,17 @@ pub const PHONE_MAX_CHARS: usize = 64;
 /// A custom field's key, in a profile, a form, a definition, a query or an import header
 /// (`[a-z0-9_]` in a definition).
 pub const CUSTOM_FIELD_KEY_MAX_CHARS: usize = 64;
-/// A custom field's value, in a profile or a query: a [`Text`].
-pub const CUSTOM_FIELD_VALUE_MAX_CHARS: usize = Text::MAX_CHARS;
+/// A custom field's value, in a profile or a query: a [`Text`](crate::Text).
+pub const CUSTOM_FIELD_VALUE_MAX_CHARS: usize = TEXT_MAX_CHARS;
 /// A custom field definition's label.
 pub const CUSTOM_FIELD_LABEL_MAX_CHARS: usize = 200;
 /// A custom field definition's pattern, as written.
 pub const CUSTOM_FIELD_PATTERN_MAX_CHARS: usize = 1_000;
 /// One choice of a choice custom field: a value it could hold.
-pub const CUSTOM_FIELD_CHOICE_MAX_CHARS: usize = Text::MAX_CHARS;
+pub const CUSTOM_FIELD_CHOICE_MAX_CHARS: usize = TEXT_MAX_CHARS;
 /// The reason given for a blocklist entry or a block.
 pub const BLOCK_REASON_MAX_CHARS: usize = 1_000;
-/// A staff member's identifier ([`Actor::Staff`]).
+/// A staff member's identifier ([`Actor::Staff`](crate::Actor::Staff)).
 pub const ACTOR_MAX_CHARS: usize = 200;
 /// A page cursor's text, in bytes ([`Cursor::parse`](crate::Cursor::parse) refuses longer
 /// text as malformed; a cursor this crate writes is ASCII).
@@ -73,12 +68,12 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const IMPORT_MAX_ROWS: usize = 100_000;
 /// One cell of a customer import file, in bytes: room for any value a field takes.
 pub const IMPORT_CELL_MAX_BYTES: usize = 4_096;
-/// A password, in bytes ([`MAX_PASSWORD_BYTES`]).
-pub const PASSWORD_MAX_BYTES: usize = MAX_PASSWORD_BYTES;
-/// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`]).
-pub const PAYMENT_TOKEN_MAX_CHARS: usize = SavedPaymentMethod::MAX_TOKEN_CHARS;
-/// A saved payment method's brand ([`SavedPaymentMethod::MAX_BRAND_CHARS`]).
-pub const PAYMENT_BRAND_MAX_CHARS: usize = SavedPaymentMethod::MAX_BRAND_CHARS;
+/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES)).
+pub const PASSWORD_MAX_BYTES: usize = 4_096;
+/// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`](crate::SavedPaymentMethod::MAX_TOKEN_CHARS)).
+pub const PAYMENT_TOKEN_MAX_CHARS: usize = 255;
+/// A saved payment method's brand ([`SavedPaymentMethod::MAX_BRAND_CHARS`](crate::SavedPaymentMethod::MAX_BRAND_CHARS)).
+pub const PAYMENT_BRAND_MAX_CHARS: usize = 32;
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -374,65 +369,6 @@ impl TooLong {
             Ok(())
         }
     }
-}
-
-/// The acting staff member's identifier is within [`ACTOR_MAX_CHARS`].
-pub(crate) fn check_actor(actor: &Actor) -> Result<(), TooLong> {
-    match actor {
-        Actor::Staff(id) => TooLong::check(Input::Actor, id),
-        _ => Ok(()),
-    }
-}
-
-/// The free-text parts of a new booking are within their limits: its code and its
-/// contact's custom field keys (every other part is a bounded type).
-pub(crate) fn check_new_booking(booking: &NewBooking) -> Result<(), TooLong> {
-    TooLong::check(Input::BookingCode, &booking.code)?;
-    check_custom_field_keys(booking.contact.custom_fields.keys())
-}
-
-/// Each custom field key is within [`CUSTOM_FIELD_KEY_MAX_CHARS`].
-pub(crate) fn check_custom_field_keys<'a>(
-    keys: impl IntoIterator<Item = &'a String>,
-) -> Result<(), TooLong> {
-    keys.into_iter()
-        .try_for_each(|key| TooLong::check(Input::CustomFieldKey, key))
-}
-
-/// The query's free text (search text, custom field key and value) is within its limits.
-pub(crate) fn check_query(query: &CustomerQuery) -> Result<(), TooLong> {
-    if let Some(text) = &query.text {
-        TooLong::check(Input::SearchText, text)?;
-    }
-    if let Some((key, value)) = &query.custom_field {
-        TooLong::check(Input::CustomFieldKey, key)?;
-        TooLong::check(Input::CustomFieldValue, value)?;
-    }
-    Ok(())
-}
-
-/// The last check before a commit reaches the store: every free-text value the change set
-/// adds that no type bounds (actors, block reasons, new bookings' codes, new customers'
-/// custom field keys) is within its limit, whichever use case built it. Records already
-/// stored are not held to it, so a value stored before a limit existed never blocks a later
-/// change of its record.
-pub(crate) fn check_changes(changes: &ChangeSet) -> Result<(), TooLong> {
-    for event in changes.audit() {
-        check_actor(&event.actor)?;
-    }
-    for change in changes.blocklist() {
-        if let crate::BlocklistChange::Add(entry) = change {
-            TooLong::check(Input::BlockReason, &entry.reason)?;
-        }
-    }
-    let new = |expected: &Expected| matches!(expected, Expected::Absent);
-    for write in changes.bookings().iter().filter(|w| new(&w.expected)) {
-        TooLong::check(Input::BookingCode, &write.record.code)?;
-    }
-    for write in changes.customers().iter().filter(|w| new(&w.expected)) {
-        check_custom_field_keys(write.record.profile.custom_fields.keys())?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

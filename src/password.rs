@@ -921,7 +921,7 @@ fn guessability(
 /// Longest password, in UTF-8 bytes before normalisation, that
 /// [`PasswordHashing`] hashes. Far above any policy maximum; it only stops
 /// absurd inputs from being normalised and fed to argon2.
-pub const MAX_PASSWORD_BYTES: usize = 4096;
+pub const MAX_PASSWORD_BYTES: usize = crate::limits::PASSWORD_MAX_BYTES;
 
 /// Longest PHC string [`PasswordHash::from_phc`] accepts.
 const MAX_PHC_LEN: usize = 512;

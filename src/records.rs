@@ -29,7 +29,7 @@ pub struct NoteText(Box<str>);
 
 impl NoteText {
     /// The longest note accepted, in Unicode scalar values.
-    pub const MAX_CHARS: usize = 10_000;
+    pub const MAX_CHARS: usize = crate::limits::NOTE_MAX_CHARS;
 
     /// Trims the text, turns CR LF and bare CR into LF, and checks it: not empty, at most
     /// [`Self::MAX_CHARS`] characters, no control characters other than line feed and tab,

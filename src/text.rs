@@ -207,7 +207,7 @@ text_value!(
     /// Any script is accepted; only what cannot be part of a name on one line is refused.
     /// Compare with [`PersonName::matches`], which ignores case, width and spacing.
     PersonName,
-    max = 200,
+    max = crate::limits::PERSON_NAME_MAX_CHARS,
     example = "Ana María"
 );
 
@@ -215,7 +215,7 @@ text_value!(
     /// A single line of personal text other than a name: an address line, a city, a
     /// postcode, a custom field's value.
     Text,
-    max = 1000,
+    max = crate::limits::TEXT_MAX_CHARS,
     example = "12 Harbour Road"
 );
 

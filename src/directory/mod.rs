@@ -1,6 +1,7 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
 mod accounts;
+mod checks;
 mod lifecycle;
 mod merging;
 mod profile_records;
@@ -189,8 +190,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn record_booking(&self, new: NewBooking, actor: &Actor) -> Result<Recorded, Error> {
-        crate::limits::check_actor(actor)?;
-        crate::limits::check_new_booking(&new)?;
+        crate::directory::checks::check_actor(actor)?;
+        crate::directory::checks::check_new_booking(&new)?;
         let problems = new.problems();
         if !problems.is_empty() {
             return Err(Error::InvalidBooking(problems));
@@ -494,7 +495,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ) -> Result<BlockEntry, Error> {
         let reason = reason.into();
         crate::limits::TooLong::check(crate::limits::Input::BlockReason, &reason)?;
-        crate::limits::check_actor(actor)?;
+        crate::directory::checks::check_actor(actor)?;
         let now = self.clock.now();
         let entry = BlockEntry::new(target, reason, now);
         let mut changes = ChangeSet::new();
@@ -533,7 +534,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         target: BlockTarget,
         actor: &Actor,
     ) -> Result<(), Error> {
-        crate::limits::check_actor(actor)?;
+        crate::directory::checks::check_actor(actor)?;
         let mut changes = ChangeSet::new();
         changes.remove_block(target).record(audit_event(
             self.clock.now(),
@@ -596,7 +597,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 return Ok(outcome);
             }
             // Whatever the use case, no over-long free text reaches the store.
-            crate::limits::check_changes(&changes)?;
+            crate::directory::checks::check_changes(&changes)?;
             match self.store.commit(changes).await {
                 Ok(()) => return Ok(outcome),
                 Err(StoreError::Conflict(last)) if attempt >= attempts => {

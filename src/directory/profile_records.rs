@@ -21,7 +21,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         change: impl Fn(&mut Customer, DateTime<Utc>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         // Every value these use cases take is a bounded type but the actor.
-        crate::limits::check_actor(actor)?;
+        crate::directory::checks::check_actor(actor)?;
         let change = &change;
         self.commit_retrying(move || async move {
             let mut current = self.person(customer).await?;
@@ -269,7 +269,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         action: AuditAction,
         actor: &Actor,
     ) -> Result<ListId, Error> {
-        crate::limits::check_actor(actor)?;
+        crate::directory::checks::check_actor(actor)?;
         // A concurrent writer that takes the name first makes the commit conflict; the
         // retry then reads its list and refuses here.
         self.commit_retrying(|| {

@@ -201,7 +201,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<CustomerPage, Error> {
-        crate::limits::check_query(query)?;
+        crate::directory::checks::check_query(query)?;
         let after = after
             .map(|cursor| query.continue_after(cursor))
             .transpose()?;
@@ -250,7 +250,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn count(&self, query: &CustomerQuery) -> Result<u64, Error> {
-        crate::limits::check_query(query)?;
+        crate::directory::checks::check_query(query)?;
         Ok(self.store.count_customers(query).await?)
     }
 
@@ -435,7 +435,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         mode: ImportMode,
         actor: &Actor,
     ) -> Result<ImportReport, Error> {
-        crate::limits::check_actor(actor)?;
+        crate::directory::checks::check_actor(actor)?;
         let rows = read_customer_rows(reader, &self.settings)?;
         let created_at = self.clock.now();
         // Ids are chosen once, so a retried commit reports the same customers.

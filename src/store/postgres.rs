@@ -5,7 +5,8 @@ use sqlx::Postgres;
 use sqlx::postgres::PgPool;
 
 use super::StoreError;
-use super::sql::{DependentRows, Migration, sql_store};
+use super::schema::Migration;
+use super::sql::{DependentRows, sql_store};
 
 /// A [`Store`](super::Store) in a PostgreSQL database (or one that speaks its protocol).
 ///

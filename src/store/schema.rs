@@ -1,7 +1,11 @@
 //! The schema both SQL adapters create, one versioned migration at a time. The statements
 //! differ between databases only where their dialects do: the audit log's sequence column.
 
-use super::sql::Migration;
+/// One schema migration: its version and the statements that apply it.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) statements: &'static [&'static str],
+}
 
 /// Migration 1's statements, with the audit sequence column definition passed in.
 macro_rules! schema_v1 {

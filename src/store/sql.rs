@@ -22,12 +22,6 @@ use crate::{BlockTarget, CustomerStatus};
 
 pub(crate) mod one_call;
 
-/// One schema migration: its version and the statements that apply it.
-pub(crate) struct Migration {
-    pub(crate) version: i64,
-    pub(crate) statements: &'static [&'static str],
-}
-
 /// Encodes a record as its JSON column.
 pub(crate) fn to_json<T: Serialize>(record: &T, what: &str) -> Result<String, StoreError> {
     serde_json::to_string(record)

@@ -9,7 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 use super::StoreError;
-use super::sql::{DependentRows, Migration, sql_store};
+use super::schema::Migration;
+use super::sql::{DependentRows, sql_store};
 
 /// How many connections a file database is read through.
 const READERS: u32 = 8;
