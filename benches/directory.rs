@@ -36,11 +36,13 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_directory::store::{MemoryStore, Store};
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::values::{EmailKey, EmailKeyPolicy};
 use customer_directory::{
-    Actor, BookingStatus, ChangeSet, Currency, Customer, Directory, DirectorySettings,
-    EmailAddress, EmailKey, EmailKeyPolicy, Money, NewBooking, PersonName, Profile,
+    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
+    NewBooking, PersonName, Profile,
 };
+use customer_directory::{MemoryStore, Store};
 use support::{Rng, customer_email, typed_email, typical_profile};
 
 /// Distinct probes per operation: enough that at a million profiles the probed entries do

@@ -6,7 +6,7 @@
 //! - `regex` crate with the HTML5 `input type=email` pattern, then `to_lowercase`;
 //! - `structured-email-address` (the one peer that also normalises: IDNA, lower case), its
 //!   `canonical()` text;
-//! - `customer_directory::EmailKey::parse`, which also applies the RFC 5321 limits, UTS 46,
+//! - `customer_directory::values::EmailKey::parse`, which also applies the RFC 5321 limits, UTS 46,
 //!   NFC and the key policy; and `EmailAddress::parse`, which also keeps the original.
 //!
 //! Two groups: `email_key/ascii` (an ASCII corpus that every peer accepts; items a peer
@@ -20,7 +20,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_directory::{EmailAddress, EmailKey, EmailKeyPolicy};
+use customer_directory::EmailAddress;
+use customer_directory::values::{EmailKey, EmailKeyPolicy};
 use regex::Regex;
 
 const CORPUS: usize = 10_000;

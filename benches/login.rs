@@ -19,12 +19,14 @@
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use customer_directory::store::{MemoryStore, Store};
+use customer_directory::ports::RecordingNotifier;
+use customer_directory::settings::AccountsMode;
+use customer_directory::values::{HashParams, PasswordHashing};
 use customer_directory::{
-    AccountSettings, Accounts, AccountsMode, Actor, BookingStatus, Currency, Directory,
-    DirectorySettings, EmailAddress, Error, HashParams, Money, NewBooking, Password,
-    PasswordHashing, Profile, RecordingNotifier,
+    AccountSettings, Accounts, Actor, BookingStatus, Currency, Directory, DirectorySettings,
+    EmailAddress, Error, Money, NewBooking, Password, Profile,
 };
+use customer_directory::{MemoryStore, Store};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
@@ -225,7 +227,7 @@ fn reset_request(c: &mut Criterion) {
 
     #[cfg(feature = "sqlite")]
     {
-        use customer_directory::store::SqliteStore;
+        use customer_directory::SqliteStore;
         let path = std::env::temp_dir().join(format!(
             "cd-bench-reset-{}.db",
             customer_directory::CustomerId::new()

@@ -5,7 +5,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use customer_directory::testing::worst_password_inputs;
-use customer_directory::{PasswordContext, PasswordPolicy};
+use customer_directory::values::{PasswordContext, PasswordPolicy};
 
 /// The trivial password every ratio is taken against.
 const TRIVIAL: &str = "Abcdef1!";

@@ -30,11 +30,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_directory::store::{PostgresStore, SqliteStore, Store};
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::reports::csv::CsvExportOptions;
 use customer_directory::{
-    Actor, BookingStatus, ChangeSet, CsvExportOptions, Currency, Customer, Directory,
-    DirectorySettings, EmailAddress, Money, NewBooking, Profile,
+    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
+    NewBooking, Profile,
 };
+use customer_directory::{PostgresStore, SqliteStore, Store};
 use support::{Rng, typed_email, typical_profile};
 use tokio::runtime::Runtime;
 
@@ -268,7 +270,7 @@ fn bench(c: &mut Criterion) {
 }
 
 async fn sqlx_drop_schema(store: &PostgresStore, schema: &str) {
-    use customer_directory::store::sqlx;
+    use customer_directory::adapters::sqlx;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .execute(store.pool())
         .await

@@ -7,11 +7,13 @@
 //! here instead of sent. The clock is fixed so the walk-through is repeatable.
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::ports::{FixedClock, Notification, RecordingNotifier};
+use customer_directory::settings::AccountsMode;
+use customer_directory::values::{ResetToken, VerificationToken};
 use customer_directory::{
-    AccountSettings, Accounts, AccountsMode, Actor, BookingStatus, Clock, ContactForm, Currency,
-    Directory, DirectorySettings, Error, FixedClock, Money, NewBooking, Notification, Password,
-    RecordingNotifier, ResetToken, VerificationToken,
+    AccountSettings, Accounts, Actor, BookingStatus, Clock, ContactForm, Currency, Directory,
+    DirectorySettings, Error, Money, NewBooking, Password,
 };
 
 type Demo = Result<(), Box<dyn std::error::Error>>;

@@ -8,10 +8,11 @@
 #[path = "shared/kayak_day.rs"]
 mod kayak_day;
 
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::records::BlockTarget;
+use customer_directory::reports::csv::CsvExportOptions;
 use customer_directory::{
-    Actor, BlockTarget, BookingStatus, ContactForm, CsvExportOptions, Currency, Directory,
-    DirectorySettings, Money, NewBooking,
+    Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Money, NewBooking,
 };
 
 #[tokio::main(flavor = "current_thread")]

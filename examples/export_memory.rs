@@ -9,10 +9,10 @@
 //! A streamed export reads one page of customers at a time, so the rise stays flat as N
 //! grows; compare N = 10,000 with N = 100,000.
 
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::reports::csv::CsvExportOptions;
 use customer_directory::{
-    Actor, BookingStatus, ContactForm, CsvExportOptions, Currency, Directory, DirectorySettings,
-    Money, NewBooking,
+    Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Money, NewBooking,
 };
 
 /// Peak resident set size of this process so far, in KiB (Linux only).

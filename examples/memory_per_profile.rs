@@ -11,8 +11,9 @@
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use customer_directory::store::{MemoryStore, Store};
-use customer_directory::{ChangeSet, Customer};
+use customer_directory::Customer;
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::{MemoryStore, Store};
 
 /// Resident set size of this process now, in KiB (Linux only).
 fn rss_kib() -> Option<u64> {

@@ -5,7 +5,7 @@
 //!     cargo run --example postgres --features postgres
 //! ```
 
-use customer_directory::store::PostgresStore;
+use customer_directory::PostgresStore;
 use customer_directory::{
     Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Money, NewBooking,
 };

@@ -5,10 +5,11 @@
 //! that is confirmed later, a walk-in without email, and a blocked address. The directory
 //! ends with one profile per customer.
 
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::records::BlockTarget;
 use customer_directory::{
-    Actor, AttributionOutcome, BlockTarget, BookingStatus, ContactForm, Currency, Directory,
-    DirectorySettings, Error, Money, NewBooking,
+    Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
+    Error, Money, NewBooking,
 };
 
 #[path = "shared/kayak_day.rs"]
@@ -100,7 +101,7 @@ async fn main() -> Demo {
         );
         for booking in bookings {
             let review = match booking.attribution {
-                customer_directory::Attribution::Related { differences, .. } => format!(
+                customer_directory::records::Attribution::Related { differences, .. } => format!(
                     "  related, to review: {}",
                     differences
                         .iter()

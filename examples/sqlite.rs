@@ -7,10 +7,11 @@
 //!
 //! Run it twice: the second run finds the customer the first one created.
 
-use customer_directory::store::SqliteStore;
+use customer_directory::SqliteStore;
+use customer_directory::ports::{SortBy, SortDirection};
 use customer_directory::{
     Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, CustomerQuery, Directory,
-    DirectorySettings, Money, NewBooking, SortBy, SortDirection,
+    DirectorySettings, Money, NewBooking,
 };
 
 #[tokio::main]

@@ -3,18 +3,15 @@
 //!
 //! It keeps **one profile per customer** and attributes every booking to the right profile
 //! by its email address, so a host application never has to write that logic itself.
-//! Storage is the host's choice: implement [`store::Store`] for your database, or use an
-//! adapter that ships with the crate ([`store::MemoryStore`] always; SQL adapters behind
+//! Storage is the host's choice: implement [`Store`] for your database, or use an
+//! adapter that ships with the crate ([`MemoryStore`] always; SQL adapters behind
 //! cargo features).
 //!
 //! # Quick start
 //!
 //! ```
-//! use customer_directory::store::MemoryStore;
-//! use customer_directory::{
-//!     Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
-//!     Money, NewBooking,
-//! };
+//! use customer_directory::MemoryStore;
+//! use customer_directory::{Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Money, NewBooking};
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
@@ -47,32 +44,50 @@
 //! |---|---|
 //! | the email or its domain is on the blocklist | [`Error::Blocked`]: nothing is stored or changed; refuse the booking |
 //! | a live customer has this email key, details agree | attached as a primary booking; empty profile fields are filled, never overwritten |
-//! | a live customer has this email key, a name, phone or address detail differs | attached as a *related* booking pending review, listing the [`Detail`]s that differ |
+//! | a live customer has this email key, a name, phone or address detail differs | attached as a *related* booking pending review, listing the [`Detail`](records::Detail)s that differ |
 //! | nobody has the key, the status locks | a new customer is created from the booking |
 //! | nobody has the key, the status does not lock | left unattributed; decided again when its status changes |
 //!
 //! Archived customers still match (and are reactivated, by default); redacted ones never do;
 //! a booking staff detached from a customer is never re-attached to it automatically. The
-//! rules live in one pure function, [`attribute`], which property tests exercise directly.
+//! rules live in one pure function, [`attribute`](decisions::attribute), which property tests exercise directly.
 //!
-//! # Main types
+//! # The layers
 //!
-//! - Values, validated on construction: [`EmailAddress`] and its matching key [`EmailKey`]
-//!   (plus [`LooseEmailKey`] for suggestions only), [`Phone`] (E.164), [`PersonName`],
-//!   [`Text`], [`CountryCode`], [`Money`], [`CustomerId`], [`BookingId`].
-//! - Records: [`Profile`] (a person's details, also a booking's contact snapshot),
-//!   [`Customer`], [`Booking`], [`BlockEntry`], [`DirectorySettings`].
-//! - Decisions: [`attribute`] returns an [`AttributionOutcome`] and a [`ChangeSet`].
-//! - Ports: [`store::Store`] (async reads and one atomic commit), [`Clock`] and
-//!   [`Notifier`] (outgoing mail).
-//! - Service: [`Directory`], one method per use case; it retries on write conflicts, so
-//!   concurrent bookings for one new email create exactly one customer.
-//! - Searching: [`Directory::search`] pages through a [`CustomerQuery`] (text, filters,
-//!   sort) by keyset [`Cursor`]s and [`Directory::count`] counts its matches; the SQL
-//!   adapters run both in SQL on indexed columns.
-//! - Customer accounts: [`Accounts`] (sign-up, verification, login with throttling,
-//!   password change and reset, self-service, saved payment method) over a [`Directory`],
-//!   configured by [`AccountSettings`].
+//! The crate is built in layers; each module imports only from the layers below it, and
+//! each layer is a public module holding its types (`ARCHITECTURE.md` in the repository
+//! draws the map). From the bottom:
+//!
+//! - [`limits`]: the maximum length of every free-text input, in one table.
+//! - [`values`], validated on construction: [`EmailAddress`] and its matching key
+//!   [`EmailKey`](values::EmailKey) (plus [`LooseEmailKey`](values::LooseEmailKey) for
+//!   suggestions only), [`Phone`] (E.164), [`PersonName`], [`Text`], [`Money`], the ids,
+//!   and [`Password`] with its policy and hashing.
+//! - [`settings`]: [`DirectorySettings`] and [`AccountSettings`], how the directory behaves
+//!   for one business.
+//! - [`records`]: what the directory keeps: [`Profile`] (a person's details, also a
+//!   booking's contact snapshot), [`Customer`], [`Booking`], notes and lists, accounts and
+//!   audit events.
+//! - [`ports`]: what the service needs from the world: the [`Store`] (async reads and one
+//!   atomic commit, in [`ports::store`] with everything an adapter author needs), the
+//!   [`CustomerQuery`] language it answers, the [`Clock`] and the
+//!   [`Notifier`](ports::Notifier) (outgoing mail).
+//! - [`decisions`]: the product rules as pure functions:
+//!   [`attribute`](decisions::attribute) returns an [`AttributionOutcome`] and a
+//!   [`ChangeSet`](ports::store::ChangeSet); merging, redaction and duplicate detection
+//!   the same way.
+//! - [`reports`]: summaries, CSV export and import, statements.
+//! - [`service`]: [`Directory`], one method per use case, retrying on write conflicts, so
+//!   concurrent bookings for one new email create exactly one customer; and [`Accounts`]
+//!   (sign-up, verification, login with throttling, password change and reset,
+//!   self-service, saved payment method) over a [`Directory`].
+//! - [`adapters`]: [`MemoryStore`] and, behind features, the SQLite and PostgreSQL stores.
+//! - `testing` (feature `testing`): the conformance suite every store must pass.
+//!
+//! The root re-exports what a host uses every day; everything else is one path away, in
+//! its layer. Searching: [`Directory::search`] pages through a [`CustomerQuery`] (text,
+//! filters, sort) by keyset [`Cursor`](ports::Cursor)s and [`Directory::count`] counts its
+//! matches; the SQL adapters run both in SQL on indexed columns.
 //!
 //! # Limits
 //!
@@ -120,23 +135,23 @@
 //!
 #![cfg_attr(
     feature = "sqlite",
-    doc = "- `sqlite`: [`store::SqliteStore`], the port on SQLite (via `sqlx`)."
+    doc = "- `sqlite`: [`SqliteStore`], the port on SQLite (via `sqlx`)."
 )]
 #![cfg_attr(
     not(feature = "sqlite"),
-    doc = "- `sqlite`: `store::SqliteStore`, the port on SQLite (via `sqlx`)."
+    doc = "- `sqlite`: `SqliteStore`, the port on SQLite (via `sqlx`)."
 )]
 #![cfg_attr(
     feature = "postgres",
-    doc = "- `postgres`: [`store::PostgresStore`], the port on PostgreSQL (via `sqlx`)."
+    doc = "- `postgres`: [`PostgresStore`], the port on PostgreSQL (via `sqlx`)."
 )]
 #![cfg_attr(
     not(feature = "postgres"),
-    doc = "- `postgres`: `store::PostgresStore`, the port on PostgreSQL (via `sqlx`)."
+    doc = "- `postgres`: `PostgresStore`, the port on PostgreSQL (via `sqlx`)."
 )]
 #![cfg_attr(
     feature = "pdf",
-    doc = "- `pdf`: [`Statement::to_pdf`], statements as PDF documents (pure Rust, standard fonts)."
+    doc = "- `pdf`: [`Statement::to_pdf`](reports::statement::Statement::to_pdf), statements as PDF documents (pure Rust, standard fonts)."
 )]
 #![cfg_attr(
     not(feature = "pdf"),
@@ -155,93 +170,34 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod account;
-mod attribution;
-mod audit;
-mod booking;
-mod changeset;
-mod clock;
-mod custom_fields;
-mod customer;
-mod directory;
-mod duplicates;
-mod email;
-mod error;
-mod export;
-mod ids;
+pub mod adapters;
+pub mod decisions;
 pub mod limits;
-mod merge;
-mod money;
-mod notify;
-mod password;
-#[cfg(feature = "pdf")]
-mod pdf;
-mod phone;
-mod profile;
-mod query;
-mod records;
-mod redaction;
-mod settings;
-mod statement;
-pub mod store;
-mod summary;
+pub mod ports;
+pub mod records;
+pub mod reports;
+pub mod service;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod text;
+pub mod values;
 
-pub use account::{
-    Account, AccountToken, AccountsMode, PaymentMethodError, SavedPaymentMethod, TokenPurpose,
-    contains_card_number,
+// The root holds what a host uses every day; everything else has one public home in its
+// layer's module, named in the crate docs above.
+pub use adapters::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use adapters::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use adapters::SqliteStore;
+pub use decisions::{AttributionOutcome, MergeRequest, UndoReport};
+pub use ports::store::Store;
+pub use ports::{Clock, CustomerPage, CustomerQuery, SystemClock};
+pub use records::{
+    Actor, Booking, ContactForm, Customer, CustomerStatus, MergeReport, NewBooking, Profile,
 };
-pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
-pub use audit::{Actor, AuditAction, AuditEvent};
-pub use booking::{Attribution, Booking, BookingProblem, BookingStatus, NewBooking};
-pub use changeset::{
-    AccountGuard, BlocklistChange, BookingsGuard, ChangeSet, ChangeSetParts, Expected, Guard, Write,
-};
-pub use clock::{Clock, FixedClock, SystemClock};
-pub use custom_fields::{
-    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
-};
-pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
-pub use directory::{
-    Accounts, ContactUpdate, Created, DataSubjectExport, DetachMode, Directory, ImportMode,
-    ImportReport, ImportedRow, Login, MergeStep, Recorded, Redacted, Resolution, Resolved,
-    RowOutcome, Suggestion, SuggestionReason,
-};
-pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
-pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
-pub use error::{CustomerAction, Error};
-pub use export::{
-    CUSTOM_FIELD_PREFIX, CsvExportOptions, CsvExporter, ExportColumn, ImportError, ImportRow,
-    neutralise_cell, read_customer_rows, restore_cell,
-};
-pub use ids::{
-    AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
-};
-pub use merge::{
-    FieldConflict, MAX_MERGE_SIZE, MergeError, MergePlan, MergeRecord, MergeReport, MergeRequest,
-    MovedBooking, UndoPlan, UndoReport, plan_merge, plan_merge_with_accounts, plan_undo,
-};
-pub use money::{Currency, Money, MoneyError};
-pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
-pub use password::{
-    CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
-    PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
-    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
-};
-pub use phone::{Phone, PhoneError};
-pub use profile::{
-    ContactForm, Detail, FieldError, FieldProblem, MatchKeys, PostalAddress, Profile,
-    ValidationErrors,
-};
-pub use query::{
-    CountRange, Cursor, CursorError, CustomerPage, CustomerQuery, CustomerStats, MAX_PAGE_SIZE,
-    SearchColumns, SearchHit, SearchTerms, SortBy, SortDirection, SortPosition, SortValue,
-    StatusKind, TimeRange,
-};
-pub use records::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
+pub use service::{Accounts, Directory, Error, Login, Recorded};
 pub use settings::{AccountSettings, DirectorySettings};
-pub use statement::{Statement, StatementError};
-pub use summary::{BookingLine, CurrencyTotals, CustomerSummary};
-pub use text::{CountryCode, PersonName, Text, TextError};
+pub use values::{
+    AccountId, BookingId, BookingStatus, Currency, CustomerId, EmailAddress, MergeId, Money,
+    Password, PersonName, Phone, Text,
+};

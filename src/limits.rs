@@ -2,7 +2,7 @@
 //!
 //! Every string a caller hands the directory has a maximum length, checked before anything
 //! is read from or written to the store, so an absurd value is refused with
-//! [`Error::TooLong`](crate::Error::TooLong) (or, inside a form or an import file, the
+//! [`Error::TooLong`](crate::service::error::Error::TooLong) (or, inside a form or an import file, the
 //! same [`TooLong`] in that report) instead of being stored or handed to a database that
 //! chokes on it. The limits are far above any real value: they stop mistakes and abuse,
 //! not customers.
@@ -10,7 +10,7 @@
 //! Lengths are in Unicode scalar values (`char`s) of the trimmed text, except where a
 //! constant's name says bytes (an email address, a page cursor, a password, the import file
 //! and its cells, where bytes are what the standard or the memory cost counts). Values that have
-//! their own type keep their limit on the type (for example [`Text::MAX_CHARS`](crate::Text::MAX_CHARS)); the
+//! their own type keep their limit on the type (for example [`Text::MAX_CHARS`](crate::values::text::Text::MAX_CHARS)); the
 //! constants here restate them, so that this module and [`Input`] list every limit.
 //!
 //! # Examples
@@ -26,18 +26,18 @@
 
 use std::fmt;
 
-/// A booking's code, the host's human reference ([`NewBooking::code`](crate::NewBooking::code)).
+/// A booking's code, the host's human reference ([`NewBooking::code`](crate::records::booking::NewBooking::code)).
 pub const BOOKING_CODE_MAX_CHARS: usize = 128;
-/// A booking status name ([`BookingStatus::MAX_CHARS`](crate::BookingStatus::MAX_CHARS)).
+/// A booking status name ([`BookingStatus::MAX_CHARS`](crate::values::booking_status::BookingStatus::MAX_CHARS)).
 pub const BOOKING_STATUS_MAX_CHARS: usize = 64;
-/// A query's search text ([`CustomerQuery::text`](crate::CustomerQuery::text)): room for a whole email address.
+/// A query's search text ([`CustomerQuery::text`](crate::ports::query::CustomerQuery::text)): room for a whole email address.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 256;
-/// A person's given, family or display name ([`PersonName::MAX_CHARS`](crate::PersonName::MAX_CHARS)).
+/// A person's given, family or display name ([`PersonName::MAX_CHARS`](crate::values::text::PersonName::MAX_CHARS)).
 pub const PERSON_NAME_MAX_CHARS: usize = 200;
 /// An address line, city, region, postcode, custom field value, list name, note tag,
-/// brochure or consent source ([`Text::MAX_CHARS`](crate::Text::MAX_CHARS)).
+/// brochure or consent source ([`Text::MAX_CHARS`](crate::values::text::Text::MAX_CHARS)).
 pub const TEXT_MAX_CHARS: usize = 1_000;
-/// A note's text ([`NoteText::MAX_CHARS`](crate::NoteText::MAX_CHARS)).
+/// A note's text ([`NoteText::MAX_CHARS`](crate::records::notes::NoteText::MAX_CHARS)).
 pub const NOTE_MAX_CHARS: usize = 10_000;
 /// An email address, in bytes after trimming (RFC 5321: a 256-octet path less its angle
 /// brackets).
@@ -47,7 +47,7 @@ pub const PHONE_MAX_CHARS: usize = 64;
 /// A custom field's key, in a profile, a form, a definition, a query or an import header
 /// (`[a-z0-9_]` in a definition).
 pub const CUSTOM_FIELD_KEY_MAX_CHARS: usize = 64;
-/// A custom field's value, in a profile or a query: a [`Text`](crate::Text).
+/// A custom field's value, in a profile or a query: a [`Text`](crate::values::text::Text).
 pub const CUSTOM_FIELD_VALUE_MAX_CHARS: usize = TEXT_MAX_CHARS;
 /// A custom field definition's label.
 pub const CUSTOM_FIELD_LABEL_MAX_CHARS: usize = 200;
@@ -57,9 +57,9 @@ pub const CUSTOM_FIELD_PATTERN_MAX_CHARS: usize = 1_000;
 pub const CUSTOM_FIELD_CHOICE_MAX_CHARS: usize = TEXT_MAX_CHARS;
 /// The reason given for a blocklist entry or a block.
 pub const BLOCK_REASON_MAX_CHARS: usize = 1_000;
-/// A staff member's identifier ([`Actor::Staff`](crate::Actor::Staff)).
+/// A staff member's identifier ([`Actor::Staff`](crate::records::audit::Actor::Staff)).
 pub const ACTOR_MAX_CHARS: usize = 200;
-/// A page cursor's text, in bytes ([`Cursor::parse`](crate::Cursor::parse) refuses longer
+/// A page cursor's text, in bytes ([`Cursor::parse`](crate::ports::query::Cursor::parse) refuses longer
 /// text as malformed; a cursor this crate writes is ASCII).
 pub const CURSOR_MAX_BYTES: usize = 4_096;
 /// A customer import file, in bytes.
@@ -68,11 +68,11 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const IMPORT_MAX_ROWS: usize = 100_000;
 /// One cell of a customer import file, in bytes: room for any value a field takes.
 pub const IMPORT_CELL_MAX_BYTES: usize = 4_096;
-/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES)).
+/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::MAX_PASSWORD_BYTES)).
 pub const PASSWORD_MAX_BYTES: usize = 4_096;
-/// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`](crate::SavedPaymentMethod::MAX_TOKEN_CHARS)).
+/// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`](crate::records::account::SavedPaymentMethod::MAX_TOKEN_CHARS)).
 pub const PAYMENT_TOKEN_MAX_CHARS: usize = 255;
-/// A saved payment method's brand ([`SavedPaymentMethod::MAX_BRAND_CHARS`](crate::SavedPaymentMethod::MAX_BRAND_CHARS)).
+/// A saved payment method's brand ([`SavedPaymentMethod::MAX_BRAND_CHARS`](crate::records::account::SavedPaymentMethod::MAX_BRAND_CHARS)).
 pub const PAYMENT_BRAND_MAX_CHARS: usize = 32;
 
 /// What a limit counts.

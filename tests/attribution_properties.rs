@@ -4,12 +4,15 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{TimeZone, Utc};
-use customer_directory::store::{EmailLookup, MemoryStore, Store};
+use customer_directory::decisions::attribute;
+use customer_directory::ports::FixedClock;
+use customer_directory::ports::store::EmailLookup;
+use customer_directory::records::{Attribution, BlockTarget};
 use customer_directory::{
-    Actor, Attribution, BlockTarget, Booking, BookingStatus, Currency, Customer, Directory,
-    DirectorySettings, EmailAddress, Error, FixedClock, Money, NewBooking, PersonName, Profile,
-    attribute,
+    Actor, Booking, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress,
+    Error, Money, NewBooking, PersonName, Profile,
 };
+use customer_directory::{MemoryStore, Store};
 use proptest::prelude::*;
 
 const EMAILS: [&str; 6] = [

@@ -2,11 +2,16 @@
 //! each rule applies (staff writes, booking forms, imports).
 
 use chrono::Utc;
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::records::Detail;
+use customer_directory::records::FieldError;
+use customer_directory::service::{ImportMode, RowOutcome};
+use customer_directory::settings::{
+    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
+};
 use customer_directory::{
-    Actor, BookingStatus, ContactForm, Currency, CustomFieldDefinition, CustomFieldError,
-    CustomFieldKind, CustomFieldPattern, Detail, Directory, DirectorySettings, Error, FieldError,
-    ImportMode, Money, NewBooking, Profile, RowOutcome, Text,
+    Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Error, Money,
+    NewBooking, Profile, Text,
 };
 
 fn settings() -> DirectorySettings {

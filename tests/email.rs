@@ -4,7 +4,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use customer_directory::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
+use customer_directory::EmailAddress;
+use customer_directory::values::{EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 
 const CI: EmailKeyPolicy = EmailKeyPolicy::CaseInsensitive;
 const EXACT: EmailKeyPolicy = EmailKeyPolicy::ExactCase;

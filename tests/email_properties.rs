@@ -1,7 +1,8 @@
 //! Property tests for email parsing: idempotent keys, no panics, agreement
 //! between the entry points, and serde round trips.
 
-use customer_directory::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
+use customer_directory::EmailAddress;
+use customer_directory::values::{EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
 use proptest::prelude::*;
 
 const POLICIES: [EmailKeyPolicy; 2] = [EmailKeyPolicy::CaseInsensitive, EmailKeyPolicy::ExactCase];

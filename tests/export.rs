@@ -5,11 +5,16 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::ports::FixedClock;
+use customer_directory::records::{AuditAction, BlockTarget, Detail};
+use customer_directory::reports::csv::{
+    CsvExportOptions, ExportColumn, ImportError, neutralise_cell, restore_cell,
+};
+use customer_directory::service::{ImportMode, RowOutcome};
 use customer_directory::{
-    Actor, AuditAction, BlockTarget, BookingStatus, ContactForm, CsvExportOptions, Currency,
-    CustomerStatus, Detail, Directory, DirectorySettings, Error, ExportColumn, FixedClock,
-    ImportError, ImportMode, Money, NewBooking, Profile, RowOutcome, neutralise_cell, restore_cell,
+    Actor, BookingStatus, ContactForm, Currency, CustomerStatus, Directory, DirectorySettings,
+    Error, Money, NewBooking, Profile,
 };
 
 fn staff() -> Actor {

@@ -6,7 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use customer_directory::store::{MemoryStore, StoreError};
+use customer_directory::MemoryStore;
+use customer_directory::ports::store::StoreError;
 use customer_directory::testing::{FaultInjectingStore, InjectedFault};
 use customer_directory::{
     Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Error, Money,

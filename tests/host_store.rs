@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use customer_directory::store::{EmailLookup, MemoryStore, Store, StoreError};
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{EmailLookup, StoreError};
+use customer_directory::records::MergeRecord;
+use customer_directory::records::{Account, AccountToken, AuditEvent, CustomerList, MatchKeys};
+use customer_directory::values::{EmailKey, ResetTokenHash};
 use customer_directory::{
-    Account, AccountId, AccountToken, AuditEvent, Booking, BookingId, ChangeSet, Customer,
-    CustomerId, CustomerList, EmailKey, MatchKeys, MergeId, MergeRecord, ResetTokenHash,
-    conformance_tests,
+    AccountId, Booking, BookingId, Customer, CustomerId, MergeId, conformance_tests,
 };
+use customer_directory::{MemoryStore, Store};
 
 /// The host's store: its own type, its own bookkeeping.
 #[derive(Clone)]
@@ -100,9 +103,9 @@ impl Store for CountingStore {
     async fn search_customers(
         &self,
         query: &customer_directory::CustomerQuery,
-        after: Option<&customer_directory::SortPosition>,
+        after: Option<&customer_directory::ports::store::SortPosition>,
         limit: usize,
-    ) -> Result<Vec<customer_directory::SearchHit>, StoreError> {
+    ) -> Result<Vec<customer_directory::ports::store::SearchHit>, StoreError> {
         self.read().search_customers(query, after, limit).await
     }
 
@@ -160,9 +163,10 @@ async fn the_suite_reads_through_the_hosts_store() {
 /// refused with a typed error before anything is committed, and bookings still work.
 #[tokio::test]
 async fn a_store_without_accounts_refuses_account_use_cases() {
+    use customer_directory::ports::RecordingNotifier;
+    use customer_directory::settings::AccountsMode;
     use customer_directory::{
-        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
-        Password, RecordingNotifier,
+        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Error, Password,
     };
     let store = CountingStore::without_accounts();
     let settings = DirectorySettings::default()

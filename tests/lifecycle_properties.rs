@@ -17,15 +17,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use customer_directory::store::{MemoryStore, Store, StoreError};
+use customer_directory::ports::store::StoreError;
+use customer_directory::ports::{FixedClock, RecordingNotifier};
+use customer_directory::records::{NoteText, PostalAddress};
+use customer_directory::service::DetachMode;
+use customer_directory::settings::AccountsMode;
+use customer_directory::settings::{CustomFieldDefinition, CustomFieldKind};
 use customer_directory::testing::{FaultInjectingStore, InjectedFault};
+use customer_directory::values::{HashParams, PasswordHashing};
 use customer_directory::{
-    AccountSettings, Accounts, AccountsMode, Actor, BookingId, BookingStatus, Clock, Currency,
-    CustomFieldDefinition, CustomFieldKind, Customer, CustomerId, CustomerStatus, DetachMode,
-    Directory, DirectorySettings, EmailAddress, Error, FixedClock, HashParams, MergeId,
-    MergeRequest, Money, NewBooking, NoteText, Password, PasswordHashing, PersonName, Phone,
-    PostalAddress, Profile, RecordingNotifier, Text,
+    AccountSettings, Accounts, Actor, BookingId, BookingStatus, Clock, Currency, Customer,
+    CustomerId, CustomerStatus, Directory, DirectorySettings, EmailAddress, Error, MergeId,
+    MergeRequest, Money, NewBooking, Password, PersonName, Phone, Profile, Text,
 };
+use customer_directory::{MemoryStore, Store};
 use proptest::prelude::*;
 
 mod support;
@@ -241,7 +246,7 @@ type Dir<S> = Directory<S, FixedClock>;
 type Acc<S> = Accounts<S, RecordingNotifier, FixedClock>;
 
 /// The accounts the test can have made: one per login email, found by its key.
-async fn stored_accounts<S: Store>(store: &S) -> Vec<customer_directory::Account> {
+async fn stored_accounts<S: Store>(store: &S) -> Vec<customer_directory::records::Account> {
     let mut accounts = Vec::new();
     for index in 0..EMAILS.len() {
         if let Some(account) = store.account_by_email(email(index).key()).await.unwrap() {
@@ -830,15 +835,15 @@ async fn check_every_id_resolves<S: Store>(dir: &Dir<S>, known: &Known) -> Resul
             }
         }
         match &resolution.current {
-            customer_directory::Resolved::Customer(end) => {
+            customer_directory::service::Resolved::Customer(end) => {
                 if matches!(end.status, CustomerStatus::MergedInto(_)) {
                     return Err(format!("{id} resolves to merged customer {}", end.id));
                 }
             }
-            customer_directory::Resolved::Deleted { id: gone, at } => {
+            customer_directory::service::Resolved::Deleted { id: gone, at } => {
                 let trail = dir.store().audit_trail(*gone).await.unwrap();
                 let deleted = trail.iter().any(|event| {
-                    event.action == customer_directory::AuditAction::CustomerDeleted
+                    event.action == customer_directory::records::AuditAction::CustomerDeleted
                         && event.at == *at
                 });
                 if dir.store().customer(*gone).await.unwrap().is_some() || !deleted {
@@ -938,7 +943,10 @@ async fn check_accounts<S: Store>(store: &S) -> Result<(), String> {
 
 /// Every distinct audit event naming a customer the test has seen (deleted ones included:
 /// the trail outlives the profile).
-async fn visible_events<S: Store>(store: &S, known: &Known) -> Vec<customer_directory::AuditEvent> {
+async fn visible_events<S: Store>(
+    store: &S,
+    known: &Known,
+) -> Vec<customer_directory::records::AuditEvent> {
     let mut events = Vec::new();
     for customer in &known.customers {
         for event in store.audit_trail(*customer).await.unwrap() {
@@ -1066,8 +1074,8 @@ proptest! {
 }
 
 #[cfg(feature = "sqlite")]
-async fn sqlite_store() -> customer_directory::store::SqliteStore {
-    let store = customer_directory::store::SqliteStore::connect("sqlite::memory:")
+async fn sqlite_store() -> customer_directory::SqliteStore {
+    let store = customer_directory::SqliteStore::connect("sqlite::memory:")
         .await
         .unwrap();
     store.migrate().await.unwrap();
@@ -1092,10 +1100,9 @@ fn lifecycle_sequences_keep_every_invariant_on_postgres() {
         .run(&strategy, |(ops, seed, faults)| {
             runtime().block_on(async {
                 let schema = format!("cd_state_{}", CustomerId::new().as_uuid().simple());
-                let store =
-                    customer_directory::store::PostgresStore::connect_with_schema(&url, &schema)
-                        .await
-                        .unwrap();
+                let store = customer_directory::PostgresStore::connect_with_schema(&url, &schema)
+                    .await
+                    .unwrap();
                 store.migrate().await.unwrap();
                 let rate = if faults { 0.2 } else { 0.0 };
                 run_sequence(store, ops, rate, seed).await.map(drop)

@@ -2,8 +2,8 @@
 
 #![cfg(feature = "testing")]
 
+use customer_directory::MemoryStore;
 use customer_directory::conformance_tests;
-use customer_directory::store::MemoryStore;
 
 conformance_tests!(async { MemoryStore::new() });
 
@@ -11,9 +11,11 @@ conformance_tests!(async { MemoryStore::new() });
 /// the SHA-256 of each token is stored.
 #[tokio::test]
 async fn memory_store_state_holds_no_plaintext_token() {
+    use customer_directory::ports::RecordingNotifier;
+    use customer_directory::settings::AccountsMode;
+    use customer_directory::values::{HashParams, PasswordHashing};
     use customer_directory::{
-        AccountSettings, Accounts, AccountsMode, Actor, BookingStatus, Directory,
-        DirectorySettings, HashParams, Password, PasswordHashing, RecordingNotifier,
+        AccountSettings, Accounts, Actor, BookingStatus, Directory, DirectorySettings, Password,
     };
 
     let store = MemoryStore::new();
@@ -77,10 +79,12 @@ async fn memory_store_state_holds_no_plaintext_token() {
 #[cfg(feature = "testing")]
 #[tokio::test]
 async fn failed_commits_leave_accounts_as_they_were() {
+    use customer_directory::ports::RecordingNotifier;
+    use customer_directory::settings::AccountsMode;
     use customer_directory::testing::FaultInjectingStore;
+    use customer_directory::values::{HashParams, PasswordHashing};
     use customer_directory::{
-        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
-        HashParams, Password, PasswordHashing, RecordingNotifier,
+        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Error, Password,
     };
 
     let store = FaultInjectingStore::new(MemoryStore::new());
@@ -141,9 +145,11 @@ async fn failed_commits_leave_accounts_as_they_were() {
 /// knows can be requested again.
 #[tokio::test]
 async fn notifier_failure_is_reported_after_the_commit() {
+    use customer_directory::ports::{Notification, Notifier, NotifyError};
+    use customer_directory::settings::AccountsMode;
+    use customer_directory::values::{HashParams, PasswordHashing};
     use customer_directory::{
-        AccountSettings, Accounts, AccountsMode, Actor, Directory, DirectorySettings, Error,
-        HashParams, Notification, Notifier, NotifyError, Password, PasswordHashing,
+        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Error, Password,
     };
 
     struct Down;
@@ -175,13 +181,13 @@ async fn notifier_failure_is_reported_after_the_commit() {
 #[tokio::test]
 async fn customer_id_by_email_follows_the_index() {
     use customer_directory::testing::conformance::{booking, contact};
+    use customer_directory::values::{EmailKey, EmailKeyPolicy};
     use customer_directory::{
-        Actor, AttributionOutcome, BookingStatus, Directory, DirectorySettings, EmailKey,
-        EmailKeyPolicy, MergeRequest,
+        Actor, AttributionOutcome, BookingStatus, Directory, DirectorySettings, MergeRequest,
     };
 
     let store = MemoryStore::new();
-    let clock = customer_directory::FixedClock::new(chrono::Utc::now());
+    let clock = customer_directory::ports::FixedClock::new(chrono::Utc::now());
     let directory = Directory::with_clock(store.clone(), DirectorySettings::default(), clock);
     let key = |raw: &str| EmailKey::parse(raw, EmailKeyPolicy::default()).unwrap();
     let mut ids = Vec::new();

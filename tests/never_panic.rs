@@ -7,14 +7,21 @@
 
 use std::str::FromStr;
 
+use customer_directory::MemoryStore;
 use customer_directory::limits::{Input, TooLong, Unit};
-use customer_directory::store::MemoryStore;
+use customer_directory::ports::Cursor;
+use customer_directory::ports::store::SearchTerms;
+use customer_directory::records::{BlockTarget, NoteText};
+use customer_directory::reports::csv::{ImportError, read_customer_rows};
+use customer_directory::settings::{
+    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
+};
+use customer_directory::values::{
+    CountryCode, PasswordContext, PasswordHash, PasswordPolicy, ResetToken, VerificationToken,
+};
 use customer_directory::{
-    Actor, BlockTarget, BookingId, BookingStatus, ContactForm, CountryCode, Currency, Cursor,
-    CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern, CustomerId,
-    CustomerQuery, Directory, DirectorySettings, Error, ImportError, MergeId, Money, NewBooking,
-    NoteText, PasswordContext, PasswordHash, PasswordPolicy, PersonName, Phone, Profile,
-    ResetToken, SearchTerms, Text, VerificationToken, read_customer_rows,
+    Actor, BookingId, BookingStatus, ContactForm, Currency, CustomerId, CustomerQuery, Directory,
+    DirectorySettings, Error, MergeId, Money, NewBooking, PersonName, Phone, Profile, Text,
 };
 use proptest::prelude::*;
 

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use customer_directory::testing::worst_password_inputs;
-use customer_directory::{PasswordContext, PasswordPolicy};
+use customer_directory::values::{PasswordContext, PasswordPolicy};
 
 const RUNS: usize = 9;
 /// Checks per sample, so sub-microsecond checks are above the timer's resolution.

@@ -1,8 +1,9 @@
 //! argon2id hashing, stored-hash validation, redaction and reset tokens.
 
-use customer_directory::{
-    HashError, HashLimits, HashParameter, HashParams, Password, PasswordHash, PasswordHashing,
-    ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
+use customer_directory::Password;
+use customer_directory::values::{
+    HashError, HashLimits, HashParameter, HashParams, PasswordHash, PasswordHashing, ResetToken,
+    ResetTokenHash, TokenError, Verification, VerificationToken,
 };
 
 const PASSWORD: &str = "Plum-Tractor-Velvet-9";

@@ -1,6 +1,6 @@
 //! Password policy presets: every rule, its boundaries, and robustness.
 
-use customer_directory::{
+use customer_directory::values::{
     CharacterClass, PasswordContext, PasswordPolicy, PasswordViolation, PasswordViolations,
 };
 use proptest::prelude::*;

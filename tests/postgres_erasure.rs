@@ -13,9 +13,10 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use customer_directory::store::sqlx::postgres::PgPoolOptions;
-use customer_directory::store::sqlx::{self, PgPool};
-use customer_directory::store::{MaintenanceError, PostgresStore, Vacuum};
+use customer_directory::PostgresStore;
+use customer_directory::adapters::sqlx::postgres::PgPoolOptions;
+use customer_directory::adapters::sqlx::{self, PgPool};
+use customer_directory::adapters::{MaintenanceError, Vacuum};
 use customer_directory::{Actor, CustomerId, Directory};
 use erasure_support::{Finder, KEPT, VALUES, populate, settings};
 

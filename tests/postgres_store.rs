@@ -8,7 +8,7 @@
 
 use customer_directory::conformance_tests;
 
-use customer_directory::store::PostgresStore;
+use customer_directory::PostgresStore;
 
 mod support;
 

@@ -9,13 +9,17 @@
 mod support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use customer_directory::store::{MemoryStore, SqliteStore, Store};
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::{CountRange, SortBy, SortDirection, StatusKind, TimeRange};
+
+use customer_directory::ports::store::{SearchHit, SortPosition};
+use customer_directory::records::{Account, Attribution};
+use customer_directory::values::{CountryCode, HashParams, ListId, PasswordHashing};
 use customer_directory::{
-    Account, Attribution, Booking, BookingStatus, ChangeSet, CountRange, CountryCode, Currency,
-    Customer, CustomerId, CustomerQuery, CustomerStatus, EmailAddress, HashParams, ListId, Money,
-    NewBooking, PasswordHashing, PersonName, Phone, Profile, SearchHit, SortBy, SortDirection,
-    SortPosition, StatusKind, Text, TimeRange,
+    Booking, BookingStatus, Currency, Customer, CustomerId, CustomerQuery, CustomerStatus,
+    EmailAddress, Money, NewBooking, PersonName, Phone, Profile, Text,
 };
+use customer_directory::{MemoryStore, SqliteStore, Store};
 use proptest::prelude::*;
 
 const NAMES: &[&str] = &[
@@ -406,7 +410,7 @@ proptest! {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
-    use customer_directory::store::PostgresStore;
+    use customer_directory::PostgresStore;
 
     fn url() -> Option<String> {
         super::support::postgres_url("query property test")

@@ -7,7 +7,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use customer_directory::store::Store;
+use customer_directory::Store;
 use customer_directory::{
     Actor, BookingId, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
     MergeRequest, Money, NewBooking,
@@ -136,7 +136,7 @@ async fn soak<S: Store + Clone + Send + Sync + 'static>(store: S, run_for: Durat
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store_survives_a_concurrent_mix() {
     soak(
-        customer_directory::store::MemoryStore::new(),
+        customer_directory::MemoryStore::new(),
         Duration::from_secs(2),
     )
     .await;
@@ -149,10 +149,9 @@ async fn sqlite_store_survives_a_concurrent_mix() {
         "customer-directory-soak-{}.db",
         customer_directory::CustomerId::new()
     ));
-    let store =
-        customer_directory::store::SqliteStore::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+    let store = customer_directory::SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     soak(store, Duration::from_secs(3)).await;
 }

@@ -13,12 +13,18 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use customer_directory::store::{Conflict, Store, StoreError};
+use customer_directory::Store;
+use customer_directory::decisions::plan_merge;
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{Conflict, StoreError};
+use customer_directory::records::{
+    Account, AccountToken, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget,
+    TokenPurpose,
+};
+use customer_directory::values::{HashParams, PasswordHashing, ResetToken};
 use customer_directory::{
-    Account, AccountToken, Actor, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget,
-    Booking, BookingStatus, ChangeSet, Currency, Customer, CustomerId, EmailAddress, HashParams,
-    MergeRequest, Money, NewBooking, PasswordHashing, PersonName, Profile, ResetToken,
-    TokenPurpose, plan_merge,
+    Actor, Booking, BookingStatus, Currency, Customer, CustomerId, EmailAddress, MergeRequest,
+    Money, NewBooking, PersonName, Profile,
 };
 
 /// Every column of every row of every table, as text, in a fixed order.
@@ -302,7 +308,7 @@ macro_rules! crash_safety_tests {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use customer_directory::store::SqliteStore;
+    use customer_directory::SqliteStore;
 
     async fn store() -> Option<SqliteStore> {
         let path =
@@ -334,7 +340,7 @@ mod sqlite {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
-    use customer_directory::store::PostgresStore;
+    use customer_directory::PostgresStore;
 
     async fn store() -> Option<PostgresStore> {
         let url = support::postgres_url("crash-safety test")?;

@@ -5,8 +5,9 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use customer_directory::store::Store;
-use customer_directory::{ChangeSet, Customer, CustomerId, EmailAddress, Profile};
+use customer_directory::Store;
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::{Customer, CustomerId, EmailAddress, Profile};
 
 /// How many stores race to migrate one database.
 const RACERS: usize = 4;
@@ -56,7 +57,7 @@ struct Seeded {
     ana: CustomerId,
     bo: CustomerId,
     cy: CustomerId,
-    list: customer_directory::ListId,
+    list: customer_directory::values::ListId,
 }
 
 #[cfg(feature = "testing")]
@@ -108,8 +109,9 @@ async fn seed<S: Store + Clone + 'static>(store: S) -> Seeded {
 #[cfg(feature = "testing")]
 /// After the upgrade, every query answers from the filled-in columns as for new data.
 async fn assert_backfilled<S: Store + Clone + 'static>(store: S, seeded: &Seeded) {
+    use customer_directory::ports::{SortBy, SortDirection};
     use customer_directory::testing::conformance::{directory, ids};
-    use customer_directory::{Currency, CustomerQuery, SortBy, SortDirection};
+    use customer_directory::{Currency, CustomerQuery};
     let dir = directory(store);
     assert_eq!(
         ids(&dir, &CustomerQuery::new()).await,
@@ -185,7 +187,7 @@ async fn race_migrations<S: Store + Clone + 'static>(stores: Vec<S>, migrate: fn
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use customer_directory::store::SqliteStore;
+    use customer_directory::SqliteStore;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_migrations_of_one_file_apply_each_version_once() {
@@ -283,7 +285,7 @@ mod sqlite {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
-    use customer_directory::store::PostgresStore;
+    use customer_directory::PostgresStore;
 
     fn postgres_url() -> Option<String> {
         super::support::postgres_url("migration test")

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use customer_directory::store::PostgresStore;
+use customer_directory::PostgresStore;
 use customer_directory::{
     Actor, AttributionOutcome, BookingStatus, Currency, CustomerId, Directory, DirectorySettings,
     EmailAddress, Money, NewBooking, PersonName, Profile,
@@ -113,7 +113,7 @@ async fn recording_a_booking_is_one_read_and_one_commit_statement() {
     }
 
     store.pool().close().await;
-    customer_directory::store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+    customer_directory::adapters::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(direct.pool())
         .await
         .unwrap();

@@ -11,11 +11,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use customer_directory::store::SqliteStore;
-use customer_directory::store::sqlx::sqlite::{
+use customer_directory::SqliteStore;
+use customer_directory::adapters::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
 };
-use customer_directory::store::sqlx::{self, Connection};
+use customer_directory::adapters::sqlx::{self, Connection};
 use customer_directory::{Actor, CustomerId, CustomerStatus, Directory};
 use erasure_support::{Finder, KEPT, VALUES, populate, settings};
 

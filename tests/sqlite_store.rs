@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use customer_directory::store::{EmailLookup, SqliteStore, Store, StoreError};
-use customer_directory::{
-    Account, AccountId, AccountToken, AuditEvent, Booking, BookingId, ChangeSet, Customer,
-    CustomerId, CustomerList, EmailKey, MatchKeys, MergeId, MergeRecord, ResetTokenHash,
-};
+use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{EmailLookup, StoreError};
+use customer_directory::records::MergeRecord;
+use customer_directory::records::{Account, AccountToken, AuditEvent, CustomerList, MatchKeys};
+use customer_directory::values::{EmailKey, ResetTokenHash};
+use customer_directory::{AccountId, Booking, BookingId, Customer, CustomerId, MergeId};
+use customer_directory::{SqliteStore, Store};
 
 /// A migrated store in a new file under the system temp directory.
 pub async fn file_store() -> FileStore {
@@ -105,9 +107,9 @@ impl Store for FileStore {
     async fn search_customers(
         &self,
         query: &customer_directory::CustomerQuery,
-        after: Option<&customer_directory::SortPosition>,
+        after: Option<&customer_directory::ports::store::SortPosition>,
         limit: usize,
-    ) -> Result<Vec<customer_directory::SearchHit>, StoreError> {
+    ) -> Result<Vec<customer_directory::ports::store::SearchHit>, StoreError> {
         self.store.search_customers(query, after, limit).await
     }
 

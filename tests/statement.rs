@@ -2,10 +2,12 @@
 //! text, CSV and (feature `pdf`) a PDF that a standard tool reads back as text.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use customer_directory::store::MemoryStore;
+use customer_directory::MemoryStore;
+use customer_directory::ports::FixedClock;
+use customer_directory::reports::statement::{Statement, StatementError};
 use customer_directory::{
     Actor, BookingStatus, ContactForm, Currency, CustomerId, Directory, DirectorySettings, Error,
-    FixedClock, Money, NewBooking, Statement, StatementError,
+    Money, NewBooking,
 };
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -229,7 +231,7 @@ fn long_statements_span_several_pages() {
                 ),
                 at(1),
             );
-            booking.attribution = customer_directory::Attribution::Primary(customer.id);
+            booking.attribution = customer_directory::records::Attribution::Primary(customer.id);
             booking
         })
         .collect();

@@ -2,7 +2,8 @@
 #![cfg(feature = "testing")]
 
 use customer_directory::testing::strategies;
-use customer_directory::{EmailAddress, EmailKey, EmailKeyPolicy, Phone};
+use customer_directory::values::{EmailKey, EmailKeyPolicy};
+use customer_directory::{EmailAddress, Phone};
 use proptest::prelude::*;
 
 proptest! {

@@ -218,7 +218,8 @@ pub fn profile_email(i: usize, rng: &mut Rng) -> String {
 /// The typical customer number `i` of a bench directory: given and family name, a unique
 /// ASCII email, a mobile phone, city and postcode (the fields a booking form asks for).
 pub fn typical_profile(i: usize) -> customer_directory::Profile {
-    use customer_directory::{EmailAddress, PersonName, Phone, PostalAddress, Profile, Text};
+    use customer_directory::records::PostalAddress;
+    use customer_directory::{EmailAddress, PersonName, Phone, Profile, Text};
     let (given, family) = names(i);
     Profile {
         given_name: Some(PersonName::parse(&capitalised(given)).expect("name")),

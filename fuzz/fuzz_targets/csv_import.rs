@@ -2,7 +2,8 @@
 //! order and their lines never go back.
 #![no_main]
 
-use customer_directory::{DirectorySettings, read_customer_rows};
+use customer_directory::DirectorySettings;
+use customer_directory::reports::csv::read_customer_rows;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,8 @@
 //! and key, and a key's own text parses to the same key.
 #![no_main]
 
-use customer_directory::{EmailAddress, EmailKey, EmailKeyPolicy};
+use customer_directory::EmailAddress;
+use customer_directory::values::{EmailKey, EmailKeyPolicy};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,11 +8,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use customer_directory::limits::{self, Input};
-use customer_directory::store::MemoryStore;
-use customer_directory::{
-    Actor, BlockTarget, BookingStatus, Currency, CustomerQuery, Directory, DirectorySettings,
-    Error, Money, NewBooking, NoteText, Profile,
-};
+use customer_directory::MemoryStore;
+use customer_directory::{Actor, BookingStatus, Currency, CustomerQuery, Directory, DirectorySettings, Error, Money, NewBooking, Profile};
+use customer_directory::records::{BlockTarget, NoteText};
 use libfuzzer_sys::fuzz_target;
 
 /// Runs a future of the in-memory store, which never waits.

@@ -2,7 +2,7 @@
 //! violations, and never panics.
 #![no_main]
 
-use customer_directory::{PasswordContext, PasswordPolicy};
+use customer_directory::values::{PasswordContext, PasswordPolicy};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,10 +8,14 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 
-use crate::{
-    Booking, BookingStatus, CountryCode, Currency, Customer, EmailAddress, Money, NewBooking,
-    PersonName, Phone, PostalAddress, Profile, Text,
-};
+use crate::records::booking::{Booking, NewBooking};
+use crate::records::customer::Customer;
+use crate::records::profile::{PostalAddress, Profile};
+use crate::values::booking_status::BookingStatus;
+use crate::values::email::EmailAddress;
+use crate::values::money::{Currency, Money};
+use crate::values::phone::Phone;
+use crate::values::text::{CountryCode, PersonName, Text};
 
 /// Email addresses as typed: mixed case, surrounding white space, `+tags`, dotted and
 /// quoted local parts, internationalised domains in Unicode or punycode. Every one parses.

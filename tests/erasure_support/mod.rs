@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use customer_directory::store::Store;
+use customer_directory::Store;
+use customer_directory::records::NoteText;
+use customer_directory::settings::{CustomFieldDefinition, CustomFieldKind};
 use customer_directory::{
-    Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, CustomFieldDefinition,
-    CustomFieldKind, CustomerId, Directory, DirectorySettings, MergeRequest, Money, NewBooking,
-    NoteText, Text,
+    Actor, AttributionOutcome, BookingStatus, ContactForm, Currency, CustomerId, Directory,
+    DirectorySettings, MergeRequest, Money, NewBooking, Text,
 };
 
 /// The custom field the business defined; the customer's value of it is personal.

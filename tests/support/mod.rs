@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use customer_directory::store::Store;
+use customer_directory::Store;
+use customer_directory::ports::store::CustomerStats;
+use customer_directory::ports::{SortBy, SortDirection, StatusKind};
 use customer_directory::{
-    BookingId, Clock, Currency, Customer, CustomerId, CustomerQuery, CustomerStats, CustomerStatus,
-    Directory, SortBy, SortDirection, StatusKind,
+    BookingId, Clock, Currency, Customer, CustomerId, CustomerQuery, CustomerStatus, Directory,
 };
 
 /// Every customer, page by page.
@@ -193,12 +194,9 @@ pub fn postgres_url(what: &str) -> Option<String> {
 
 /// A migrated store on `url` in a new schema named `{prefix}_{uuid}`.
 #[cfg(feature = "postgres")]
-pub async fn fresh_postgres_store(
-    url: &str,
-    prefix: &str,
-) -> customer_directory::store::PostgresStore {
+pub async fn fresh_postgres_store(url: &str, prefix: &str) -> customer_directory::PostgresStore {
     let schema = format!("{prefix}_{}", CustomerId::new().as_uuid().simple());
-    let store = customer_directory::store::PostgresStore::connect_with_schema(url, &schema)
+    let store = customer_directory::PostgresStore::connect_with_schema(url, &schema)
         .await
         .expect("connect to PostgreSQL");
     store.migrate().await.expect("migrate");

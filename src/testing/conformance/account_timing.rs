@@ -6,12 +6,16 @@
 //! Skipped, like the other account scenarios, by a store that keeps no accounts.
 
 use super::{booking, contact, rig_with};
-use crate::store::Store;
+use crate::ports::store::Store;
+use crate::ports::store::changes::ChangeSet;
+use crate::records::audit::{Actor, AuditAction, AuditEvent};
+use crate::service::error::Error;
+use crate::settings::AccountsMode;
+use crate::settings::{AccountSettings, DirectorySettings};
 use crate::testing::FaultInjectingStore;
-use crate::{
-    AccountSettings, AccountsMode, Actor, AuditAction, AuditEvent, BookingStatus, ChangeSet,
-    DirectorySettings, EmailKey, Error, Password, ResetToken, VerificationToken,
-};
+use crate::values::booking_status::BookingStatus;
+use crate::values::email::EmailKey;
+use crate::values::password::{Password, ResetToken, VerificationToken};
 
 const GOOD: &str = "Plum-Tractor-Velvet-9";
 const OTHER: &str = "Quartz-Meadow-Lantern-4";

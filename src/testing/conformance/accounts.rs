@@ -5,12 +5,22 @@
 //! A store that does not support accounts ([`Store::supports_accounts`] is `false`) skips
 //! these scenarios with a note on stderr; every adapter that does runs them all.
 
-use crate::store::Store;
-use crate::{
-    AccountId, AccountSettings, Accounts, AccountsMode, Actor, AuditAction, BookingId,
-    BookingStatus, CustomerId, CustomerStatus, Directory, DirectorySettings, Error, FixedClock,
-    HashParams, MergeError, MergeRequest, Notification, Password, PasswordHashing,
-    RecordingNotifier, ResetToken, SavedPaymentMethod, VerificationToken,
+use crate::decisions::merge::{MergeError, MergeRequest};
+use crate::ports::clock::FixedClock;
+use crate::ports::notify::{Notification, RecordingNotifier};
+use crate::ports::store::Store;
+use crate::records::account::SavedPaymentMethod;
+use crate::records::audit::{Actor, AuditAction};
+use crate::records::customer::CustomerStatus;
+use crate::service::accounts::Accounts;
+use crate::service::directory::Directory;
+use crate::service::error::Error;
+use crate::settings::AccountsMode;
+use crate::settings::{AccountSettings, DirectorySettings};
+use crate::values::booking_status::BookingStatus;
+use crate::values::ids::{AccountId, BookingId, CustomerId};
+use crate::values::password::{
+    HashParams, Password, PasswordHashing, ResetToken, VerificationToken,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -305,7 +315,7 @@ pub async fn weak_password_lists_every_violation_and_stores_nothing<S: Store + C
         panic!("weak password accepted");
     };
     assert!(violations.len() >= 3, "{violations:?}");
-    let key = crate::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
     assert!(rig.mail.sent().is_empty());
 }
@@ -1097,7 +1107,7 @@ pub async fn redaction_erases_account_credentials_and_deletion_unclaims<
     assert!(store.account(id).await.unwrap().is_none());
     assert!(store.account_tokens(id).await.unwrap().is_empty());
     assert!(store.account_by_customer(ana).await.unwrap().is_none());
-    let key = crate::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
 
     rig.book("BK-2", "bo@example.com", 10).await;
@@ -1116,8 +1126,10 @@ pub async fn redaction_erases_account_credentials_and_deletion_unclaims<
 }
 
 pub async fn account_port_conflicts_change_nothing<S: Store + Clone + 'static>(store: S) {
-    use crate::store::{Conflict, StoreError};
-    use crate::{Account, ChangeSet, EmailAddress};
+    use crate::ports::store::changes::ChangeSet;
+    use crate::ports::store::{Conflict, StoreError};
+    use crate::records::account::Account;
+    use crate::values::email::EmailAddress;
     if !store.supports_accounts() {
         eprintln!("skipped: this store does not support customer accounts");
         return;
@@ -1171,10 +1183,10 @@ pub async fn account_port_conflicts_change_nothing<S: Store + Clone + 'static>(s
     // A token for a missing account.
     let (_, token_hash) = ResetToken::generate().unwrap();
     let mut changes = ChangeSet::new();
-    changes.save_account_token(crate::AccountToken::new(
+    changes.save_account_token(crate::records::account::AccountToken::new(
         token_hash.clone(),
         AccountId::new(),
-        crate::TokenPurpose::PasswordReset,
+        crate::records::account::TokenPurpose::PasswordReset,
         1,
         t0(),
         t0(),
@@ -1192,7 +1204,7 @@ pub async fn account_port_conflicts_change_nothing<S: Store + Clone + 'static>(s
     let mut changes = ChangeSet::new();
     changes.save_account(renamed).save_account(c.clone());
     store.commit(changes).await.unwrap();
-    let key = crate::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert_eq!(
         store.account_by_email(&key).await.unwrap().map(|x| x.id),
         Some(c.id)
@@ -1273,7 +1285,7 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<S: Store + Cl
             .unwrap()
             .expect("every sign-up gets the same answer");
     }
-    let key = crate::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     let account = store
         .account_by_email(&key)
         .await

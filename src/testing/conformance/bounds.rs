@@ -5,12 +5,23 @@
 use std::collections::BTreeMap;
 
 use crate::limits::{self, Input, TooLong};
-use crate::store::Store;
-use crate::{
-    Actor, BlockTarget, BookingProblem, BookingStatus, CustomFieldError, CustomerQuery, Detail,
-    Directory, EmailKey, EmailKeyPolicy, Error, FieldError, FixedClock, ImportError, ImportMode,
-    NoteText, Profile, Text,
-};
+use crate::ports::clock::FixedClock;
+use crate::ports::query::CustomerQuery;
+use crate::ports::store::Store;
+use crate::records::audit::Actor;
+use crate::records::booking::BookingProblem;
+use crate::records::contact_form::FieldError;
+use crate::records::customer::BlockTarget;
+use crate::records::notes::NoteText;
+use crate::records::profile::{Detail, Profile};
+use crate::reports::csv::ImportError;
+use crate::service::directory::Directory;
+use crate::service::directory::reports::ImportMode;
+use crate::service::error::Error;
+use crate::settings::custom_fields::CustomFieldError;
+use crate::values::booking_status::BookingStatus;
+use crate::values::email::{EmailKey, EmailKeyPolicy};
+use crate::values::text::Text;
 
 use super::{booking, contact, directory};
 
@@ -61,7 +72,10 @@ async fn snapshot<S: Store>(store: &S, emails: &[&str]) -> String {
     out
 }
 
-async fn person<S: Store>(dir: &Directory<S, FixedClock>, email: &str) -> crate::CustomerId {
+async fn person<S: Store>(
+    dir: &Directory<S, FixedClock>,
+    email: &str,
+) -> crate::values::ids::CustomerId {
     dir.create_customer(contact(email, "Bo", "Und"), &staff())
         .await
         .unwrap()
@@ -112,7 +126,7 @@ pub async fn over_long_booking_status_cannot_be_made_and_one_at_the_limit_is_kep
     let max = limits::BOOKING_STATUS_MAX_CHARS;
     assert_eq!(
         BookingStatus::new(&"s".repeat(max + 1)),
-        Err(crate::TextError::TooLong {
+        Err(crate::values::text::TextError::TooLong {
             length: max + 1,
             max
         })
@@ -448,7 +462,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     let Some(rig) = super::accounts::rig(store.clone()) else {
         return;
     };
-    let password = crate::Password::new("Plum-Tractor-Velvet-9");
+    let password = crate::values::password::Password::new("Plum-Tractor-Velvet-9");
     rig.accounts
         .sign_up("staffed@example.com", &password, &Actor::System)
         .await
@@ -461,7 +475,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
         .accounts
         .set_password(
             account.id,
-            &crate::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
             &long,
         )
         .await;
@@ -478,7 +492,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     rig.accounts
         .set_password(
             account.id,
-            &crate::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
             &at_limit,
         )
         .await

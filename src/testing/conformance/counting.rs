@@ -4,13 +4,19 @@
 
 use std::collections::BTreeSet;
 
-use crate::store::Store;
+use crate::decisions::merge::MergeRequest;
+use crate::ports::clock::FixedClock;
+use crate::ports::query::{CountRange, Cursor, CustomerQuery, SortBy, SortDirection, StatusKind};
+use crate::ports::store::Store;
+use crate::ports::store::changes::ChangeSet;
+use crate::records::audit::Actor;
+use crate::records::customer::{Customer, CustomerStatus};
+use crate::records::profile::Profile;
+use crate::service::directory::Directory;
 use crate::testing::FaultInjectingStore;
-use crate::{
-    Actor, BookingStatus, ChangeSet, CountRange, CountryCode, Cursor, Customer, CustomerId,
-    CustomerQuery, CustomerStatus, Directory, FixedClock, MergeRequest, Profile, SortBy,
-    SortDirection, StatusKind, Text,
-};
+use crate::values::booking_status::BookingStatus;
+use crate::values::ids::CustomerId;
+use crate::values::text::{CountryCode, Text};
 
 use super::{booking, contact, directory, t0};
 
@@ -183,7 +189,7 @@ pub async fn count_equals_the_rows_search_pages_through_for_text_and_filters<
             .country(pt)
             .sorted_by(SortBy::BookingCount, SortDirection::Descending),
         CustomerQuery::new().any_status().sorted_by(
-            SortBy::TotalValue(crate::Currency::parse("EUR").unwrap()),
+            SortBy::TotalValue(crate::values::money::Currency::parse("EUR").unwrap()),
             SortDirection::Ascending,
         ),
     ];
@@ -213,7 +219,7 @@ pub async fn any_status_lists_and_counts_every_customer_past_one_full_page<
 ) {
     // One page more than the largest page a search returns, in all statuses: the default
     // count (paging through search_customers) must cross a page boundary.
-    let total = crate::MAX_PAGE_SIZE + 1;
+    let total = crate::ports::query::MAX_PAGE_SIZE + 1;
     let mut changes = ChangeSet::new();
     let statuses = [
         CustomerStatus::Active,
@@ -242,7 +248,7 @@ pub async fn any_status_lists_and_counts_every_customer_past_one_full_page<
         paging.count_customers(&archived).await.unwrap(),
         store.count_customers(&archived).await.unwrap()
     );
-    let listed: Vec<CustomerId> = paged(&dir, &every, crate::MAX_PAGE_SIZE).await;
+    let listed: Vec<CustomerId> = paged(&dir, &every, crate::ports::query::MAX_PAGE_SIZE).await;
     assert_eq!(u64::try_from(listed.len()).unwrap(), total);
     assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), expected);
 }

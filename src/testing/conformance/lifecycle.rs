@@ -1,13 +1,25 @@
 //! Lifecycle scenarios: manual create, contact edits, related
 //! bookings, archive, block, delete, redact, merge and undo, duplicates, audit.
 
-use crate::store::Store;
-use crate::{
-    Actor, Attribution, AttributionOutcome, AuditAction, BookingId, BookingStatus, ChangeSet,
-    CountryCode, Customer, CustomerId, CustomerStatus, DetachMode, Detail, Directory,
-    DirectorySettings, DuplicateReason, EmailAddress, Error, FixedClock, MergeError, MergeRequest,
-    Phone, PostalAddress, Profile, SuggestionReason, Text,
-};
+use crate::decisions::attribution::AttributionOutcome;
+use crate::decisions::duplicates::DuplicateReason;
+use crate::decisions::merge::{MergeError, MergeRequest};
+use crate::ports::clock::FixedClock;
+use crate::ports::store::Store;
+use crate::ports::store::changes::ChangeSet;
+use crate::records::audit::{Actor, AuditAction};
+use crate::records::booking::Attribution;
+use crate::records::customer::{Customer, CustomerStatus};
+use crate::records::profile::{Detail, PostalAddress, Profile};
+use crate::service::directory::Directory;
+use crate::service::directory::lifecycle::{DetachMode, SuggestionReason};
+use crate::service::error::Error;
+use crate::settings::DirectorySettings;
+use crate::values::booking_status::BookingStatus;
+use crate::values::email::EmailAddress;
+use crate::values::ids::{BookingId, CustomerId};
+use crate::values::phone::Phone;
+use crate::values::text::{CountryCode, Text};
 use chrono::TimeDelta;
 
 use super::{booking, contact, directory, directory_with, name, t0};
@@ -791,7 +803,7 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
     let dir = directory(store.clone());
     let survivor = create(&dir, contact("race.keep@example.com", "Race", "Keep")).await;
     let other = create(&dir, contact("race.gone@example.com", "Race", "Gone")).await;
-    let plan = crate::plan_merge(
+    let plan = crate::decisions::merge::plan_merge(
         dir.customer(survivor).await.unwrap(),
         vec![dir.customer(other).await.unwrap()],
         dir.customer_bookings(other).await.unwrap(),
@@ -810,7 +822,7 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
     assert!(
         matches!(
             error.conflict(),
-            Some(crate::store::Conflict::CustomerBookings { customer }) if *customer == other
+            Some(crate::ports::store::Conflict::CustomerBookings { customer }) if *customer == other
         ),
         "{error}"
     );

@@ -8,12 +8,19 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::store::Store;
-use crate::{
-    Actor, BookingId, BookingStatus, BrochureRequestId, Clock, CustomerAction, CustomerId,
-    CustomerStatus, Directory, Error, FixedClock, ListId, MergeError, MergeId, MergeRequest,
-    NoteId, NoteText, Profile, Resolved, Text,
-};
+use crate::decisions::merge::{MergeError, MergeRequest};
+use crate::ports::clock::{Clock, FixedClock};
+use crate::ports::store::Store;
+use crate::records::audit::Actor;
+use crate::records::customer::CustomerStatus;
+use crate::records::notes::NoteText;
+use crate::records::profile::Profile;
+use crate::service::directory::Directory;
+use crate::service::directory::lifecycle::Resolved;
+use crate::service::error::{CustomerAction, Error};
+use crate::values::booking_status::BookingStatus;
+use crate::values::ids::{BookingId, BrochureRequestId, CustomerId, ListId, MergeId, NoteId};
+use crate::values::text::Text;
 
 use super::{booking, contact, directory, t0};
 
@@ -664,7 +671,7 @@ pub async fn undoing_a_merge_gives_a_moved_account_back_to_its_customer<
     rig.accounts
         .sign_up(
             "bea0@example.com",
-            &crate::Password::new("Plum-Tractor-Velvet-9"),
+            &crate::values::password::Password::new("Plum-Tractor-Velvet-9"),
             &Actor::System,
         )
         .await

@@ -10,13 +10,27 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::store::Store;
-use crate::{
-    Account, Actor, BookingId, BookingStatus, ChangeSet, CountRange, CountryCode, Currency, Cursor,
-    CursorError, CustomerId, CustomerQuery, CustomerStatus, Directory, Error, FixedClock,
-    HashParams, MergeRequest, Money, NewBooking, PasswordHashing, Phone, Profile, SortBy,
-    SortDirection, SortValue, StatusKind, Text, TimeRange,
+use crate::decisions::merge::MergeRequest;
+use crate::ports::clock::FixedClock;
+use crate::ports::query::{
+    CountRange, Cursor, CursorError, CustomerQuery, SortBy, SortDirection, SortValue, StatusKind,
+    TimeRange,
 };
+use crate::ports::store::Store;
+use crate::ports::store::changes::ChangeSet;
+use crate::records::account::Account;
+use crate::records::audit::Actor;
+use crate::records::booking::NewBooking;
+use crate::records::customer::CustomerStatus;
+use crate::records::profile::Profile;
+use crate::service::directory::Directory;
+use crate::service::error::Error;
+use crate::values::booking_status::BookingStatus;
+use crate::values::ids::{BookingId, CustomerId};
+use crate::values::money::{Currency, Money};
+use crate::values::password::{HashParams, PasswordHashing};
+use crate::values::phone::Phone;
+use crate::values::text::{CountryCode, Text};
 
 use super::{contact, directory, t0};
 
@@ -470,7 +484,11 @@ async fn claim<S: Store>(
 ) -> Account {
     let hashing = PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap();
     let hash = hashing.hash("Plum-Tractor-Velvet-9").unwrap();
-    let mut account = Account::new(crate::EmailAddress::parse(email).unwrap(), hash, t0());
+    let mut account = Account::new(
+        crate::values::email::EmailAddress::parse(email).unwrap(),
+        hash,
+        t0(),
+    );
     account.customer = Some(customer);
     account.verified_at = Some(t0());
     account.last_login_at = last_login;
@@ -1020,7 +1038,7 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
     );
     assert_eq!(
         keys(SortBy::LastBooking).await[&x],
-        SortValue::Int(crate::query::last_booking_key(Some(days(3))))
+        SortValue::Int(crate::ports::query::last_booking_key(Some(days(3))))
     );
     assert_eq!(
         ids(
@@ -1042,9 +1060,13 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
     );
     assert_eq!(keys(SortBy::BookingCount).await[&x], SortValue::Int(3));
 
-    dir.detach_booking(y1, crate::DetachMode::LeaveUnattributed, &staff())
-        .await
-        .unwrap();
+    dir.detach_booking(
+        y1,
+        crate::service::directory::lifecycle::DetachMode::LeaveUnattributed,
+        &staff(),
+    )
+    .await
+    .unwrap();
     assert_eq!(keys(SortBy::BookingCount).await[&x], SortValue::Int(2));
 
     // A merge survivor can be deleted once the merge can no longer be undone.
@@ -1087,7 +1109,7 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
         .and_then(|booking| booking.attribution.customer())
         .expect("the first booking created its customer");
     let mut renamed = guest.clone();
-    renamed.given_name = Some(crate::PersonName::parse("Gustav").unwrap());
+    renamed.given_name = Some(crate::values::text::PersonName::parse("Gustav").unwrap());
     for (code, status, start, total, profile) in [
         (
             "G-2",
@@ -1122,7 +1144,7 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
     }
 
     let bookings = dir.store().customer_bookings(customer).await.unwrap();
-    let expected = crate::CustomerStats::of(&bookings);
+    let expected = crate::ports::query::CustomerStats::of(&bookings);
     assert_eq!(
         expected.booking_count, 5,
         "every booking went to the one customer"
@@ -1146,7 +1168,7 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
     assert_eq!(kept(SortBy::BookingCount).await, SortValue::Int(5));
     assert_eq!(
         kept(SortBy::LastBooking).await,
-        SortValue::Int(crate::query::last_booking_key(Some(days(20))))
+        SortValue::Int(crate::ports::query::last_booking_key(Some(days(20))))
     );
     let eur = Currency::parse("EUR").unwrap();
     let usd = Currency::parse("USD").unwrap();
@@ -1244,7 +1266,10 @@ pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(
     assert_eq!(f.dir.summary(f.elodie).await.unwrap().last_login, None);
     let (csv, _) = f
         .dir
-        .export_csv(Vec::new(), &crate::CsvExportOptions::default())
+        .export_csv(
+            Vec::new(),
+            &crate::reports::csv::CsvExportOptions::default(),
+        )
         .await
         .unwrap();
     let csv = String::from_utf8(csv).unwrap();

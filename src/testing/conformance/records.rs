@@ -1,8 +1,15 @@
 //! Profile records: notes, newsletter consent, lists, brochure
 //! requests, and how merge, undo and redaction treat them.
 
-use crate::store::Store;
-use crate::{Actor, CustomerId, Directory, Error, FixedClock, MergeRequest, NoteText, Text};
+use crate::decisions::merge::MergeRequest;
+use crate::ports::clock::FixedClock;
+use crate::ports::store::Store;
+use crate::records::audit::Actor;
+use crate::records::notes::NoteText;
+use crate::service::directory::Directory;
+use crate::service::error::Error;
+use crate::values::ids::CustomerId;
+use crate::values::text::Text;
 use chrono::TimeDelta;
 
 use super::{contact, directory};
@@ -166,7 +173,8 @@ pub async fn lists_are_named_uniquely_and_customers_join_and_leave<S: Store + Cl
     let lists = dir.customer(id).await.unwrap().records.lists;
     assert_eq!(lists.into_iter().collect::<Vec<_>>(), [schools]);
     assert!(matches!(
-        dir.add_to_list(id, crate::ListId::new(), &staff()).await,
+        dir.add_to_list(id, crate::values::ids::ListId::new(), &staff())
+            .await,
         Err(Error::ListNotFound(_))
     ));
 }

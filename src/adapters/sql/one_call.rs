@@ -1,0 +1,723 @@
+//! Commits that only add rows and check versions, written by one call to the database.
+//!
+//! Recording a booking commits a change of this shape: a version check on the customer (with
+//! the booking's addition to its statistics), or a new customer with its email keys; the
+//! booking with its match keys; an audit event. The general commit (`apply` in
+//! [`sql_store!`](super::sql_store)) runs a statement, looks at what it did and decides the
+//! next, one round trip each. Here every check travels with the writes instead: each
+//! statement that must touch a known number of rows is followed by a check of that number,
+//! and a failed check aborts everything the call did.
+//!
+//! - PostgreSQL: one statement of data-modifying `WITH` clauses. A statement is atomic on its
+//!   own, so no `BEGIN` or `COMMIT` is sent. Its `SELECT` hands the checks to
+//!   `cd_expectations_met`, a function of migration 6 that raises an error when one fails.
+//! - SQLite: `BEGIN IMMEDIATE`, the statements and `COMMIT` as one statement list, run by
+//!   sqlx on the connection's thread in one go. After each checked statement, the check's
+//!   outcome is inserted into `cd_commit_expectations`, whose trigger (migration 6) drops the
+//!   row when the check passed and aborts the statement when it failed; the caller then rolls
+//!   back.
+//!
+//! A failed call says that a check failed, not which. The caller rolls back and runs the
+//! general commit, which names the conflict (or commits, when the state it finds allows it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Bind, DependentRows, nanos, to_json, version_column};
+use crate::ports::query::CustomerStats;
+use crate::ports::store::StoreError;
+use crate::ports::store::changes::{ChangeSet, Expected};
+use crate::values::ids::CustomerId;
+
+/// Commits writing more records than this take the general path: a statement of thousands
+/// of `WITH` clauses plans slowly, and parameters are bounded (32,766 on SQLite).
+const MOST_RECORDS: usize = 32;
+
+/// One call that applies a whole commit: the SQL and its parameters, numbered from `$1`
+/// across every statement of the call.
+#[derive(Debug)]
+pub(crate) struct OneCall {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Bind>,
+    /// The call opens a transaction and commits it last (SQLite): when the call fails, the
+    /// transaction may still be open and must be rolled back.
+    pub(crate) opens_transaction: bool,
+}
+
+/// The one call applying `changes`, when they only add customers and bookings, check
+/// customer versions and append audit events; `None` for every other commit.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when a record cannot be encoded.
+pub(crate) fn plan(
+    dialect: DependentRows,
+    changes: &ChangeSet,
+) -> Result<Option<OneCall>, StoreError> {
+    let only_adds = changes.deletions().is_empty()
+        && changes.booking_guards().is_empty()
+        && changes.merges().is_empty()
+        && changes.lists().is_empty()
+        && changes.blocklist().is_empty()
+        && !changes.has_account_changes()
+        && changes
+            .customers()
+            .iter()
+            .all(|write| write.expected == Expected::Absent)
+        && changes
+            .bookings()
+            .iter()
+            .all(|write| write.expected == Expected::Absent);
+    let records = changes.customers().len()
+        + changes.bookings().len()
+        + changes.guards().len()
+        + changes.audit().len();
+    if !only_adds || records == 0 || records > MOST_RECORDS {
+        return Ok(None);
+    }
+
+    let created: BTreeSet<CustomerId> = changes.customers().iter().map(|w| w.record.id).collect();
+    let mut guarded: BTreeMap<CustomerId, u64> = BTreeMap::new();
+    for guard in changes.guards() {
+        // Two checks of one customer, or a check of a customer the commit creates: left to
+        // the general path, which reports them.
+        if guarded.insert(guard.customer, guard.version).is_some()
+            || created.contains(&guard.customer)
+        {
+            return Ok(None);
+        }
+    }
+    if created.len() != changes.customers().len() {
+        return Ok(None);
+    }
+    let mut added: BTreeMap<CustomerId, Vec<&crate::records::booking::Booking>> = BTreeMap::new();
+    for write in changes.bookings() {
+        if let Some(customer) = write.record.attribution.customer() {
+            // A booking for a customer the commit neither checks nor creates: the general
+            // path adds it to whatever customer is stored.
+            if !guarded.contains_key(&customer) && !created.contains(&customer) {
+                return Ok(None);
+            }
+            added.entry(customer).or_default().push(&write.record);
+        }
+    }
+    let stats = |customer: &CustomerId| {
+        CustomerStats::of(added.get(customer).into_iter().flatten().copied())
+    };
+
+    let mut call = Builder::new(dialect);
+    // One order for every writer: concurrent commits lock customers in the same order.
+    for (&customer, &version) in &guarded {
+        call.check_customer(
+            customer,
+            version,
+            added.contains_key(&customer).then(|| stats(&customer)),
+        );
+    }
+    for customer in sorted_by_id(changes.customers(), |customer| customer.id) {
+        call.insert_customer(customer, &stats(&customer.id))?;
+    }
+    for booking in sorted_by_id(changes.bookings(), |booking| booking.id) {
+        call.insert_booking(booking)?;
+    }
+    for event in changes.audit() {
+        call.append_audit_event(event)?;
+    }
+    Ok(Some(call.finish()))
+}
+
+/// The records `writes` carries, in the order of their ids: the order every writer takes.
+fn sorted_by_id<T, K: Ord>(
+    writes: &[crate::ports::store::changes::Write<T>],
+    id: impl Fn(&T) -> K,
+) -> Vec<&T> {
+    let mut records: Vec<&T> = writes.iter().map(|write| &write.record).collect();
+    records.sort_by_key(|record| id(record));
+    records
+}
+
+/// Builds the call: statements, their checks and the shared parameter list.
+struct Builder {
+    dialect: DependentRows,
+    binds: Vec<Bind>,
+    /// PostgreSQL: the `WITH` clauses; SQLite: the statements.
+    parts: Vec<String>,
+    /// PostgreSQL: the conditions the final `SELECT` checks.
+    checks: Vec<String>,
+}
+
+impl Builder {
+    fn new(dialect: DependentRows) -> Self {
+        Self {
+            dialect,
+            binds: Vec::new(),
+            parts: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter, returning its placeholder.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// Placeholders for `values`, comma-separated, for a row of a `VALUES` list.
+    fn row(&mut self, values: Vec<Bind>) -> String {
+        values
+            .into_iter()
+            .map(|value| self.bind(value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Runs the data-modifying `sql`; when `rows` is given, the call fails unless it wrote
+    /// exactly that many rows.
+    fn write(&mut self, sql: String, rows: Option<usize>) {
+        match self.dialect {
+            DependentRows::DataModifyingWith => match rows {
+                Some(rows) => {
+                    let name = self.clause(format!("{sql} RETURNING 1"));
+                    self.expect_rows(&name, rows);
+                }
+                None => {
+                    self.clause(sql);
+                }
+            },
+            DependentRows::StatementList => {
+                self.parts.push(sql);
+                if let Some(rows) = rows {
+                    self.parts.push(format!(
+                        "INSERT INTO cd_commit_expectations (met) VALUES (changes() = {rows})"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// PostgreSQL: adds `body` as a `WITH` clause of its own and returns the clause's name.
+    fn clause(&mut self, body: String) -> String {
+        let name = format!("w{}", self.parts.len());
+        self.parts.push(format!("{name} AS ({body})"));
+        name
+    }
+
+    /// PostgreSQL: the call fails unless the clause `name` returned exactly `rows` rows.
+    fn expect_rows(&mut self, name: &str, rows: usize) {
+        self.checks
+            .push(format!("(SELECT count(*) FROM {name}) = {rows}"));
+    }
+
+    /// Customer `customer` must be stored at `version`, and gains `stats` (the bookings this
+    /// commit attributes to it) when given. The customer's row stays locked until the end.
+    fn check_customer(&mut self, customer: CustomerId, version: u64, stats: Option<CustomerStats>) {
+        let id = self.bind(Bind::Text(customer.to_string()));
+        let version = self.bind(Bind::Int(version_column(version)));
+        let Some(stats) = stats else {
+            let found = format!("FROM cd_customers WHERE id = {id} AND version = {version}");
+            match self.dialect {
+                DependentRows::DataModifyingWith => {
+                    let name = self.clause(format!("SELECT 1 {found} FOR UPDATE"));
+                    self.expect_rows(&name, 1);
+                }
+                DependentRows::StatementList => self.parts.push(format!(
+                    "INSERT INTO cd_commit_expectations (met) SELECT count(*) = 1 {found}"
+                )),
+            }
+            return;
+        };
+        let count = self.bind(Bind::Int(super::count_column(stats.booking_count)));
+        let last = self.bind(Bind::Int(crate::ports::query::last_booking_key(
+            stats.last_booking,
+        )));
+        let update = super::add_to_statistics(&id, &count, &last);
+        self.write(format!("{update} AND version = {version}"), Some(1));
+        self.add_totals(&id, &stats, true);
+    }
+
+    /// Writes the per-currency totals of `stats` for the customer whose id is bound at `id`,
+    /// adding to the stored ones (`add`) or as the first ones.
+    fn add_totals(&mut self, id: &str, stats: &CustomerStats, add: bool) {
+        if stats.totals.is_empty() {
+            return;
+        }
+        let rows: Vec<String> = stats
+            .totals
+            .iter()
+            .map(|(currency, total)| {
+                let currency = self.bind(Bind::Text(currency.as_str().to_owned()));
+                let total = self.bind(Bind::Int(*total));
+                format!("({id}, {currency}, {total})")
+            })
+            .collect();
+        let upsert = if add { super::ADD_TO_TOTALS } else { "" };
+        self.write(
+            format!(
+                "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {} {upsert}",
+                rows.join(", ")
+            ),
+            None,
+        );
+    }
+
+    /// A new customer with the statistics of its bookings in this commit, its list
+    /// memberships, custom field values and email keys; fails when the id or a key is taken.
+    fn insert_customer(
+        &mut self,
+        customer: &crate::records::customer::Customer,
+        stats: &CustomerStats,
+    ) -> Result<(), StoreError> {
+        let values = self.row(super::customer_row(customer, stats)?);
+        self.write(super::insert_customer_sql(&values), Some(1));
+        let id = self.bind(Bind::Text(customer.id.to_string()));
+        self.add_totals(&id, stats, false);
+        for side in super::membership_rows(customer) {
+            if side.rows.is_empty() {
+                continue;
+            }
+            let values: Vec<String> = side
+                .rows
+                .into_iter()
+                .map(|row| format!("({})", self.row(row)))
+                .collect();
+            self.write(format!("{} {}", side.insert, values.join(", ")), None);
+        }
+        let keys: BTreeSet<&crate::values::email::EmailKey> = customer.indexed_keys().collect();
+        if !keys.is_empty() {
+            let rows: Vec<String> = keys
+                .iter()
+                .map(|key| format!("({}, {id})", self.bind(Bind::Text(key.as_str().to_owned()))))
+                .collect();
+            self.write(
+                format!(
+                    "INSERT INTO cd_customer_email_keys (email_key, customer_id) VALUES {} \
+                     ON CONFLICT (email_key) DO NOTHING",
+                    rows.join(", ")
+                ),
+                Some(keys.len()),
+            );
+        }
+        Ok(())
+    }
+
+    /// A new booking and its match keys; fails when the id is taken.
+    fn insert_booking(
+        &mut self,
+        booking: &crate::records::booking::Booking,
+    ) -> Result<(), StoreError> {
+        let values = self.row(super::booking_row(booking)?);
+        self.write(super::insert_booking_sql(&values), Some(1));
+        let keys: BTreeSet<String> =
+            super::match_index_keys(&booking.contact.match_keys()).collect();
+        if !keys.is_empty() {
+            let id = self.bind(Bind::Text(booking.id.to_string()));
+            let rows: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("({}, {id})", self.bind(Bind::Text(key))))
+                .collect();
+            self.write(
+                format!(
+                    "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {}",
+                    rows.join(", ")
+                ),
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// An audit event and the rows that find it from each of its customers.
+    fn append_audit_event(
+        &mut self,
+        event: &crate::records::audit::AuditEvent,
+    ) -> Result<(), StoreError> {
+        let at = self.bind(Bind::Int(nanos(event.at)));
+        let record = self.bind(Bind::Text(to_json(event, "audit event")?));
+        let insert = format!("INSERT INTO cd_audit_events (at, record) VALUES ({at}, {record})");
+        let people: BTreeSet<CustomerId> = event.customers.iter().copied().collect();
+        if people.is_empty() {
+            self.write(insert, None);
+            return Ok(());
+        }
+        let people: Vec<String> = people
+            .into_iter()
+            .map(|person| format!("({})", self.bind(Bind::Text(person.to_string()))))
+            .collect();
+        let people = people.join(", ");
+        match self.dialect {
+            DependentRows::DataModifyingWith => {
+                let name = self.clause(format!("{insert} RETURNING seq"));
+                self.write(
+                    format!(
+                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                         SELECT person.id, {name}.seq FROM {name} \
+                         CROSS JOIN (VALUES {people}) AS person (id)"
+                    ),
+                    None,
+                );
+            }
+            DependentRows::StatementList => {
+                self.write(insert, None);
+                // The event just appended has the highest sequence number: `AUTOINCREMENT`
+                // never reuses one and the transaction holds the write lock.
+                self.write(
+                    format!(
+                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                         SELECT column1, (SELECT MAX(seq) FROM cd_audit_events) FROM (VALUES {people})"
+                    ),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> OneCall {
+        let sql = match self.dialect {
+            DependentRows::DataModifyingWith => {
+                let checks = if self.checks.is_empty() {
+                    "true".to_owned()
+                } else {
+                    self.checks.join(" AND ")
+                };
+                format!(
+                    "WITH {} SELECT cd_expectations_met({checks})",
+                    self.parts.join(", ")
+                )
+            }
+            DependentRows::StatementList => {
+                format!("BEGIN IMMEDIATE; {}; COMMIT", self.parts.join("; "))
+            }
+        };
+        OneCall {
+            sql,
+            binds: self.binds,
+            opens_transaction: self.dialect == DependentRows::StatementList,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{DependentRows, MOST_RECORDS, OneCall, plan};
+    use crate::decisions::attribution::attribute;
+    use crate::ports::store::EmailLookup;
+    use crate::ports::store::changes::ChangeSet;
+    use crate::records::audit::{Actor, AuditAction, AuditEvent};
+    use crate::records::booking::{Booking, NewBooking};
+    use crate::records::customer::Customer;
+    use crate::records::profile::Profile;
+    use crate::settings::DirectorySettings;
+    use crate::values::booking_status::BookingStatus;
+    use crate::values::email::EmailAddress;
+    use crate::values::money::{Currency, Money};
+    use crate::values::text::PersonName;
+
+    const DIALECTS: [DependentRows; 2] = [
+        DependentRows::DataModifyingWith,
+        DependentRows::StatementList,
+    ];
+
+    fn contact(email: &str, name: &str) -> Profile {
+        Profile {
+            given_name: Some(PersonName::parse(name).unwrap()),
+            email: Some(EmailAddress::parse(email).unwrap()),
+            ..Profile::default()
+        }
+    }
+
+    fn booking(email: &str, name: &str) -> Booking {
+        let now = chrono::Utc::now();
+        Booking::from_new(
+            NewBooking::new(
+                "B-1",
+                BookingStatus::PAID,
+                contact(email, name),
+                now,
+                Money::new(12_00, Currency::parse("EUR").unwrap()),
+            ),
+            now,
+        )
+    }
+
+    /// What `record_booking` commits for `booking` given the customer holding its email.
+    fn recorded(booking: Booking, holder: Option<Customer>) -> ChangeSet {
+        let now = chrono::Utc::now();
+        let known = EmailLookup {
+            customer: holder.map(Arc::new),
+            block: None,
+        };
+        let mut decision = attribute(booking, known, &DirectorySettings::default(), now);
+        let mut event = AuditEvent::new(now, Actor::System, AuditAction::BookingRecorded);
+        if let Some(customer) = decision.outcome.customer() {
+            event = event.customer(customer);
+        }
+        decision.changes.record(event);
+        decision.changes
+    }
+
+    fn stored(email: &str, name: &str) -> Customer {
+        let mut customer = Customer::new(contact(email, name), chrono::Utc::now());
+        customer.version = 3;
+        customer
+    }
+
+    /// The highest `$n` in `sql`.
+    fn highest_placeholder(sql: &str) -> usize {
+        sql.split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn check_shape(dialect: DependentRows, call: &OneCall) {
+        assert_eq!(
+            highest_placeholder(&call.sql),
+            call.binds.len(),
+            "{}",
+            call.sql
+        );
+        match dialect {
+            DependentRows::DataModifyingWith => {
+                assert!(call.sql.starts_with("WITH "), "{}", call.sql);
+                assert!(
+                    call.sql.contains(" SELECT cd_expectations_met("),
+                    "{}",
+                    call.sql
+                );
+                assert!(!call.opens_transaction);
+            }
+            DependentRows::StatementList => {
+                assert!(call.sql.starts_with("BEGIN IMMEDIATE; "), "{}", call.sql);
+                assert!(call.sql.ends_with("; COMMIT"), "{}", call.sql);
+                assert!(call.opens_transaction);
+            }
+        }
+    }
+
+    #[test]
+    fn what_recording_a_booking_commits_is_one_call_with_a_check_per_expectation() {
+        let ana = stored("ana@example.com", "Ana");
+        let cases = [
+            // Existing customer: the version check with the statistics, booking, event.
+            (
+                recorded(booking("ana@example.com", "Ana"), Some(ana.clone())),
+                2,
+            ),
+            // Related booking: the same checks.
+            (
+                recorded(booking("ana@example.com", "Other"), Some(ana.clone())),
+                2,
+            ),
+            // New customer: its row, its email key, the booking.
+            (recorded(booking("new@example.com", "New"), None), 3),
+        ];
+        for dialect in DIALECTS {
+            for (changes, checks) in &cases {
+                let call = plan(dialect, changes).unwrap().expect("one call");
+                check_shape(dialect, &call);
+                let found = match dialect {
+                    DependentRows::DataModifyingWith => {
+                        call.sql.matches("(SELECT count(*) FROM w").count()
+                    }
+                    DependentRows::StatementList => call
+                        .sql
+                        .matches("INSERT INTO cd_commit_expectations")
+                        .count(),
+                };
+                assert_eq!(found, *checks, "{}", call.sql);
+            }
+        }
+        // A booking without an email: only the booking and its event.
+        let mut unattributed = booking("x@example.com", "X");
+        unattributed.contact.email = None;
+        let changes = recorded(unattributed, None);
+        for dialect in DIALECTS {
+            check_shape(
+                dialect,
+                &plan(dialect, &changes).unwrap().expect("one call"),
+            );
+        }
+    }
+
+    #[test]
+    fn every_other_commit_takes_the_general_path() {
+        let ana = stored("ana@example.com", "Ana");
+        let mut rewrite = ChangeSet::new();
+        rewrite.save_customer(ana.clone());
+        let mut deletion = ChangeSet::new();
+        deletion.delete_customer(&ana);
+        let mut booking_rewrite = ChangeSet::new();
+        let mut old = booking("ana@example.com", "Ana");
+        old.version = 2;
+        booking_rewrite.save_booking(old);
+        let mut twice = ChangeSet::new();
+        twice.guard_customer(ana.id, 3).guard_customer(ana.id, 4);
+        // A booking for a customer the commit neither checks nor creates.
+        let mut unguarded = ChangeSet::new();
+        let mut attached = booking("ana@example.com", "Ana");
+        attached.attribution = crate::records::booking::Attribution::Primary(ana.id);
+        unguarded.save_booking(attached);
+        let mut many = ChangeSet::new();
+        for n in 0..=MOST_RECORDS {
+            many.save_customer(Customer::new(
+                contact(&format!("c{n}@example.com"), "C"),
+                chrono::Utc::now(),
+            ));
+        }
+        let mut block = recorded(booking("ana@example.com", "Ana"), Some(ana.clone()));
+        block.add_block(crate::records::customer::BlockEntry::new(
+            crate::records::customer::BlockTarget::domain("spam.example").unwrap(),
+            "test",
+            chrono::Utc::now(),
+        ));
+        for changes in [
+            rewrite,
+            deletion,
+            booking_rewrite,
+            twice,
+            unguarded,
+            many,
+            block,
+            ChangeSet::new(),
+        ] {
+            for dialect in DIALECTS {
+                assert!(plan(dialect, &changes).unwrap().is_none(), "{changes:?}");
+            }
+        }
+    }
+
+    /// On a real database: the call commits what it planned, and a call whose check fails
+    /// late (after writes) leaves nothing and reports `false`.
+    macro_rules! one_call_on {
+        ($store:expr, $dialect:expr) => {{
+            use crate::ports::store::Store;
+            let store = $store;
+            let ana = Customer::new(contact("ana@example.com", "Ana"), chrono::Utc::now());
+            let mut first = ChangeSet::new();
+            first.save_customer(ana.clone());
+            store.commit(first).await.unwrap();
+            let ana = store.customer(ana.id).await.unwrap().unwrap();
+
+            // Existing customer: committed in one call.
+            let changes = recorded(booking("ana@example.com", "Ana"), Some(ana.clone()));
+            let id = changes.bookings()[0].record.id;
+            assert!(
+                store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert_eq!(
+                store
+                    .booking(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .attribution
+                    .customer(),
+                Some(ana.id)
+            );
+            let hits = store
+                .search_customers(
+                    &crate::ports::query::CustomerQuery::new()
+                        .booking_count_in(crate::ports::query::CountRange::between(1, 1)),
+                    None,
+                    10,
+                )
+                .await
+                .unwrap();
+            assert_eq!(hits.len(), 1, "the statistics went in with the booking");
+
+            // A version that is off: the version check fails, nothing is written.
+            let mut stale = ana.clone();
+            stale.version += 7;
+            let changes = recorded(booking("ana@example.com", "Ana"), Some(stale));
+            let late = changes.bookings()[0].record.id;
+            assert!(
+                !store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert!(store.booking(late).await.unwrap().is_none());
+
+            // A new customer whose email key Ana holds under another spelling: the key check
+            // fails after the customer row and its statistics were written.
+            let changes = recorded(booking("ANA@example.com", "Other"), None);
+            let newcomer = changes.customers()[0].record.id;
+            let late = changes.bookings()[0].record.id;
+            assert!(
+                !store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            assert!(store.customer(newcomer).await.unwrap().is_none());
+            assert!(store.booking(late).await.unwrap().is_none());
+            let holder = store
+                .lookup_email(ana.profile.email.as_ref().unwrap().key())
+                .await
+                .unwrap();
+            assert_eq!(holder.customer.map(|c| c.id), Some(ana.id));
+
+            // And the connection is clean for the next commit.
+            let changes = recorded(booking("cy@example.com", "Cy"), None);
+            assert!(
+                store
+                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .await
+            );
+            store
+        }};
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_commits_in_one_call_or_leaves_nothing() {
+        let path = std::env::temp_dir().join(format!(
+            "customer-directory-one-call-{}.db",
+            crate::values::ids::CustomerId::new()
+        ));
+        let store =
+            crate::adapters::sqlite::SqliteStore::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+        store.migrate().await.unwrap();
+        drop(one_call_on!(store, DependentRows::StatementList));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn postgres_commits_in_one_call_or_leaves_nothing() {
+        let Some(url) = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            assert_ne!(
+                std::env::var("CUSTOMER_DIRECTORY_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "CUSTOMER_DIRECTORY_REQUIRE_POSTGRES=1 but CUSTOMER_DIRECTORY_POSTGRES_URL is not set"
+            );
+            return;
+        };
+        let schema = format!(
+            "cd_one_call_{}",
+            crate::values::ids::CustomerId::new().as_uuid().simple()
+        );
+        let store = crate::adapters::postgres::PostgresStore::connect_with_schema(&url, &schema)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let store = one_call_on!(store, DependentRows::DataModifyingWith);
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,17 @@
+//! Ports: what the service needs from the world, as traits a host can implement.
+//!
+//! The [`store`] (where records live, with the [`query`] language it answers), the
+//! [`Clock`] (what time it is) and the [`Notifier`] (how mail reaches a customer).
+
+pub(crate) mod clock;
+pub(crate) mod notify;
+pub mod query;
+pub mod store;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
+#[doc(no_inline)]
+pub use query::{
+    CountRange, Cursor, CursorError, CustomerPage, CustomerQuery, MAX_PAGE_SIZE, SortBy,
+    SortDirection, StatusKind, TimeRange,
+};

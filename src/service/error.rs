@@ -1,0 +1,346 @@
+//! The error type of the [`Directory`](crate::service::directory::Directory) use cases.
+
+use crate::decisions::merge::MergeError;
+use crate::ports::notify::NotifyError;
+use crate::ports::store::{Conflict, StoreError};
+use crate::records::account::PaymentMethodError;
+use crate::records::booking::BookingProblem;
+use crate::records::customer::{BlockEntry, CustomerStatus};
+use crate::reports::csv::ImportError;
+use crate::reports::statement::StatementError;
+use crate::values::email::{EmailError, EmailKey};
+use crate::values::ids::{
+    AccountId, BookingId, BrochureRequestId, CustomerId, ListId, MergeId, NoteId,
+};
+use crate::values::money::MoneyError;
+use crate::values::password::{HashError, PasswordViolations, TokenError};
+
+/// Why a directory operation failed. A failed operation changed nothing.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{CustomerId, Error};
+/// let id = CustomerId::new();
+/// assert_eq!(Error::CustomerNotFound(id).to_string(), format!("no customer with id {id}"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The booking's email or its domain is on the blocklist: refuse the booking.
+    #[error("bookings from this email are refused ({}): {}", .0.target, .0.reason)]
+    Blocked(BlockEntry),
+    /// No customer ever had this id (a deleted or merged one answers
+    /// [`CustomerDeleted`](Self::CustomerDeleted) or [`CustomerMerged`](Self::CustomerMerged)).
+    #[error("no customer with id {0}")]
+    CustomerNotFound(CustomerId),
+    /// The customer was deleted: its id stays known, with the time, in its audit trail.
+    #[error("customer {id} was deleted at {at}")]
+    CustomerDeleted {
+        /// The deleted customer.
+        id: CustomerId,
+        /// When it was deleted.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The customer was merged into another one: every operation and every read of the
+    /// person's data goes to the survivor (or the merge is undone first).
+    #[error(
+        "customer {id} was merged into customer {survivor} (merge {merge}): use the survivor, or undo the merge"
+    )]
+    CustomerMerged {
+        /// The merged customer (a tombstone now).
+        id: CustomerId,
+        /// The customer it was merged into.
+        survivor: CustomerId,
+        /// The merge that did it, for [`Directory::undo_merge`](crate::service::directory::Directory::undo_merge).
+        merge: MergeId,
+    },
+    /// The customer survives a merge that can still be undone; deleting it would make the
+    /// undo impossible. Undo the merge first, or delete after the window closes.
+    #[error(
+        "customer {id} survives merge {merge}, which can be undone until {until}: undo the merge first, or delete it after then"
+    )]
+    SurvivorOfUndoableMerge {
+        /// The surviving customer.
+        id: CustomerId,
+        /// The merge that can still be undone.
+        merge: MergeId,
+        /// When its undo window closes.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// No booking has this id.
+    #[error("no booking with id {0}")]
+    BookingNotFound(BookingId),
+    /// No merge has this id.
+    #[error("no merge with id {0}")]
+    MergeNotFound(MergeId),
+    /// Another live customer already holds this email: merge the two instead.
+    #[error(
+        "the email {key} already belongs to customer {holder}: merge the two customers instead"
+    )]
+    EmailTaken {
+        /// The email key.
+        key: EmailKey,
+        /// The live customer holding it.
+        holder: CustomerId,
+    },
+    /// The operation does not apply to a customer in this status.
+    #[error("cannot {action} customer {id}: {}", action.refusal(*.status))]
+    CustomerStatus {
+        /// The customer.
+        id: CustomerId,
+        /// Its status.
+        status: CustomerStatus,
+        /// What was attempted.
+        action: CustomerAction,
+    },
+    /// The booking's attribution does not allow the operation.
+    #[error("cannot {action} booking {id}: {reason}")]
+    BookingState {
+        /// The booking.
+        id: BookingId,
+        /// What was attempted.
+        action: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// A merge rule was broken.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    /// The email address given is not valid.
+    #[error("invalid email address: {0}")]
+    InvalidEmail(#[from] EmailError),
+    /// Contact details break the directory's rules (custom field definitions); every problem
+    /// is listed.
+    #[error("invalid contact details: {0}")]
+    InvalidContact(crate::records::contact_form::ValidationErrors),
+    /// The booking cannot be recorded; every problem is listed.
+    #[error("invalid booking: {}", list(.0))]
+    InvalidBooking(Vec<BookingProblem>),
+    /// Concurrent writers kept changing the same records; the operation was retried
+    /// `attempts` times and gave up.
+    #[error("gave up after {attempts} attempts conflicting with concurrent changes")]
+    Contention {
+        /// How many times the operation was tried.
+        attempts: u32,
+        /// The conflict of the last attempt.
+        #[source]
+        last: Conflict,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No note with this id on the customer.
+    #[error("customer {customer} has no note {note}")]
+    NoteNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The note.
+        note: NoteId,
+    },
+    /// No customer list has this id.
+    #[error("no customer list with id {0}")]
+    ListNotFound(ListId),
+    /// Another list already has this name (compared ignoring case).
+    #[error("a customer list named {0} already exists")]
+    ListNameTaken(String),
+    /// No brochure request with this id on the customer.
+    #[error("customer {customer} has no brochure request {request}")]
+    BrochureRequestNotFound {
+        /// The customer.
+        customer: CustomerId,
+        /// The request.
+        request: BrochureRequestId,
+    },
+    /// Writing an export failed.
+    #[error("writing the export failed")]
+    Export(#[source] std::io::Error),
+    /// An import file could not be read as a whole.
+    #[error("the import file cannot be read: {0}")]
+    Import(#[from] ImportError),
+    /// A statement cannot be made for this period.
+    #[error(transparent)]
+    Statement(#[from] StatementError),
+    /// A page cursor was malformed or belongs to another query.
+    #[error(transparent)]
+    InvalidCursor(#[from] crate::ports::query::CursorError),
+    /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// Customer accounts are disabled in the settings.
+    #[error("customer accounts are disabled")]
+    AccountsDisabled,
+    /// The store does not implement the account records of the port (see
+    /// [`Store::supports_accounts`](crate::ports::store::Store::supports_accounts)).
+    #[error("this store does not support customer accounts")]
+    AccountsUnsupported,
+    /// Unknown email or wrong password: deliberately one answer for both.
+    #[error("the email or the password is wrong")]
+    InvalidCredentials,
+    /// Too many failed logins: the account is locked until then.
+    #[error("too many failed logins: try again after {until}")]
+    Throttled {
+        /// When login is possible again.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The email is not verified yet and the settings require it.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
+    /// A verification or reset token that is unknown, used, expired or void: one answer
+    /// for all, so nothing is revealed.
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    /// The new password breaks the policy; every violation is listed.
+    #[error("the password is too weak: {}", weak(.0))]
+    WeakPassword(PasswordViolations),
+    /// No account with this id.
+    #[error("no account with id {0}")]
+    AccountNotFound(AccountId),
+    /// Another account already uses this login email.
+    #[error("another account already uses this email")]
+    AccountEmailTaken,
+    /// The operation is for staff (or the system), not for the customer.
+    #[error("only staff may {action}")]
+    NotPermitted {
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// The settings do not let customers do this to their bookings.
+    #[error("customers may not {action} bookings themselves")]
+    SelfServiceDisabled {
+        /// `cancel` or `modify`.
+        action: &'static str,
+    },
+    /// Too close to the booking's start for the customer to change it.
+    #[error("booking {booking} can no longer be changed online: the window closed at {closed_at}")]
+    ChangeWindowClosed {
+        /// The booking.
+        booking: BookingId,
+        /// When changes stopped being possible.
+        closed_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Something that looks like a full card number was given for a saved payment method.
+    #[error("a full card number was given: store the payment provider's token instead")]
+    CardNumberRefused,
+    /// A saved payment method was refused for another reason.
+    #[error(transparent)]
+    InvalidPaymentMethod(PaymentMethodError),
+    /// Password hashing or a stored hash failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A token could not be generated (operating system random source).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The committed change's message could not be handed to the [`Notifier`](crate::ports::notify::Notifier).
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    /// A free-text input is longer than its limit (see [`limits`](crate::limits)): the
+    /// error names the input, its length and the maximum. Checked before the store is used,
+    /// so nothing was read or written.
+    #[error(transparent)]
+    TooLong(#[from] crate::limits::TooLong),
+}
+
+/// An operation on a customer that only some statuses allow, as named in
+/// [`Error::CustomerStatus`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomerAction {
+    /// Edit the contact details.
+    Edit,
+    /// Change notes, consent, lists or brochure requests.
+    ChangeRecords,
+    /// Attach a booking to it, or confirm a related booking.
+    AttachBooking,
+    /// Archive it (only an active customer).
+    Archive,
+    /// Make it active again (only an archived customer).
+    Activate,
+    /// Block it (an active or archived customer).
+    Block,
+    /// Unblock it (only a blocked customer).
+    Unblock,
+    /// Redact it (only an archived customer).
+    Redact,
+}
+
+impl CustomerAction {
+    /// The statuses the action applies to, as a phrase.
+    fn allowed(self) -> &'static str {
+        match self {
+            Self::Edit | Self::ChangeRecords | Self::AttachBooking => {
+                "an active, archived or blocked customer"
+            }
+            Self::Archive => "an active customer",
+            Self::Activate => "an archived customer",
+            Self::Block => "an active or archived customer",
+            Self::Unblock => "a blocked customer",
+            Self::Redact => "an archived customer",
+        }
+    }
+
+    /// Why the action does not apply to a customer in `status`: the status itself, what
+    /// the action needs, and the step that would make it apply, if there is one.
+    fn refusal(self, status: CustomerStatus) -> String {
+        let needs = self.allowed();
+        let first = match (self, status) {
+            (Self::Redact, CustomerStatus::Active) => "; archive it first",
+            (Self::Redact, CustomerStatus::Blocked) => "; unblock and archive it first",
+            (Self::Activate, CustomerStatus::Blocked) => "; unblock it instead",
+            _ => "",
+        };
+        let already = match (self, status) {
+            (Self::Archive, CustomerStatus::Archived)
+            | (Self::Activate, CustomerStatus::Active)
+            | (Self::Block, CustomerStatus::Blocked)
+            | (Self::Redact, CustomerStatus::Redacted) => "already ",
+            _ => "",
+        };
+        format!("it is {already}{status}, and only {needs} can be {self:#}{first}")
+    }
+}
+
+/// The action as a verb (`archive`); with `{:#}`, as a past participle (`archived`).
+impl std::fmt::Display for CustomerAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (verb, participle) = match self {
+            Self::Edit => ("edit", "edited"),
+            Self::ChangeRecords => (
+                "change the records of",
+                "given notes, consent, lists or brochure requests",
+            ),
+            Self::AttachBooking => ("attach a booking to", "given bookings"),
+            Self::Archive => ("archive", "archived"),
+            Self::Activate => ("activate", "activated"),
+            Self::Block => ("block", "blocked"),
+            Self::Unblock => ("unblock", "unblocked"),
+            Self::Redact => ("redact", "redacted"),
+        };
+        f.pad(if f.alternate() { participle } else { verb })
+    }
+}
+
+fn weak(violations: &PasswordViolations) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<PaymentMethodError> for Error {
+    fn from(error: PaymentMethodError) -> Self {
+        match error {
+            PaymentMethodError::CardNumber => Self::CardNumberRefused,
+            other => Self::InvalidPaymentMethod(other),
+        }
+    }
+}
+
+fn list(problems: &[BookingProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,28 @@
+//! Values: the small validated types every other layer is built from.
+//!
+//! An email address and the key that identifies its owner, a phone number, a person's name
+//! and other bounded text, money in a currency, the typed ids, and passwords with their
+//! policy and hashing. Each type checks its input once, when it is built, and says what is
+//! wrong in a typed error; nothing here knows about customers, bookings or storage.
+
+pub(crate) mod booking_status;
+pub(crate) mod email;
+pub(crate) mod ids;
+pub(crate) mod money;
+pub(crate) mod password;
+pub(crate) mod phone;
+pub(crate) mod text;
+
+pub use booking_status::BookingStatus;
+pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
+pub use ids::{
+    AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
+};
+pub use money::{Currency, Money, MoneyError};
+pub use password::{
+    CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
+    PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
+    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
+};
+pub use phone::{Phone, PhoneError};
+pub use text::{CountryCode, PersonName, Text, TextError};
