@@ -107,7 +107,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{MemoryStore, *};
+    /// use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// let hashing = PasswordHashing::with_params(HashParams::new(47104, 1, 1)?)?;
     /// let accounts = Accounts::new(Directory::new(MemoryStore::new(), DirectorySettings::default()), RecordingNotifier::new())
     ///     .with_hashing(hashing);
@@ -153,7 +153,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{MemoryStore, *};
+    /// use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// let accounts = Accounts::new(Directory::new(MemoryStore::new(), DirectorySettings::default()), RecordingNotifier::new());
     /// assert_eq!(accounts.hashing().params(), HashParams::OWASP);
     /// ```
@@ -170,7 +170,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// use customer_directory::{MemoryStore, *};
+    /// use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let accounts = Accounts::new(Directory::new(MemoryStore::new(), DirectorySettings::default()), RecordingNotifier::new());
     /// assert!(matches!(accounts.account(AccountId::new()).await, Err(Error::AccountNotFound(_))));
@@ -199,7 +199,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// let mail = RecordingNotifier::new();
@@ -287,7 +287,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let mail = RecordingNotifier::new();
@@ -344,7 +344,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());
@@ -431,7 +431,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());
@@ -482,7 +482,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());
@@ -540,7 +540,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// let mail = RecordingNotifier::new();
@@ -622,7 +622,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let mail = RecordingNotifier::new();
@@ -679,7 +679,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let mail = RecordingNotifier::new();
@@ -759,7 +759,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());
@@ -881,7 +881,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());
@@ -926,7 +926,7 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let settings = DirectorySettings::default().with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
     /// # let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), RecordingNotifier::new());

@@ -92,7 +92,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let form = ContactForm { email: "new@example.com".into(), ..ContactForm::default() };
@@ -182,7 +182,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -232,7 +232,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let contact = ContactForm { email: "b@example.com".into(), ..ContactForm::default() }.parse(directory.settings())?;
@@ -347,7 +347,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// assert!(directory.related_bookings(CustomerId::new()).await.is_err());
@@ -370,7 +370,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// assert!(directory.confirm_related(BookingId::new(), &Actor::staff("desk")).await.is_err());
@@ -419,7 +419,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let result = directory.detach_booking(BookingId::new(), DetachMode::LeaveUnattributed, &Actor::staff("desk")).await;
@@ -485,7 +485,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let result = directory.attach_booking(BookingId::new(), CustomerId::new(), &Actor::staff("desk")).await;
@@ -538,7 +538,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// assert!(directory.suggestions(CustomerId::new()).await.is_err());
@@ -598,7 +598,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -633,7 +633,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -701,7 +701,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -767,7 +767,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -823,7 +823,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -902,7 +902,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -962,7 +962,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let later = chrono::Utc::now() + chrono::TimeDelta::days(1);
@@ -1122,7 +1122,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");

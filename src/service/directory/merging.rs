@@ -37,7 +37,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -79,7 +79,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -137,7 +137,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -217,7 +217,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");

@@ -57,7 +57,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -169,7 +169,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -223,7 +223,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -408,7 +408,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");

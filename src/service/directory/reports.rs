@@ -140,7 +140,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
@@ -186,7 +186,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// for (given, family) in [("Ana", "Silva"), ("Bo", "Berg"), ("Cy", "Adams")] {
@@ -244,7 +244,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let staff = Actor::staff("desk");
@@ -276,7 +276,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let form = ContactForm { email: "ana@example.com".into(), ..ContactForm::default() };
@@ -323,7 +323,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let id = directory.create_customer(Profile::default(), &Actor::staff("desk")).await?.customer;
@@ -361,7 +361,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let form = ContactForm { given_name: "=SUM(A1)".into(), email: "a@example.com".into(), ..ContactForm::default() };
@@ -426,7 +426,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Examples
     ///
     /// ```
-    /// # use customer_directory::{MemoryStore, *};
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
     /// let file = "given_name,email\nAna,ana@example.com\nAna again,ANA@example.com\n";

@@ -1372,7 +1372,7 @@ mod suite_tests {
     #[test]
     fn every_written_scenario_is_run_and_listed_once() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing");
-        let mut files = vec![root.join("conformance.rs")];
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(root.join("conformance")).unwrap() {
             files.push(entry.unwrap().path());
         }
