@@ -20,6 +20,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use customer_directory::ports::RecordingNotifier;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::settings::AccountsMode;
 use customer_directory::values::{HashParams, PasswordHashing};
 use customer_directory::{
@@ -85,7 +86,7 @@ fn login(c: &mut Criterion) {
 /// Accounts over `store` with `count` verified accounts, each of which claimed the
 /// profile a booking created, as a returning customer's account has. Sign-up hashes with
 /// cheap parameters to keep the setup short; a reset request hashes no password.
-fn with_known_accounts<S: Store>(
+fn with_known_accounts<S: Store + AccountStore + SearchStore + BulkReadStore>(
     runtime: &Runtime,
     store: S,
     count: usize,
@@ -138,7 +139,7 @@ fn with_known_accounts<S: Store>(
 }
 
 /// Times reset requests for the known and the unknown email as peers of one group.
-fn reset_group<S: Store>(
+fn reset_group<S: Store + AccountStore + SearchStore + BulkReadStore>(
     c: &mut Criterion,
     runtime: &Runtime,
     name: &str,
@@ -175,7 +176,7 @@ const PAIRS: usize = 2_000;
 /// beside criterion's figures: each pair sees the same load, so load that comes and goes on
 /// a shared machine (which moves criterion's means, taken one bench after the other) weighs
 /// on both alike.
-fn paired<S: Store>(
+fn paired<S: Store + AccountStore + SearchStore + BulkReadStore>(
     runtime: &Runtime,
     name: &str,
     accounts: &Accounts<S, RecordingNotifier>,

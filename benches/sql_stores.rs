@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::reports::csv::CsvExportOptions;
 use customer_directory::{
     Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
@@ -64,7 +65,7 @@ fn booking(code: String, contact: Profile) -> NewBooking {
     )
 }
 
-async fn load<S: Store>(store: &S, n: usize) {
+async fn load<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S, n: usize) {
     let now = chrono::Utc::now();
     for start in (0..n).step_by(1_000) {
         let mut changes = ChangeSet::new();
@@ -112,7 +113,10 @@ impl Probes {
     }
 }
 
-async fn record<S: Store>(directory: &Directory<S>, inputs: Vec<(NewBooking, String)>) {
+async fn record<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    directory: &Directory<S>,
+    inputs: Vec<(NewBooking, String)>,
+) {
     for (mut new, raw) in inputs {
         new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
         directory
@@ -123,7 +127,7 @@ async fn record<S: Store>(directory: &Directory<S>, inputs: Vec<(NewBooking, Str
 }
 
 /// Times the booking paths and the export on one store.
-fn bench_store<S: Store + Clone + 'static>(
+fn bench_store<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
     c: &mut Criterion,
     rt: &Runtime,
     name: &str,

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::ports::store::StoreError;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::ports::{FixedClock, RecordingNotifier};
 use customer_directory::records::{NoteText, PostalAddress};
 use customer_directory::service::DetachMode;
@@ -246,7 +247,9 @@ type Dir<S> = Directory<S, FixedClock>;
 type Acc<S> = Accounts<S, RecordingNotifier, FixedClock>;
 
 /// The accounts the test can have made: one per login email, found by its key.
-async fn stored_accounts<S: Store>(store: &S) -> Vec<customer_directory::records::Account> {
+async fn stored_accounts<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    store: &S,
+) -> Vec<customer_directory::records::Account> {
     let mut accounts = Vec::new();
     for index in 0..EMAILS.len() {
         if let Some(account) = store.account_by_email(email(index).key()).await.unwrap() {
@@ -296,7 +299,10 @@ impl Dump {
     }
 }
 
-async fn dump<S: Store>(store: &S, known: &Known) -> Dump {
+async fn dump<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    store: &S,
+    known: &Known,
+) -> Dump {
     let json = |v: &dyn erased::Json| v.to_value();
     let mut dump = Dump {
         customers: BTreeMap::new(),
@@ -370,7 +376,7 @@ fn is_test_personal_value(value: &str) -> bool {
 
 /// The personal values only `customer` holds: from its profile, aliases, bookings and the
 /// merges into it, minus any value some other record also holds.
-async fn values_only_held_by<S: Store>(
+async fn values_only_held_by<S: Store + AccountStore + SearchStore + BulkReadStore>(
     store: &S,
     known: &Known,
     customer: &Customer,
@@ -430,7 +436,7 @@ fn is_injected(error: &Error) -> bool {
 }
 
 /// Runs one step, recording new ids in `known`.
-async fn apply<S: Store>(
+async fn apply<S: Store + AccountStore + SearchStore + BulkReadStore>(
     accounts: &Acc<S>,
     known: &mut Known,
     seq: usize,
@@ -757,7 +763,7 @@ enum MergeRole {
 }
 
 /// The `index`-th (wrapping) known customer in `role`, if any.
-async fn pick<S: Store>(
+async fn pick<S: Store + AccountStore + SearchStore + BulkReadStore>(
     dir: &Dir<S>,
     known: &Known,
     index: usize,
@@ -789,7 +795,10 @@ async fn pick<S: Store>(
 }
 
 /// The merges into `survivor` that can still be undone now.
-async fn undoable_merges_into<S: Store>(dir: &Dir<S>, survivor: CustomerId) -> Vec<MergeId> {
+async fn undoable_merges_into<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    dir: &Dir<S>,
+    survivor: CustomerId,
+) -> Vec<MergeId> {
     let window = TimeDelta::from_std(dir.settings().merge_undo_window).unwrap();
     let now = dir.clock().now();
     dir.store()
@@ -809,7 +818,10 @@ async fn undoable_merges_into<S: Store>(dir: &Dir<S>, survivor: CustomerId) -> V
 /// Every id the test was handed resolves to a documented answer that agrees with the
 /// store: its own record, its survivor through the merges that merged it (never to a
 /// merged customer), or its deletion as its audit trail records it.
-async fn check_every_id_resolves<S: Store>(dir: &Dir<S>, known: &Known) -> Result<(), String> {
+async fn check_every_id_resolves<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    dir: &Dir<S>,
+    known: &Known,
+) -> Result<(), String> {
     for id in &known.customers {
         let resolution = dir
             .resolve(*id)
@@ -860,7 +872,7 @@ async fn check_every_id_resolves<S: Store>(dir: &Dir<S>, known: &Known) -> Resul
 
 /// Archives (if needed) and redacts `id`; on success, scans the whole store for the
 /// personal values only that customer held.
-async fn redact_and_scan<S: Store>(
+async fn redact_and_scan<S: Store + AccountStore + SearchStore + BulkReadStore>(
     dir: &Dir<S>,
     known: &Known,
     id: CustomerId,
@@ -893,7 +905,7 @@ async fn redact_and_scan<S: Store>(
     }
 }
 
-fn directory<S: Store>(store: S) -> Dir<S> {
+fn directory<S: Store + AccountStore + SearchStore + BulkReadStore>(store: S) -> Dir<S> {
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
     let mut settings = DirectorySettings::default()
         .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
@@ -904,14 +916,16 @@ fn directory<S: Store>(store: S) -> Dir<S> {
 
 /// The account service over `directory`, hashing cheaply (the parameters do not matter
 /// to the rules under test).
-fn accounts<S: Store>(directory: Dir<S>) -> Acc<S> {
+fn accounts<S: Store + AccountStore + SearchStore + BulkReadStore>(directory: Dir<S>) -> Acc<S> {
     let hashing = PasswordHashing::with_params(HashParams::new(64, 1, 1).unwrap()).unwrap();
     Accounts::new(directory, RecordingNotifier::new()).with_hashing(hashing)
 }
 
 /// Each stored account is found by its login key and by the customer it claims, and that
 /// customer is live (never redacted or merged away).
-async fn check_accounts<S: Store>(store: &S) -> Result<(), String> {
+async fn check_accounts<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    store: &S,
+) -> Result<(), String> {
     for account in stored_accounts(store).await {
         let Some(customer) = account.customer else {
             continue;
@@ -943,7 +957,7 @@ async fn check_accounts<S: Store>(store: &S) -> Result<(), String> {
 
 /// Every distinct audit event naming a customer the test has seen (deleted ones included:
 /// the trail outlives the profile).
-async fn visible_events<S: Store>(
+async fn visible_events<S: Store + AccountStore + SearchStore + BulkReadStore>(
     store: &S,
     known: &Known,
 ) -> Vec<customer_directory::records::AuditEvent> {
@@ -960,7 +974,7 @@ async fn visible_events<S: Store>(
 
 /// Runs `ops` on `inner` with `failure_rate` of the commits failing, checking the
 /// invariants after every step, and returns how many steps ran.
-async fn run_sequence<S: Store + Clone>(
+async fn run_sequence<S: Store + AccountStore + SearchStore + BulkReadStore + Clone>(
     inner: S,
     ops: Vec<Op>,
     failure_rate: f64,

@@ -10,6 +10,7 @@ mod support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::ports::{CountRange, SortBy, SortDirection, StatusKind, TimeRange};
 
 use customer_directory::ports::store::{SearchHit, SortPosition};
@@ -319,7 +320,7 @@ fn directory_changes(people: &[Person], lists: (ListId, ListId)) -> ChangeSet {
 }
 
 /// Every page of `query`, `size` rows at a time, with the positions the store reported.
-async fn pages<S: Store>(
+async fn pages<S: Store + AccountStore + SearchStore + BulkReadStore>(
     store: &S,
     query: &CustomerQuery,
     size: usize,
@@ -344,7 +345,7 @@ async fn pages<S: Store>(
 
 /// Stores the directory in a `MemoryStore` and in `other`, then checks every query lists
 /// the same customers in the same order in both, page by page.
-async fn agree<S: Store>(
+async fn agree<S: Store + AccountStore + SearchStore + BulkReadStore>(
     other: &S,
     people: &[Person],
     queries: &[QuerySpec],

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use customer_directory::Store;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::{
     Actor, BookingId, BookingStatus, ContactForm, Currency, Directory, DirectorySettings,
     MergeRequest, Money, NewBooking,
@@ -35,7 +36,12 @@ fn email(n: u64) -> String {
     format!("soak{n}@example.com")
 }
 
-async fn soak<S: Store + Clone + Send + Sync + 'static>(store: S, run_for: Duration) {
+async fn soak<
+    S: Store + AccountStore + SearchStore + BulkReadStore + Clone + Send + Sync + 'static,
+>(
+    store: S,
+    run_for: Duration,
+) {
     let dir = Arc::new(Directory::new(store, DirectorySettings::default()));
     let recorded: Arc<Mutex<Vec<BookingId>>> = Arc::default();
     let deadline = Instant::now() + run_for;

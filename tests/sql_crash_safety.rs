@@ -16,6 +16,7 @@ use chrono::{TimeZone, Utc};
 use customer_directory::Store;
 use customer_directory::decisions::plan_merge;
 use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::ports::store::{Conflict, StoreError};
 use customer_directory::records::{
     Account, AccountToken, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget,
@@ -63,7 +64,7 @@ struct World {
 }
 
 /// Two customers and a booking, committed.
-async fn populate<S: Store>(store: &S) -> World {
+async fn populate<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S) -> World {
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap();
     let ana = Customer::new(contact("ana@example.com", "Ana"), now);
     let bo = Customer::new(contact("bo@example.com", "Bo"), now);

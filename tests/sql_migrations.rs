@@ -7,6 +7,7 @@ mod support;
 use chrono::{TimeZone, Utc};
 use customer_directory::Store;
 use customer_directory::ports::store::ChangeSet;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::{Customer, CustomerId, EmailAddress, Profile};
 
 /// How many stores race to migrate one database.
@@ -61,7 +62,9 @@ struct Seeded {
 }
 
 #[cfg(feature = "testing")]
-async fn seed<S: Store + Clone + 'static>(store: S) -> Seeded {
+async fn seed<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
+    store: S,
+) -> Seeded {
     use customer_directory::testing::conformance::{contact, directory};
     use customer_directory::{Actor, BookingStatus, Currency, Money, NewBooking, Text};
     let dir = directory(store);
@@ -108,7 +111,12 @@ async fn seed<S: Store + Clone + 'static>(store: S) -> Seeded {
 
 #[cfg(feature = "testing")]
 /// After the upgrade, every query answers from the filled-in columns as for new data.
-async fn assert_backfilled<S: Store + Clone + 'static>(store: S, seeded: &Seeded) {
+async fn assert_backfilled<
+    S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static,
+>(
+    store: S,
+    seeded: &Seeded,
+) {
     use customer_directory::ports::{SortBy, SortDirection};
     use customer_directory::testing::conformance::{directory, ids};
     use customer_directory::{Currency, CustomerQuery};
@@ -150,7 +158,12 @@ async fn assert_backfilled<S: Store + Clone + 'static>(store: S, seeded: &Seeded
 
 /// Runs `migrate` on every store at once, then once more on the first; every call must
 /// succeed, and the schema must work afterwards.
-async fn race_migrations<S: Store + Clone + 'static>(stores: Vec<S>, migrate: fn(S) -> Migrating) {
+async fn race_migrations<
+    S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static,
+>(
+    stores: Vec<S>,
+    migrate: fn(S) -> Migrating,
+) {
     let mut tasks = Vec::new();
     for store in stores.iter().cloned() {
         tasks.push(tokio::spawn(migrate(store)));

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use customer_directory::ports::store::ChangeSet;
-use customer_directory::ports::store::{EmailLookup, StoreError};
+use customer_directory::ports::store::{
+    AccountStore, BulkReadStore, EmailLookup, SearchStore, StoreError,
+};
 use customer_directory::records::MergeRecord;
 use customer_directory::records::{Account, AccountToken, AuditEvent, CustomerList, MatchKeys};
 use customer_directory::values::{EmailKey, ResetTokenHash};
@@ -77,6 +79,67 @@ impl Store for FileStore {
         self.store.bookings_matching(keys).await
     }
 
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.store.merge_record(id).await
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.store.merges_involving(customer).await
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.audit_trail(customer).await
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.store.lists().await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.store.account(id).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_customer(customer).await
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.store.commit(changes).await
+    }
+}
+
+impl AccountStore for FileStore {
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
+        self.store.account_by_email(key).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
+        self.store.account_token(hash).await
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
+        self.store.account_tokens(account).await
+    }
+}
+
+impl SearchStore for FileStore {
+    async fn search_customers(
+        &self,
+        query: &customer_directory::CustomerQuery,
+        after: Option<&customer_directory::ports::store::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<customer_directory::ports::store::SearchHit>, StoreError> {
+        self.store.search_customers(query, after, limit).await
+    }
+}
+
+impl BulkReadStore for FileStore {
     async fn customers_after(
         &self,
         after: Option<CustomerId>,
@@ -90,65 +153,6 @@ impl Store for FileStore {
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<Customer>, StoreError> {
         self.store.customers_inactive_since(cutoff).await
-    }
-
-    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
-        self.store.merge_record(id).await
-    }
-
-    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
-        self.store.merges_involving(customer).await
-    }
-
-    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
-        self.store.audit_trail(customer).await
-    }
-
-    async fn search_customers(
-        &self,
-        query: &customer_directory::CustomerQuery,
-        after: Option<&customer_directory::ports::store::SortPosition>,
-        limit: usize,
-    ) -> Result<Vec<customer_directory::ports::store::SearchHit>, StoreError> {
-        self.store.search_customers(query, after, limit).await
-    }
-
-    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
-        self.store.lists().await
-    }
-
-    fn supports_accounts(&self) -> bool {
-        self.store.supports_accounts()
-    }
-
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        self.store.account(id).await
-    }
-
-    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
-        self.store.account_by_email(key).await
-    }
-
-    async fn account_by_customer(
-        &self,
-        customer: CustomerId,
-    ) -> Result<Option<Account>, StoreError> {
-        self.store.account_by_customer(customer).await
-    }
-
-    async fn account_token(
-        &self,
-        hash: &ResetTokenHash,
-    ) -> Result<Option<AccountToken>, StoreError> {
-        self.store.account_token(hash).await
-    }
-
-    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
-        self.store.account_tokens(account).await
-    }
-
-    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        self.store.commit(changes).await
     }
 }
 

@@ -7,7 +7,10 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::ports::query::{CustomerQuery, CustomerStats, SearchHit, SortPosition};
 use crate::ports::store::changes::{AccountGuard, ChangeSet, Expected, Write};
 use crate::ports::store::changes::{BlocklistChange, ChangeSetParts};
-use crate::ports::store::{Conflict, EmailLookup, Store, StoreError, match_index_parts};
+use crate::ports::store::{
+    AccountStore, BulkReadStore, Conflict, EmailLookup, SearchStore, Store, StoreError,
+    match_index_parts,
+};
 use crate::records::account::{Account, AccountToken};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
@@ -708,14 +711,6 @@ impl Store for MemoryStore {
         Ok(self.read().bookings_of_customer(customer))
     }
 
-    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
-        let state = self.read();
-        Ok(customers
-            .iter()
-            .map(|customer| state.bookings_of_customer(*customer))
-            .collect())
-    }
-
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
         let state = self.read();
         let mut bookings = state.bookings_sorted(
@@ -733,6 +728,148 @@ impl Store for MemoryStore {
         Ok(self.read().bookings_with_keys(keys))
     }
 
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        Ok(self.read().merges.get(&id).cloned())
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        let mut records: Vec<MergeRecord> = self
+            .read()
+            .merges
+            .values()
+            .filter(|record| {
+                record.report.survivor == customer || record.report.merged.contains(&customer)
+            })
+            .cloned()
+            .collect();
+        records.sort_by_key(|record| (record.merged_at, record.id));
+        Ok(records)
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(self
+            .read()
+            .audit
+            .iter()
+            .filter(|event| event.customers.contains(&customer))
+            .cloned()
+            .collect())
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        let mut lists: Vec<CustomerList> = self.read().lists.values().cloned().collect();
+        lists.sort_by_cached_key(|list| (list.name_key(), list.id));
+        Ok(lists)
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.read().accounts.accounts.get(&id).cloned())
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
+        Ok(self.read().account_claiming(customer))
+    }
+
+    async fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        let state = self.read();
+        Ok(customers
+            .iter()
+            .map(|customer| state.account_claiming(*customer))
+            .collect())
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let mut state = self.write();
+        state.check(&changes)?;
+        if changes.has_account_changes() {
+            state.accounts.check(&changes)?;
+        }
+        state.apply(changes);
+        Ok(())
+    }
+}
+
+impl AccountStore for MemoryStore {
+    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
+        let state = self.read();
+        let accounts = &state.accounts;
+        Ok(accounts
+            .by_key
+            .get(key)
+            .and_then(|id| accounts.accounts.get(id))
+            .cloned())
+    }
+
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
+        Ok(self.read().accounts.tokens.get(hash).cloned())
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
+        let state = self.read();
+        let accounts = &state.accounts;
+        let mut tokens: Vec<AccountToken> = accounts
+            .tokens_by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter_map(|hash| accounts.tokens.get(hash))
+            .cloned()
+            .collect();
+        tokens.sort_by(|a, b| {
+            (a.created_at, a.hash.as_bytes()).cmp(&(b.created_at, b.hash.as_bytes()))
+        });
+        Ok(tokens)
+    }
+}
+
+impl SearchStore for MemoryStore {
+    /// Scans every customer, computing its booking statistics from the booking index: the
+    /// in-memory store has no sorted secondary indexes, so a search costs a pass over the
+    /// directory and a sort of the matches.
+    async fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        after: Option<&SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let state = self.read();
+        let mut hits: Vec<(SortPosition, &Arc<Customer>)> = state
+            .matching(query)
+            .filter_map(|(customer, stats)| {
+                let position = query.position(customer, &stats);
+                if after.is_some_and(|after| !query.is_after(&position, after)) {
+                    return None;
+                }
+                Some((position, customer))
+            })
+            .collect();
+        hits.sort_by(|a, b| query.compare(&a.0, &b.0));
+        Ok(hits
+            .into_iter()
+            .take(limit)
+            .map(|(position, customer)| SearchHit::new(Customer::clone(customer), position))
+            .collect())
+    }
+
+    /// Counts by the same scan as [`search_customers`](Store::search_customers), without
+    /// sorting or copying a record.
+    async fn count_customers(&self, query: &CustomerQuery) -> Result<u64, StoreError> {
+        let state = self.read();
+        let count = state.matching(query).count();
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
+    }
+}
+
+impl BulkReadStore for MemoryStore {
     async fn customers_after(
         &self,
         after: Option<CustomerId>,
@@ -803,144 +940,12 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
-        Ok(self.read().merges.get(&id).cloned())
-    }
-
-    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
-        let mut records: Vec<MergeRecord> = self
-            .read()
-            .merges
-            .values()
-            .filter(|record| {
-                record.report.survivor == customer || record.report.merged.contains(&customer)
-            })
-            .cloned()
-            .collect();
-        records.sort_by_key(|record| (record.merged_at, record.id));
-        Ok(records)
-    }
-
-    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
-        Ok(self
-            .read()
-            .audit
-            .iter()
-            .filter(|event| event.customers.contains(&customer))
-            .cloned()
-            .collect())
-    }
-
-    /// Scans every customer, computing its booking statistics from the booking index: the
-    /// in-memory store has no sorted secondary indexes, so a search costs a pass over the
-    /// directory and a sort of the matches.
-    async fn search_customers(
-        &self,
-        query: &CustomerQuery,
-        after: Option<&SortPosition>,
-        limit: usize,
-    ) -> Result<Vec<SearchHit>, StoreError> {
-        let state = self.read();
-        let mut hits: Vec<(SortPosition, &Arc<Customer>)> = state
-            .matching(query)
-            .filter_map(|(customer, stats)| {
-                let position = query.position(customer, &stats);
-                if after.is_some_and(|after| !query.is_after(&position, after)) {
-                    return None;
-                }
-                Some((position, customer))
-            })
-            .collect();
-        hits.sort_by(|a, b| query.compare(&a.0, &b.0));
-        Ok(hits
-            .into_iter()
-            .take(limit)
-            .map(|(position, customer)| SearchHit::new(Customer::clone(customer), position))
-            .collect())
-    }
-
-    /// Counts by the same scan as [`search_customers`](Store::search_customers), without
-    /// sorting or copying a record.
-    async fn count_customers(&self, query: &CustomerQuery) -> Result<u64, StoreError> {
-        let state = self.read();
-        let count = state.matching(query).count();
-        Ok(u64::try_from(count).unwrap_or(u64::MAX))
-    }
-
-    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
-        let mut lists: Vec<CustomerList> = self.read().lists.values().cloned().collect();
-        lists.sort_by_cached_key(|list| (list.name_key(), list.id));
-        Ok(lists)
-    }
-
-    fn supports_accounts(&self) -> bool {
-        true
-    }
-
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self.read().accounts.accounts.get(&id).cloned())
-    }
-
-    async fn account_by_email(&self, key: &EmailKey) -> Result<Option<Account>, StoreError> {
-        let state = self.read();
-        let accounts = &state.accounts;
-        Ok(accounts
-            .by_key
-            .get(key)
-            .and_then(|id| accounts.accounts.get(id))
-            .cloned())
-    }
-
-    async fn account_by_customer(
-        &self,
-        customer: CustomerId,
-    ) -> Result<Option<Account>, StoreError> {
-        Ok(self.read().account_claiming(customer))
-    }
-
-    async fn accounts_claiming(
-        &self,
-        customers: &[CustomerId],
-    ) -> Result<Vec<Option<Account>>, StoreError> {
+    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
         let state = self.read();
         Ok(customers
             .iter()
-            .map(|customer| state.account_claiming(*customer))
+            .map(|customer| state.bookings_of_customer(*customer))
             .collect())
-    }
-
-    async fn account_token(
-        &self,
-        hash: &ResetTokenHash,
-    ) -> Result<Option<AccountToken>, StoreError> {
-        Ok(self.read().accounts.tokens.get(hash).cloned())
-    }
-
-    async fn account_tokens(&self, account: AccountId) -> Result<Vec<AccountToken>, StoreError> {
-        let state = self.read();
-        let accounts = &state.accounts;
-        let mut tokens: Vec<AccountToken> = accounts
-            .tokens_by_account
-            .get(&account)
-            .into_iter()
-            .flatten()
-            .filter_map(|hash| accounts.tokens.get(hash))
-            .cloned()
-            .collect();
-        tokens.sort_by(|a, b| {
-            (a.created_at, a.hash.as_bytes()).cmp(&(b.created_at, b.hash.as_bytes()))
-        });
-        Ok(tokens)
-    }
-
-    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        let mut state = self.write();
-        state.check(&changes)?;
-        if changes.has_account_changes() {
-            state.accounts.check(&changes)?;
-        }
-        state.apply(changes);
-        Ok(())
     }
 }
 

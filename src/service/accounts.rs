@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ports::clock::{Clock, SystemClock};
 use crate::ports::notify::{Notification, Notifier};
-use crate::ports::store::Store;
+use crate::ports::store::AccountStore;
 use crate::ports::store::changes::ChangeSet;
 use crate::records::account::{
     Account, AccountToken, PaymentMethodError, SavedPaymentMethod, TokenPurpose,
@@ -81,7 +81,7 @@ pub struct Login {
     pub rehashed: bool,
 }
 
-impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
+impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// The service over `directory`, sending mail through `notifier`, hashing with
     /// [`PasswordHashing::new`] (OWASP parameters).
     ///
@@ -971,9 +971,6 @@ impl<S: Store, N: Notifier, C: Clock> Accounts<S, N, C> {
     fn enabled(&self) -> Result<(), Error> {
         if !self.directory.settings.accounts.mode.is_enabled() {
             return Err(Error::AccountsDisabled);
-        }
-        if !self.store().supports_accounts() {
-            return Err(Error::AccountsUnsupported);
         }
         Ok(())
     }

@@ -170,10 +170,6 @@ pub enum Error {
     /// Customer accounts are disabled in the settings.
     #[error("customer accounts are disabled")]
     AccountsDisabled,
-    /// The store does not implement the account records of the port (see
-    /// [`Store::supports_accounts`](crate::ports::store::Store::supports_accounts)).
-    #[error("this store does not support customer accounts")]
-    AccountsUnsupported,
     /// Unknown email or wrong password: deliberately one answer for both.
     #[error("the email or the password is wrong")]
     InvalidCredentials,

@@ -13,8 +13,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
+use crate::ports::query::CustomerQuery;
 use crate::ports::store::changes::ChangeSet;
-use crate::ports::store::{EmailLookup, Store, StoreError};
+use crate::ports::store::{
+    AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError,
+};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
 use crate::records::customer::Customer;
@@ -239,11 +242,6 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.customer_bookings(customer).await
     }
 
-    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
-        self.before_read().await?;
-        self.inner.bookings_of(customers).await
-    }
-
     async fn unattributed_bookings(&self, key: &EmailKey) -> Result<Vec<Booking>, StoreError> {
         self.before_read().await?;
         self.inner.unattributed_bookings(key).await
@@ -254,6 +252,105 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.bookings_matching(keys).await
     }
 
+    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+        self.before_read().await?;
+        self.inner.merge_record(id).await
+    }
+
+    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
+        self.before_read().await?;
+        self.inner.merges_involving(customer).await
+    }
+
+    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.before_read().await?;
+        self.inner.audit_trail(customer).await
+    }
+
+    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        self.before_read().await?;
+        self.inner.lists().await
+    }
+
+    async fn account(
+        &self,
+        id: crate::values::ids::AccountId,
+    ) -> Result<Option<crate::records::account::Account>, StoreError> {
+        self.inner.account(id).await
+    }
+
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<crate::records::account::Account>, StoreError> {
+        self.inner.account_by_customer(customer).await
+    }
+
+    async fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Option<crate::records::account::Account>>, StoreError> {
+        self.inner.accounts_claiming(customers).await
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let delay = self.plan().delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if self.plan().should_fail() {
+            return Err(StoreError::backend("committing changes", InjectedFault));
+        }
+        let copy = self.plan().log.is_some().then(|| changes.clone());
+        self.inner.commit(changes).await?;
+        if let (Some(copy), Some(log)) = (copy, self.plan().log.as_mut()) {
+            log.push(copy);
+        }
+        Ok(())
+    }
+}
+
+impl<S: AccountStore> AccountStore for FaultInjectingStore<S> {
+    async fn account_by_email(
+        &self,
+        key: &EmailKey,
+    ) -> Result<Option<crate::records::account::Account>, StoreError> {
+        self.inner.account_by_email(key).await
+    }
+
+    async fn account_token(
+        &self,
+        hash: &crate::values::password::ResetTokenHash,
+    ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
+        self.inner.account_token(hash).await
+    }
+
+    async fn account_tokens(
+        &self,
+        account: crate::values::ids::AccountId,
+    ) -> Result<Vec<crate::records::account::AccountToken>, StoreError> {
+        self.inner.account_tokens(account).await
+    }
+}
+
+impl<S: SearchStore> SearchStore for FaultInjectingStore<S> {
+    async fn search_customers(
+        &self,
+        query: &crate::ports::query::CustomerQuery,
+        after: Option<&crate::ports::query::SortPosition>,
+        limit: usize,
+    ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
+        self.before_read().await?;
+        self.inner.search_customers(query, after, limit).await
+    }
+
+    async fn count_customers(&self, query: &CustomerQuery) -> Result<u64, StoreError> {
+        self.before_read().await?;
+        self.inner.count_customers(query).await
+    }
+}
+
+impl<S: BulkReadStore> BulkReadStore for FaultInjectingStore<S> {
     async fn customers_after(
         &self,
         after: Option<CustomerId>,
@@ -280,96 +377,9 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.customers_inactive_since(cutoff).await
     }
 
-    async fn merge_record(&self, id: MergeId) -> Result<Option<MergeRecord>, StoreError> {
+    async fn bookings_of(&self, customers: &[CustomerId]) -> Result<Vec<Vec<Booking>>, StoreError> {
         self.before_read().await?;
-        self.inner.merge_record(id).await
-    }
-
-    async fn merges_involving(&self, customer: CustomerId) -> Result<Vec<MergeRecord>, StoreError> {
-        self.before_read().await?;
-        self.inner.merges_involving(customer).await
-    }
-
-    async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, StoreError> {
-        self.before_read().await?;
-        self.inner.audit_trail(customer).await
-    }
-
-    async fn search_customers(
-        &self,
-        query: &crate::ports::query::CustomerQuery,
-        after: Option<&crate::ports::query::SortPosition>,
-        limit: usize,
-    ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
-        self.before_read().await?;
-        self.inner.search_customers(query, after, limit).await
-    }
-
-    async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
-        self.before_read().await?;
-        self.inner.lists().await
-    }
-
-    fn supports_accounts(&self) -> bool {
-        self.inner.supports_accounts()
-    }
-
-    async fn account(
-        &self,
-        id: crate::values::ids::AccountId,
-    ) -> Result<Option<crate::records::account::Account>, StoreError> {
-        self.inner.account(id).await
-    }
-
-    async fn account_by_email(
-        &self,
-        key: &EmailKey,
-    ) -> Result<Option<crate::records::account::Account>, StoreError> {
-        self.inner.account_by_email(key).await
-    }
-
-    async fn account_by_customer(
-        &self,
-        customer: CustomerId,
-    ) -> Result<Option<crate::records::account::Account>, StoreError> {
-        self.inner.account_by_customer(customer).await
-    }
-
-    async fn accounts_claiming(
-        &self,
-        customers: &[CustomerId],
-    ) -> Result<Vec<Option<crate::records::account::Account>>, StoreError> {
-        self.inner.accounts_claiming(customers).await
-    }
-
-    async fn account_token(
-        &self,
-        hash: &crate::values::password::ResetTokenHash,
-    ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
-        self.inner.account_token(hash).await
-    }
-
-    async fn account_tokens(
-        &self,
-        account: crate::values::ids::AccountId,
-    ) -> Result<Vec<crate::records::account::AccountToken>, StoreError> {
-        self.inner.account_tokens(account).await
-    }
-
-    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        let delay = self.plan().delay;
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        if self.plan().should_fail() {
-            return Err(StoreError::backend("committing changes", InjectedFault));
-        }
-        let copy = self.plan().log.is_some().then(|| changes.clone());
-        self.inner.commit(changes).await?;
-        if let (Some(copy), Some(log)) = (copy, self.plan().log.as_mut()) {
-            log.push(copy);
-        }
-        Ok(())
+        self.inner.bookings_of(customers).await
     }
 }
 

@@ -3,15 +3,14 @@
 
 use std::collections::HashMap;
 
-use customer_directory::Store;
-use customer_directory::ports::store::CustomerStats;
+use customer_directory::ports::store::{BulkReadStore, CustomerStats, SearchStore};
 use customer_directory::ports::{SortBy, SortDirection, StatusKind};
 use customer_directory::{
     BookingId, Clock, Currency, Customer, CustomerId, CustomerQuery, CustomerStatus, Directory,
 };
 
 /// Every customer, page by page.
-pub async fn all_customers<S: Store>(store: &S) -> Vec<Customer> {
+pub async fn all_customers<S: BulkReadStore>(store: &S) -> Vec<Customer> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
@@ -28,7 +27,7 @@ pub async fn all_customers<S: Store>(store: &S) -> Vec<Customer> {
 /// once and only to a live, unmerged customer that lists it; no customer listing a booking
 /// nobody recorded; merged ids resolving through their merge to an unmerged customer (or to
 /// the deletion of a survivor deleted since).
-pub async fn check_invariants<S: Store, C: Clock>(
+pub async fn check_invariants<S: BulkReadStore + SearchStore, C: Clock>(
     dir: &Directory<S, C>,
     bookings: &[BookingId],
 ) -> Result<(), String> {
@@ -122,7 +121,7 @@ pub async fn check_invariants<S: Store, C: Clock>(
 /// The booking statistics a store keeps for searching (count, last booking, total in EUR,
 /// the currency these tests book in) are those of each customer's bookings, for customers
 /// of every status.
-async fn check_kept_statistics<S: Store>(
+async fn check_kept_statistics<S: SearchStore>(
     store: &S,
     customers: &HashMap<CustomerId, &Customer>,
 ) -> Result<(), String> {

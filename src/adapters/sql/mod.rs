@@ -1719,26 +1719,6 @@ macro_rules! sql_store {
                 self.records(query, "booking").await
             }
 
-            async fn bookings_of(
-                &self,
-                customers: &[crate::values::ids::CustomerId],
-            ) -> Result<Vec<Vec<crate::records::booking::Booking>>, StoreError> {
-                let bookings: Vec<crate::records::booking::Booking> = self
-                    .records_of_customers(
-                        "SELECT record FROM cd_bookings WHERE customer_id IN ({ids}) ORDER BY starts_at, id",
-                        customers,
-                        "booking",
-                    )
-                    .await?;
-                let mut found: std::collections::HashMap<crate::values::ids::CustomerId, Vec<crate::records::booking::Booking>> =
-                    std::collections::HashMap::with_capacity(customers.len());
-                for booking in bookings {
-                    if let Some(customer) = booking.attribution.customer() {
-                        found.entry(customer).or_default().push(booking);
-                    }
-                }
-                Ok(crate::adapters::sql::answer_in_order(customers, found, Vec::new))
-            }
 
             async fn unattributed_bookings(
                 &self,
@@ -1774,33 +1754,7 @@ macro_rules! sql_store {
                 self.records(query, "booking").await
             }
 
-            async fn customers_after(
-                &self,
-                after: Option<crate::values::ids::CustomerId>,
-                limit: usize,
-            ) -> Result<Vec<crate::records::customer::Customer>, StoreError> {
-                let query = sqlx::query(
-                    "SELECT record FROM cd_customers WHERE id > $1 ORDER BY id LIMIT $2",
-                )
-                .bind(after.map(|id| id.to_string()).unwrap_or_default())
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-                self.records(query, "customer").await
-            }
 
-            async fn customers_inactive_since(
-                &self,
-                cutoff: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Vec<crate::records::customer::Customer>, StoreError> {
-                let query = sqlx::query(
-                    "SELECT c.record FROM cd_customers c \
-                     WHERE c.status IN ('active', 'archived') AND c.created_at < $1 \
-                     AND NOT EXISTS (SELECT 1 FROM cd_bookings b WHERE b.customer_id = c.id \
-                                     AND (b.created_at >= $1 OR b.starts_at >= $1)) \
-                     ORDER BY c.id",
-                )
-                .bind(crate::adapters::sql::nanos(cutoff));
-                self.records(query, "customer").await
-            }
 
             async fn merge_record(
                 &self,
@@ -1839,54 +1793,8 @@ macro_rules! sql_store {
                 self.records(query, "list").await
             }
 
-            async fn search_customers(
-                &self,
-                query: &crate::ports::query::CustomerQuery,
-                after: Option<&crate::ports::query::SortPosition>,
-                limit: usize,
-            ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
-                use sqlx::Row;
-                use crate::adapters::sql::{backend, from_json, search_sql};
-                let Some((sql, binds)) = search_sql(query, after, limit) else {
-                    return Ok(Vec::new());
-                };
-                let rows = Self::bind_all(sqlx::query(&sql), binds)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(backend("searching customers"))?;
-                let text_key = matches!(query.sort, crate::ports::query::SortBy::Name);
-                rows.iter()
-                    .map(|row| {
-                        let record: String = row.try_get(0).map_err(backend("searching customers"))?;
-                        let customer: crate::records::customer::Customer = from_json(&record, "customer")?;
-                        let value = if text_key {
-                            crate::ports::query::SortValue::Text(row.try_get(1).map_err(backend("searching customers"))?)
-                        } else {
-                            crate::ports::query::SortValue::Int(row.try_get(1).map_err(backend("searching customers"))?)
-                        };
-                        let position = crate::ports::query::SortPosition::new(value, customer.id);
-                        Ok(crate::ports::query::SearchHit::new(customer, position))
-                    })
-                    .collect()
-            }
 
-            async fn count_customers(&self, query: &crate::ports::query::CustomerQuery) -> Result<u64, StoreError> {
-                use sqlx::Row;
-                use crate::adapters::sql::{backend, count_sql};
-                let Some((sql, binds)) = count_sql(query) else {
-                    return Ok(0);
-                };
-                let row = Self::bind_all(sqlx::query(&sql), binds)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(backend("counting customers"))?;
-                let count: i64 = row.try_get(0).map_err(backend("counting customers"))?;
-                Ok(u64::try_from(count).unwrap_or(0))
-            }
 
-            fn supports_accounts(&self) -> bool {
-                true
-            }
 
             async fn account(
                 &self,
@@ -1896,14 +1804,6 @@ macro_rules! sql_store {
                 Ok(self.records(query, "account").await?.pop())
             }
 
-            async fn account_by_email(
-                &self,
-                key: &crate::values::email::EmailKey,
-            ) -> Result<Option<crate::records::account::Account>, StoreError> {
-                let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
-                    .bind(key.as_str().to_owned());
-                Ok(self.records(query, "account").await?.pop())
-            }
 
             async fn account_by_customer(
                 &self,
@@ -1932,25 +1832,7 @@ macro_rules! sql_store {
                 Ok(crate::adapters::sql::answer_in_order(customers, found, || None))
             }
 
-            async fn account_token(
-                &self,
-                hash: &crate::values::password::ResetTokenHash,
-            ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
-                let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
-                    .bind(hash.to_hex());
-                Ok(self.records(query, "account token").await?.pop())
-            }
 
-            async fn account_tokens(
-                &self,
-                account: crate::values::ids::AccountId,
-            ) -> Result<Vec<crate::records::account::AccountToken>, StoreError> {
-                let query = sqlx::query(
-                    "SELECT record FROM cd_account_tokens WHERE account_id = $1 ORDER BY created_at, hash",
-                )
-                .bind(account.to_string());
-                self.records(query, "account token").await
-            }
 
             async fn commit(&self, changes: crate::ports::store::changes::ChangeSet) -> Result<(), StoreError> {
                 let erasure = changes.is_erasure();
@@ -2011,6 +1893,135 @@ macro_rules! sql_store {
                         })
                     }
                 }
+            }
+        }
+
+        impl crate::ports::store::AccountStore for $store {
+            async fn account_by_email(
+                &self,
+                key: &crate::values::email::EmailKey,
+            ) -> Result<Option<crate::records::account::Account>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
+                    .bind(key.as_str().to_owned());
+                Ok(self.records(query, "account").await?.pop())
+            }
+
+            async fn account_token(
+                &self,
+                hash: &crate::values::password::ResetTokenHash,
+            ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
+                let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
+                    .bind(hash.to_hex());
+                Ok(self.records(query, "account token").await?.pop())
+            }
+
+            async fn account_tokens(
+                &self,
+                account: crate::values::ids::AccountId,
+            ) -> Result<Vec<crate::records::account::AccountToken>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_account_tokens WHERE account_id = $1 ORDER BY created_at, hash",
+                )
+                .bind(account.to_string());
+                self.records(query, "account token").await
+            }
+        }
+
+        impl crate::ports::store::SearchStore for $store {
+            async fn search_customers(
+                &self,
+                query: &crate::ports::query::CustomerQuery,
+                after: Option<&crate::ports::query::SortPosition>,
+                limit: usize,
+            ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
+                use sqlx::Row;
+                use crate::adapters::sql::{backend, from_json, search_sql};
+                let Some((sql, binds)) = search_sql(query, after, limit) else {
+                    return Ok(Vec::new());
+                };
+                let rows = Self::bind_all(sqlx::query(&sql), binds)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend("searching customers"))?;
+                let text_key = matches!(query.sort, crate::ports::query::SortBy::Name);
+                rows.iter()
+                    .map(|row| {
+                        let record: String = row.try_get(0).map_err(backend("searching customers"))?;
+                        let customer: crate::records::customer::Customer = from_json(&record, "customer")?;
+                        let value = if text_key {
+                            crate::ports::query::SortValue::Text(row.try_get(1).map_err(backend("searching customers"))?)
+                        } else {
+                            crate::ports::query::SortValue::Int(row.try_get(1).map_err(backend("searching customers"))?)
+                        };
+                        let position = crate::ports::query::SortPosition::new(value, customer.id);
+                        Ok(crate::ports::query::SearchHit::new(customer, position))
+                    })
+                    .collect()
+            }
+
+            async fn count_customers(&self, query: &crate::ports::query::CustomerQuery) -> Result<u64, StoreError> {
+                use sqlx::Row;
+                use crate::adapters::sql::{backend, count_sql};
+                let Some((sql, binds)) = count_sql(query) else {
+                    return Ok(0);
+                };
+                let row = Self::bind_all(sqlx::query(&sql), binds)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend("counting customers"))?;
+                let count: i64 = row.try_get(0).map_err(backend("counting customers"))?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+        }
+
+        impl crate::ports::store::BulkReadStore for $store {
+            async fn customers_after(
+                &self,
+                after: Option<crate::values::ids::CustomerId>,
+                limit: usize,
+            ) -> Result<Vec<crate::records::customer::Customer>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT record FROM cd_customers WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after.map(|id| id.to_string()).unwrap_or_default())
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+                self.records(query, "customer").await
+            }
+
+            async fn customers_inactive_since(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<crate::records::customer::Customer>, StoreError> {
+                let query = sqlx::query(
+                    "SELECT c.record FROM cd_customers c \
+                     WHERE c.status IN ('active', 'archived') AND c.created_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM cd_bookings b WHERE b.customer_id = c.id \
+                                     AND (b.created_at >= $1 OR b.starts_at >= $1)) \
+                     ORDER BY c.id",
+                )
+                .bind(crate::adapters::sql::nanos(cutoff));
+                self.records(query, "customer").await
+            }
+
+            async fn bookings_of(
+                &self,
+                customers: &[crate::values::ids::CustomerId],
+            ) -> Result<Vec<Vec<crate::records::booking::Booking>>, StoreError> {
+                let bookings: Vec<crate::records::booking::Booking> = self
+                    .records_of_customers(
+                        "SELECT record FROM cd_bookings WHERE customer_id IN ({ids}) ORDER BY starts_at, id",
+                        customers,
+                        "booking",
+                    )
+                    .await?;
+                let mut found: std::collections::HashMap<crate::values::ids::CustomerId, Vec<crate::records::booking::Booking>> =
+                    std::collections::HashMap::with_capacity(customers.len());
+                for booking in bookings {
+                    if let Some(customer) = booking.attribution.customer() {
+                        found.entry(customer).or_default().push(booking);
+                    }
+                }
+                Ok(crate::adapters::sql::answer_in_order(customers, found, Vec::new))
             }
         }
     };

@@ -596,7 +596,7 @@ mod tests {
     /// late (after writes) leaves nothing and reports `false`.
     macro_rules! one_call_on {
         ($store:expr, $dialect:expr) => {{
-            use crate::ports::store::Store;
+            use crate::ports::store::{SearchStore, Store};
             let store = $store;
             let ana = Customer::new(contact("ana@example.com", "Ana"), chrono::Utc::now());
             let mut first = ChangeSet::new();

@@ -109,9 +109,16 @@ impl EmailLookup {
     }
 }
 
-/// The storage port: the reads the directory's use cases need and one atomic commit.
+/// The storage port's core: the reads attribution and every customer use case need, and one
+/// atomic commit.
 ///
-/// See the [module documentation](self) for the contract every implementation MUST keep.
+/// A host's first store implements this trait alone (eleven methods; the account reads
+/// have defaults) and gets every use case of [`Directory`](crate::Directory) except search,
+/// counting and the whole-directory reads. Optional capabilities are extension traits,
+/// checked at compile time: [`AccountStore`] (customer accounts, for
+/// [`Accounts`](crate::Accounts)), [`SearchStore`] (search and count) and
+/// [`BulkReadStore`] (export, duplicates, bulk redaction). See the
+/// [module documentation](self) for the contract every implementation MUST keep.
 /// All methods take `&self`: a store is shared by every task of the host.
 ///
 /// # Examples
@@ -159,23 +166,6 @@ pub trait Store: Send + Sync {
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
 
-    /// The bookings of each of `customers`, in the order given, each list ordered as
-    /// [`customer_bookings`](Self::customer_bookings) orders it: what the export reads for a
-    /// page of customers. The default asks for each customer in turn; a store with a round
-    /// trip per read SHOULD answer a page with one query.
-    fn bookings_of(
-        &self,
-        customers: &[CustomerId],
-    ) -> impl Future<Output = Result<Vec<Vec<Booking>>, StoreError>> + Send {
-        async move {
-            let mut bookings = Vec::with_capacity(customers.len());
-            for customer in customers {
-                bookings.push(self.customer_bookings(*customer).await?);
-            }
-            Ok(bookings)
-        }
-    }
-
     /// Unattributed bookings whose contact email has `key`, oldest first.
     fn unattributed_bookings(
         &self,
@@ -188,47 +178,6 @@ pub trait Store: Send + Sync {
         &self,
         keys: &MatchKeys,
     ) -> impl Future<Output = Result<Vec<Booking>, StoreError>> + Send;
-
-    /// Up to `limit` customers of any status with an id greater than `after`, by id: a
-    /// stable scan of the whole directory.
-    fn customers_after(
-        &self,
-        after: Option<CustomerId>,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
-
-    /// Shows every customer, of any status, to `visit` in id order, reading up to `page`
-    /// customers at a time: a scan of the whole directory that needs no copy of a record.
-    /// Customers committed during the scan are seen when their id comes after the page being
-    /// read, as with [`customers_after`](Self::customers_after). The default pages with
-    /// `customers_after`; an in-memory store SHOULD lend its records instead.
-    fn visit_customers<F: FnMut(&Customer) + Send>(
-        &self,
-        page: usize,
-        mut visit: F,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        async move {
-            let page = page.max(1);
-            let mut after = None;
-            loop {
-                let customers = self.customers_after(after, page).await?;
-                for customer in &customers {
-                    visit(customer);
-                }
-                match customers.last() {
-                    Some(last) if customers.len() == page => after = Some(last.id),
-                    _ => return Ok(()),
-                }
-            }
-        }
-    }
-
-    /// Live customers, other than blocked ones, created before `cutoff` with no booking
-    /// created or starting at or after `cutoff`.
-    fn customers_inactive_since(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
 
     /// The record of a merge.
     fn merge_record(
@@ -253,6 +202,99 @@ pub trait Store: Send + Sync {
         customer: CustomerId,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 
+    /// Every customer list, ordered by name (ignoring case) then id.
+    fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
+
+    // The account reads the directory's own use cases make: merging moves or closes the
+    // account claiming a customer, redaction erases it, deletion unclaims it, the summary and
+    // the export show its last login. A store that keeps no accounts keeps these defaults
+    // (no account claims anyone); a store that implements [`AccountStore`] MUST answer them
+    // from its account records.
+
+    /// The account with this id. Default: none (a store without [`AccountStore`]).
+    fn account(
+        &self,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = id;
+        async { Ok(None) }
+    }
+
+    /// The account whose `customer` is this customer (at most one, by the commit rules).
+    /// Default: none (a store without [`AccountStore`]).
+    fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        let _ = customer;
+        async { Ok(None) }
+    }
+
+    /// The account claiming each of `customers`, in the order given (as
+    /// [`account_by_customer`](Self::account_by_customer) answers for one). The default asks
+    /// for each customer in turn; a store with a round trip per read SHOULD answer with one
+    /// query.
+    fn accounts_claiming(
+        &self,
+        customers: &[CustomerId],
+    ) -> impl Future<Output = Result<Vec<Option<Account>>, StoreError>> + Send {
+        async move {
+            let mut accounts = Vec::with_capacity(customers.len());
+            for customer in customers {
+                accounts.push(self.account_by_customer(*customer).await?);
+            }
+            Ok(accounts)
+        }
+    }
+
+    /// Applies `changes` atomically, or fails changing nothing.
+    ///
+    /// A change set [marked as an erasure](ChangeSet::is_erasure) (a redaction) erases
+    /// personal data: once it is committed the store SHOULD remove the old values from its
+    /// files where the database allows (free space, old row versions, logs), and MUST NOT
+    /// fail the commit over that cleanup, which comes after the data is committed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] when a version expectation or guard fails or an email key
+    /// would be held by two live customers; [`StoreError::Backend`] when storage fails.
+    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Customer accounts: the reads [`Accounts`](crate::Accounts) needs on top of [`Store`].
+///
+/// Implement it when the store keeps the account records of a [`ChangeSet`] (its
+/// `save_account`, `delete_account` and token writes); [`Accounts`](crate::Accounts) is
+/// only available over such a store, so a store without account tables never receives an
+/// account write. An implementation MUST also answer [`Store::account`],
+/// [`Store::account_by_customer`] and [`Store::accounts_claiming`] from its account records
+/// instead of keeping their defaults (the account conformance scenarios check it).
+pub trait AccountStore: Store {
+    /// The account whose login `email` has this key (exact [`EmailKey`] match; an account's
+    /// `previous_email` is not indexed). Implementations MUST answer from a unique index.
+    fn account_by_email(
+        &self,
+        key: &EmailKey,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The token stored under this hash, whatever its state (used, expired and void tokens
+    /// included; the directory decides).
+    fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> impl Future<Output = Result<Option<AccountToken>, StoreError>> + Send;
+
+    /// Every token of the account, whatever its state, oldest first (by `created_at`, then
+    /// hash).
+    fn account_tokens(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<AccountToken>, StoreError>> + Send;
+}
+
+/// Searching: the reads [`Directory::search`](crate::Directory::search) and
+/// [`Directory::count`](crate::Directory::count) need on top of [`Store`].
+pub trait SearchStore: Store {
     /// Up to `limit` customers matching `query`, in its order, starting strictly after
     /// `after` (from the start when `None`), each with its [`SortPosition`].
     ///
@@ -299,98 +341,69 @@ pub trait Store: Send + Sync {
             }
         }
     }
+}
 
-    /// Every customer list, ordered by name (ignoring case) then id.
-    fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
-    /// Whether this store keeps account records (the methods below and the account writes
-    /// of a [`ChangeSet`]). The default is `false`: the account reads then answer "nothing
-    /// stored" and the directory refuses account use cases with
-    /// [`Error::AccountsUnsupported`](crate::service::error::Error::AccountsUnsupported) instead of handing
-    /// account writes to a store that would not keep them. An adapter that implements the
-    /// account methods MUST return `true`.
-    fn supports_accounts(&self) -> bool {
-        false
-    }
-
-    /// The account with this id. Default: none (no account support).
-    fn account(
+/// Reads of the whole directory, page by page: what the CSV export, duplicate detection,
+/// pending brochure requests and the redaction of inactive customers need on top of
+/// [`Store`].
+pub trait BulkReadStore: Store {
+    /// Up to `limit` customers of any status with an id greater than `after`, by id: a
+    /// stable scan of the whole directory.
+    fn customers_after(
         &self,
-        id: AccountId,
-    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
-        let _ = id;
-        async { Ok(None) }
-    }
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
 
-    /// The account whose login `email` has this key (exact [`EmailKey`] match; an account's
-    /// `previous_email` is not indexed). Implementations MUST answer from a unique index.
-    /// Default: none.
-    fn account_by_email(
+    /// Shows every customer, of any status, to `visit` in id order, reading up to `page`
+    /// customers at a time: a scan of the whole directory that needs no copy of a record.
+    /// Customers committed during the scan are seen when their id comes after the page being
+    /// read, as with [`customers_after`](Self::customers_after). The default pages with
+    /// `customers_after`; an in-memory store SHOULD lend its records instead.
+    fn visit_customers<F: FnMut(&Customer) + Send>(
         &self,
-        key: &EmailKey,
-    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
-        let _ = key;
-        async { Ok(None) }
-    }
-
-    /// The account whose `customer` is this customer (at most one, by the commit rules).
-    /// Default: none.
-    fn account_by_customer(
-        &self,
-        customer: CustomerId,
-    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
-        let _ = customer;
-        async { Ok(None) }
-    }
-
-    /// The account claiming each of `customers`, in the order given (as
-    /// [`account_by_customer`](Self::account_by_customer) answers for one). The default asks
-    /// for each customer in turn; a store with a round trip per read SHOULD answer with one
-    /// query.
-    fn accounts_claiming(
-        &self,
-        customers: &[CustomerId],
-    ) -> impl Future<Output = Result<Vec<Option<Account>>, StoreError>> + Send {
+        page: usize,
+        mut visit: F,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         async move {
-            let mut accounts = Vec::with_capacity(customers.len());
-            for customer in customers {
-                accounts.push(self.account_by_customer(*customer).await?);
+            let page = page.max(1);
+            let mut after = None;
+            loop {
+                let customers = self.customers_after(after, page).await?;
+                for customer in &customers {
+                    visit(customer);
+                }
+                match customers.last() {
+                    Some(last) if customers.len() == page => after = Some(last.id),
+                    _ => return Ok(()),
+                }
             }
-            Ok(accounts)
         }
     }
 
-    /// The token stored under this hash, whatever its state (used, expired and void tokens
-    /// included; the directory decides). Default: none.
-    fn account_token(
+    /// Live customers, other than blocked ones, created before `cutoff` with no booking
+    /// created or starting at or after `cutoff`.
+    fn customers_inactive_since(
         &self,
-        hash: &ResetTokenHash,
-    ) -> impl Future<Output = Result<Option<AccountToken>, StoreError>> + Send {
-        let _ = hash;
-        async { Ok(None) }
-    }
+        cutoff: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
 
-    /// Every token of the account, whatever its state, oldest first (by `created_at`, then
-    /// hash). Default: none.
-    fn account_tokens(
+    /// The bookings of each of `customers`, in the order given, each list ordered as
+    /// [`customer_bookings`](Self::customer_bookings) orders it: what the export reads for a
+    /// page of customers. The default asks for each customer in turn; a store with a round
+    /// trip per read SHOULD answer a page with one query.
+    fn bookings_of(
         &self,
-        account: AccountId,
-    ) -> impl Future<Output = Result<Vec<AccountToken>, StoreError>> + Send {
-        let _ = account;
-        async { Ok(Vec::new()) }
+        customers: &[CustomerId],
+    ) -> impl Future<Output = Result<Vec<Vec<Booking>>, StoreError>> + Send {
+        async move {
+            let mut bookings = Vec::with_capacity(customers.len());
+            for customer in customers {
+                bookings.push(self.customer_bookings(*customer).await?);
+            }
+            Ok(bookings)
+        }
     }
-
-    /// Applies `changes` atomically, or fails changing nothing.
-    ///
-    /// A change set [marked as an erasure](ChangeSet::is_erasure) (a redaction) erases
-    /// personal data: once it is committed the store SHOULD remove the old values from its
-    /// files where the database allows (free space, old row versions, logs), and MUST NOT
-    /// fail the commit over that cleanup, which comes after the data is committed.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Conflict`] when a version expectation or guard fails or an email key
-    /// would be held by two live customers; [`StoreError::Backend`] when storage fails.
-    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Why a commit was refused because of what is stored: retrying after a fresh read may

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{Directory, audit_event, require_live};
 use crate::decisions::redaction::{redact_booking, redact_customer, redact_merge_record};
 use crate::ports::clock::Clock;
-use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
+use crate::ports::store::{BulkReadStore, Store};
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::booking::{Attribution, Booking};
 use crate::records::contact_form::check_custom_fields;
@@ -946,77 +946,6 @@ impl<S: Store, C: Clock> Directory<S, C> {
         .await
     }
 
-    /// Redacts every customer with no booking created or starting since `cutoff` (and
-    /// created before it) and no login of its account since then, skipping blocked
-    /// customers, whose block must outlive them.
-    /// Active ones are archived and redacted in one step. Each customer is its own atomic
-    /// commit, an erasure like [`redact`](Self::redact)'s (the store removes the old values
-    /// from its files as far as it can; on SQLite each costs a WAL checkpoint); the ids
-    /// redacted are returned.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] or [`Error::Contention`]; customers redacted before the failure stay
-    /// redacted.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// let later = chrono::Utc::now() + chrono::TimeDelta::days(1);
-    /// let staff = Actor::staff("desk");
-    /// let id = directory.create_customer(Profile::default(), &staff).await?.customer;
-    /// assert_eq!(directory.redact_inactive_since(later, &Actor::System).await?, vec![id]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn redact_inactive_since(
-        &self,
-        cutoff: DateTime<Utc>,
-        actor: &Actor,
-    ) -> Result<Vec<CustomerId>, Error> {
-        let mut done = Vec::new();
-        for candidate in self.store.customers_inactive_since(cutoff).await? {
-            let id = candidate.id;
-            let redacted = self
-                .commit_retrying(|| async {
-                    let current = self.customer(id).await?;
-                    if !matches!(
-                        current.status,
-                        CustomerStatus::Active | CustomerStatus::Archived
-                    ) {
-                        return Ok((ChangeSet::new(), false));
-                    }
-                    let logged_in = self
-                        .store
-                        .account_by_customer(id)
-                        .await?
-                        .and_then(|account| account.last_login_at)
-                        .is_some_and(|at| at >= cutoff);
-                    if logged_in {
-                        return Ok((ChangeSet::new(), false));
-                    }
-                    let mut changes = ChangeSet::new();
-                    self.plan_redaction(current, &[], &mut changes).await?;
-                    changes.record(audit_event(
-                        self.clock.now(),
-                        actor,
-                        AuditAction::CustomerRedacted,
-                        Some(id),
-                        None,
-                    ));
-                    Ok((changes, true))
-                })
-                .await?;
-            if redacted {
-                done.push(id);
-            }
-        }
-        Ok(done)
-    }
-
     /// The one home of redaction's reach: the customer, its bookings, unattributed bookings
     /// with its email keys, and every merge record holding its data (see below).
     async fn plan_redaction(
@@ -1177,6 +1106,80 @@ impl<S: Store, C: Clock> Directory<S, C> {
             ),
             source: None,
         }))
+    }
+}
+
+/// Retention reads every customer: over a [`BulkReadStore`].
+impl<S: BulkReadStore, C: Clock> Directory<S, C> {
+    /// Redacts every customer with no booking created or starting since `cutoff` (and
+    /// created before it) and no login of its account since then, skipping blocked
+    /// customers, whose block must outlive them.
+    /// Active ones are archived and redacted in one step. Each customer is its own atomic
+    /// commit, an erasure like [`redact`](Self::redact)'s (the store removes the old values
+    /// from its files as far as it can; on SQLite each costs a WAL checkpoint); the ids
+    /// redacted are returned.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] or [`Error::Contention`]; customers redacted before the failure stay
+    /// redacted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let later = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    /// let staff = Actor::staff("desk");
+    /// let id = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// assert_eq!(directory.redact_inactive_since(later, &Actor::System).await?, vec![id]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn redact_inactive_since(
+        &self,
+        cutoff: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Vec<CustomerId>, Error> {
+        let mut done = Vec::new();
+        for candidate in self.store.customers_inactive_since(cutoff).await? {
+            let id = candidate.id;
+            let redacted = self
+                .commit_retrying(|| async {
+                    let current = self.customer(id).await?;
+                    if !matches!(
+                        current.status,
+                        CustomerStatus::Active | CustomerStatus::Archived
+                    ) {
+                        return Ok((ChangeSet::new(), false));
+                    }
+                    let logged_in = self
+                        .store
+                        .account_by_customer(id)
+                        .await?
+                        .and_then(|account| account.last_login_at)
+                        .is_some_and(|at| at >= cutoff);
+                    if logged_in {
+                        return Ok((ChangeSet::new(), false));
+                    }
+                    let mut changes = ChangeSet::new();
+                    self.plan_redaction(current, &[], &mut changes).await?;
+                    changes.record(audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::CustomerRedacted,
+                        Some(id),
+                        None,
+                    ));
+                    Ok((changes, true))
+                })
+                .await?;
+            if redacted {
+                done.push(id);
+            }
+        }
+        Ok(done)
     }
 }
 

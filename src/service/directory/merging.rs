@@ -7,7 +7,7 @@ use crate::decisions::merge::{
     MergeError, MergeRequest, UndoReport, plan_merge_with_accounts, plan_undo,
 };
 use crate::ports::clock::Clock;
-use crate::ports::store::Store;
+use crate::ports::store::{BulkReadStore, Store};
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::booking::Booking;
 use crate::records::customer::{Customer, CustomerStatus};
@@ -205,7 +205,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         })
         .await
     }
+}
 
+/// Duplicate detection reads every customer: over a [`BulkReadStore`].
+impl<S: BulkReadStore, C: Clock> Directory<S, C> {
     /// Groups of live customers that may be one person: the same email ignoring case, a
     /// similar email (provider rules), the same phone, or the same name and postcode. Reads
     /// the directory once, page by page; time grows linearly with its size.

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Directory, audit_event, require_live};
 use crate::ports::clock::Clock;
-use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
+use crate::ports::store::{BulkReadStore, Store};
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::Customer;
 use crate::records::notes::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText};
@@ -397,7 +397,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         )
         .await
     }
+}
 
+/// Reads of every customer's records: over a store that reads the whole directory ([`BulkReadStore`]).
+impl<S: BulkReadStore, C: Clock> Directory<S, C> {
     /// Brochure requests not yet sent, oldest first, with their live customers (redacted and
     /// merged ones have no address to send to). Reads the directory page by page.
     ///

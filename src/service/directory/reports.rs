@@ -10,7 +10,7 @@ use super::{Directory, audit_event};
 use crate::ports::clock::Clock;
 use crate::ports::query::{Cursor, CustomerPage, CustomerQuery};
 use crate::ports::store::changes::ChangeSet;
-use crate::ports::store::{Store, StoreError};
+use crate::ports::store::{BulkReadStore, SearchStore, Store, StoreError};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
 use crate::records::booking::Booking;
 use crate::records::contact_form::ValidationErrors;
@@ -164,104 +164,6 @@ impl<S: Store, C: Clock> Directory<S, C> {
             .and_then(|account| account.last_login_at))
     }
 
-    /// One page of the customers matching `query`, in its order: the directory listing.
-    /// Pass the previous page's [`next`](CustomerPage::next) cursor as `after` to get the
-    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::MAX_PAGE_SIZE).
-    ///
-    /// Paging is by keyset: each page continues strictly after the last row's sort key and
-    /// id, so bookings and customers recorded between pages neither shift nor repeat the
-    /// rows of a name or creation-time sort. [`CustomerQuery`] describes the filters and
-    /// [`Cursor`] the exact guarantee, including what a sort key that changes does.
-    ///
-    /// By default archived, redacted and merged customers are not listed;
-    /// [`CustomerQuery::any_status`] lists every customer, whatever its status, and
-    /// [`count`](Self::count) says how many customers a query matches over all its pages.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::TooLong`] for a search text or a custom field filter over its
-    /// [limit](crate::limits), before the store is asked; [`Error::InvalidCursor`] when
-    /// `after` belongs to another query; [`Error::Store`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// for (given, family) in [("Ana", "Silva"), ("Bo", "Berg"), ("Cy", "Adams")] {
-    ///     let form = ContactForm { given_name: given.into(), family_name: family.into(), ..ContactForm::default() };
-    ///     directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
-    /// }
-    /// let query = CustomerQuery::new();
-    /// let first = directory.search(&query, None, 2).await?;
-    /// assert_eq!(first.customers.len(), 2);
-    /// let cursor: Cursor = first.next.unwrap().to_string().parse()?; // e.g. through a URL
-    /// let second = directory.search(&query, Some(&cursor), 2).await?;
-    /// let family = second.customers[0].profile.family_name.as_ref().unwrap();
-    /// assert_eq!((family.as_str(), second.next), ("Silva", None));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn search(
-        &self,
-        query: &CustomerQuery,
-        after: Option<&Cursor>,
-        limit: usize,
-    ) -> Result<CustomerPage, Error> {
-        crate::service::directory::checks::check_query(query)?;
-        let after = after
-            .map(|cursor| query.continue_after(cursor))
-            .transpose()?;
-        let limit = limit.clamp(1, crate::ports::query::MAX_PAGE_SIZE);
-        let mut hits = self
-            .store
-            .search_customers(query, after, limit.saturating_add(1))
-            .await?;
-        let more = hits.len() > limit;
-        hits.truncate(limit);
-        let next = if more {
-            hits.last()
-                .map(|hit| query.cursor_after(hit.position.clone()))
-        } else {
-            None
-        };
-        Ok(CustomerPage {
-            customers: hits.into_iter().map(|hit| hit.customer).collect(),
-            next,
-        })
-    }
-
-    /// How many customers `query` matches, over all its pages: what paging through
-    /// [`search`](Self::search) to the end would list, counted by the store (the SQL
-    /// adapters run one `SELECT count(*)` with the search's conditions, without sorting).
-    /// The query's sort does not change the count.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::TooLong`] as for [`search`](Self::search); [`Error::Store`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// let staff = Actor::staff("desk");
-    /// let kept = directory.create_customer(Profile::default(), &staff).await?.customer;
-    /// let archived = directory.create_customer(Profile::default(), &staff).await?.customer;
-    /// directory.archive(archived, &staff).await?;
-    /// assert_eq!(directory.count(&CustomerQuery::new()).await?, 1);
-    /// assert_eq!(directory.count(&CustomerQuery::new().any_status()).await?, 2);
-    /// # let _ = kept;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn count(&self, query: &CustomerQuery) -> Result<u64, Error> {
-        crate::service::directory::checks::check_query(query)?;
-        Ok(self.store.count_customers(query).await?)
-    }
-
     /// Everything stored about a customer, for a data-subject access request: its record,
     /// bookings, audit trail and those of every customer merged into it, and the merge
     /// records. A merged id answers [`Error::CustomerMerged`] naming the customer its data is
@@ -348,65 +250,6 @@ impl<S: Store, C: Clock> Directory<S, C> {
             until,
             self.clock.now(),
         )?)
-    }
-
-    /// Streams every customer (merged ones excepted) as CSV rows to `writer`, page by page,
-    /// so memory stays flat whatever the directory's size. Returns the writer and the
-    /// number of rows written.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Export`] when writing fails; [`Error::Store`]; [`Error::Money`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
-    /// let form = ContactForm { given_name: "=SUM(A1)".into(), email: "a@example.com".into(), ..ContactForm::default() };
-    /// directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
-    /// let (csv, rows) = directory.export_csv(Vec::new(), &CsvExportOptions::default()).await?;
-    /// assert_eq!(rows, 1);
-    /// assert!(String::from_utf8(csv)?.contains("'=SUM(A1)"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn export_csv<W: io::Write>(
-        &self,
-        writer: W,
-        options: &CsvExportOptions,
-    ) -> Result<(W, u64), Error> {
-        let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
-        let mut after = None;
-        loop {
-            let mut page = self.store.customers_after(after, EXPORT_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            page.retain(|customer| !matches!(customer.status, CustomerStatus::MergedInto(_)));
-            // The page's bookings and accounts in one read each, not one per customer.
-            let ids: Vec<CustomerId> = page.iter().map(|customer| customer.id).collect();
-            let bookings = self.store.bookings_of(&ids).await?;
-            let accounts = self.store.accounts_claiming(&ids).await?;
-            if bookings.len() != ids.len() || accounts.len() != ids.len() {
-                return Err(Error::Store(StoreError::backend(
-                    "exporting customers",
-                    format!(
-                        "asked for {} customers' bookings and accounts, got {} and {}",
-                        ids.len(),
-                        bookings.len(),
-                        accounts.len()
-                    ),
-                )));
-            }
-            for ((customer, bookings), account) in page.iter().zip(bookings).zip(accounts) {
-                let last_login = account.and_then(|account| account.last_login_at);
-                let summary = CustomerSummary::new(customer, &bookings, last_login)?;
-                exporter.write(customer, &summary).map_err(Error::Export)?;
-            }
-        }
-        let rows = exporter.rows();
-        Ok((exporter.finish().map_err(Error::Export)?, rows))
     }
 
     /// Imports customers from a CSV file (see [`read_customer_rows`](crate::reports::csv::read_customer_rows)
@@ -531,5 +374,168 @@ impl<S: Store, C: Clock> Directory<S, C> {
         changes.record(event);
         report.committed = true;
         Ok((changes, report))
+    }
+}
+
+/// The CSV export: over a store that reads the whole directory page by page ([`BulkReadStore`]).
+impl<S: BulkReadStore, C: Clock> Directory<S, C> {
+    /// Streams every customer (merged ones excepted) as CSV rows to `writer`, page by page,
+    /// so memory stays flat whatever the directory's size. Returns the writer and the
+    /// number of rows written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Export`] when writing fails; [`Error::Store`]; [`Error::Money`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let form = ContactForm { given_name: "=SUM(A1)".into(), email: "a@example.com".into(), ..ContactForm::default() };
+    /// directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
+    /// let (csv, rows) = directory.export_csv(Vec::new(), &CsvExportOptions::default()).await?;
+    /// assert_eq!(rows, 1);
+    /// assert!(String::from_utf8(csv)?.contains("'=SUM(A1)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn export_csv<W: io::Write>(
+        &self,
+        writer: W,
+        options: &CsvExportOptions,
+    ) -> Result<(W, u64), Error> {
+        let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
+        let mut after = None;
+        loop {
+            let mut page = self.store.customers_after(after, EXPORT_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            page.retain(|customer| !matches!(customer.status, CustomerStatus::MergedInto(_)));
+            // The page's bookings and accounts in one read each, not one per customer.
+            let ids: Vec<CustomerId> = page.iter().map(|customer| customer.id).collect();
+            let bookings = self.store.bookings_of(&ids).await?;
+            let accounts = self.store.accounts_claiming(&ids).await?;
+            if bookings.len() != ids.len() || accounts.len() != ids.len() {
+                return Err(Error::Store(StoreError::backend(
+                    "exporting customers",
+                    format!(
+                        "asked for {} customers' bookings and accounts, got {} and {}",
+                        ids.len(),
+                        bookings.len(),
+                        accounts.len()
+                    ),
+                )));
+            }
+            for ((customer, bookings), account) in page.iter().zip(bookings).zip(accounts) {
+                let last_login = account.and_then(|account| account.last_login_at);
+                let summary = CustomerSummary::new(customer, &bookings, last_login)?;
+                exporter.write(customer, &summary).map_err(Error::Export)?;
+            }
+        }
+        let rows = exporter.rows();
+        Ok((exporter.finish().map_err(Error::Export)?, rows))
+    }
+}
+
+/// Searching and counting: over a store that answers queries ([`SearchStore`]).
+impl<S: SearchStore, C: Clock> Directory<S, C> {
+    /// One page of the customers matching `query`, in its order: the directory listing.
+    /// Pass the previous page's [`next`](CustomerPage::next) cursor as `after` to get the
+    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::MAX_PAGE_SIZE).
+    ///
+    /// Paging is by keyset: each page continues strictly after the last row's sort key and
+    /// id, so bookings and customers recorded between pages neither shift nor repeat the
+    /// rows of a name or creation-time sort. [`CustomerQuery`] describes the filters and
+    /// [`Cursor`] the exact guarantee, including what a sort key that changes does.
+    ///
+    /// By default archived, redacted and merged customers are not listed;
+    /// [`CustomerQuery::any_status`] lists every customer, whatever its status, and
+    /// [`count`](Self::count) says how many customers a query matches over all its pages.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLong`] for a search text or a custom field filter over its
+    /// [limit](crate::limits), before the store is asked; [`Error::InvalidCursor`] when
+    /// `after` belongs to another query; [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// for (given, family) in [("Ana", "Silva"), ("Bo", "Berg"), ("Cy", "Adams")] {
+    ///     let form = ContactForm { given_name: given.into(), family_name: family.into(), ..ContactForm::default() };
+    ///     directory.create_customer(form.parse(directory.settings())?, &Actor::staff("desk")).await?;
+    /// }
+    /// let query = CustomerQuery::new();
+    /// let first = directory.search(&query, None, 2).await?;
+    /// assert_eq!(first.customers.len(), 2);
+    /// let cursor: Cursor = first.next.unwrap().to_string().parse()?; // e.g. through a URL
+    /// let second = directory.search(&query, Some(&cursor), 2).await?;
+    /// let family = second.customers[0].profile.family_name.as_ref().unwrap();
+    /// assert_eq!((family.as_str(), second.next), ("Silva", None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn search(
+        &self,
+        query: &CustomerQuery,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<CustomerPage, Error> {
+        crate::service::directory::checks::check_query(query)?;
+        let after = after
+            .map(|cursor| query.continue_after(cursor))
+            .transpose()?;
+        let limit = limit.clamp(1, crate::ports::query::MAX_PAGE_SIZE);
+        let mut hits = self
+            .store
+            .search_customers(query, after, limit.saturating_add(1))
+            .await?;
+        let more = hits.len() > limit;
+        hits.truncate(limit);
+        let next = if more {
+            hits.last()
+                .map(|hit| query.cursor_after(hit.position.clone()))
+        } else {
+            None
+        };
+        Ok(CustomerPage {
+            customers: hits.into_iter().map(|hit| hit.customer).collect(),
+            next,
+        })
+    }
+
+    /// How many customers `query` matches, over all its pages: what paging through
+    /// [`search`](Self::search) to the end would list, counted by the store (the SQL
+    /// adapters run one `SELECT count(*)` with the search's conditions, without sorting).
+    /// The query's sort does not change the count.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLong`] as for [`search`](Self::search); [`Error::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// let staff = Actor::staff("desk");
+    /// let kept = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// let archived = directory.create_customer(Profile::default(), &staff).await?.customer;
+    /// directory.archive(archived, &staff).await?;
+    /// assert_eq!(directory.count(&CustomerQuery::new()).await?, 1);
+    /// assert_eq!(directory.count(&CustomerQuery::new().any_status()).await?, 2);
+    /// # let _ = kept;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn count(&self, query: &CustomerQuery) -> Result<u64, Error> {
+        crate::service::directory::checks::check_query(query)?;
+        Ok(self.store.count_customers(query).await?)
     }
 }

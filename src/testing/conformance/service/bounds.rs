@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::limits::{self, Input, TooLong};
 use crate::ports::clock::FixedClock;
 use crate::ports::query::CustomerQuery;
-use crate::ports::store::Store;
+use crate::ports::store::{AccountStore, BulkReadStore, SearchStore, Store};
 use crate::records::audit::Actor;
 use crate::records::booking::BookingProblem;
 use crate::records::contact_form::FieldError;
@@ -23,7 +23,7 @@ use crate::values::booking_status::BookingStatus;
 use crate::values::email::{EmailKey, EmailKeyPolicy};
 use crate::values::text::Text;
 
-use super::{booking, contact, directory};
+use crate::testing::conformance::fixtures::{booking, contact, directory};
 
 fn staff() -> Actor {
     Actor::staff("bounds")
@@ -46,7 +46,7 @@ fn too_long(input: Input, length: usize) -> TooLong {
 /// Everything the store answers about its customers, their bookings, the lists and the
 /// email keys given (holder, blocklist entry, unattributed bookings): equal before and after
 /// a refused operation when nothing changed.
-async fn snapshot<S: Store>(store: &S, emails: &[&str]) -> String {
+async fn snapshot<S: Store + BulkReadStore>(store: &S, emails: &[&str]) -> String {
     let mut out = String::new();
     let customers = store.customers_after(None, 100_000).await.unwrap();
     for customer in &customers {
@@ -83,7 +83,7 @@ async fn person<S: Store>(
 }
 
 pub async fn over_long_booking_code_is_refused_before_the_store_and_one_at_the_limit_is_recorded<
-    S: Store + Clone + 'static,
+    S: Store + BulkReadStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -139,7 +139,7 @@ pub async fn over_long_booking_status_cannot_be_made_and_one_at_the_limit_is_kep
 }
 
 pub async fn over_long_search_text_and_custom_field_filter_are_refused_by_search_and_count<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -202,7 +202,9 @@ pub async fn over_long_search_text_and_custom_field_filter_are_refused_by_search
     assert_eq!(found.customers[0].id, id);
 }
 
-pub async fn over_long_block_reason_is_refused_and_changes_nothing<S: Store + Clone + 'static>(
+pub async fn over_long_block_reason_is_refused_and_changes_nothing<
+    S: Store + BulkReadStore + Clone + 'static,
+>(
     store: S,
 ) {
     let dir = directory(store.clone());
@@ -244,7 +246,7 @@ pub async fn over_long_block_reason_is_refused_and_changes_nothing<S: Store + Cl
 }
 
 pub async fn over_long_staff_identifier_is_refused_by_every_kind_of_write<
-    S: Store + Clone + 'static,
+    S: Store + BulkReadStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -324,7 +326,7 @@ pub async fn over_long_staff_identifier_is_refused_by_every_kind_of_write<
 }
 
 pub async fn over_long_custom_field_key_is_refused_in_profiles_and_bookings<
-    S: Store + Clone + 'static,
+    S: Store + BulkReadStore + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -381,7 +383,7 @@ pub async fn over_long_custom_field_key_is_refused_in_profiles_and_bookings<
 }
 
 pub async fn over_long_import_cell_header_key_or_row_count_imports_nothing<
-    S: Store + Clone + 'static,
+    S: Store + BulkReadStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -455,13 +457,11 @@ pub async fn over_long_import_cell_header_key_or_row_count_imports_nothing<
 }
 
 pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
-    S: Store + Clone + 'static,
+    S: Store + AccountStore + Clone + 'static,
 >(
     store: S,
 ) {
-    let Some(rig) = super::accounts::rig(store.clone()) else {
-        return;
-    };
+    let rig = crate::testing::conformance::service::accounts::rig(store.clone());
     let password = crate::values::password::Password::new("Plum-Tractor-Velvet-9");
     rig.accounts
         .sign_up("staffed@example.com", &password, &Actor::System)

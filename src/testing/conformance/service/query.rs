@@ -16,8 +16,8 @@ use crate::ports::query::{
     CountRange, Cursor, CursorError, CustomerQuery, SortBy, SortDirection, SortValue, StatusKind,
     TimeRange,
 };
-use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
+use crate::ports::store::{AccountStore, BulkReadStore, SearchStore, Store};
 use crate::records::account::Account;
 use crate::records::audit::Actor;
 use crate::records::booking::NewBooking;
@@ -32,7 +32,7 @@ use crate::values::password::{HashParams, PasswordHashing};
 use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, Text};
 
-use super::{contact, directory, t0};
+use crate::testing::conformance::fixtures::{contact, directory, t0};
 
 fn staff() -> Actor {
     Actor::staff("search")
@@ -207,7 +207,7 @@ pub(super) async fn fixture<S: Store + Clone + 'static>(store: S) -> Fixture<S> 
 }
 
 /// One page of up to 100 rows: the whole answer for the fixture.
-pub async fn ids<S: Store>(
+pub async fn ids<S: Store + SearchStore>(
     dir: &Directory<S, FixedClock>,
     query: &CustomerQuery,
 ) -> Vec<CustomerId> {
@@ -217,7 +217,7 @@ pub async fn ids<S: Store>(
 }
 
 /// Every page of `size` rows, concatenated; the same rows as one big page.
-pub(super) async fn paged<S: Store>(
+pub(super) async fn paged<S: Store + SearchStore>(
     dir: &Directory<S, FixedClock>,
     query: &CustomerQuery,
     size: usize,
@@ -242,7 +242,7 @@ pub(super) async fn paged<S: Store>(
 
 /// Checks `query` answers exactly `expected` in order, in one page and page by page, and
 /// the reverse order when the direction is reversed.
-async fn assert_order<S: Store>(
+async fn assert_order<S: Store + SearchStore>(
     dir: &Directory<S, FixedClock>,
     query: CustomerQuery,
     expected: &[CustomerId],
@@ -284,7 +284,7 @@ fn set(ids: &[CustomerId]) -> HashSet<CustomerId> {
 // ---------------------------------------------------------------------------------------
 
 pub async fn query_text_search_finds_name_email_and_phone_ignoring_case_and_accents<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -349,7 +349,7 @@ pub async fn query_text_search_finds_name_email_and_phone_ignoring_case_and_acce
 }
 
 pub async fn query_lists_active_and_blocked_by_default_and_other_statuses_when_asked<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -384,7 +384,7 @@ pub async fn query_lists_active_and_blocked_by_default_and_other_statuses_when_a
     assert_eq!(ids(&f.dir, &q).await, [f.bo, f.dan, f.elodie, f.ana]);
 }
 
-pub async fn query_filters_by_country<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_country<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let country = |code: &str| CustomerQuery::new().country(CountryCode::parse(code).unwrap());
     assert_eq!(ids(&f.dir, &country("PT")).await, [f.ana]);
@@ -407,7 +407,11 @@ pub async fn query_filters_by_country<S: Store + Clone + 'static>(store: S) {
     assert_eq!(ids(&f.dir, &country("PT")).await, [f.dan, f.ana]);
 }
 
-pub async fn query_filters_by_first_letter_of_the_name_key<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_first_letter_of_the_name_key<
+    S: Store + SearchStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     let letter = |c: char| CustomerQuery::new().initial(c);
     assert_eq!(
@@ -435,16 +439,16 @@ pub async fn query_filters_by_first_letter_of_the_name_key<S: Store + Clone + 's
     assert_eq!(ids(&f.dir, &letter('A').include_archived()).await, [f.eve]);
     // A display name counts when there is no family name.
     let mut profile = person("", "Kai", "", None);
-    profile.display_name = super::name("Wolf Kai");
+    profile.display_name = crate::testing::conformance::fixtures::name("Wolf Kai");
     let kai = create(&f.dir, days(41), profile).await;
     assert_eq!(ids(&f.dir, &letter('w')).await, [kai]);
 }
 
-pub async fn query_filters_claimed_and_unclaimed_by_accounts<S: Store + Clone + 'static>(store: S) {
-    if !store.supports_accounts() {
-        eprintln!("skipped: this store does not support customer accounts");
-        return;
-    }
+pub async fn query_filters_claimed_and_unclaimed_by_accounts<
+    S: Store + SearchStore + AccountStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     assert!(
         ids(&f.dir, &CustomerQuery::new().claimed(true))
@@ -502,7 +506,7 @@ async fn claim<S: Store>(
         .expect("stored")
 }
 
-pub async fn query_filters_by_list_membership<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_list_membership<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let school = f
         .dir
@@ -535,7 +539,7 @@ pub async fn query_filters_by_list_membership<S: Store + Clone + 'static>(store:
     assert_eq!(ids(&f.dir, &members).await, [f.ana]);
 }
 
-pub async fn query_filters_by_created_range<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_created_range<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let created = |range| {
         CustomerQuery::new()
@@ -570,7 +574,9 @@ pub async fn query_filters_by_created_range<S: Store + Clone + 'static>(store: S
     );
 }
 
-pub async fn query_filters_by_last_booking_range<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_last_booking_range<S: Store + SearchStore + Clone + 'static>(
+    store: S,
+) {
     let f = fixture(store).await;
     let last = |range| {
         CustomerQuery::new()
@@ -602,7 +608,9 @@ pub async fn query_filters_by_last_booking_range<S: Store + Clone + 'static>(sto
     );
 }
 
-pub async fn query_filters_by_booking_count_range<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_booking_count_range<S: Store + SearchStore + Clone + 'static>(
+    store: S,
+) {
     let f = fixture(store).await;
     let count = |range| {
         CustomerQuery::new()
@@ -631,7 +639,9 @@ pub async fn query_filters_by_booking_count_range<S: Store + Clone + 'static>(st
     );
 }
 
-pub async fn query_filters_by_custom_field_value<S: Store + Clone + 'static>(store: S) {
+pub async fn query_filters_by_custom_field_value<S: Store + SearchStore + Clone + 'static>(
+    store: S,
+) {
     let f = fixture(store).await;
     let field = |key: &str, value: &str| CustomerQuery::new().custom_field_equals(key, value);
     assert_eq!(
@@ -661,7 +671,11 @@ pub async fn query_filters_by_custom_field_value<S: Store + Clone + 'static>(sto
     assert_eq!(ids(&f.dir, &field("shoe", "42")).await, [f.ana]);
 }
 
-pub async fn query_sorts_by_name_with_the_id_breaking_ties<S: Store + Clone + 'static>(store: S) {
+pub async fn query_sorts_by_name_with_the_id_breaking_ties<
+    S: Store + SearchStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     let by_name = CustomerQuery::new();
     assert_order(&f.dir, by_name.clone(), &[f.bo, f.dan, f.elodie, f.ana]).await;
@@ -676,7 +690,7 @@ pub async fn query_sorts_by_name_with_the_id_breaking_ties<S: Store + Clone + 's
     assert_order(&f.dir, by_name, &[f.bo, f.dan, low, high, f.elodie, f.ana]).await;
 }
 
-pub async fn query_sorts_by_created<S: Store + Clone + 'static>(store: S) {
+pub async fn query_sorts_by_created<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let query = CustomerQuery::new()
         .include_archived()
@@ -684,7 +698,7 @@ pub async fn query_sorts_by_created<S: Store + Clone + 'static>(store: S) {
     assert_order(&f.dir, query, &[f.ana, f.bo, f.elodie, f.dan, f.eve]).await;
 }
 
-pub async fn query_sorts_by_last_booking<S: Store + Clone + 'static>(store: S) {
+pub async fn query_sorts_by_last_booking<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let query = CustomerQuery::new()
         .include_archived()
@@ -709,7 +723,7 @@ pub async fn query_sorts_by_last_booking<S: Store + Clone + 'static>(store: S) {
     assert_order(&f.dir, query, &[f.dan, f.bo, f.ana, f.eve, f.elodie]).await;
 }
 
-pub async fn query_sorts_by_booking_count<S: Store + Clone + 'static>(store: S) {
+pub async fn query_sorts_by_booking_count<S: Store + SearchStore + Clone + 'static>(store: S) {
     let f = fixture(store).await;
     let query = CustomerQuery::new().sorted_by(SortBy::BookingCount, SortDirection::Ascending);
     assert_order(&f.dir, query.clone(), &[f.dan, f.bo, f.ana, f.elodie]).await;
@@ -723,7 +737,11 @@ pub async fn query_sorts_by_booking_count<S: Store + Clone + 'static>(store: S) 
     assert_order(&f.dir, query.include_archived(), &expected).await;
 }
 
-pub async fn query_sorts_by_total_value_in_one_currency<S: Store + Clone + 'static>(store: S) {
+pub async fn query_sorts_by_total_value_in_one_currency<
+    S: Store + SearchStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     let eur = Currency::parse("EUR").unwrap();
     let usd = Currency::parse("USD").unwrap();
@@ -771,7 +789,7 @@ pub async fn query_sorts_by_total_value_in_one_currency<S: Store + Clone + 'stat
 /// the new customer after the cursor is listed, the one before it is not; the rows come in
 /// the sort's order.
 pub async fn query_pages_neither_repeat_nor_skip_while_bookings_and_customers_arrive<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -856,7 +874,9 @@ pub async fn query_pages_neither_repeat_nor_skip_while_bookings_and_customers_ar
 /// and a customer not yet listed get another booking. Guarantee checked: every customer that
 /// existed before the first page is listed at least once (keys that grow never skip in
 /// ascending order), and every customer whose count did not change is listed exactly once.
-pub async fn query_pages_by_a_growing_booking_count_skip_nobody<S: Store + Clone + 'static>(
+pub async fn query_pages_by_a_growing_booking_count_skip_nobody<
+    S: Store + SearchStore + Clone + 'static,
+>(
     store: S,
 ) {
     let dir = directory(store);
@@ -926,7 +946,11 @@ pub async fn query_pages_by_a_growing_booking_count_skip_nobody<S: Store + Clone
     );
 }
 
-pub async fn query_refuses_malformed_and_foreign_cursors<S: Store + Clone + 'static>(store: S) {
+pub async fn query_refuses_malformed_and_foreign_cursors<
+    S: Store + SearchStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     assert_eq!("garbage".parse::<Cursor>(), Err(CursorError::Malformed));
     assert_eq!(Cursor::parse(""), Err(CursorError::Malformed));
@@ -960,7 +984,7 @@ pub async fn query_refuses_malformed_and_foreign_cursors<S: Store + Clone + 'sta
 /// bookings: a merge moves them, a cancellation takes the amount out of the total, a
 /// detached booking leaves, and a deleted customer's bookings count for nobody.
 pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -1086,7 +1110,9 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
 /// The statistics a store keeps are those of the customer's bookings, whichever way each
 /// booking arrived: creating the customer, for an existing customer, cancelled from the
 /// start, in a second currency, starting before the last one, under another name.
-pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone + 'static>(
+pub async fn query_statistics_follow_each_way_a_booking_arrives<
+    S: Store + SearchStore + Clone + 'static,
+>(
     store: S,
 ) {
     let dir = directory(store);
@@ -1184,12 +1210,13 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
 /// The reads of a page of customers (`bookings_of`, `accounts_claiming`) answer what the
 /// one-customer reads answer, in the order asked: customers without bookings or account,
 /// unknown ids, an id asked twice, and more ids than one query binds.
-pub async fn page_reads_answer_like_the_one_customer_reads<S: Store + Clone + 'static>(store: S) {
+pub async fn page_reads_answer_like_the_one_customer_reads<
+    S: Store + BulkReadStore + AccountStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
-    let accounts = f.dir.store().supports_accounts();
-    if accounts {
-        claim(&f.dir, "ana@example.com", f.ana, Some(hours(30))).await;
-    }
+    claim(&f.dir, "ana@example.com", f.ana, Some(hours(30))).await;
     let mut ids = vec![f.elodie, f.dan, f.ana, CustomerId::new(), f.bo, f.ana, f.mo];
     // Past the ids one SQL query binds, with known customers at both ends.
     ids.extend((0..600).map(|_| CustomerId::new()));
@@ -1208,11 +1235,11 @@ pub async fn page_reads_answer_like_the_one_customer_reads<S: Store + Clone + 's
     let counts: Vec<usize> = bookings.iter().map(Vec::len).collect();
     assert_eq!(counts[..7], [3, 0, 2, 0, 1, 2, 0]);
     assert_eq!(counts[counts.len() - 2..], [1, 3]);
-    assert_eq!(claimed[2].is_some(), accounts);
-    assert_eq!(claimed[5].is_some(), accounts);
+    assert!(claimed[2].is_some());
+    assert!(claimed[5].is_some());
     assert_eq!(
         claimed.iter().filter(|account| account.is_some()).count(),
-        if accounts { 2 } else { 0 }
+        2
     );
     assert!(store.bookings_of(&[]).await.unwrap().is_empty());
     assert!(store.accounts_claiming(&[]).await.unwrap().is_empty());
@@ -1220,7 +1247,11 @@ pub async fn page_reads_answer_like_the_one_customer_reads<S: Store + Clone + 's
 
 /// A visit of the whole directory shows every customer once, of every status, in id order,
 /// whatever the page size.
-pub async fn visiting_customers_shows_each_once_in_id_order<S: Store + Clone + 'static>(store: S) {
+pub async fn visiting_customers_shows_each_once_in_id_order<
+    S: Store + BulkReadStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     let store = f.dir.store();
     let scanned: Vec<CustomerId> = store
@@ -1254,11 +1285,11 @@ pub async fn visiting_customers_shows_each_once_in_id_order<S: Store + Clone + '
 
 /// The summary and the CSV export show the last login of the account claiming the
 /// customer, and nothing for a customer without one.
-pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(store: S) {
-    if !store.supports_accounts() {
-        eprintln!("skipped: this store does not support customer accounts");
-        return;
-    }
+pub async fn summary_and_export_show_the_last_login<
+    S: Store + BulkReadStore + AccountStore + Clone + 'static,
+>(
+    store: S,
+) {
     let f = fixture(store).await;
     let login = hours(30);
     claim(&f.dir, "ana@example.com", f.ana, Some(login)).await;
@@ -1292,7 +1323,9 @@ pub async fn summary_and_export_show_the_last_login<S: Store + Clone + 'static>(
 
 /// Redaction leaves nothing personal to search by: the erased name, email, phone and custom
 /// fields find nobody (whatever statuses are listed), while a kept custom field still does.
-pub async fn query_finds_nothing_personal_of_a_redacted_customer<S: Store + Clone + 'static>(
+pub async fn query_finds_nothing_personal_of_a_redacted_customer<
+    S: Store + SearchStore + Clone + 'static,
+>(
     store: S,
 ) {
     let f = fixture(store).await;

@@ -5,8 +5,8 @@ use crate::decisions::attribution::AttributionOutcome;
 use crate::decisions::duplicates::DuplicateReason;
 use crate::decisions::merge::{MergeError, MergeRequest};
 use crate::ports::clock::FixedClock;
-use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
+use crate::ports::store::{BulkReadStore, Store};
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::booking::Attribution;
 use crate::records::customer::{Customer, CustomerStatus};
@@ -22,7 +22,9 @@ use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, Text};
 use chrono::TimeDelta;
 
-use super::{booking, contact, directory, directory_with, name, t0};
+use crate::testing::conformance::fixtures::{
+    booking, contact, directory, directory_with, name, t0,
+};
 
 fn staff() -> Actor {
     Actor::staff("maria")
@@ -132,7 +134,9 @@ pub async fn manual_create_attaches_unattributed_bookings_with_the_same_key<
     );
 }
 
-pub async fn manual_create_with_a_taken_email_names_the_holder<S: Store + Clone + 'static>(
+pub async fn manual_create_with_a_taken_email_names_the_holder<
+    S: Store + BulkReadStore + Clone + 'static,
+>(
     store: S,
 ) {
     let dir = directory(store.clone());
@@ -808,7 +812,7 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
         vec![dir.customer(other).await.unwrap()],
         dir.customer_bookings(other).await.unwrap(),
         &MergeRequest::new(survivor, [other]),
-        super::t0(),
+        t0(),
     )
     .unwrap();
     let (late, _) = record(
@@ -838,7 +842,9 @@ pub async fn a_booking_attached_while_a_merge_was_decided_makes_it_conflict<
     assert_eq!(moved.attribution.customer(), Some(survivor));
 }
 
-pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<S: Store + Clone + 'static>(
+pub async fn bulk_redaction_of_inactive_customers_skips_blocked_ones<
+    S: Store + BulkReadStore + Clone + 'static,
+>(
     store: S,
 ) {
     let dir = directory(store.clone());
@@ -1207,7 +1213,9 @@ pub async fn undo_restores_the_merged_and_reports_what_changed_since<S: Store + 
 
 // --- duplicates, audit -----------------------------------------------------------------------
 
-pub async fn duplicates_are_grouped_by_each_key<S: Store + Clone + 'static>(store: S) {
+pub async fn duplicates_are_grouped_by_each_key<S: Store + BulkReadStore + Clone + 'static>(
+    store: S,
+) {
     let dir = directory(store.clone());
     let loose_a = create(&dir, contact("jo.doe@gmail.com", "Jo", "")).await;
     let loose_b = create(&dir, contact("jodoe+x@googlemail.com", "J", "")).await;

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use crate::decisions::merge::MergeRequest;
 use crate::ports::clock::FixedClock;
 use crate::ports::query::{CountRange, Cursor, CustomerQuery, SortBy, SortDirection, StatusKind};
-use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
+use crate::ports::store::{SearchStore, Store};
 use crate::records::audit::Actor;
 use crate::records::customer::{Customer, CustomerStatus};
 use crate::records::profile::Profile;
@@ -18,14 +18,14 @@ use crate::values::booking_status::BookingStatus;
 use crate::values::ids::CustomerId;
 use crate::values::text::{CountryCode, Text};
 
-use super::{booking, contact, directory, t0};
+use crate::testing::conformance::fixtures::{booking, contact, directory, t0};
 
 fn staff() -> Actor {
     Actor::staff("counting")
 }
 
 /// Every customer `query` lists, paged through `size` rows at a time.
-async fn paged<S: Store>(
+async fn paged<S: Store + SearchStore>(
     dir: &Directory<S, FixedClock>,
     query: &CustomerQuery,
     size: usize,
@@ -87,7 +87,7 @@ async fn one_in_each_status<S: Store>(dir: &Directory<S, FixedClock>) -> Statuse
 }
 
 pub async fn count_covers_every_status_and_deleted_customers_are_not_counted<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -132,7 +132,7 @@ pub async fn count_covers_every_status_and_deleted_customers_are_not_counted<
 }
 
 pub async fn count_equals_the_rows_search_pages_through_for_text_and_filters<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {
@@ -213,7 +213,7 @@ pub async fn count_equals_the_rows_search_pages_through_for_text_and_filters<
 }
 
 pub async fn any_status_lists_and_counts_every_customer_past_one_full_page<
-    S: Store + Clone + 'static,
+    S: Store + SearchStore + Clone + 'static,
 >(
     store: S,
 ) {

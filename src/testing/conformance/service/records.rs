@@ -3,7 +3,7 @@
 
 use crate::decisions::merge::MergeRequest;
 use crate::ports::clock::FixedClock;
-use crate::ports::store::Store;
+use crate::ports::store::{BulkReadStore, Store};
 use crate::records::audit::Actor;
 use crate::records::notes::NoteText;
 use crate::service::directory::Directory;
@@ -12,7 +12,7 @@ use crate::values::ids::CustomerId;
 use crate::values::text::Text;
 use chrono::TimeDelta;
 
-use super::{contact, directory};
+use crate::testing::conformance::fixtures::{contact, directory};
 
 fn staff() -> Actor {
     Actor::staff("records")
@@ -179,7 +179,11 @@ pub async fn lists_are_named_uniquely_and_customers_join_and_leave<S: Store + Cl
     ));
 }
 
-pub async fn brochure_requests_are_pending_until_sent<S: Store + Clone + 'static>(store: S) {
+pub async fn brochure_requests_are_pending_until_sent<
+    S: Store + BulkReadStore + Clone + 'static,
+>(
+    store: S,
+) {
     let dir = directory(store);
     let ana = person(&dir, "brochure.a@example.com").await;
     let bo = person(&dir, "brochure.b@example.com").await;
