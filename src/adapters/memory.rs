@@ -860,7 +860,7 @@ impl SearchStore for MemoryStore {
             .collect())
     }
 
-    /// Counts by the same scan as [`search_customers`](Store::search_customers), without
+    /// Counts by the same scan as [`search_customers`](SearchStore::search_customers), without
     /// sorting or copying a record.
     async fn count_customers(&self, query: &CustomerQuery) -> Result<u64, StoreError> {
         let state = self.read();

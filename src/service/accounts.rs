@@ -59,7 +59,7 @@ use crate::values::password::{
 ///
 /// # Type parameters
 ///
-/// `S` is the [`Store`], `N` the [`Notifier`] and `C` the [`Clock`] of the directory
+/// `S` is the [`AccountStore`], `N` the [`Notifier`] and `C` the [`Clock`] of the directory
 /// (the system clock unless a test fixes the time): `Accounts<SqliteStore, MyMailer>` in
 /// production.
 #[derive(Debug, Clone)]

@@ -489,8 +489,8 @@ impl ChangeSet {
             && !self.has_account_changes()
     }
 
-    /// Whether any account, account deletion or account token is written: a store that does
-    /// not [support accounts](crate::ports::store::Store::supports_accounts) must not get these.
+    /// Whether any account, account deletion or account token is written: only a store that
+    /// implements [`AccountStore`](crate::ports::store::AccountStore) gets these.
     ///
     /// # Examples
     ///

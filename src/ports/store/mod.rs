@@ -26,11 +26,11 @@
 //! - a failed commit MUST change nothing; a store that cannot tell whether it applied MUST
 //!   report [`StoreError::Backend`].
 //!
-//! [`Store::search_customers`] MUST list exactly the customers the last commit left that
+//! [`SearchStore::search_customers`] MUST list exactly the customers the last commit left that
 //! [`CustomerQuery::matches`], in [`CustomerQuery::compare`] order: a store that keeps
 //! derived columns for it (as the SQL adapters do) updates them in the commit's transaction.
 //!
-//! Customer accounts (optional for an adapter, see [`Store::supports_accounts`]) add:
+//! Customer accounts (optional for an adapter: the [`AccountStore`] extension) add:
 //!
 //! - an [`Account`] write or deletion whose expectation fails MUST fail with
 //!   [`Conflict::AccountVersion`]; a token write likewise with
@@ -389,7 +389,7 @@ pub trait BulkReadStore: Store {
     ) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
 
     /// The bookings of each of `customers`, in the order given, each list ordered as
-    /// [`customer_bookings`](Self::customer_bookings) orders it: what the export reads for a
+    /// [`customer_bookings`](Store::customer_bookings) orders it: what the export reads for a
     /// page of customers. The default asks for each customer in turn; a store with a round
     /// trip per read SHOULD answer a page with one query.
     fn bookings_of(
