@@ -21,11 +21,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use customer_directory::ports::RecordingNotifier;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
+use customer_directory::service::AccountError;
 use customer_directory::settings::AccountsMode;
 use customer_directory::values::{HashParams, PasswordHashing};
 use customer_directory::{
     AccountSettings, Accounts, Actor, BookingStatus, Currency, Directory, DirectorySettings,
-    EmailAddress, Error, Money, NewBooking, Password, Profile,
+    EmailAddress, Money, NewBooking, Password, Profile,
 };
 use customer_directory::{MemoryStore, Store};
 use std::time::{Duration, Instant};
@@ -76,7 +77,7 @@ fn login(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let result = runtime.block_on(accounts.log_in(email, &wrong, &Actor::System));
-                assert!(matches!(result, Err(Error::InvalidCredentials)));
+                assert!(matches!(result, Err(AccountError::InvalidCredentials)));
             })
         });
     }

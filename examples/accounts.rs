@@ -9,11 +9,12 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::MemoryStore;
 use customer_directory::ports::{FixedClock, Notification, RecordingNotifier};
+use customer_directory::service::AccountError;
 use customer_directory::settings::AccountsMode;
 use customer_directory::values::{ResetToken, VerificationToken};
 use customer_directory::{
     AccountSettings, Accounts, Actor, BookingStatus, Clock, ContactForm, Currency, Directory,
-    DirectorySettings, Error, Money, NewBooking, Password,
+    DirectorySettings, Money, NewBooking, Password,
 };
 
 type Demo = Result<(), Box<dyn std::error::Error>>;
@@ -58,7 +59,7 @@ async fn main() -> Demo {
     }
 
     println!("\n2. She signs up; a weak password is refused with every reason at once");
-    if let Err(Error::WeakPassword(violations)) = accounts
+    if let Err(AccountError::WeakPassword(violations)) = accounts
         .sign_up("ana.silva@example.com", &Password::new("ana silva"), &guest)
         .await
     {

@@ -715,17 +715,22 @@ async fn apply<S: Store + AccountStore + SearchStore + BulkReadStore>(
                     .iter()
                     .find_map(|message| message.verification_token().cloned())
                 {
-                    Some(link) => accounts.verify_email(&link, &Actor::System).await.map(drop),
+                    // An account refusal is part of the game, like a directory one.
+                    Some(link) => accounts
+                        .verify_email(&link, &Actor::System)
+                        .await
+                        .map(drop)
+                        .or(Ok(())),
                     None => Ok(()),
                 },
-                Err(error) => Err(error),
+                Err(_) => Ok(()),
             }
         }
         Op::FailedLogin { email: e } => {
             let wrong = Password::new("not-the-password");
             match accounts.log_in(EMAILS[e], &wrong, &Actor::System).await {
                 Ok(_) => Err(TestCaseError::fail("a wrong password logged in"))?,
-                Err(error) => Err(error),
+                Err(_) => Ok(()),
             }
         }
         Op::MergeKeepingAccount {

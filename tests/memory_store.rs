@@ -80,11 +80,12 @@ async fn memory_store_state_holds_no_plaintext_token() {
 #[tokio::test]
 async fn failed_commits_leave_accounts_as_they_were() {
     use customer_directory::ports::RecordingNotifier;
+    use customer_directory::service::AccountError;
     use customer_directory::settings::AccountsMode;
     use customer_directory::testing::FaultInjectingStore;
     use customer_directory::values::{HashParams, PasswordHashing};
     use customer_directory::{
-        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Error, Password,
+        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Password,
     };
 
     let store = FaultInjectingStore::new(MemoryStore::new());
@@ -114,7 +115,7 @@ async fn failed_commits_leave_accounts_as_they_were() {
     store.fail_next_commits(1);
     assert!(matches!(
         accounts.reset_password(&link, &new, &Actor::System).await,
-        Err(Error::Store(_))
+        Err(AccountError::Directory(customer_directory::Error::Store(_)))
     ));
     store.fail_next_commits(1);
     assert!(
@@ -146,10 +147,11 @@ async fn failed_commits_leave_accounts_as_they_were() {
 #[tokio::test]
 async fn notifier_failure_is_reported_after_the_commit() {
     use customer_directory::ports::{Notification, Notifier, NotifyError};
+    use customer_directory::service::AccountError;
     use customer_directory::settings::AccountsMode;
     use customer_directory::values::{HashParams, PasswordHashing};
     use customer_directory::{
-        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Error, Password,
+        AccountSettings, Accounts, Actor, Directory, DirectorySettings, Password,
     };
 
     struct Down;
@@ -171,7 +173,7 @@ async fn notifier_failure_is_reported_after_the_commit() {
             &Actor::System,
         )
         .await;
-    assert!(matches!(result, Err(Error::Notify(_))));
+    assert!(matches!(result, Err(AccountError::Notify(_))));
     assert_eq!(store.all_accounts().len(), 1, "committed before mailing");
     assert_eq!(store.all_account_tokens().len(), 1);
 }

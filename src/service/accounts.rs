@@ -13,7 +13,7 @@ use crate::records::account::{
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
 use crate::records::booking::{Attribution, Booking};
 use crate::service::directory::{Directory, audit_event};
-use crate::service::error::Error;
+use crate::service::error::{AccountError, BookingChange, Error, StaffAction};
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::{EmailAddress, EmailKey};
 use crate::values::ids::{AccountId, BookingId, CustomerId};
@@ -31,9 +31,9 @@ use crate::values::password::{
 /// counts towards throttling.
 ///
 /// What the [accounts mode](crate::settings::AccountsMode) changes: `Disabled` refuses every use case
-/// with [`Error::AccountsDisabled`]; `Optional` lets an unverified account log in (it sees
+/// with [`AccountError::Disabled`]; `Optional` lets an unverified account log in (it sees
 /// no bookings until it is verified and has claimed its profile); `Required` refuses login
-/// with [`Error::EmailNotVerified`] until the email is verified. Self-service always needs
+/// with [`AccountError::EmailNotVerified`] until the email is verified. Self-service always needs
 /// a verified account that claimed a profile.
 ///
 /// # Examples
@@ -61,7 +61,16 @@ use crate::values::password::{
 ///
 /// `S` is the [`AccountStore`], `N` the [`Notifier`] and `C` the [`Clock`] of the directory
 /// (the system clock unless a test fixes the time): `Accounts<SqliteStore, MyMailer>` in
-/// production.
+/// production. Accounts exist only over a store that keeps them: `Accounts::new` over a
+/// store without [`AccountStore`] does not compile.
+///
+/// # Errors
+///
+/// Every method answers an [`AccountError`]: the account's own refusals (wrong password,
+/// throttled, invalid link, weak password, ...) as variants of their own, and what the
+/// directory refuses or fails on the way (unknown booking, store failure, over-long input,
+/// contention) as [`AccountError::Directory`] holding the directory's [`Error`]. Each
+/// method lists both under its own `# Errors`.
 #[derive(Debug, Clone)]
 pub struct Accounts<S, N, C = SystemClock> {
     directory: Directory<S, C>,
@@ -165,7 +174,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::AccountNotFound`] or [`Error::Store`].
+    /// [`AccountError::NotFound`] or [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -173,14 +182,14 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// use customer_directory::{*, decisions::*, ports::*, records::*, reports::csv::*, service::*, settings::*, values::*};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let accounts = Accounts::new(Directory::new(MemoryStore::new(), DirectorySettings::default()), RecordingNotifier::new());
-    /// assert!(matches!(accounts.account(AccountId::new()).await, Err(Error::AccountNotFound(_))));
+    /// assert!(matches!(accounts.account(AccountId::new()).await, Err(AccountError::NotFound(_))));
     /// # });
     /// ```
-    pub async fn account(&self, id: AccountId) -> Result<Account, Error> {
+    pub async fn account(&self, id: AccountId) -> Result<Account, AccountError> {
         self.store()
             .account(id)
             .await?
-            .ok_or(Error::AccountNotFound(id))
+            .ok_or(AccountError::NotFound(id))
     }
 
     /// Signs a customer up and mails a verification link.
@@ -193,8 +202,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::AccountsDisabled`], [`Error::InvalidEmail`], [`Error::WeakPassword`] listing
-    /// every violation, [`Error::Store`], [`Error::Notify`] (after the commit).
+    /// [`AccountError::Disabled`], [`Error::InvalidEmail`] (in [`AccountError::Directory`]), [`AccountError::WeakPassword`] listing
+    /// every violation, [`Error::Store`] (in [`AccountError::Directory`]), [`AccountError::Notify`] (after the commit).
     ///
     /// # Examples
     ///
@@ -205,7 +214,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// let mail = RecordingNotifier::new();
     /// let accounts = Accounts::new(Directory::new(MemoryStore::new(), settings), mail.clone());
     /// let weak = accounts.sign_up("ana@example.com", &Password::new("password"), &Actor::System).await;
-    /// assert!(matches!(weak, Err(Error::WeakPassword(_))));
+    /// assert!(matches!(weak, Err(AccountError::WeakPassword(_))));
     /// accounts.sign_up("ana@example.com", &Password::new("Plum-Tractor-Velvet-9"), &Actor::System).await?;
     /// assert!(matches!(mail.sent()[0], Notification::VerifyEmail { .. }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -216,7 +225,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         email: &str,
         password: &Password,
         actor: &Actor,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         let email =
             EmailAddress::parse_with_policy(email, self.directory.settings.email_key_policy)?;
@@ -225,7 +234,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         let (token, token_hash) = VerificationToken::generate()?;
         let message = self
             .directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut changes = ChangeSet::new();
                 let existing = self.store().account_by_email(email.key()).await?;
@@ -281,8 +290,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidToken`] for an unknown, used, expired or void token (one answer for
-    /// all); [`Error::AccountsDisabled`]; [`Error::Store`].
+    /// [`AccountError::InvalidToken`] for an unknown, used, expired or void token (one answer for
+    /// all); [`AccountError::Disabled`]; [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -298,7 +307,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// let token = VerificationToken::parse(&link)?;
     /// let id = accounts.verify_email(&token, &Actor::System).await?;
     /// assert!(accounts.account(id).await?.is_verified());
-    /// assert!(matches!(accounts.verify_email(&token, &Actor::System).await, Err(Error::InvalidToken)), "single use");
+    /// assert!(matches!(accounts.verify_email(&token, &Actor::System).await, Err(AccountError::InvalidToken)), "single use");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
@@ -306,11 +315,11 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         &self,
         token: &VerificationToken,
         actor: &Actor,
-    ) -> Result<AccountId, Error> {
+    ) -> Result<AccountId, AccountError> {
         self.enabled()?;
         let hash = token.hash();
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let (mut changes, mut account) = self
                     .spend_token(&hash, TokenPurpose::Verification, now)
@@ -327,19 +336,19 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
 
     /// Logs a customer in.
     ///
-    /// An unknown email and a wrong password get the same [`Error::InvalidCredentials`]
+    /// An unknown email and a wrong password get the same [`AccountError::InvalidCredentials`]
     /// after comparable work (a dummy hash is verified, an audit event committed). After
     /// [`max_failed_logins`](crate::settings::AccountSettings::max_failed_logins) failures in a row
     /// the account is locked for [`lockout`](crate::settings::AccountSettings::lockout):
-    /// [`Error::Throttled`], even with the right password. This does tell an attacker that
+    /// [`AccountError::Throttled`], even with the right password. This does tell an attacker that
     /// the account exists, the price of telling the customer why they cannot log in. A
     /// success resets the count, claims the profile if the account has none yet, and
     /// re-hashes a hash made with outdated parameters.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`], [`Error::Throttled`], [`Error::EmailNotVerified`]
-    /// (required mode), [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::InvalidCredentials`], [`AccountError::Throttled`], [`AccountError::EmailNotVerified`]
+    /// (required mode), [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -351,7 +360,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// accounts.sign_up("cy@example.com", &Password::new("Plum-Tractor-Velvet-9"), &Actor::System).await?;
     /// let wrong = accounts.log_in("cy@example.com", &Password::new("nope"), &Actor::System).await;
     /// let unknown = accounts.log_in("who@example.com", &Password::new("nope"), &Actor::System).await;
-    /// assert!(matches!((wrong, unknown), (Err(Error::InvalidCredentials), Err(Error::InvalidCredentials))));
+    /// assert!(matches!((wrong, unknown), (Err(AccountError::InvalidCredentials), Err(AccountError::InvalidCredentials))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
@@ -360,11 +369,11 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         email: &str,
         password: &Password,
         actor: &Actor,
-    ) -> Result<Login, Error> {
+    ) -> Result<Login, AccountError> {
         self.enabled()?;
         let key = EmailKey::parse(email, self.directory.settings.email_key_policy).ok();
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut changes = ChangeSet::new();
                 let account = match &key {
@@ -378,25 +387,25 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                         actor.clone(),
                         AuditAction::LoginFailed,
                     ));
-                    return Ok((changes, Err(Error::InvalidCredentials)));
+                    return Ok((changes, Err(AccountError::InvalidCredentials)));
                 };
                 if let Some(until) = account.throttled_until.filter(|until| now < *until) {
                     let _ = self.hashing.verify_dummy(password.expose());
                     changes.record(self.event(now, actor, AuditAction::LoginThrottled, &account));
-                    return Ok((changes, Err(Error::Throttled { until })));
+                    return Ok((changes, Err(AccountError::Throttled { until })));
                 }
                 let verification = self.verify(password, &account.password);
                 if !verification.is_valid() {
                     self.count_failure(&mut account, now);
                     changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
                     changes.save_account(account);
-                    return Ok((changes, Err(Error::InvalidCredentials)));
+                    return Ok((changes, Err(AccountError::InvalidCredentials)));
                 }
                 if !account.is_verified()
                     && self.directory.settings.accounts.mode.requires_account()
                 {
                     changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
-                    return Ok((changes, Err(Error::EmailNotVerified)));
+                    return Ok((changes, Err(AccountError::EmailNotVerified)));
                 }
                 let rehashed = verification == Verification::ValidNeedsRehash;
                 if rehashed {
@@ -425,8 +434,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`], [`Error::Throttled`], [`Error::WeakPassword`],
-    /// [`Error::AccountNotFound`], [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::InvalidCredentials`], [`AccountError::Throttled`], [`AccountError::WeakPassword`],
+    /// [`AccountError::NotFound`], [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -450,17 +459,17 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         current: &Password,
         new: &Password,
         actor: &Actor,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
                 if let Some(failed) =
                     self.confirm_current_password(&mut stored, current, now, actor)?
                 {
-                    return Ok((failed, Err(Error::InvalidCredentials)));
+                    return Ok((failed, Err(AccountError::InvalidCredentials)));
                 }
                 self.check_policy(new, &[stored.email.as_str()])?;
                 self.replace_password(&mut stored, new)?;
@@ -476,8 +485,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::NotPermitted`] when `actor` is a customer; [`Error::WeakPassword`],
-    /// [`Error::AccountNotFound`], [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::NotPermitted`] when `actor` is a customer; [`AccountError::WeakPassword`],
+    /// [`AccountError::NotFound`], [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -500,15 +509,15 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         account: AccountId,
         new: &Password,
         actor: &Actor,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         if matches!(actor, Actor::Customer(_)) {
-            return Err(Error::NotPermitted {
-                action: "set a customer's password",
+            return Err(AccountError::NotPermitted {
+                action: StaffAction::SetPassword,
             });
         }
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 self.check_policy(new, &[stored.email.as_str()])?;
@@ -534,8 +543,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidEmail`], [`Error::AccountsDisabled`], [`Error::Store`],
-    /// [`Error::Notify`] (after the commit).
+    /// [`Error::InvalidEmail`] (in [`AccountError::Directory`]), [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]),
+    /// [`AccountError::Notify`] (after the commit).
     ///
     /// # Examples
     ///
@@ -550,14 +559,18 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn request_password_reset(&self, email: &str, actor: &Actor) -> Result<(), Error> {
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        actor: &Actor,
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         let key = EmailKey::parse(email, self.directory.settings.email_key_policy)?;
         // Generated whether or not the account exists: same work either way.
         let (token, token_hash) = ResetToken::generate()?;
         let message = self
             .directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut changes = ChangeSet::new();
                 let Some(account) = self.store().account_by_email(&key).await? else {
@@ -616,8 +629,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidToken`] (unknown, used, expired or void: one answer),
-    /// [`Error::WeakPassword`], [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::InvalidToken`] (unknown, used, expired or void: one answer),
+    /// [`AccountError::WeakPassword`], [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -641,11 +654,11 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         token: &ResetToken,
         new: &Password,
         actor: &Actor,
-    ) -> Result<AccountId, Error> {
+    ) -> Result<AccountId, AccountError> {
         self.enabled()?;
         let hash = token.hash();
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let (mut changes, mut account) = self
                     .spend_token(&hash, TokenPurpose::PasswordReset, now)
@@ -672,9 +685,9 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`], [`Error::Throttled`], [`Error::AccountEmailTaken`],
-    /// [`Error::InvalidEmail`], [`Error::AccountNotFound`], [`Error::AccountsDisabled`],
-    /// [`Error::Store`], [`Error::Notify`] (after the commit).
+    /// [`AccountError::InvalidCredentials`], [`AccountError::Throttled`], [`AccountError::EmailTaken`],
+    /// [`Error::InvalidEmail`] (in [`AccountError::Directory`]), [`AccountError::NotFound`], [`AccountError::Disabled`],
+    /// [`Error::Store`] (in [`AccountError::Directory`]), [`AccountError::Notify`] (after the commit).
     ///
     /// # Examples
     ///
@@ -700,25 +713,25 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         new_email: &str,
         current: &Password,
         actor: &Actor,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         let email =
             EmailAddress::parse_with_policy(new_email, self.directory.settings.email_key_policy)?;
         let (token, token_hash) = VerificationToken::generate()?;
         let message = self
             .directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
                 if let Some(failed) =
                     self.confirm_current_password(&mut stored, current, now, actor)?
                 {
-                    return Ok((failed, Err(Error::InvalidCredentials)));
+                    return Ok((failed, Err(AccountError::InvalidCredentials)));
                 }
                 if let Some(holder) = self.store().account_by_email(email.key()).await? {
                     if holder.id != stored.id {
-                        return Err(Error::AccountEmailTaken);
+                        return Err(AccountError::EmailTaken);
                     }
                 }
                 let old = std::mem::replace(&mut stored.email, email.clone());
@@ -754,7 +767,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::AccountNotFound`], [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::NotFound`], [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -770,7 +783,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn my_bookings(&self, account: AccountId) -> Result<Vec<Booking>, Error> {
+    pub async fn my_bookings(&self, account: AccountId) -> Result<Vec<Booking>, AccountError> {
         self.enabled()?;
         let account = self.account(account).await?;
         let Some(customer) = account.customer.filter(|_| account.is_verified()) else {
@@ -790,10 +803,10 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::BookingNotFound`] also when the booking is not the account's own;
-    /// [`Error::SelfServiceDisabled`], [`Error::ChangeWindowClosed`],
-    /// [`Error::BookingState`], [`Error::EmailNotVerified`], [`Error::AccountNotFound`],
-    /// [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`Error::BookingNotFound`] (in [`AccountError::Directory`]) also when the booking is not the account's own;
+    /// [`AccountError::SelfServiceDisabled`], [`AccountError::ChangeWindowClosed`],
+    /// [`Error::BookingState`] (in [`AccountError::Directory`]), [`AccountError::EmailNotVerified`], [`AccountError::NotFound`],
+    /// [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -803,16 +816,18 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         account: AccountId,
         booking: BookingId,
         actor: &Actor,
-    ) -> Result<Booking, Error> {
+    ) -> Result<Booking, AccountError> {
         self.enabled()?;
         if !self.directory.settings.accounts.self_service_cancel {
-            return Err(Error::SelfServiceDisabled { action: "cancel" });
+            return Err(AccountError::SelfServiceDisabled {
+                change: BookingChange::Cancel,
+            });
         }
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let (owner, mut stored) = self.own_booking(account, booking).await?;
-                self.check_change_allowed(&stored, now, "cancel")?;
+                self.check_change_allowed(&stored, now, BookingChange::Cancel)?;
                 stored.status = BookingStatus::CANCELLED;
                 let mut changes = ChangeSet::new();
                 let mut event =
@@ -844,19 +859,21 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         booking: BookingId,
         new_start: DateTime<Utc>,
         actor: &Actor,
-    ) -> Result<Booking, Error> {
+    ) -> Result<Booking, AccountError> {
         self.enabled()?;
         if !self.directory.settings.accounts.self_service_modify {
-            return Err(Error::SelfServiceDisabled { action: "modify" });
+            return Err(AccountError::SelfServiceDisabled {
+                change: BookingChange::Modify,
+            });
         }
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let (owner, mut stored) = self.own_booking(account, booking).await?;
-                self.check_change_allowed(&stored, now, "modify")?;
+                self.check_change_allowed(&stored, now, BookingChange::Modify)?;
                 let shift = new_start - stored.starts_at;
                 stored.starts_at = new_start;
-                self.check_change_allowed(&stored, now, "modify")?;
+                self.check_change_allowed(&stored, now, BookingChange::Modify)?;
                 stored.ends_at = stored.ends_at.and_then(|end| end.checked_add_signed(shift));
                 let mut changes = ChangeSet::new();
                 let mut event =
@@ -875,8 +892,8 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidPaymentMethod`] for an expired card; [`Error::AccountNotFound`],
-    /// [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::InvalidPaymentMethod`] for an expired card; [`AccountError::NotFound`],
+    /// [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -899,13 +916,15 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         account: AccountId,
         method: SavedPaymentMethod,
         actor: &Actor,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         self.enabled()?;
         if method.is_expired(self.now()) {
-            return Err(Error::InvalidPaymentMethod(PaymentMethodError::Expired));
+            return Err(AccountError::InvalidPaymentMethod(
+                PaymentMethodError::Expired,
+            ));
         }
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 stored.payment_method = Some(method.clone());
@@ -921,7 +940,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::AccountNotFound`], [`Error::AccountsDisabled`], [`Error::Store`].
+    /// [`AccountError::NotFound`], [`AccountError::Disabled`], [`Error::Store`] (in [`AccountError::Directory`]).
     ///
     /// # Examples
     ///
@@ -941,10 +960,10 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         &self,
         account: AccountId,
         actor: &Actor,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, AccountError> {
         self.enabled()?;
         self.directory
-            .commit_retrying(|| async {
+            .commit_retrying::<_, AccountError, _, _>(|| async {
                 let now = self.now();
                 let mut stored = self.account(account).await?;
                 let mut changes = ChangeSet::new();
@@ -968,20 +987,20 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         self.directory.clock.now()
     }
 
-    fn enabled(&self) -> Result<(), Error> {
+    fn enabled(&self) -> Result<(), AccountError> {
         if !self.directory.settings.accounts.mode.is_enabled() {
-            return Err(Error::AccountsDisabled);
+            return Err(AccountError::Disabled);
         }
         Ok(())
     }
 
-    fn check_policy(&self, password: &Password, context: &[&str]) -> Result<(), Error> {
+    fn check_policy(&self, password: &Password, context: &[&str]) -> Result<(), AccountError> {
         self.directory
             .settings
             .accounts
             .password_policy
             .check(password.expose(), &PasswordContext::new(context))
-            .map_err(Error::WeakPassword)
+            .map_err(AccountError::WeakPassword)
     }
 
     /// A stored hash that cannot be evaluated (malformed, over the cost cap) counts as a
@@ -1010,7 +1029,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         }
     }
 
-    fn replace_password(&self, account: &mut Account, new: &Password) -> Result<(), Error> {
+    fn replace_password(&self, account: &mut Account, new: &Password) -> Result<(), AccountError> {
         account.password = self.hashing.hash(new.expose())?;
         // Every token issued under the old credentials is void from now on.
         account.credential_version = account.credential_version.saturating_add(1);
@@ -1045,26 +1064,26 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     }
 
     /// Spends a one-time token: a change set marking it used, and its account, if the token
-    /// is usable for `purpose`; otherwise the one answer [`Error::InvalidToken`].
+    /// is usable for `purpose`; otherwise the one answer [`AccountError::InvalidToken`].
     async fn spend_token(
         &self,
         hash: &crate::values::password::ResetTokenHash,
         purpose: TokenPurpose,
         now: DateTime<Utc>,
-    ) -> Result<(ChangeSet, Account), Error> {
+    ) -> Result<(ChangeSet, Account), AccountError> {
         let mut stored = self
             .store()
             .account_token(hash)
             .await?
             .filter(|token| token.purpose == purpose)
-            .ok_or(Error::InvalidToken)?;
+            .ok_or(AccountError::InvalidToken)?;
         let account = self
             .store()
             .account(stored.account)
             .await?
-            .ok_or(Error::InvalidToken)?;
+            .ok_or(AccountError::InvalidToken)?;
         if !stored.is_usable(now, account.credential_version) {
-            return Err(Error::InvalidToken);
+            return Err(AccountError::InvalidToken);
         }
         stored.used_at = Some(now);
         let mut changes = ChangeSet::new();
@@ -1078,7 +1097,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         &self,
         account: &mut Account,
         changes: &mut ChangeSet,
-    ) -> Result<(), Error> {
+    ) -> Result<(), AccountError> {
         let Some(customer) = self
             .store()
             .lookup_email(account.email.key())
@@ -1102,10 +1121,10 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         &self,
         account: AccountId,
         booking: BookingId,
-    ) -> Result<(Account, Booking), Error> {
+    ) -> Result<(Account, Booking), AccountError> {
         let owner = self.account(account).await?;
         if !owner.is_verified() {
-            return Err(Error::EmailNotVerified);
+            return Err(AccountError::EmailNotVerified);
         }
         let stored = self.store().booking(booking).await?;
         match (owner.customer, stored) {
@@ -1114,7 +1133,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
             {
                 Ok((owner, stored))
             }
-            _ => Err(Error::BookingNotFound(booking)),
+            _ => Err(Error::BookingNotFound(booking).into()),
         }
     }
 
@@ -1122,14 +1141,13 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         &self,
         booking: &Booking,
         now: DateTime<Utc>,
-        action: &'static str,
-    ) -> Result<(), Error> {
+        change: BookingChange,
+    ) -> Result<(), AccountError> {
         let settings = &self.directory.settings.accounts;
         if settings.statuses_blocking_changes.contains(&booking.status) {
-            return Err(Error::BookingState {
-                id: booking.id,
-                action,
-                reason: "its status does not allow changes by the customer",
+            return Err(AccountError::BookingLocked {
+                booking: booking.id,
+                change,
             });
         }
         let window = TimeDelta::days(i64::from(settings.change_window_days));
@@ -1138,7 +1156,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
             .checked_sub_signed(window)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         if now >= closed_at {
-            return Err(Error::ChangeWindowClosed {
+            return Err(AccountError::ChangeWindowClosed {
                 booking: booking.id,
                 closed_at,
             });
@@ -1149,16 +1167,16 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// The check a customer's own change of credentials starts with: a throttled account is
     /// refused, and a wrong current password counts as a failed login. Returns the change
     /// set recording that failure (to commit before answering
-    /// [`Error::InvalidCredentials`]), or `None` when the password is right.
+    /// [`AccountError::InvalidCredentials`]), or `None` when the password is right.
     fn confirm_current_password(
         &self,
         stored: &mut Account,
         current: &Password,
         now: DateTime<Utc>,
         actor: &Actor,
-    ) -> Result<Option<ChangeSet>, Error> {
+    ) -> Result<Option<ChangeSet>, AccountError> {
         if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
-            return Err(Error::Throttled { until });
+            return Err(AccountError::Throttled { until });
         }
         if self.verify(current, &stored.password).is_valid() {
             return Ok(None);

@@ -1,5 +1,7 @@
 //! The error type of the [`Directory`](crate::service::directory::Directory) use cases.
 
+use std::fmt;
+
 use crate::decisions::merge::MergeError;
 use crate::ports::notify::NotifyError;
 use crate::ports::store::{Conflict, StoreError};
@@ -100,9 +102,9 @@ pub enum Error {
         /// The booking.
         id: BookingId,
         /// What was attempted.
-        action: &'static str,
+        action: BookingAction,
         /// Why not.
-        reason: &'static str,
+        reason: BookingRefusal,
     },
     /// A merge rule was broken.
     #[error(transparent)]
@@ -167,9 +169,36 @@ pub enum Error {
     /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// A free-text input is longer than its limit (see [`limits`](crate::limits)): the
+    /// error names the input, its length and the maximum. Checked before the store is used,
+    /// so nothing was read or written.
+    #[error(transparent)]
+    TooLong(#[from] crate::limits::TooLong),
+}
+
+/// Why an account operation of [`Accounts`](crate::service::accounts::Accounts) failed. A
+/// failed operation changed nothing.
+///
+/// The account's own refusals are variants of their own; what the directory refuses on the
+/// way (an unknown booking, a store failure, an over-long input, contention) arrives
+/// unchanged in [`AccountError::Directory`], so a caller matches the account cases first and
+/// hands the rest to the code that handles [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::service::AccountError;
+/// use customer_directory::{BookingId, Error};
+/// let wrapped = AccountError::from(Error::BookingNotFound(BookingId::new()));
+/// assert!(matches!(wrapped, AccountError::Directory(Error::BookingNotFound(_))));
+/// assert_eq!(AccountError::InvalidCredentials.to_string(), "the email or the password is wrong");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
     /// Customer accounts are disabled in the settings.
     #[error("customer accounts are disabled")]
-    AccountsDisabled,
+    Disabled,
     /// Unknown email or wrong password: deliberately one answer for both.
     #[error("the email or the password is wrong")]
     InvalidCredentials,
@@ -191,21 +220,32 @@ pub enum Error {
     WeakPassword(PasswordViolations),
     /// No account with this id.
     #[error("no account with id {0}")]
-    AccountNotFound(AccountId),
+    NotFound(AccountId),
     /// Another account already uses this login email.
     #[error("another account already uses this email")]
-    AccountEmailTaken,
+    EmailTaken,
     /// The operation is for staff (or the system), not for the customer.
     #[error("only staff may {action}")]
     NotPermitted {
         /// What was attempted.
-        action: &'static str,
+        action: StaffAction,
     },
     /// The settings do not let customers do this to their bookings.
-    #[error("customers may not {action} bookings themselves")]
+    #[error("customers may not {change} bookings themselves")]
     SelfServiceDisabled {
-        /// `cancel` or `modify`.
-        action: &'static str,
+        /// What the customer tried.
+        change: BookingChange,
+    },
+    /// The booking's status does not let the customer change it (the settings list the
+    /// statuses that block changes).
+    #[error(
+        "customers may not {change} booking {booking}: its status does not allow changes by the customer"
+    )]
+    BookingLocked {
+        /// The booking.
+        booking: BookingId,
+        /// What the customer tried.
+        change: BookingChange,
     },
     /// Too close to the booking's start for the customer to change it.
     #[error("booking {booking} can no longer be changed online: the window closed at {closed_at}")]
@@ -230,11 +270,103 @@ pub enum Error {
     /// The committed change's message could not be handed to the [`Notifier`](crate::ports::notify::Notifier).
     #[error(transparent)]
     Notify(#[from] NotifyError),
-    /// A free-text input is longer than its limit (see [`limits`](crate::limits)): the
-    /// error names the input, its length and the maximum. Checked before the store is used,
-    /// so nothing was read or written.
+    /// The directory refused or failed (see [`Error`]).
     #[error(transparent)]
-    TooLong(#[from] crate::limits::TooLong),
+    Directory(#[from] Error),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(error: StoreError) -> Self {
+        AccountError::Directory(Error::Store(error))
+    }
+}
+
+impl From<crate::limits::TooLong> for AccountError {
+    fn from(error: crate::limits::TooLong) -> Self {
+        AccountError::Directory(Error::TooLong(error))
+    }
+}
+
+impl From<EmailError> for AccountError {
+    fn from(error: EmailError) -> Self {
+        AccountError::Directory(Error::InvalidEmail(error))
+    }
+}
+
+/// What staff may do to an account and a customer may not, as named in
+/// [`AccountError::NotPermitted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StaffAction {
+    /// Set a customer's password without knowing the current one.
+    SetPassword,
+}
+
+impl fmt::Display for StaffAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StaffAction::SetPassword => "set a customer's password",
+        })
+    }
+}
+
+/// A change a customer makes to their own booking, as named in
+/// [`AccountError::SelfServiceDisabled`] and the errors beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BookingChange {
+    /// Cancel the booking.
+    Cancel,
+    /// Move it to another time.
+    Modify,
+}
+
+impl fmt::Display for BookingChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BookingChange::Cancel => "cancel",
+            BookingChange::Modify => "modify",
+        })
+    }
+}
+
+/// What staff tried to do to a booking, as named in [`Error::BookingState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BookingAction {
+    /// Confirm a related booking as the customer's.
+    Confirm,
+    /// Detach a booking from its customer.
+    Detach,
+}
+
+impl fmt::Display for BookingAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BookingAction::Confirm => "confirm",
+            BookingAction::Detach => "detach",
+        })
+    }
+}
+
+/// Why a booking's attribution refuses a [`BookingAction`], as named in
+/// [`Error::BookingState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BookingRefusal {
+    /// Only a related booking can be confirmed.
+    NotRelated,
+    /// The booking is not attributed to any customer.
+    Unattributed,
+}
+
+impl fmt::Display for BookingRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BookingRefusal::NotRelated => "it is not a related booking",
+            BookingRefusal::Unattributed => "it is not attributed to a customer",
+        })
+    }
 }
 
 /// An operation on a customer that only some statuses allow, as named in
@@ -324,7 +456,7 @@ fn weak(violations: &PasswordViolations) -> String {
         .join("; ")
 }
 
-impl From<PaymentMethodError> for Error {
+impl From<PaymentMethodError> for AccountError {
     fn from(error: PaymentMethodError) -> Self {
         match error {
             PaymentMethodError::CardNumber => Self::CardNumberRefused,

@@ -19,4 +19,6 @@ pub use directory::reports::{
     DataSubjectExport, ImportMode, ImportReport, ImportedRow, RowOutcome,
 };
 pub use directory::{Directory, Recorded};
-pub use error::{CustomerAction, Error};
+pub use error::{
+    AccountError, BookingAction, BookingChange, BookingRefusal, CustomerAction, Error, StaffAction,
+};

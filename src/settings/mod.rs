@@ -215,7 +215,7 @@ impl AccountSettings {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AccountsMode {
-    /// No accounts: every account use case answers [`Error::AccountsDisabled`](crate::service::error::Error::AccountsDisabled).
+    /// No accounts: every account use case answers [`AccountError::Disabled`](crate::service::error::AccountError::Disabled).
     #[default]
     Disabled,
     /// Customers may sign up; booking as a guest stays possible. An account may log in

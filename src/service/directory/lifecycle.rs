@@ -15,7 +15,7 @@ use crate::records::contact_form::check_custom_fields;
 use crate::records::customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 use crate::records::merge::MergeRecord;
 use crate::records::profile::{MatchKeys, Profile};
-use crate::service::error::{CustomerAction, Error};
+use crate::service::error::{BookingAction, BookingRefusal, CustomerAction, Error};
 use crate::values::email::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
@@ -382,8 +382,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
             let Attribution::Related { customer, .. } = related.attribution else {
                 return Err(Error::BookingState {
                     id: booking,
-                    action: "confirm",
-                    reason: "it is not a related booking",
+                    action: BookingAction::Confirm,
+                    reason: BookingRefusal::NotRelated,
                 });
             };
             let holder = self.person(customer).await?;
@@ -437,8 +437,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
             let Some(from) = detached.attribution.customer() else {
                 return Err(Error::BookingState {
                     id: booking,
-                    action: "detach",
-                    reason: "it is not attributed to a customer",
+                    action: BookingAction::Detach,
+                    reason: BookingRefusal::Unattributed,
                 });
             };
             let now = self.clock.now();
@@ -1146,7 +1146,7 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
         for candidate in self.store.customers_inactive_since(cutoff).await? {
             let id = candidate.id;
             let redacted = self
-                .commit_retrying(|| async {
+                .commit_retrying::<_, Error, _, _>(|| async {
                     let current = self.customer(id).await?;
                     if !matches!(
                         current.status,

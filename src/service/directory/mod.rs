@@ -584,13 +584,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// fresh read whenever the commit conflicts, at most `max_commit_attempts` times: the
     /// one retry loop of every use case, directory and accounts alike. A change set holding
     /// only audit events (a failed login) is committed; an empty one is not.
-    pub(in crate::service) async fn commit_retrying<T, F, Fut>(
+    pub(in crate::service) async fn commit_retrying<T, E, F, Fut>(
         &self,
         mut decide: F,
-    ) -> Result<T, Error>
+    ) -> Result<T, E>
     where
+        E: From<Error>,
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(ChangeSet, T), Error>>,
+        Fut: Future<Output = Result<(ChangeSet, T), E>>,
     {
         let attempts = self.settings.max_commit_attempts.max(1);
         let mut attempt = 1;
@@ -600,14 +601,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 return Ok(outcome);
             }
             // Whatever the use case, no over-long free text reaches the store.
-            crate::service::directory::checks::check_changes(&changes)?;
+            crate::service::directory::checks::check_changes(&changes).map_err(Error::from)?;
             match self.store.commit(changes).await {
                 Ok(()) => return Ok(outcome),
                 Err(StoreError::Conflict(last)) if attempt >= attempts => {
-                    return Err(Error::Contention { attempts, last });
+                    return Err(Error::Contention { attempts, last }.into());
                 }
                 Err(StoreError::Conflict(_)) => attempt += 1,
-                Err(other) => return Err(other.into()),
+                Err(other) => return Err(Error::from(other).into()),
             }
         }
     }

@@ -8,7 +8,7 @@
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{AccountStore, Store};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
-use crate::service::error::Error;
+use crate::service::error::AccountError;
 use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::testing::FaultInjectingStore;
@@ -180,14 +180,14 @@ pub async fn a_link_works_only_for_what_it_was_mailed_for<
         rig.accounts
             .reset_password(&as_reset, &Password::new(OTHER), &Actor::System)
             .await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     let as_verification = VerificationToken::parse(&reset.expose_secret()).unwrap();
     assert!(matches!(
         rig.accounts
             .verify_email(&as_verification, &Actor::System)
             .await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     assert_eq!(store.account(account.id).await.unwrap().unwrap(), account);
     assert_eq!(store.account_tokens(account.id).await.unwrap(), tokens);

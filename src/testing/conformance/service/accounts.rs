@@ -14,7 +14,7 @@ use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::CustomerStatus;
 use crate::service::accounts::Accounts;
 use crate::service::directory::Directory;
-use crate::service::error::Error;
+use crate::service::error::{AccountError, BookingChange, Error};
 use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::values::booking_status::BookingStatus;
@@ -121,23 +121,23 @@ pub async fn accounts_disabled_refuses_every_use_case<S: Store + AccountStore + 
     let id = AccountId::new();
     assert!(matches!(
         a.sign_up("ana@example.com", &pw(GOOD), &me()).await,
-        Err(Error::AccountsDisabled)
+        Err(AccountError::Disabled)
     ));
     assert!(matches!(
         a.log_in("ana@example.com", &pw(GOOD), &me()).await,
-        Err(Error::AccountsDisabled)
+        Err(AccountError::Disabled)
     ));
     assert!(matches!(
         a.request_password_reset("ana@example.com", &me()).await,
-        Err(Error::AccountsDisabled)
+        Err(AccountError::Disabled)
     ));
     assert!(matches!(
         a.my_bookings(id).await,
-        Err(Error::AccountsDisabled)
+        Err(AccountError::Disabled)
     ));
     assert!(matches!(
         a.cancel_booking(id, BookingId::new(), &me()).await,
-        Err(Error::AccountsDisabled)
+        Err(AccountError::Disabled)
     ));
     assert!(rig.mail.sent().is_empty());
 }
@@ -266,7 +266,7 @@ pub async fn sign_up_for_a_taken_email_answers_the_same_and_tells_the_owner<
     let second_link = rig.verification_token();
     assert!(matches!(
         rig.accounts.verify_email(&first_link, &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     rig.accounts
         .verify_email(&second_link, &me())
@@ -282,7 +282,7 @@ pub async fn sign_up_for_a_taken_email_answers_the_same_and_tells_the_owner<
         rig.accounts
             .log_in("bo@example.com", &pw(GOOD), &me())
             .await,
-        Err(Error::InvalidCredentials)
+        Err(AccountError::InvalidCredentials)
     ));
 }
 
@@ -292,7 +292,7 @@ pub async fn weak_password_lists_every_violation_and_stores_nothing<
     store: S,
 ) {
     let rig = rig(store.clone());
-    let Err(Error::WeakPassword(violations)) = rig
+    let Err(AccountError::WeakPassword(violations)) = rig
         .accounts
         .sign_up("ana@example.com", &pw("a b"), &me())
         .await
@@ -327,9 +327,9 @@ pub async fn login_answers_unknown_email_and_wrong_password_alike<
         .log_in("not an email", &pw(GOOD), &me())
         .await
         .unwrap_err();
-    assert!(matches!(unknown, Error::InvalidCredentials));
-    assert!(matches!(wrong, Error::InvalidCredentials));
-    assert!(matches!(malformed, Error::InvalidCredentials));
+    assert!(matches!(unknown, AccountError::InvalidCredentials));
+    assert!(matches!(wrong, AccountError::InvalidCredentials));
+    assert!(matches!(malformed, AccountError::InvalidCredentials));
     assert_eq!(unknown.to_string(), wrong.to_string());
     assert!(
         rig.accounts
@@ -354,7 +354,7 @@ pub async fn login_throttles_after_repeated_failures_and_releases<
             rig.accounts
                 .log_in("ana@example.com", &pw(OTHER), &me())
                 .await,
-            Err(Error::InvalidCredentials)
+            Err(AccountError::InvalidCredentials)
         ));
     }
     let until = t0() + TimeDelta::minutes(10);
@@ -367,13 +367,13 @@ pub async fn login_throttles_after_repeated_failures_and_releases<
         .accounts
         .log_in("ana@example.com", &pw(GOOD), &me())
         .await;
-    assert!(matches!(locked, Err(Error::Throttled { until: u }) if u == until));
+    assert!(matches!(locked, Err(AccountError::Throttled { until: u }) if u == until));
     rig.clock.advance(TimeDelta::minutes(9));
     assert!(matches!(
         rig.accounts
             .log_in("ana@example.com", &pw(GOOD), &me())
             .await,
-        Err(Error::Throttled { .. })
+        Err(AccountError::Throttled { .. })
     ));
     rig.clock.advance(TimeDelta::minutes(1));
     let login = rig
@@ -413,14 +413,14 @@ pub async fn required_mode_refuses_login_until_verified<
         rig.accounts
             .log_in("ana@example.com", &pw(GOOD), &me())
             .await,
-        Err(Error::EmailNotVerified)
+        Err(AccountError::EmailNotVerified)
     ));
     // A wrong password still gets the generic answer, not the verification state.
     assert!(matches!(
         rig.accounts
             .log_in("ana@example.com", &pw(OTHER), &me())
             .await,
-        Err(Error::InvalidCredentials)
+        Err(AccountError::InvalidCredentials)
     ));
     rig.accounts
         .verify_email(&rig.verification_token(), &me())
@@ -448,7 +448,7 @@ pub async fn reset_token_is_single_use<S: Store + AccountStore + Clone + 'static
         .unwrap();
     assert!(matches!(
         rig.accounts.reset_password(&link, &pw(THIRD), &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     assert!(
         rig.accounts
@@ -482,7 +482,7 @@ pub async fn reset_token_expires<S: Store + AccountStore + Clone + 'static>(stor
     rig.clock.advance(TimeDelta::seconds(1));
     assert!(matches!(
         rig.accounts.reset_password(&link, &pw(OTHER), &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     assert!(
         rig.accounts
@@ -517,7 +517,7 @@ pub async fn reset_tokens_are_voided_by_any_password_change<
         .unwrap();
     assert!(matches!(
         rig.accounts.reset_password(&link, &pw(THIRD), &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
 
     // By staff setting a password.
@@ -532,7 +532,7 @@ pub async fn reset_tokens_are_voided_by_any_password_change<
         .unwrap();
     assert!(matches!(
         rig.accounts.reset_password(&link, &pw(GOOD), &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
 
     // By another reset: two links open, the first one used voids the second.
@@ -554,7 +554,7 @@ pub async fn reset_tokens_are_voided_by_any_password_change<
         rig.accounts
             .reset_password(&second, &pw(OTHER), &me())
             .await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     assert!(
         rig.accounts
@@ -661,13 +661,13 @@ pub async fn reset_mail_goes_to_old_and_new_address_after_an_email_change<
         rig.accounts
             .change_email(id, "bo@example.com", &pw(GOOD), &me())
             .await,
-        Err(Error::AccountEmailTaken)
+        Err(AccountError::EmailTaken)
     ));
     assert!(matches!(
         rig.accounts
             .change_email(id, "ana@example.org", &pw(OTHER), &me())
             .await,
-        Err(Error::InvalidCredentials)
+        Err(AccountError::InvalidCredentials)
     ));
     rig.accounts
         .change_email(id, "ana@example.org", &pw(GOOD), &me())
@@ -708,19 +708,19 @@ pub async fn change_password_needs_the_current_one_and_staff_set_needs_staff<
         rig.accounts
             .change_password(id, &pw(OTHER), &pw(THIRD), &me())
             .await,
-        Err(Error::InvalidCredentials)
+        Err(AccountError::InvalidCredentials)
     ));
     assert_eq!(rig.accounts.account(id).await.unwrap().failed_logins, 1);
     assert!(matches!(
         rig.accounts
             .change_password(id, &pw(GOOD), &pw("short"), &me())
             .await,
-        Err(Error::WeakPassword(_))
+        Err(AccountError::WeakPassword(_))
     ));
     let customer = Actor::Customer(CustomerId::new());
     assert!(matches!(
         rig.accounts.set_password(id, &pw(THIRD), &customer).await,
-        Err(Error::NotPermitted { .. })
+        Err(AccountError::NotPermitted { .. })
     ));
     assert_eq!(
         rig.accounts.account(id).await.unwrap().password,
@@ -752,7 +752,7 @@ pub async fn outdated_hash_is_rehashed_at_the_next_login<
         .with_hashing(cheap_hashing(512));
     assert!(stronger.hashing().needs_rehash(&old));
     let wrong = stronger.log_in("ana@example.com", &pw(OTHER), &me()).await;
-    assert!(matches!(wrong, Err(Error::InvalidCredentials)));
+    assert!(matches!(wrong, Err(AccountError::InvalidCredentials)));
     assert_eq!(
         stronger.account(id).await.unwrap().password,
         old,
@@ -797,7 +797,7 @@ pub async fn self_service_cancel_within_the_window_changes_the_status_only<
     // Cancelled blocks further changes.
     assert!(matches!(
         rig.accounts.cancel_booking(id, far, &me()).await,
-        Err(Error::BookingState { .. })
+        Err(AccountError::BookingLocked { booking, change: BookingChange::Cancel }) if booking == far
     ));
 }
 
@@ -815,7 +815,7 @@ pub async fn self_service_refuses_inside_the_window_blocked_statuses_and_others_
     let id = rig.verified("ana@example.com", GOOD).await;
     let snapshot = store.booking(near).await.unwrap();
 
-    let Err(Error::ChangeWindowClosed { closed_at, .. }) =
+    let Err(AccountError::ChangeWindowClosed { closed_at, .. }) =
         rig.accounts.cancel_booking(id, near, &me()).await
     else {
         panic!("exactly 3 days before is inside a 3-day window");
@@ -828,13 +828,13 @@ pub async fn self_service_refuses_inside_the_window_blocked_statuses_and_others_
     );
     assert!(matches!(
         rig.accounts.cancel_booking(id, theirs, &me()).await,
-        Err(Error::BookingNotFound(b)) if b == theirs
+        Err(AccountError::Directory(Error::BookingNotFound(b))) if b == theirs
     ));
     assert!(matches!(
         rig.accounts
             .cancel_booking(id, BookingId::new(), &me())
             .await,
-        Err(Error::BookingNotFound(_))
+        Err(AccountError::Directory(Error::BookingNotFound(_)))
     ));
     rig.accounts
         .directory()
@@ -843,7 +843,7 @@ pub async fn self_service_refuses_inside_the_window_blocked_statuses_and_others_
         .unwrap();
     assert!(matches!(
         rig.accounts.cancel_booking(id, ok, &me()).await,
-        Err(Error::BookingState { .. })
+        Err(AccountError::BookingLocked { booking, change: BookingChange::Cancel }) if booking == ok
     ));
     // The window moves with the clock: 4 days out becomes 2 days out.
     let later = rig.book("BK-4", "ana@example.com", 5).await;
@@ -851,7 +851,7 @@ pub async fn self_service_refuses_inside_the_window_blocked_statuses_and_others_
         .advance(TimeDelta::days(2) + TimeDelta::seconds(1));
     assert!(matches!(
         rig.accounts.cancel_booking(id, later, &me()).await,
-        Err(Error::ChangeWindowClosed { .. })
+        Err(AccountError::ChangeWindowClosed { .. })
     ));
 }
 
@@ -870,7 +870,7 @@ pub async fn self_service_modify_moves_the_booking_and_respects_the_settings<
             rig.accounts
                 .modify_booking(id, b, t0() + TimeDelta::days(21), &me())
                 .await,
-            Err(Error::SelfServiceDisabled { .. })
+            Err(AccountError::SelfServiceDisabled { .. })
         ));
     }
     let rig = rig(store.clone());
@@ -892,7 +892,7 @@ pub async fn self_service_modify_moves_the_booking_and_respects_the_settings<
         rig.accounts
             .modify_booking(id, b, t0() + TimeDelta::days(1), &me())
             .await,
-        Err(Error::ChangeWindowClosed { .. })
+        Err(AccountError::ChangeWindowClosed { .. })
     ));
     assert_eq!(
         store.booking(b).await.unwrap().unwrap().starts_at,
@@ -915,10 +915,10 @@ pub async fn saved_payment_method_is_one_per_account_and_refuses_card_numbers<
     ] {
         assert_eq!(
             SavedPaymentMethod::new(card, "visa", "4242", 12, 2030)
-                .map_err(Error::from)
+                .map_err(AccountError::from)
                 .err()
                 .map(|e| e.to_string()),
-            Some(Error::CardNumberRefused.to_string()),
+            Some(AccountError::CardNumberRefused.to_string()),
             "{card}"
         );
     }
@@ -945,7 +945,7 @@ pub async fn saved_payment_method_is_one_per_account_and_refuses_card_numbers<
     let expired = SavedPaymentMethod::new("pm_old", "visa", "4242", 1, 2020).unwrap();
     assert!(matches!(
         rig.accounts.save_payment_method(id, expired, &me()).await,
-        Err(Error::InvalidPaymentMethod(_))
+        Err(AccountError::InvalidPaymentMethod(_))
     ));
     assert!(rig.accounts.remove_payment_method(id, &me()).await.unwrap());
     assert!(!rig.accounts.remove_payment_method(id, &me()).await.unwrap());
@@ -1042,7 +1042,7 @@ pub async fn merging_two_accounts_needs_the_one_to_keep<
         rig.accounts
             .log_in("ana@example.com", &pw(GOOD), &me())
             .await,
-        Err(Error::InvalidCredentials)
+        Err(AccountError::InvalidCredentials)
     ));
     let mine = rig.accounts.my_bookings(work).await.unwrap();
     assert_eq!(mine.len(), 3, "the kept account sees every merged booking");
@@ -1195,7 +1195,7 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<
     for task in tasks {
         assert!(matches!(
             task.await.unwrap(),
-            Err(Error::InvalidCredentials)
+            Err(AccountError::InvalidCredentials)
         ));
     }
     let after = store.account(account.id).await.unwrap().unwrap();
@@ -1227,7 +1227,7 @@ pub async fn email_change_voids_earlier_links_and_logins_keep_customers_from_bul
     let new_link = rig.verification_token();
     assert!(matches!(
         rig.accounts.verify_email(&old_link, &me()).await,
-        Err(Error::InvalidToken)
+        Err(AccountError::InvalidToken)
     ));
     assert!(
         rig.accounts

@@ -17,7 +17,7 @@ use crate::records::profile::{Detail, Profile};
 use crate::reports::csv::ImportError;
 use crate::service::directory::Directory;
 use crate::service::directory::reports::ImportMode;
-use crate::service::error::Error;
+use crate::service::error::{AccountError, Error};
 use crate::settings::custom_fields::CustomFieldError;
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::{EmailKey, EmailKeyPolicy};
@@ -480,7 +480,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
         )
         .await;
     assert!(
-        matches!(&refused, Err(Error::TooLong(t)) if *t == too_long(Input::Actor, max + 1)),
+        matches!(&refused, Err(AccountError::Directory(Error::TooLong(t))) if *t == too_long(Input::Actor, max + 1)),
         "{refused:?}"
     );
     assert_eq!(
