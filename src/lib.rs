@@ -195,7 +195,7 @@ pub use ports::{Clock, CustomerPage, CustomerQuery, SystemClock};
 pub use records::{
     Actor, Booking, ContactForm, Customer, CustomerStatus, MergeReport, NewBooking, Profile,
 };
-pub use service::{Accounts, Directory, Error, Login, Recorded};
+pub use service::{AccountError, Accounts, Directory, Error, Login, Recorded};
 pub use settings::{AccountSettings, DirectorySettings};
 pub use values::{
     AccountId, BookingId, BookingStatus, Currency, CustomerId, EmailAddress, MergeId, Money,
