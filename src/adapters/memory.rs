@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::ports::query::{CustomerQuery, CustomerStats, SearchHit, SortPosition};
+use crate::ports::query::builder::CustomerQuery;
+use crate::ports::query::evaluation::{CustomerStats, SearchHit, SortPosition};
 use crate::ports::store::changes::{AccountGuard, ChangeSet, Expected, Write};
 use crate::ports::store::changes::{BlocklistChange, ChangeSetParts};
 use crate::ports::store::{Conflict, EmailLookup, Store, StoreError, match_index_parts};

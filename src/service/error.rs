@@ -163,7 +163,7 @@ pub enum Error {
     Statement(#[from] StatementError),
     /// A page cursor was malformed or belongs to another query.
     #[error(transparent)]
-    InvalidCursor(#[from] crate::ports::query::CursorError),
+    InvalidCursor(#[from] crate::ports::query::cursor::CursorError),
     /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),

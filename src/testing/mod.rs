@@ -297,10 +297,10 @@ impl<S: Store> Store for FaultInjectingStore<S> {
 
     async fn search_customers(
         &self,
-        query: &crate::ports::query::CustomerQuery,
-        after: Option<&crate::ports::query::SortPosition>,
+        query: &crate::ports::query::builder::CustomerQuery,
+        after: Option<&crate::ports::query::evaluation::SortPosition>,
         limit: usize,
-    ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
+    ) -> Result<Vec<crate::ports::query::evaluation::SearchHit>, StoreError> {
         self.before_read().await?;
         self.inner.search_customers(query, after, limit).await
     }

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Bind, DependentRows, nanos, to_json, version_column};
-use crate::ports::query::CustomerStats;
+use crate::ports::query::evaluation::CustomerStats;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{ChangeSet, Expected};
 use crate::values::ids::CustomerId;
@@ -226,9 +226,9 @@ impl Builder {
             return;
         };
         let count = self.bind(Bind::Int(super::count_column(stats.booking_count)));
-        let last = self.bind(Bind::Int(crate::ports::query::last_booking_key(
-            stats.last_booking,
-        )));
+        let last = self.bind(Bind::Int(
+            crate::ports::query::evaluation::last_booking_key(stats.last_booking),
+        ));
         let update = super::add_to_statistics(&id, &count, &last);
         self.write(format!("{update} AND version = {version}"), Some(1));
         self.add_totals(&id, &stats, true);
@@ -624,8 +624,8 @@ mod tests {
             );
             let hits = store
                 .search_customers(
-                    &crate::ports::query::CustomerQuery::new()
-                        .booking_count_in(crate::ports::query::CountRange::between(1, 1)),
+                    &crate::ports::query::builder::CustomerQuery::new()
+                        .booking_count_in(crate::ports::query::builder::CountRange::between(1, 1)),
                     None,
                     10,
                 )

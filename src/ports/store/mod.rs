@@ -53,7 +53,7 @@ pub(crate) mod changes;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use crate::ports::query::{
+pub use crate::ports::query::evaluation::{
     CustomerStats, SearchColumns, SearchHit, SearchTerms, SortPosition, SortValue,
 };
 pub use changes::{
@@ -62,7 +62,7 @@ pub use changes::{
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::records::account::{Account, AccountToken};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
@@ -287,11 +287,15 @@ pub trait Store: Send + Sync {
             let mut after: Option<SortPosition> = None;
             loop {
                 let page = self
-                    .search_customers(query, after.as_ref(), crate::ports::query::MAX_PAGE_SIZE)
+                    .search_customers(
+                        query,
+                        after.as_ref(),
+                        crate::ports::query::builder::MAX_PAGE_SIZE,
+                    )
                     .await?;
                 count = count.saturating_add(page.len() as u64);
                 match page.last() {
-                    Some(last) if page.len() == crate::ports::query::MAX_PAGE_SIZE => {
+                    Some(last) if page.len() == crate::ports::query::builder::MAX_PAGE_SIZE => {
                         after = Some(last.position.clone());
                     }
                     _ => return Ok(count),

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Directory, audit_event};
 use crate::ports::clock::Clock;
-use crate::ports::query::{Cursor, CustomerPage, CustomerQuery};
+use crate::ports::query::builder::CustomerQuery;
+use crate::ports::query::cursor::{Cursor, CustomerPage};
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{Store, StoreError};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
@@ -166,7 +167,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
 
     /// One page of the customers matching `query`, in its order: the directory listing.
     /// Pass the previous page's [`next`](CustomerPage::next) cursor as `after` to get the
-    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::MAX_PAGE_SIZE).
+    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::builder::MAX_PAGE_SIZE).
     ///
     /// Paging is by keyset: each page continues strictly after the last row's sort key and
     /// id, so bookings and customers recorded between pages neither shift nor repeat the
@@ -213,7 +214,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let after = after
             .map(|cursor| query.continue_after(cursor))
             .transpose()?;
-        let limit = limit.clamp(1, crate::ports::query::MAX_PAGE_SIZE);
+        let limit = limit.clamp(1, crate::ports::query::builder::MAX_PAGE_SIZE);
         let mut hits = self
             .store
             .search_customers(query, after, limit.saturating_add(1))

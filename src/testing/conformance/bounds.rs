@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::limits::{self, Input, TooLong};
 use crate::ports::clock::FixedClock;
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::ports::store::Store;
 use crate::records::audit::Actor;
 use crate::records::booking::BookingProblem;

@@ -12,10 +12,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::decisions::merge::MergeRequest;
 use crate::ports::clock::FixedClock;
-use crate::ports::query::{
-    CountRange, Cursor, CursorError, CustomerQuery, SortBy, SortDirection, SortValue, StatusKind,
-    TimeRange,
+use crate::ports::query::builder::{
+    CountRange, CustomerQuery, SortBy, SortDirection, StatusKind, TimeRange,
 };
+use crate::ports::query::cursor::{Cursor, CursorError};
+use crate::ports::query::evaluation::SortValue;
 use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
 use crate::records::account::Account;
@@ -1038,7 +1039,9 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
     );
     assert_eq!(
         keys(SortBy::LastBooking).await[&x],
-        SortValue::Int(crate::ports::query::last_booking_key(Some(days(3))))
+        SortValue::Int(crate::ports::query::evaluation::last_booking_key(Some(
+            days(3)
+        )))
     );
     assert_eq!(
         ids(
@@ -1144,7 +1147,7 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
     }
 
     let bookings = dir.store().customer_bookings(customer).await.unwrap();
-    let expected = crate::ports::query::CustomerStats::of(&bookings);
+    let expected = crate::ports::query::evaluation::CustomerStats::of(&bookings);
     assert_eq!(
         expected.booking_count, 5,
         "every booking went to the one customer"
@@ -1168,7 +1171,9 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<S: Store + Clone
     assert_eq!(kept(SortBy::BookingCount).await, SortValue::Int(5));
     assert_eq!(
         kept(SortBy::LastBooking).await,
-        SortValue::Int(crate::ports::query::last_booking_key(Some(days(20))))
+        SortValue::Int(crate::ports::query::evaluation::last_booking_key(Some(
+            days(20)
+        )))
     );
     let eur = Currency::parse("EUR").unwrap();
     let usd = Currency::parse("USD").unwrap();
