@@ -68,7 +68,7 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const IMPORT_MAX_ROWS: usize = 100_000;
 /// One cell of a customer import file, in bytes: room for any value a field takes.
 pub const IMPORT_CELL_MAX_BYTES: usize = 4_096;
-/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::MAX_PASSWORD_BYTES)).
+/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::hashing::MAX_PASSWORD_BYTES)).
 pub const PASSWORD_MAX_BYTES: usize = 4_096;
 /// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`](crate::records::account::SavedPaymentMethod::MAX_TOKEN_CHARS)).
 pub const PAYMENT_TOKEN_MAX_CHARS: usize = 255;

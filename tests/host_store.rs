@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use customer_directory::ports::store::ChangeSet;
 use customer_directory::ports::store::{EmailLookup, StoreError};
 use customer_directory::records::MergeRecord;
+use customer_directory::records::ResetTokenHash;
 use customer_directory::records::{Account, AccountToken, AuditEvent, CustomerList, MatchKeys};
-use customer_directory::values::{EmailKey, ResetTokenHash};
+use customer_directory::values::EmailKey;
 use customer_directory::{
     AccountId, Booking, BookingId, Customer, CustomerId, MergeId, conformance_tests,
 };

@@ -16,9 +16,9 @@ use crate::records::customer::{BlockEntry, BlockTarget, Customer};
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
+use crate::records::tokens::ResetTokenHash;
 use crate::values::email::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
-use crate::values::password::ResetTokenHash;
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
 /// persist elsewhere.

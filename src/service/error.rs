@@ -6,6 +6,7 @@ use crate::ports::store::{Conflict, StoreError};
 use crate::records::account::PaymentMethodError;
 use crate::records::booking::BookingProblem;
 use crate::records::customer::{BlockEntry, CustomerStatus};
+use crate::records::tokens::TokenError;
 use crate::reports::csv::ImportError;
 use crate::reports::statement::StatementError;
 use crate::values::email::{EmailError, EmailKey};
@@ -13,7 +14,8 @@ use crate::values::ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, ListId, MergeId, NoteId,
 };
 use crate::values::money::MoneyError;
-use crate::values::password::{HashError, PasswordViolations, TokenError};
+use crate::values::password::hashing::HashError;
+use crate::values::password::policy::PasswordViolations;
 
 /// Why a directory operation failed. A failed operation changed nothing.
 ///

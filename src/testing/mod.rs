@@ -344,7 +344,7 @@ impl<S: Store> Store for FaultInjectingStore<S> {
 
     async fn account_token(
         &self,
-        hash: &crate::values::password::ResetTokenHash,
+        hash: &crate::records::tokens::ResetTokenHash,
     ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
         self.inner.account_token(hash).await
     }

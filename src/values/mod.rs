@@ -19,10 +19,13 @@ pub use ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
 };
 pub use money::{Currency, Money, MoneyError};
-pub use password::{
-    CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
-    PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
-    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
+pub use password::hashing::{
+    HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, PasswordHash,
+    PasswordHashing, Verification,
 };
+pub use password::policy::{
+    CharacterClass, PasswordContext, PasswordPolicy, PasswordViolation, PasswordViolations,
+};
+pub use password::secret::Password;
 pub use phone::{Phone, PhoneError};
 pub use text::{CountryCode, PersonName, Text, TextError};

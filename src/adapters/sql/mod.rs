@@ -1938,7 +1938,7 @@ macro_rules! sql_store {
 
             async fn account_token(
                 &self,
-                hash: &crate::values::password::ResetTokenHash,
+                hash: &crate::records::tokens::ResetTokenHash,
             ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
                 let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
                     .bind(hash.to_hex());

@@ -70,9 +70,9 @@ use crate::records::customer::{BlockEntry, Customer};
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
+use crate::records::tokens::ResetTokenHash;
 use crate::values::email::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
-use crate::values::password::ResetTokenHash;
 
 /// What the directory knows about one email key: the live customer holding it, and the
 /// blocklist entry covering it (address entry first, else domain entry).

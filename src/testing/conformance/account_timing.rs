@@ -9,13 +9,14 @@ use super::{booking, contact, rig_with};
 use crate::ports::store::Store;
 use crate::ports::store::changes::ChangeSet;
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
+use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::error::Error;
 use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::testing::FaultInjectingStore;
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::EmailKey;
-use crate::values::password::{Password, ResetToken, VerificationToken};
+use crate::values::password::secret::Password;
 
 const GOOD: &str = "Plum-Tractor-Velvet-9";
 const OTHER: &str = "Quartz-Meadow-Lantern-4";

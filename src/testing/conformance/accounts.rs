@@ -12,6 +12,7 @@ use crate::ports::store::Store;
 use crate::records::account::SavedPaymentMethod;
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::CustomerStatus;
+use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::accounts::Accounts;
 use crate::service::directory::Directory;
 use crate::service::error::Error;
@@ -19,9 +20,8 @@ use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::values::booking_status::BookingStatus;
 use crate::values::ids::{AccountId, BookingId, CustomerId};
-use crate::values::password::{
-    HashParams, Password, PasswordHashing, ResetToken, VerificationToken,
-};
+use crate::values::password::hashing::{HashParams, PasswordHashing};
+use crate::values::password::secret::Password;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{booking, contact, t0};

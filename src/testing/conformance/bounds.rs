@@ -462,7 +462,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     let Some(rig) = super::accounts::rig(store.clone()) else {
         return;
     };
-    let password = crate::values::password::Password::new("Plum-Tractor-Velvet-9");
+    let password = crate::values::password::secret::Password::new("Plum-Tractor-Velvet-9");
     rig.accounts
         .sign_up("staffed@example.com", &password, &Actor::System)
         .await
@@ -475,7 +475,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
         .accounts
         .set_password(
             account.id,
-            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::secret::Password::new("Quartz-Meadow-Lantern-4"),
             &long,
         )
         .await;
@@ -492,7 +492,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     rig.accounts
         .set_password(
             account.id,
-            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::secret::Password::new("Quartz-Meadow-Lantern-4"),
             &at_limit,
         )
         .await

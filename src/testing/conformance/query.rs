@@ -29,7 +29,7 @@ use crate::service::error::Error;
 use crate::values::booking_status::BookingStatus;
 use crate::values::ids::{BookingId, CustomerId};
 use crate::values::money::{Currency, Money};
-use crate::values::password::{HashParams, PasswordHashing};
+use crate::values::password::hashing::{HashParams, PasswordHashing};
 use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, Text};
 
