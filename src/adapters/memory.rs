@@ -17,7 +17,7 @@ use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
 use crate::records::tokens::ResetTokenHash;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::records::tokens::{ResetToken, VerificationToken};
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::AccountId;
 
 /// A message for the host to deliver. Tokens print redacted in `Debug`; read them with

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::records::tokens::ResetTokenHash;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::{AccountId, CustomerId};
 use crate::values::password::hashing::PasswordHash;
 

@@ -9,7 +9,8 @@ use crate::records::customer::{BlockEntry, CustomerStatus};
 use crate::records::tokens::TokenError;
 use crate::reports::csv::ImportError;
 use crate::reports::statement::StatementError;
-use crate::values::email::{EmailError, EmailKey};
+use crate::values::email::EmailError;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, ListId, MergeId, NoteId,
 };

@@ -21,7 +21,7 @@ use crate::records::customer::Customer;
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
 /// The error inside the [`StoreError::Backend`] of a commit failed on purpose, so a test can

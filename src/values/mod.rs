@@ -14,7 +14,10 @@ pub(crate) mod phone;
 pub(crate) mod text;
 
 pub use booking_status::BookingStatus;
-pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
+pub use email::address::EmailAddress;
+pub use email::key::EmailKey;
+pub use email::loose_key::LooseEmailKey;
+pub use email::{EmailError, EmailKeyPolicy};
 pub use ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
 };

@@ -1330,7 +1330,7 @@ macro_rules! sql_store {
                 }
                 for write in &customers {
                     let customer = &write.record;
-                    let mut keys: Vec<&crate::values::email::EmailKey> = customer.indexed_keys().collect();
+                    let mut keys: Vec<&crate::values::email::key::EmailKey> = customer.indexed_keys().collect();
                     keys.sort();
                     keys.dedup();
                     for key in keys {
@@ -1681,7 +1681,7 @@ macro_rules! sql_store {
 
             async fn lookup_email(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<crate::ports::store::EmailLookup, StoreError> {
                 use sqlx::Row;
                 // One round trip: the holder, then the address entry, then the domain entry.
@@ -1746,7 +1746,7 @@ macro_rules! sql_store {
 
             async fn unattributed_bookings(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<Vec<crate::records::booking::Booking>, StoreError> {
                 let query = sqlx::query(
                     "SELECT record FROM cd_bookings WHERE email_key = $1 AND customer_id IS NULL \
@@ -1902,7 +1902,7 @@ macro_rules! sql_store {
 
             async fn account_by_email(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<Option<crate::records::account::Account>, StoreError> {
                 let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
                     .bind(key.as_str().to_owned());

@@ -281,7 +281,8 @@ impl Builder {
                 .collect();
             self.write(format!("{} {}", side.insert, values.join(", ")), None);
         }
-        let keys: BTreeSet<&crate::values::email::EmailKey> = customer.indexed_keys().collect();
+        let keys: BTreeSet<&crate::values::email::key::EmailKey> =
+            customer.indexed_keys().collect();
         if !keys.is_empty() {
             let rows: Vec<String> = keys
                 .iter()
@@ -410,7 +411,7 @@ mod tests {
     use crate::records::profile::Profile;
     use crate::settings::DirectorySettings;
     use crate::values::booking_status::BookingStatus;
-    use crate::values::email::EmailAddress;
+    use crate::values::email::address::EmailAddress;
     use crate::values::money::{Currency, Money};
     use crate::values::text::PersonName;
 

@@ -71,7 +71,7 @@ use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
 use crate::records::tokens::ResetTokenHash;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
 
 /// What the directory knows about one email key: the live customer holding it, and the

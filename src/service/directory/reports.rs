@@ -21,7 +21,7 @@ use crate::reports::csv::{CsvExportOptions, CsvExporter, ImportRow, read_custome
 use crate::reports::statement::Statement;
 use crate::reports::summary::CustomerSummary;
 use crate::service::error::Error;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::CustomerId;
 
 /// Everything the directory stores about one customer, for a data-subject access request

@@ -15,7 +15,7 @@ use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::testing::FaultInjectingStore;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::password::secret::Password;
 
 const GOOD: &str = "Plum-Tractor-Velvet-9";

@@ -315,7 +315,8 @@ pub async fn weak_password_lists_every_violation_and_stores_nothing<S: Store + C
         panic!("weak password accepted");
     };
     assert!(violations.len() >= 3, "{violations:?}");
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
     assert!(rig.mail.sent().is_empty());
 }
@@ -1107,7 +1108,8 @@ pub async fn redaction_erases_account_credentials_and_deletion_unclaims<
     assert!(store.account(id).await.unwrap().is_none());
     assert!(store.account_tokens(id).await.unwrap().is_empty());
     assert!(store.account_by_customer(ana).await.unwrap().is_none());
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
 
     rig.book("BK-2", "bo@example.com", 10).await;
@@ -1129,7 +1131,7 @@ pub async fn account_port_conflicts_change_nothing<S: Store + Clone + 'static>(s
     use crate::ports::store::changes::ChangeSet;
     use crate::ports::store::{Conflict, StoreError};
     use crate::records::account::Account;
-    use crate::values::email::EmailAddress;
+    use crate::values::email::address::EmailAddress;
     if !store.supports_accounts() {
         eprintln!("skipped: this store does not support customer accounts");
         return;
@@ -1204,7 +1206,8 @@ pub async fn account_port_conflicts_change_nothing<S: Store + Clone + 'static>(s
     let mut changes = ChangeSet::new();
     changes.save_account(renamed).save_account(c.clone());
     store.commit(changes).await.unwrap();
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert_eq!(
         store.account_by_email(&key).await.unwrap().map(|x| x.id),
         Some(c.id)
@@ -1285,7 +1288,8 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<S: Store + Cl
             .unwrap()
             .expect("every sign-up gets the same answer");
     }
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     let account = store
         .account_by_email(&key)
         .await

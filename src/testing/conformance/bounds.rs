@@ -20,7 +20,8 @@ use crate::service::directory::reports::ImportMode;
 use crate::service::error::Error;
 use crate::settings::custom_fields::CustomFieldError;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::{EmailKey, EmailKeyPolicy};
+use crate::values::email::EmailKeyPolicy;
+use crate::values::email::key::EmailKey;
 use crate::values::text::Text;
 
 use super::{booking, contact, directory};

@@ -49,7 +49,7 @@ use crate::service::directory::Directory;
 use crate::service::error::Error;
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::money::{Currency, Money};
 use crate::values::phone::Phone;
 use crate::values::text::{PersonName, Text};
@@ -950,7 +950,7 @@ pub async fn port_unattributed_bookings_follow_attribution<S: Store + Clone + 's
         .unwrap()
         .key()
         .clone();
-    let listed = |store: S, key: crate::values::email::EmailKey| async move {
+    let listed = |store: S, key: crate::values::email::key::EmailKey| async move {
         store
             .unattributed_bookings(&key)
             .await

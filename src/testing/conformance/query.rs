@@ -486,7 +486,7 @@ async fn claim<S: Store>(
     let hashing = PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap();
     let hash = hashing.hash("Plum-Tractor-Velvet-9").unwrap();
     let mut account = Account::new(
-        crate::values::email::EmailAddress::parse(email).unwrap(),
+        crate::values::email::address::EmailAddress::parse(email).unwrap(),
         hash,
         t0(),
     );
