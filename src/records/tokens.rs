@@ -2,9 +2,10 @@
 //! ([`ResetToken`]) and of an email-verification link ([`VerificationToken`]), the digest
 //! that is stored of either ([`ResetTokenHash`]), and why one was refused ([`TokenError`]).
 //!
-//! They belong to accounts, not to passwords: an [`AccountToken`](crate::records::account::AccountToken)
-//! keeps the digest, and a reset link is only one of the two kinds. Only the SHA-256 digest
-//! of a 256-bit secret is ever stored; the secret is mailed to the customer.
+//! They belong to accounts, not to passwords: an
+//! [`AccountToken`](crate::records::account::AccountToken) keeps the digest, and a reset
+//! link is only one of the two kinds. Only the SHA-256 digest of a 256-bit secret is ever
+//! stored; the secret is mailed to the customer.
 
 use std::fmt;
 use std::str::FromStr;
@@ -137,7 +138,7 @@ macro_rules! one_time_token {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let (token, _) = customer_directory::", stringify!($name), "::generate()?;")]
+            #[doc = concat!("let (token, _) = customer_directory::records::", stringify!($name), "::generate()?;")]
             /// assert_eq!(token.expose_secret().len(), 64);
             /// # Ok::<(), customer_directory::records::TokenError>(())
             /// ```
@@ -150,7 +151,7 @@ macro_rules! one_time_token {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let (token, _) = customer_directory::", stringify!($name), "::generate()?;")]
+            #[doc = concat!("let (token, _) = customer_directory::records::", stringify!($name), "::generate()?;")]
             /// assert_eq!(token.expose_bytes().len(), 32);
             /// # Ok::<(), customer_directory::records::TokenError>(())
             /// ```
@@ -165,7 +166,7 @@ macro_rules! one_time_token {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let token = customer_directory::", stringify!($name), "::parse(&\"0\".repeat(64))?;")]
+            #[doc = concat!("let token = customer_directory::records::", stringify!($name), "::parse(&\"0\".repeat(64))?;")]
             /// assert_eq!(
             ///     token.hash().to_hex(),
             ///     "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"

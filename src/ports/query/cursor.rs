@@ -174,8 +174,8 @@ impl<'de> Deserialize<'de> for Cursor {
     }
 }
 
-/// Cursors of a query: these need the cursor's private fields and the query's fingerprint,
-/// so they live with the cursor.
+// Cursors of a query: these need the cursor's private fields and the query's fingerprint,
+// so they live with the cursor.
 impl CustomerQuery {
     /// The cursor that continues this query after `position`.
     #[must_use]

@@ -240,7 +240,8 @@ impl CustomerStats {
 
 /// A sort key value: text for the name sort, an integer for the others (times in
 /// nanoseconds since 1970, saturating outside the years 1677 to 2262; counts, saturating at
-/// `i64::MAX`; minor units). Integers order before text. [`CustomerQuery::sort_value`](crate::ports::query::builder::CustomerQuery::sort_value)
+/// `i64::MAX`; minor units). Integers order before text.
+/// [`CustomerQuery::sort_value`](crate::ports::query::builder::CustomerQuery::sort_value)
 /// computes it.
 ///
 /// # Examples

@@ -7,6 +7,9 @@
 //! ([`SearchColumns`] and [`CustomerStats`] say what those columns hold).
 //!
 //! [`Cursor`] states what keyset pagination guarantees.
+//!
+//! The query and its filters are defined in `builder.rs`, what stores evaluate in
+//! `evaluation.rs`, and keyset pagination in `cursor.rs`; everything is re-exported here.
 
 pub(crate) mod builder;
 pub(crate) mod cursor;

@@ -36,7 +36,9 @@ use crate::values::email::{EmailError, EmailKeyPolicy};
 pub struct EmailKey(pub(super) Box<str>);
 
 impl EmailKey {
-    /// Validates `raw` like [`EmailAddress::parse`](crate::values::email::address::EmailAddress::parse) and returns only its key.
+    /// Validates `raw` like
+    /// [`EmailAddress::parse`](crate::values::email::address::EmailAddress::parse) and
+    /// returns only its key.
     ///
     /// Allocates once (the result). `EmailKey::parse(k.as_str(), p)` returns
     /// `k` again for any key `k` built with the same policy `p`.

@@ -106,7 +106,7 @@ impl<'de> Deserialize<'de> for LooseEmailKey {
     }
 }
 
-/// The looser key of an [`EmailKey`]: it lives with the provider rules that derive it.
+// The looser key of an `EmailKey` lives with the provider rules that derive it.
 impl EmailKey {
     /// Derives the looser key used to suggest related bookings.
     ///

@@ -2,8 +2,8 @@
 //!
 //! Three types work together:
 //!
-//! * [`EmailAddress`](address::EmailAddress) is what the person typed (trimmed), validated, and kept
-//!   verbatim for display and for sending mail.
+//! * [`EmailAddress`](address::EmailAddress) is what the person typed (trimmed),
+//!   validated, and kept verbatim for display and for sending mail.
 //! * [`EmailKey`](key::EmailKey) is the normalised matching key. Two addresses that reach the
 //!   same mailbox in practice get the same key, so a booking made as
 //!   `Anna@Bücher.de` lands on the profile created for `anna@xn--bcher-kva.de`.
@@ -49,11 +49,10 @@
 //! * The key is itself an address whose key is itself (idempotent), so keys can
 //!   be stored and re-validated.
 //!
-//! Performance: [`EmailKey::parse`](key::EmailKey::parse) builds the key in a stack buffer (a key
-//! never exceeds 254 octets) and allocates once, for the result. A plain ASCII
+//! Performance: [`EmailKey::parse`](key::EmailKey::parse) builds the key in a stack
+//! buffer (a key never exceeds 254 octets) and allocates once, for the result. A plain ASCII
 //! address is checked eight bytes at a time without Unicode tables, and a
 //! Unicode local part already in NFC skips normalisation.
-
 //!
 //! # Files
 //!

@@ -639,7 +639,8 @@ impl PasswordHashing {
     /// Hashes a password with a fresh random salt.
     ///
     /// The password is not checked against any policy here; do that first
-    /// with [`PasswordPolicy::check`](crate::values::password::policy::PasswordPolicy::check).
+    /// with
+    /// [`PasswordPolicy::check`](crate::values::password::policy::PasswordPolicy::check).
     ///
     /// # Errors
     ///
