@@ -9,9 +9,9 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use customer_directory::MemoryStore;
 use customer_directory::ports::{FixedClock, Notification, RecordingNotifier};
+use customer_directory::records::{ResetToken, VerificationToken};
 use customer_directory::service::AccountError;
 use customer_directory::settings::AccountsMode;
-use customer_directory::values::{ResetToken, VerificationToken};
 use customer_directory::{
     AccountSettings, Accounts, Actor, BookingStatus, Clock, ContactForm, Currency, Directory,
     DirectorySettings, Money, NewBooking, Password,

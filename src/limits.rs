@@ -30,7 +30,7 @@ use std::fmt;
 pub const BOOKING_CODE_MAX_CHARS: usize = 128;
 /// A booking status name ([`BookingStatus::MAX_CHARS`](crate::values::booking_status::BookingStatus::MAX_CHARS)).
 pub const BOOKING_STATUS_MAX_CHARS: usize = 64;
-/// A query's search text ([`CustomerQuery::text`](crate::ports::query::CustomerQuery::text)): room for a whole email address.
+/// A query's search text ([`CustomerQuery::text`](crate::ports::query::builder::CustomerQuery::text)): room for a whole email address.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 256;
 /// A person's given, family or display name ([`PersonName::MAX_CHARS`](crate::values::text::PersonName::MAX_CHARS)).
 pub const PERSON_NAME_MAX_CHARS: usize = 200;
@@ -59,7 +59,7 @@ pub const CUSTOM_FIELD_CHOICE_MAX_CHARS: usize = TEXT_MAX_CHARS;
 pub const BLOCK_REASON_MAX_CHARS: usize = 1_000;
 /// A staff member's identifier ([`Actor::Staff`](crate::records::audit::Actor::Staff)).
 pub const ACTOR_MAX_CHARS: usize = 200;
-/// A page cursor's text, in bytes ([`Cursor::parse`](crate::ports::query::Cursor::parse) refuses longer
+/// A page cursor's text, in bytes ([`Cursor::parse`](crate::ports::query::cursor::Cursor::parse) refuses longer
 /// text as malformed; a cursor this crate writes is ASCII).
 pub const CURSOR_MAX_BYTES: usize = 4_096;
 /// A customer import file, in bytes.
@@ -68,7 +68,7 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const IMPORT_MAX_ROWS: usize = 100_000;
 /// One cell of a customer import file, in bytes: room for any value a field takes.
 pub const IMPORT_CELL_MAX_BYTES: usize = 4_096;
-/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::MAX_PASSWORD_BYTES)).
+/// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::hashing::MAX_PASSWORD_BYTES)).
 pub const PASSWORD_MAX_BYTES: usize = 4_096;
 /// A saved payment method's provider token ([`SavedPaymentMethod::MAX_TOKEN_CHARS`](crate::records::account::SavedPaymentMethod::MAX_TOKEN_CHARS)).
 pub const PAYMENT_TOKEN_MAX_CHARS: usize = 255;

@@ -20,10 +20,11 @@ use customer_directory::ports::store::{
     AccountStore, BulkReadStore, ChangeSet, EmailLookup, SearchHit, SearchStore, SortPosition,
     StoreError,
 };
+use customer_directory::records::ResetTokenHash;
 use customer_directory::records::{
     Account, AccountToken, AuditEvent, CustomerList, MatchKeys, MergeRecord,
 };
-use customer_directory::values::{EmailKey, ResetTokenHash};
+use customer_directory::values::EmailKey;
 use customer_directory::{
     AccountId, Booking, BookingId, Customer, CustomerId, CustomerQuery, MemoryStore, MergeId, Store,
 };

@@ -12,13 +12,12 @@ use customer_directory::limits::{Input, TooLong, Unit};
 use customer_directory::ports::Cursor;
 use customer_directory::ports::store::SearchTerms;
 use customer_directory::records::{BlockTarget, NoteText};
+use customer_directory::records::{ResetToken, VerificationToken};
 use customer_directory::reports::csv::{ImportError, read_customer_rows};
 use customer_directory::settings::{
     CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
 };
-use customer_directory::values::{
-    CountryCode, PasswordContext, PasswordHash, PasswordPolicy, ResetToken, VerificationToken,
-};
+use customer_directory::values::{CountryCode, PasswordContext, PasswordHash, PasswordPolicy};
 use customer_directory::{
     Actor, BookingId, BookingStatus, ContactForm, Currency, CustomerId, CustomerQuery, Directory,
     DirectorySettings, Error, MergeId, Money, NewBooking, PersonName, Phone, Profile, Text,

@@ -1,9 +1,9 @@
 //! argon2id hashing, stored-hash validation, redaction and reset tokens.
 
 use customer_directory::Password;
+use customer_directory::records::{ResetToken, ResetTokenHash, TokenError, VerificationToken};
 use customer_directory::values::{
-    HashError, HashLimits, HashParameter, HashParams, PasswordHash, PasswordHashing, ResetToken,
-    ResetTokenHash, TokenError, Verification, VerificationToken,
+    HashError, HashLimits, HashParameter, HashParams, PasswordHash, PasswordHashing, Verification,
 };
 
 const PASSWORD: &str = "Plum-Tractor-Velvet-9";

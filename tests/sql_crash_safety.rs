@@ -18,11 +18,12 @@ use customer_directory::decisions::plan_merge;
 use customer_directory::ports::store::ChangeSet;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::ports::store::{Conflict, StoreError};
+use customer_directory::records::ResetToken;
 use customer_directory::records::{
     Account, AccountToken, Attribution, AuditAction, AuditEvent, BlockEntry, BlockTarget,
     TokenPurpose,
 };
-use customer_directory::values::{HashParams, PasswordHashing, ResetToken};
+use customer_directory::values::{HashParams, PasswordHashing};
 use customer_directory::{
     Actor, Booking, BookingStatus, Currency, Customer, CustomerId, EmailAddress, MergeRequest,
     Money, NewBooking, PersonName, Profile,

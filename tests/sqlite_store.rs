@@ -13,8 +13,9 @@ use customer_directory::ports::store::{
     AccountStore, BulkReadStore, EmailLookup, SearchStore, StoreError,
 };
 use customer_directory::records::MergeRecord;
+use customer_directory::records::ResetTokenHash;
 use customer_directory::records::{Account, AccountToken, AuditEvent, CustomerList, MatchKeys};
-use customer_directory::values::{EmailKey, ResetTokenHash};
+use customer_directory::values::EmailKey;
 use customer_directory::{AccountId, Booking, BookingId, Customer, CustomerId, MergeId};
 use customer_directory::{SqliteStore, Store};
 

@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::ports::query::{CustomerQuery, CustomerStats, SearchHit, SortPosition};
+use crate::ports::query::builder::CustomerQuery;
+use crate::ports::query::evaluation::{CustomerStats, SearchHit, SortPosition};
 use crate::ports::store::changes::{AccountGuard, ChangeSet, Expected, Write};
 use crate::ports::store::changes::{BlocklistChange, ChangeSetParts};
 use crate::ports::store::{
@@ -18,9 +19,9 @@ use crate::records::customer::{BlockEntry, BlockTarget, Customer};
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
-use crate::values::email::EmailKey;
+use crate::records::tokens::ResetTokenHash;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
-use crate::values::password::ResetTokenHash;
 
 /// A [`Store`] kept in process memory: the default adapter, for tests, demos and hosts that
 /// persist elsewhere.

@@ -295,7 +295,8 @@ sql_store!(SqliteStore, Sqlite);
 mod sql_tests {
     use super::SqliteStore;
     use crate::adapters::sql::{Bind, answer_in_order, placeholders, search_sql, values_rows};
-    use crate::ports::query::{CustomerQuery, SortBy, SortDirection, SortPosition, SortValue};
+    use crate::ports::query::builder::{CustomerQuery, SortBy, SortDirection};
+    use crate::ports::query::evaluation::{SortPosition, SortValue};
     use crate::ports::store::Store;
     use crate::ports::store::changes::ChangeSet;
     use crate::records::customer::Customer;

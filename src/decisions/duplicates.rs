@@ -434,7 +434,8 @@ mod tests {
     /// names and postcodes, and some customers that are not live.
     fn customer() -> impl proptest::strategy::Strategy<Value = Customer> {
         use crate::records::profile::{PostalAddress, Profile};
-        use crate::values::email::{EmailAddress, EmailKeyPolicy};
+        use crate::values::email::EmailKeyPolicy;
+        use crate::values::email::address::EmailAddress;
         use crate::values::phone::Phone;
         use crate::values::text::{PersonName, Text};
         use proptest::prelude::*;

@@ -11,7 +11,8 @@ pub mod store;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use notify::{Notification, Notifier, NotifyError, RecordingNotifier};
 #[doc(no_inline)]
-pub use query::{
-    CountRange, Cursor, CursorError, CustomerPage, CustomerQuery, MAX_PAGE_SIZE, SortBy,
-    SortDirection, StatusKind, TimeRange,
+pub use query::builder::{
+    CountRange, CustomerQuery, MAX_PAGE_SIZE, SortBy, SortDirection, StatusKind, TimeRange,
 };
+#[doc(no_inline)]
+pub use query::cursor::{Cursor, CursorError, CustomerPage};

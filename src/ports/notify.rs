@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::values::email::EmailAddress;
+use crate::records::tokens::{ResetToken, VerificationToken};
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::AccountId;
-use crate::values::password::{ResetToken, VerificationToken};
 
 /// A message for the host to deliver. Tokens print redacted in `Debug`; read them with
 /// [`VerificationToken::expose_secret`] or [`ResetToken::expose_secret`] when building the
@@ -17,7 +17,7 @@ use crate::values::password::{ResetToken, VerificationToken};
 /// ```
 /// use customer_directory::{AccountId, EmailAddress};
 /// use customer_directory::ports::Notification;
-/// use customer_directory::values::ResetToken;
+/// use customer_directory::records::ResetToken;
 /// let (token, _hash) = ResetToken::generate()?;
 /// let secret = token.expose_secret();
 /// let message = Notification::PasswordReset {
@@ -91,7 +91,7 @@ impl Notification {
     /// ```
     /// use customer_directory::{AccountId, EmailAddress};
     /// use customer_directory::ports::Notification;
-    /// use customer_directory::values::VerificationToken;
+    /// use customer_directory::records::VerificationToken;
     /// let (token, _) = VerificationToken::generate()?;
     /// let to = EmailAddress::parse("ana@example.com")?;
     /// let message = Notification::VerifyEmail { account: AccountId::new(), to, token: token.clone() };
@@ -115,7 +115,7 @@ impl Notification {
     /// ```
     /// use customer_directory::{AccountId, EmailAddress};
     /// use customer_directory::ports::Notification;
-    /// use customer_directory::values::ResetToken;
+    /// use customer_directory::records::ResetToken;
     /// let (token, _) = ResetToken::generate()?;
     /// let to = vec![EmailAddress::parse("ana@example.com")?];
     /// let message = Notification::PasswordReset { account: AccountId::new(), to, token: token.clone() };

@@ -8,9 +8,10 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::values::email::EmailAddress;
+use crate::records::tokens::ResetTokenHash;
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::{AccountId, CustomerId};
-use crate::values::password::{PasswordHash, ResetTokenHash};
+use crate::values::password::hashing::PasswordHash;
 
 /// A customer's login: email, password hash, verification and throttling state.
 ///
@@ -132,21 +133,21 @@ pub enum TokenPurpose {
     PasswordReset,
 }
 
-/// A stored one-time token: only the SHA-256 of the secret (a [`ResetToken`](crate::values::password::ResetToken)
-/// or a [`VerificationToken`](crate::values::password::VerificationToken)), never the secret.
+/// A stored one-time token: only the SHA-256 of the secret (a [`ResetToken`](crate::records::tokens::ResetToken)
+/// or a [`VerificationToken`](crate::records::tokens::VerificationToken)), never the secret.
 ///
 /// # Examples
 ///
 /// ```
 /// use customer_directory::AccountId;
 /// use customer_directory::records::{AccountToken, TokenPurpose};
-/// use customer_directory::values::ResetToken;
+/// use customer_directory::records::ResetToken;
 /// let (_secret, hash) = ResetToken::generate()?;
 /// let now = chrono::Utc::now();
 /// let token = AccountToken::new(hash, AccountId::new(), TokenPurpose::PasswordReset, 1, now, now + chrono::TimeDelta::minutes(30));
 /// assert!(token.is_usable(now, 1));
 /// assert!(!token.is_usable(now, 2), "a password change voids it");
-/// # Ok::<(), customer_directory::values::TokenError>(())
+/// # Ok::<(), customer_directory::records::TokenError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -177,12 +178,12 @@ impl AccountToken {
     /// ```
     /// # use customer_directory::AccountId;
     /// # use customer_directory::records::{AccountToken, TokenPurpose};
-    /// # use customer_directory::values::VerificationToken;
+    /// # use customer_directory::records::VerificationToken;
     /// let (_secret, hash) = VerificationToken::generate()?;
     /// let now = chrono::Utc::now();
     /// let token = AccountToken::new(hash, AccountId::new(), TokenPurpose::Verification, 1, now, now);
     /// assert!(token.used_at.is_none());
-    /// # Ok::<(), customer_directory::values::TokenError>(())
+    /// # Ok::<(), customer_directory::records::TokenError>(())
     /// ```
     #[must_use]
     pub fn new(
@@ -212,13 +213,13 @@ impl AccountToken {
     /// ```
     /// # use customer_directory::AccountId;
     /// # use customer_directory::records::{AccountToken, TokenPurpose};
-    /// # use customer_directory::values::VerificationToken;
+    /// # use customer_directory::records::VerificationToken;
     /// let (_secret, hash) = VerificationToken::generate()?;
     /// let now = chrono::Utc::now();
     /// let token = AccountToken::new(hash, AccountId::new(), TokenPurpose::Verification, 1, now, now);
     /// assert!(token.is_usable(now, 1));
     /// assert!(!token.is_usable(now + chrono::TimeDelta::seconds(1), 1), "expired");
-    /// # Ok::<(), customer_directory::values::TokenError>(())
+    /// # Ok::<(), customer_directory::records::TokenError>(())
     /// ```
     #[must_use]
     pub fn is_usable(&self, now: DateTime<Utc>, credential_version: u64) -> bool {

@@ -8,7 +8,8 @@ use crate::limits::{Input, TooLong};
 use crate::records::profile::{Detail, PostalAddress, Profile};
 use crate::settings::DirectorySettings;
 use crate::settings::custom_fields::{CustomFieldError, shortened};
-use crate::values::email::{EmailAddress, EmailError};
+use crate::values::email::EmailError;
+use crate::values::email::address::EmailAddress;
 use crate::values::phone::{Phone, PhoneError};
 use crate::values::text::{CountryCode, PersonName, Text, TextError};
 

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::notes::ProfileRecords;
 use crate::records::profile::{Detail, Profile};
-use crate::values::email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy};
+use crate::values::email::address::EmailAddress;
+use crate::values::email::key::EmailKey;
+use crate::values::email::{EmailError, EmailKeyPolicy};
 use crate::values::ids::CustomerId;
 
 /// Where a customer stands in the directory.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::records::booking::Attribution;
 use crate::records::customer::Customer;
 use crate::records::profile::Detail;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::{AccountId, BookingId, CustomerId, MergeId};
 
 /// A value of a merged customer that the survivor did not take.

@@ -2,7 +2,8 @@
 //!
 //! A [`Profile`] (contact details and custom fields), the [`Customer`] that owns it with
 //! its status, the [`Booking`]s attributed to it, the notes, consent history, brochure
-//! requests and lists staff keep beside it, the customer's [`Account`], and the
+//! requests and lists staff keep beside it, the customer's [`Account`] (with the one-time
+//! tokens of its links, such as a [`ResetToken`]), and the
 //! [`AuditEvent`]s that record every change. Records are plain data: the rules that change
 //! them live in [`decisions`](crate::decisions) and the use cases in
 //! [`service`](crate::service).
@@ -15,6 +16,7 @@ pub(crate) mod customer;
 pub(crate) mod merge;
 pub(crate) mod notes;
 pub(crate) mod profile;
+pub(crate) mod tokens;
 
 pub use account::{
     Account, AccountToken, PaymentMethodError, SavedPaymentMethod, TokenPurpose,
@@ -27,3 +29,4 @@ pub use customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 pub use merge::{FieldConflict, MergeRecord, MergeReport, MovedBooking};
 pub use notes::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText, ProfileRecords};
 pub use profile::{Detail, MatchKeys, PostalAddress, Profile};
+pub use tokens::{ResetToken, ResetTokenHash, TokenError, VerificationToken};

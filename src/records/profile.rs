@@ -6,7 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::values::email::{EmailAddress, LooseEmailKey};
+use crate::values::email::address::EmailAddress;
+use crate::values::email::loose_key::LooseEmailKey;
 use crate::values::phone::Phone;
 use crate::values::text::matching_form;
 use crate::values::text::{CountryCode, PersonName, Text};

@@ -12,15 +12,16 @@ use crate::records::account::{
 };
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
 use crate::records::booking::{Attribution, Booking};
+use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::directory::{Directory, audit_event};
 use crate::service::error::{AccountError, BookingChange, Error, StaffAction};
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::{EmailAddress, EmailKey};
+use crate::values::email::address::EmailAddress;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId};
-use crate::values::password::{
-    Password, PasswordContext, PasswordHash, PasswordHashing, ResetToken, Verification,
-    VerificationToken,
-};
+use crate::values::password::hashing::{PasswordHash, PasswordHashing, Verification};
+use crate::values::password::policy::PasswordContext;
+use crate::values::password::secret::Password;
 
 /// The customer-accounts service: a [`Directory`] plus a [`Notifier`] for the mail it
 /// sends and a [`PasswordHashing`].
@@ -285,7 +286,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// account claims one at a later login, once a booking created it.
     ///
     /// The host reads the token from the link with [`VerificationToken::parse`] (text that
-    /// is not a token at all fails there, with a [`TokenError`](crate::values::password::TokenError)); a
+    /// is not a token at all fails there, with a [`TokenError`](crate::records::tokens::TokenError)); a
     /// [`ResetToken`] does not fit here, so a reset link cannot verify an address.
     ///
     /// # Errors
@@ -1041,7 +1042,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     fn token_for(
         &self,
         account: &Account,
-        hash: crate::values::password::ResetTokenHash,
+        hash: crate::records::tokens::ResetTokenHash,
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> AccountToken {
@@ -1067,7 +1068,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// is usable for `purpose`; otherwise the one answer [`AccountError::InvalidToken`].
     async fn spend_token(
         &self,
-        hash: &crate::values::password::ResetTokenHash,
+        hash: &crate::records::tokens::ResetTokenHash,
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> Result<(ChangeSet, Account), AccountError> {

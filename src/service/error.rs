@@ -8,14 +8,17 @@ use crate::ports::store::{Conflict, StoreError};
 use crate::records::account::PaymentMethodError;
 use crate::records::booking::BookingProblem;
 use crate::records::customer::{BlockEntry, CustomerStatus};
+use crate::records::tokens::TokenError;
 use crate::reports::csv::ImportError;
 use crate::reports::statement::StatementError;
-use crate::values::email::{EmailError, EmailKey};
+use crate::values::email::EmailError;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, ListId, MergeId, NoteId,
 };
 use crate::values::money::MoneyError;
-use crate::values::password::{HashError, PasswordViolations, TokenError};
+use crate::values::password::hashing::HashError;
+use crate::values::password::policy::PasswordViolations;
 
 /// Why a directory operation failed. A failed operation changed nothing.
 ///
@@ -165,7 +168,7 @@ pub enum Error {
     Statement(#[from] StatementError),
     /// A page cursor was malformed or belongs to another query.
     #[error(transparent)]
-    InvalidCursor(#[from] crate::ports::query::CursorError),
+    InvalidCursor(#[from] crate::ports::query::cursor::CursorError),
     /// Amounts that cannot be added up: mixed currencies in one booking, or overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),

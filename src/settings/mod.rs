@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::EmailKeyPolicy;
-use crate::values::password::PasswordPolicy;
+use crate::values::password::policy::PasswordPolicy;
 use crate::values::text::CountryCode;
 
 /// How the directory behaves for one business.

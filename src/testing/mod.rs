@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{
     AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError,
@@ -24,7 +24,7 @@ use crate::records::customer::Customer;
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
 /// The error inside the [`StoreError::Backend`] of a commit failed on purpose, so a test can
@@ -320,7 +320,7 @@ impl<S: AccountStore> AccountStore for FaultInjectingStore<S> {
 
     async fn account_token(
         &self,
-        hash: &crate::values::password::ResetTokenHash,
+        hash: &crate::records::tokens::ResetTokenHash,
     ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
         self.inner.account_token(hash).await
     }
@@ -336,10 +336,10 @@ impl<S: AccountStore> AccountStore for FaultInjectingStore<S> {
 impl<S: SearchStore> SearchStore for FaultInjectingStore<S> {
     async fn search_customers(
         &self,
-        query: &crate::ports::query::CustomerQuery,
-        after: Option<&crate::ports::query::SortPosition>,
+        query: &crate::ports::query::builder::CustomerQuery,
+        after: Option<&crate::ports::query::evaluation::SortPosition>,
         limit: usize,
-    ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
+    ) -> Result<Vec<crate::ports::query::evaluation::SearchHit>, StoreError> {
         self.before_read().await?;
         self.inner.search_customers(query, after, limit).await
     }

@@ -12,7 +12,7 @@ use crate::records::booking::{Booking, NewBooking};
 use crate::records::customer::Customer;
 use crate::records::profile::{PostalAddress, Profile};
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::money::{Currency, Money};
 use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, PersonName, Text};

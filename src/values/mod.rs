@@ -14,15 +14,21 @@ pub(crate) mod phone;
 pub(crate) mod text;
 
 pub use booking_status::BookingStatus;
-pub use email::{EmailAddress, EmailError, EmailKey, EmailKeyPolicy, LooseEmailKey};
+pub use email::address::EmailAddress;
+pub use email::key::EmailKey;
+pub use email::loose_key::LooseEmailKey;
+pub use email::{EmailError, EmailKeyPolicy};
 pub use ids::{
     AccountId, BookingId, BrochureRequestId, CustomerId, IdError, ListId, MergeId, NoteId,
 };
 pub use money::{Currency, Money, MoneyError};
-pub use password::{
-    CharacterClass, HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, Password,
-    PasswordContext, PasswordHash, PasswordHashing, PasswordPolicy, PasswordViolation,
-    PasswordViolations, ResetToken, ResetTokenHash, TokenError, Verification, VerificationToken,
+pub use password::hashing::{
+    HashError, HashLimits, HashParameter, HashParams, MAX_PASSWORD_BYTES, PasswordHash,
+    PasswordHashing, Verification,
 };
+pub use password::policy::{
+    CharacterClass, PasswordContext, PasswordPolicy, PasswordViolation, PasswordViolations,
+};
+pub use password::secret::Password;
 pub use phone::{Phone, PhoneError};
 pub use text::{CountryCode, PersonName, Text, TextError};

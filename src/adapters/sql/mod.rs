@@ -38,7 +38,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T
 /// A time as the sortable integer the indexed columns hold: nanoseconds since 1970,
 /// saturating outside the years 1677 to 2262.
 pub(crate) fn nanos(at: DateTime<Utc>) -> i64 {
-    crate::ports::query::time_key(at)
+    crate::ports::query::evaluation::time_key(at)
 }
 
 /// A version as the database stores it (versions never come near `i64::MAX`).
@@ -65,7 +65,7 @@ pub(crate) fn stored_customer_id(text: &str) -> Result<crate::values::ids::Custo
 
 /// The status column: what the reads filter on.
 pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
-    crate::ports::query::StatusKind::of(status).as_str()
+    crate::ports::query::builder::StatusKind::of(status).as_str()
 }
 
 /// The blocklist's key column: one namespace for addresses and domains.
@@ -106,7 +106,7 @@ fn like_escaped(text: &str) -> String {
 /// values through `param`: the one home of the filter rules in SQL, shared by
 /// [`search_sql`] and [`count_sql`]. `None` when nothing can match (no status listed).
 fn search_conditions(
-    query: &crate::ports::query::CustomerQuery,
+    query: &crate::ports::query::builder::CustomerQuery,
     param: &mut dyn FnMut(Bind) -> String,
 ) -> Option<Vec<String>> {
     let mut conditions: Vec<String> = Vec::new();
@@ -123,7 +123,7 @@ fn search_conditions(
     // just its rows), so it is compared as an expression no index covers.
     let status = if query
         .statuses
-        .contains(&crate::ports::query::StatusKind::Active)
+        .contains(&crate::ports::query::builder::StatusKind::Active)
     {
         "c.status || ''"
     } else {
@@ -162,21 +162,22 @@ fn search_conditions(
             "EXISTS (SELECT 1 FROM cd_customer_lists l WHERE l.list_id = {list} AND l.customer_id = c.id)"
         ));
     }
-    let mut range =
-        |column: &str, range: &crate::ports::query::TimeRange, conditions: &mut Vec<String>| {
-            if let Some(from) = range.from {
-                let from = param(Bind::Int(nanos(from)));
-                conditions.push(format!("{column} >= {from}"));
-            }
-            if let Some(until) = range.until {
-                let until = param(Bind::Int(nanos(until)));
-                conditions.push(format!("{column} < {until}"));
-            }
-        };
+    let mut range = |column: &str,
+                     range: &crate::ports::query::builder::TimeRange,
+                     conditions: &mut Vec<String>| {
+        if let Some(from) = range.from {
+            let from = param(Bind::Int(nanos(from)));
+            conditions.push(format!("{column} >= {from}"));
+        }
+        if let Some(until) = range.until {
+            let until = param(Bind::Int(nanos(until)));
+            conditions.push(format!("{column} < {until}"));
+        }
+    };
     range("c.created_at", &query.created, &mut conditions);
     if !query.last_booking.is_unbounded() {
         range("c.last_booking_at", &query.last_booking, &mut conditions);
-        let none = param(Bind::Int(crate::ports::query::NO_BOOKING_KEY));
+        let none = param(Bind::Int(crate::ports::query::evaluation::NO_BOOKING_KEY));
         conditions.push(format!("c.last_booking_at <> {none}"));
     }
     let count = |n: u64| Bind::Int(count_column(n));
@@ -206,11 +207,12 @@ fn search_conditions(
 /// (key, id), so a page is a range scan of it from the cursor; total value is a join on the
 /// per-currency totals, whose matching (id, total) pairs the database sorts.
 pub(crate) fn search_sql(
-    query: &crate::ports::query::CustomerQuery,
-    after: Option<&crate::ports::query::SortPosition>,
+    query: &crate::ports::query::builder::CustomerQuery,
+    after: Option<&crate::ports::query::evaluation::SortPosition>,
     limit: usize,
 ) -> Option<(String, Vec<Bind>)> {
-    use crate::ports::query::{SortBy, SortDirection, SortValue};
+    use crate::ports::query::builder::{SortBy, SortDirection};
+    use crate::ports::query::evaluation::SortValue;
     let mut binds: Vec<Bind> = Vec::new();
     let mut param = |bind: Bind| {
         binds.push(bind);
@@ -280,7 +282,9 @@ pub(crate) fn search_sql(
 /// The statement that answers [`Store::count_customers`](crate::ports::store::Store::count_customers):
 /// `SELECT count(*)` over the rows [`search_sql`] pages through (the same conditions), with
 /// no sort and no page; `None` when nothing can match.
-pub(crate) fn count_sql(query: &crate::ports::query::CustomerQuery) -> Option<(String, Vec<Bind>)> {
+pub(crate) fn count_sql(
+    query: &crate::ports::query::builder::CustomerQuery,
+) -> Option<(String, Vec<Bind>)> {
     let mut binds: Vec<Bind> = Vec::new();
     let mut param = |bind: Bind| {
         binds.push(bind);
@@ -376,7 +380,7 @@ pub(crate) fn insert_customer_sql(values: &str) -> String {
 pub(crate) fn customer_columns(
     customer: &crate::records::customer::Customer,
 ) -> Result<Vec<Bind>, StoreError> {
-    let columns = crate::ports::query::SearchColumns::of(customer);
+    let columns = crate::ports::query::evaluation::SearchColumns::of(customer);
     Ok(vec![
         Bind::Text(customer.id.to_string()),
         Bind::Int(version_column(customer.version)),
@@ -394,13 +398,13 @@ pub(crate) fn customer_columns(
 /// have `stats`: [`customer_columns`], then the booking count and last booking.
 pub(crate) fn customer_row(
     customer: &crate::records::customer::Customer,
-    stats: &crate::ports::query::CustomerStats,
+    stats: &crate::ports::query::evaluation::CustomerStats,
 ) -> Result<Vec<Bind>, StoreError> {
     let mut row = customer_columns(customer)?;
     row.push(Bind::Int(count_column(stats.booking_count)));
-    row.push(Bind::Int(crate::ports::query::last_booking_key(
-        stats.last_booking,
-    )));
+    row.push(Bind::Int(
+        crate::ports::query::evaluation::last_booking_key(stats.last_booking),
+    ));
     Ok(row)
 }
 
@@ -480,7 +484,7 @@ pub(crate) fn booking_row(
 }
 
 /// Adds the booking totals of a statistics delta to a customer's stored totals, one row per
-/// currency, saturating at the ends of `i64` as [`crate::ports::query::CustomerStats::of`] does. The
+/// currency, saturating at the ends of `i64` as [`crate::ports::query::evaluation::CustomerStats::of`] does. The
 /// nested `CASE` keeps each subtraction on the side where it cannot overflow (SQL does not
 /// promise to evaluate `AND` left to right).
 pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
@@ -1056,13 +1060,13 @@ macro_rules! sql_store {
                     .iter()
                     .map(|text| from_json::<crate::records::booking::Booking>(text, "booking"))
                     .collect::<Result<Vec<_>, _>>()?;
-                let stats = crate::ports::query::CustomerStats::of(&bookings);
+                let stats = crate::ports::query::evaluation::CustomerStats::of(&bookings);
                 sqlx::query(
                     "UPDATE cd_customers SET booking_count = $2, last_booking_at = $3 WHERE id = $1",
                 )
                 .bind(&id)
                 .bind(crate::adapters::sql::count_column(stats.booking_count))
-                .bind(crate::ports::query::last_booking_key(stats.last_booking))
+                .bind(crate::ports::query::evaluation::last_booking_key(stats.last_booking))
                 .execute(&mut **tx)
                 .await
                 .map_err(backend("updating booking statistics"))?;
@@ -1094,14 +1098,14 @@ macro_rules! sql_store {
             async fn add_statistics(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 customer: crate::values::ids::CustomerId,
-                stats: &crate::ports::query::CustomerStats,
+                stats: &crate::ports::query::evaluation::CustomerStats,
             ) -> Result<Option<i64>, StoreError> {
                 let id = customer.to_string();
                 let sql = Self::DEPENDENT_ROWS.add_statistics(stats.totals.len());
                 let mut statement = sqlx::query_scalar(&sql)
                     .bind(&id)
                     .bind(crate::adapters::sql::count_column(stats.booking_count))
-                    .bind(crate::ports::query::last_booking_key(stats.last_booking));
+                    .bind(crate::ports::query::evaluation::last_booking_key(stats.last_booking));
                 for (currency, total) in &stats.totals {
                     statement = statement.bind(currency.as_str()).bind(*total);
                 }
@@ -1132,7 +1136,7 @@ macro_rules! sql_store {
                     after = last.clone();
                     for (id, record) in &rows {
                         let customer: crate::records::customer::Customer = from_json(record, "customer")?;
-                        let columns = crate::ports::query::SearchColumns::of(&customer);
+                        let columns = crate::ports::query::evaluation::SearchColumns::of(&customer);
                         sqlx::query(
                             "UPDATE cd_customers SET search_text = $2, sort_name = $3, initial = $4, \
                              country = $5 WHERE id = $1",
@@ -1233,10 +1237,10 @@ macro_rules! sql_store {
                         additions.entry(customer).or_default().push(&write.record);
                     }
                 }
-                let mut additions: std::collections::BTreeMap<crate::values::ids::CustomerId, crate::ports::query::CustomerStats> =
+                let mut additions: std::collections::BTreeMap<crate::values::ids::CustomerId, crate::ports::query::evaluation::CustomerStats> =
                     additions
                         .into_iter()
-                        .map(|(customer, created)| (customer, crate::ports::query::CustomerStats::of(created)))
+                        .map(|(customer, created)| (customer, crate::ports::query::evaluation::CustomerStats::of(created)))
                         .collect();
 
                 for guard in guards.iter().chain(&deletions) {
@@ -1292,7 +1296,7 @@ macro_rules! sql_store {
                             sqlx::query(&crate::adapters::sql::insert_customer_sql(
                                 &crate::adapters::sql::placeholders(11, 1),
                             )),
-                            crate::adapters::sql::customer_row(customer, &crate::ports::query::CustomerStats::default())?,
+                            crate::adapters::sql::customer_row(customer, &crate::ports::query::evaluation::CustomerStats::default())?,
                         )
                         .execute(&mut **tx)
                         .await,
@@ -1326,7 +1330,7 @@ macro_rules! sql_store {
                 }
                 for write in &customers {
                     let customer = &write.record;
-                    let mut keys: Vec<&crate::values::email::EmailKey> = customer.indexed_keys().collect();
+                    let mut keys: Vec<&crate::values::email::key::EmailKey> = customer.indexed_keys().collect();
                     keys.sort();
                     keys.dedup();
                     for key in keys {
@@ -1677,7 +1681,7 @@ macro_rules! sql_store {
 
             async fn lookup_email(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<crate::ports::store::EmailLookup, StoreError> {
                 use sqlx::Row;
                 // One round trip: the holder, then the address entry, then the domain entry.
@@ -1722,7 +1726,7 @@ macro_rules! sql_store {
 
             async fn unattributed_bookings(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<Vec<crate::records::booking::Booking>, StoreError> {
                 let query = sqlx::query(
                     "SELECT record FROM cd_bookings WHERE email_key = $1 AND customer_id IS NULL \
@@ -1899,7 +1903,7 @@ macro_rules! sql_store {
         impl crate::ports::store::AccountStore for $store {
             async fn account_by_email(
                 &self,
-                key: &crate::values::email::EmailKey,
+                key: &crate::values::email::key::EmailKey,
             ) -> Result<Option<crate::records::account::Account>, StoreError> {
                 let query = sqlx::query("SELECT record FROM cd_accounts WHERE email_key = $1")
                     .bind(key.as_str().to_owned());
@@ -1908,7 +1912,7 @@ macro_rules! sql_store {
 
             async fn account_token(
                 &self,
-                hash: &crate::values::password::ResetTokenHash,
+                hash: &crate::records::tokens::ResetTokenHash,
             ) -> Result<Option<crate::records::account::AccountToken>, StoreError> {
                 let query = sqlx::query("SELECT record FROM cd_account_tokens WHERE hash = $1")
                     .bind(hash.to_hex());
@@ -1930,10 +1934,10 @@ macro_rules! sql_store {
         impl crate::ports::store::SearchStore for $store {
             async fn search_customers(
                 &self,
-                query: &crate::ports::query::CustomerQuery,
-                after: Option<&crate::ports::query::SortPosition>,
+                query: &crate::ports::query::builder::CustomerQuery,
+                after: Option<&crate::ports::query::evaluation::SortPosition>,
                 limit: usize,
-            ) -> Result<Vec<crate::ports::query::SearchHit>, StoreError> {
+            ) -> Result<Vec<crate::ports::query::evaluation::SearchHit>, StoreError> {
                 use sqlx::Row;
                 use crate::adapters::sql::{backend, from_json, search_sql};
                 let Some((sql, binds)) = search_sql(query, after, limit) else {
@@ -1943,23 +1947,23 @@ macro_rules! sql_store {
                     .fetch_all(&self.pool)
                     .await
                     .map_err(backend("searching customers"))?;
-                let text_key = matches!(query.sort, crate::ports::query::SortBy::Name);
+                let text_key = matches!(query.sort, crate::ports::query::builder::SortBy::Name);
                 rows.iter()
                     .map(|row| {
                         let record: String = row.try_get(0).map_err(backend("searching customers"))?;
                         let customer: crate::records::customer::Customer = from_json(&record, "customer")?;
                         let value = if text_key {
-                            crate::ports::query::SortValue::Text(row.try_get(1).map_err(backend("searching customers"))?)
+                            crate::ports::query::evaluation::SortValue::Text(row.try_get(1).map_err(backend("searching customers"))?)
                         } else {
-                            crate::ports::query::SortValue::Int(row.try_get(1).map_err(backend("searching customers"))?)
+                            crate::ports::query::evaluation::SortValue::Int(row.try_get(1).map_err(backend("searching customers"))?)
                         };
-                        let position = crate::ports::query::SortPosition::new(value, customer.id);
-                        Ok(crate::ports::query::SearchHit::new(customer, position))
+                        let position = crate::ports::query::evaluation::SortPosition::new(value, customer.id);
+                        Ok(crate::ports::query::evaluation::SearchHit::new(customer, position))
                     })
                     .collect()
             }
 
-            async fn count_customers(&self, query: &crate::ports::query::CustomerQuery) -> Result<u64, StoreError> {
+            async fn count_customers(&self, query: &crate::ports::query::builder::CustomerQuery) -> Result<u64, StoreError> {
                 use sqlx::Row;
                 use crate::adapters::sql::{backend, count_sql};
                 let Some((sql, binds)) = count_sql(query) else {

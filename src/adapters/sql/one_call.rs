@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Bind, DependentRows, nanos, to_json, version_column};
-use crate::ports::query::CustomerStats;
+use crate::ports::query::evaluation::CustomerStats;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{ChangeSet, Expected};
 use crate::values::ids::CustomerId;
@@ -226,9 +226,9 @@ impl Builder {
             return;
         };
         let count = self.bind(Bind::Int(super::count_column(stats.booking_count)));
-        let last = self.bind(Bind::Int(crate::ports::query::last_booking_key(
-            stats.last_booking,
-        )));
+        let last = self.bind(Bind::Int(
+            crate::ports::query::evaluation::last_booking_key(stats.last_booking),
+        ));
         let update = super::add_to_statistics(&id, &count, &last);
         self.write(format!("{update} AND version = {version}"), Some(1));
         self.add_totals(&id, &stats, true);
@@ -281,7 +281,8 @@ impl Builder {
                 .collect();
             self.write(format!("{} {}", side.insert, values.join(", ")), None);
         }
-        let keys: BTreeSet<&crate::values::email::EmailKey> = customer.indexed_keys().collect();
+        let keys: BTreeSet<&crate::values::email::key::EmailKey> =
+            customer.indexed_keys().collect();
         if !keys.is_empty() {
             let rows: Vec<String> = keys
                 .iter()
@@ -410,7 +411,7 @@ mod tests {
     use crate::records::profile::Profile;
     use crate::settings::DirectorySettings;
     use crate::values::booking_status::BookingStatus;
-    use crate::values::email::EmailAddress;
+    use crate::values::email::address::EmailAddress;
     use crate::values::money::{Currency, Money};
     use crate::values::text::PersonName;
 
@@ -624,8 +625,8 @@ mod tests {
             );
             let hits = store
                 .search_customers(
-                    &crate::ports::query::CustomerQuery::new()
-                        .booking_count_in(crate::ports::query::CountRange::between(1, 1)),
+                    &crate::ports::query::builder::CustomerQuery::new()
+                        .booking_count_in(crate::ports::query::builder::CountRange::between(1, 1)),
                     None,
                     10,
                 )

@@ -107,7 +107,7 @@ const SCHEMA_V4: &[&str] = &[
     "CREATE INDEX cd_account_tokens_account ON cd_account_tokens (account_id, created_at, hash)",
 ];
 
-/// Migration 5: searching the directory in SQL (see [`crate::ports::query::CustomerQuery`]). Customers
+/// Migration 5: searching the directory in SQL (see [`crate::ports::query::builder::CustomerQuery`]). Customers
 /// gain the derived columns a query filters and sorts on, kept up to date by every commit
 /// that writes the customer or one of its bookings: the search text, the name sort key and
 /// its first letter, the country, the booking count and the start of the last booking

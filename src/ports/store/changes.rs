@@ -593,13 +593,13 @@ impl ChangeSet {
     /// use customer_directory::AccountId;
     /// use customer_directory::records::{AccountToken, TokenPurpose};
     /// use customer_directory::ports::store::ChangeSet;
-    /// use customer_directory::values::ResetToken;
+    /// use customer_directory::records::ResetToken;
     /// let (_secret, hash) = ResetToken::generate()?;
     /// let now = chrono::Utc::now();
     /// let mut changes = ChangeSet::new();
     /// changes.save_account_token(AccountToken::new(hash, AccountId::new(), TokenPurpose::PasswordReset, 1, now, now));
     /// assert_eq!(changes.account_tokens()[0].record.version, 1);
-    /// # Ok::<(), customer_directory::values::TokenError>(())
+    /// # Ok::<(), customer_directory::records::TokenError>(())
     /// ```
     pub fn save_account_token(&mut self, token: AccountToken) -> &mut Self {
         self.account_tokens

@@ -53,7 +53,7 @@ pub(crate) mod changes;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use crate::ports::query::{
+pub use crate::ports::query::evaluation::{
     CustomerStats, SearchColumns, SearchHit, SearchTerms, SortPosition, SortValue,
 };
 pub use changes::{
@@ -62,7 +62,7 @@ pub use changes::{
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::records::account::{Account, AccountToken};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
@@ -70,9 +70,9 @@ use crate::records::customer::{BlockEntry, Customer};
 use crate::records::merge::MergeRecord;
 use crate::records::notes::CustomerList;
 use crate::records::profile::MatchKeys;
-use crate::values::email::EmailKey;
+use crate::records::tokens::ResetTokenHash;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, ListId, MergeId};
-use crate::values::password::ResetTokenHash;
 
 /// What the directory knows about one email key: the live customer holding it, and the
 /// blocklist entry covering it (address entry first, else domain entry).
@@ -329,11 +329,15 @@ pub trait SearchStore: Store {
             let mut after: Option<SortPosition> = None;
             loop {
                 let page = self
-                    .search_customers(query, after.as_ref(), crate::ports::query::MAX_PAGE_SIZE)
+                    .search_customers(
+                        query,
+                        after.as_ref(),
+                        crate::ports::query::builder::MAX_PAGE_SIZE,
+                    )
                     .await?;
                 count = count.saturating_add(page.len() as u64);
                 match page.last() {
-                    Some(last) if page.len() == crate::ports::query::MAX_PAGE_SIZE => {
+                    Some(last) if page.len() == crate::ports::query::builder::MAX_PAGE_SIZE => {
                         after = Some(last.position.clone());
                     }
                     _ => return Ok(count),

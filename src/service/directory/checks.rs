@@ -3,7 +3,7 @@
 //! custom field keys), against the limits of [`crate::limits`].
 
 use crate::limits::{Input, TooLong};
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::ports::store::changes::{BlocklistChange, ChangeSet, Expected};
 use crate::records::audit::Actor;
 use crate::records::booking::NewBooking;

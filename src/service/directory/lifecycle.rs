@@ -16,7 +16,7 @@ use crate::records::customer::{BlockEntry, BlockTarget, Customer, CustomerStatus
 use crate::records::merge::MergeRecord;
 use crate::records::profile::{MatchKeys, Profile};
 use crate::service::error::{BookingAction, BookingRefusal, CustomerAction, Error};
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
 /// A customer created by hand, and the unattributed bookings it picked up.

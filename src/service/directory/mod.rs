@@ -22,7 +22,7 @@ use crate::records::customer::{BlockEntry, BlockTarget, Customer, CustomerStatus
 use crate::service::error::{CustomerAction, Error};
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
 /// A customer directory over a [`Store`].

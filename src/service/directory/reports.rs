@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Directory, audit_event};
 use crate::ports::clock::Clock;
-use crate::ports::query::{Cursor, CustomerPage, CustomerQuery};
+use crate::ports::query::builder::CustomerQuery;
+use crate::ports::query::cursor::{Cursor, CustomerPage};
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{BulkReadStore, SearchStore, Store, StoreError};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
@@ -20,7 +21,7 @@ use crate::reports::csv::{CsvExportOptions, CsvExporter, ImportRow, read_custome
 use crate::reports::statement::Statement;
 use crate::reports::summary::CustomerSummary;
 use crate::service::error::Error;
-use crate::values::email::EmailKey;
+use crate::values::email::key::EmailKey;
 use crate::values::ids::CustomerId;
 
 /// Everything the directory stores about one customer, for a data-subject access request
@@ -443,7 +444,7 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
 impl<S: SearchStore, C: Clock> Directory<S, C> {
     /// One page of the customers matching `query`, in its order: the directory listing.
     /// Pass the previous page's [`next`](CustomerPage::next) cursor as `after` to get the
-    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::MAX_PAGE_SIZE).
+    /// following page; `limit` is cut to between 1 and [`MAX_PAGE_SIZE`](crate::ports::query::builder::MAX_PAGE_SIZE).
     ///
     /// Paging is by keyset: each page continues strictly after the last row's sort key and
     /// id, so bookings and customers recorded between pages neither shift nor repeat the
@@ -490,7 +491,7 @@ impl<S: SearchStore, C: Clock> Directory<S, C> {
         let after = after
             .map(|cursor| query.continue_after(cursor))
             .transpose()?;
-        let limit = limit.clamp(1, crate::ports::query::MAX_PAGE_SIZE);
+        let limit = limit.clamp(1, crate::ports::query::builder::MAX_PAGE_SIZE);
         let mut hits = self
             .store
             .search_customers(query, after, limit.saturating_add(1))

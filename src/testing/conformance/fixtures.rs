@@ -12,9 +12,9 @@ use crate::records::profile::Profile;
 use crate::service::directory::Directory;
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::money::{Currency, Money};
-use crate::values::password::{HashParams, PasswordHashing};
+use crate::values::password::hashing::{HashParams, PasswordHashing};
 use crate::values::text::PersonName;
 use chrono::{DateTime, TimeZone, Utc};
 

@@ -1,4 +1,4 @@
-//! The ASCII fast path of [`EmailKey::parse`](super::EmailKey::parse), eight bytes at a time.
+//! The ASCII fast path of [`EmailKey::parse`](crate::values::email::key::EmailKey::parse), eight bytes at a time.
 //!
 //! Nearly every address typed into a booking form is an ASCII dot-atom at an ASCII
 //! domain. Validating one is a question about classes of bytes (is every byte before the
@@ -19,7 +19,9 @@
 //! `None` and the caller takes the general path, which finds the precise error; for the
 //! input it accepts, the general path gives the same key (property-tested).
 
-use super::{EmailKeyPolicy, MAX_ADDRESS_OCTETS, MAX_LABEL_OCTETS, MAX_LOCAL_OCTETS};
+use crate::values::email::{
+    EmailKeyPolicy, MAX_ADDRESS_OCTETS, MAX_LABEL_OCTETS, MAX_LOCAL_OCTETS,
+};
 
 /// Bytes per word.
 const LANES: usize = 8;
@@ -257,8 +259,8 @@ fn in_class<const N: usize>(word: u64, boundaries: &[u8; N]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{is_atext, is_ldh};
     use super::*;
+    use crate::values::email::grammar::{is_atext, is_ldh};
 
     fn lanes(flags: u64) -> Vec<bool> {
         (0..LANES).map(|j| flags >> (8 * j + 7) & 1 == 1).collect()

@@ -2,9 +2,9 @@
 //! and change nothing when they do.
 
 use crate::ports::store::{AccountStore, Store};
+use crate::records::tokens::ResetToken;
 use crate::testing::conformance::fixtures::{GOOD, cheap_hashing, t0};
 use crate::values::ids::{AccountId, CustomerId};
-use crate::values::password::ResetToken;
 
 pub async fn account_port_conflicts_change_nothing<S: Store + AccountStore + Clone + 'static>(
     store: S,
@@ -12,7 +12,7 @@ pub async fn account_port_conflicts_change_nothing<S: Store + AccountStore + Clo
     use crate::ports::store::changes::ChangeSet;
     use crate::ports::store::{Conflict, StoreError};
     use crate::records::account::Account;
-    use crate::values::email::EmailAddress;
+    use crate::values::email::address::EmailAddress;
     let hash = cheap_hashing(64).hash(GOOD).unwrap();
     let email = |e: &str| EmailAddress::parse(e).unwrap();
     let a = Account::new(email("ana@example.com"), hash.clone(), t0());
@@ -83,7 +83,8 @@ pub async fn account_port_conflicts_change_nothing<S: Store + AccountStore + Clo
     let mut changes = ChangeSet::new();
     changes.save_account(renamed).save_account(c.clone());
     store.commit(changes).await.unwrap();
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert_eq!(
         store.account_by_email(&key).await.unwrap().map(|x| x.id),
         Some(c.id)

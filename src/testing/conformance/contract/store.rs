@@ -7,7 +7,7 @@ use crate::records::audit::Actor;
 use crate::records::booking::{Attribution, Booking};
 use crate::records::customer::{BlockTarget, Customer, CustomerStatus};
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 
 use crate::testing::conformance::fixtures::{
     assert_conflict, booking, contact, customer_of, directory, name, record, save_customer, t0,
@@ -323,7 +323,7 @@ pub async fn port_unattributed_bookings_follow_attribution<S: Store + Clone + 's
         .unwrap()
         .key()
         .clone();
-    let listed = |store: S, key: crate::values::email::EmailKey| async move {
+    let listed = |store: S, key: crate::values::email::key::EmailKey| async move {
         store
             .unattributed_bookings(&key)
             .await

@@ -8,6 +8,7 @@
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{AccountStore, Store};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
+use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::error::AccountError;
 use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
@@ -15,8 +16,8 @@ use crate::testing::FaultInjectingStore;
 use crate::testing::conformance::fixtures::{booking, contact};
 use crate::testing::conformance::service::accounts::rig_with;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailKey;
-use crate::values::password::{Password, ResetToken, VerificationToken};
+use crate::values::email::key::EmailKey;
+use crate::values::password::secret::Password;
 
 const GOOD: &str = "Plum-Tractor-Velvet-9";
 const OTHER: &str = "Quartz-Meadow-Lantern-4";

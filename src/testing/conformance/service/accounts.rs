@@ -12,6 +12,7 @@ use crate::ports::store::{AccountStore, BulkReadStore, Store};
 use crate::records::account::SavedPaymentMethod;
 use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::CustomerStatus;
+use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::accounts::Accounts;
 use crate::service::directory::Directory;
 use crate::service::error::{AccountError, BookingChange, Error};
@@ -19,7 +20,7 @@ use crate::settings::AccountsMode;
 use crate::settings::{AccountSettings, DirectorySettings};
 use crate::values::booking_status::BookingStatus;
 use crate::values::ids::{AccountId, BookingId, CustomerId};
-use crate::values::password::{Password, ResetToken, VerificationToken};
+use crate::values::password::secret::Password;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::testing::conformance::fixtures::{GOOD, booking, cheap_hashing, contact, t0};
@@ -300,7 +301,8 @@ pub async fn weak_password_lists_every_violation_and_stores_nothing<
         panic!("weak password accepted");
     };
     assert!(violations.len() >= 3, "{violations:?}");
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
     assert!(rig.mail.sent().is_empty());
 }
@@ -1081,7 +1083,8 @@ pub async fn redaction_erases_account_credentials_and_deletion_unclaims<
     assert!(store.account(id).await.unwrap().is_none());
     assert!(store.account_tokens(id).await.unwrap().is_empty());
     assert!(store.account_by_customer(ana).await.unwrap().is_none());
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     assert!(store.account_by_email(&key).await.unwrap().is_none());
 
     rig.book("BK-2", "bo@example.com", 10).await;
@@ -1173,7 +1176,8 @@ pub async fn concurrent_sign_ups_and_failed_logins_stay_consistent<
             .unwrap()
             .expect("every sign-up gets the same answer");
     }
-    let key = crate::values::email::EmailKey::parse("ana@example.com", Default::default()).unwrap();
+    let key =
+        crate::values::email::key::EmailKey::parse("ana@example.com", Default::default()).unwrap();
     let account = store
         .account_by_email(&key)
         .await

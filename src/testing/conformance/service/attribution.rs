@@ -13,7 +13,7 @@ use crate::records::profile::{Detail, PostalAddress};
 use crate::service::error::Error;
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::money::{Currency, Money};
 use crate::values::phone::Phone;
 use crate::values::text::Text;

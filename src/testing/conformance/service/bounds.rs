@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::limits::{self, Input, TooLong};
 use crate::ports::clock::FixedClock;
-use crate::ports::query::CustomerQuery;
+use crate::ports::query::builder::CustomerQuery;
 use crate::ports::store::{AccountStore, BulkReadStore, SearchStore, Store};
 use crate::records::audit::Actor;
 use crate::records::booking::BookingProblem;
@@ -20,7 +20,8 @@ use crate::service::directory::reports::ImportMode;
 use crate::service::error::{AccountError, Error};
 use crate::settings::custom_fields::CustomFieldError;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::{EmailKey, EmailKeyPolicy};
+use crate::values::email::EmailKeyPolicy;
+use crate::values::email::key::EmailKey;
 use crate::values::text::Text;
 
 use crate::testing::conformance::fixtures::{booking, contact, directory};
@@ -462,7 +463,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     store: S,
 ) {
     let rig = crate::testing::conformance::service::accounts::rig(store.clone());
-    let password = crate::values::password::Password::new("Plum-Tractor-Velvet-9");
+    let password = crate::values::password::secret::Password::new("Plum-Tractor-Velvet-9");
     rig.accounts
         .sign_up("staffed@example.com", &password, &Actor::System)
         .await
@@ -475,7 +476,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
         .accounts
         .set_password(
             account.id,
-            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::secret::Password::new("Quartz-Meadow-Lantern-4"),
             &long,
         )
         .await;
@@ -492,7 +493,7 @@ pub async fn over_long_staff_identifier_is_refused_by_account_use_cases<
     rig.accounts
         .set_password(
             account.id,
-            &crate::values::password::Password::new("Quartz-Meadow-Lantern-4"),
+            &crate::values::password::secret::Password::new("Quartz-Meadow-Lantern-4"),
             &at_limit,
         )
         .await

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use crate::decisions::merge::MergeRequest;
 use crate::ports::clock::FixedClock;
-use crate::ports::query::{CountRange, Cursor, CustomerQuery, SortBy, SortDirection, StatusKind};
+use crate::ports::query::builder::{CountRange, CustomerQuery, SortBy, SortDirection, StatusKind};
+use crate::ports::query::cursor::Cursor;
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{SearchStore, Store};
 use crate::records::audit::Actor;
@@ -219,7 +220,7 @@ pub async fn any_status_lists_and_counts_every_customer_past_one_full_page<
 ) {
     // One page more than the largest page a search returns, in all statuses: the default
     // count (paging through search_customers) must cross a page boundary.
-    let total = crate::ports::query::MAX_PAGE_SIZE + 1;
+    let total = crate::ports::query::builder::MAX_PAGE_SIZE + 1;
     let mut changes = ChangeSet::new();
     let statuses = [
         CustomerStatus::Active,
@@ -248,7 +249,8 @@ pub async fn any_status_lists_and_counts_every_customer_past_one_full_page<
         paging.count_customers(&archived).await.unwrap(),
         store.count_customers(&archived).await.unwrap()
     );
-    let listed: Vec<CustomerId> = paged(&dir, &every, crate::ports::query::MAX_PAGE_SIZE).await;
+    let listed: Vec<CustomerId> =
+        paged(&dir, &every, crate::ports::query::builder::MAX_PAGE_SIZE).await;
     assert_eq!(u64::try_from(listed.len()).unwrap(), total);
     assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), expected);
 }

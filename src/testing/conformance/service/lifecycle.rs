@@ -16,7 +16,7 @@ use crate::service::directory::lifecycle::{DetachMode, SuggestionReason};
 use crate::service::error::Error;
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
-use crate::values::email::EmailAddress;
+use crate::values::email::address::EmailAddress;
 use crate::values::ids::{BookingId, CustomerId};
 use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, Text};

@@ -669,7 +669,7 @@ pub async fn undoing_a_merge_gives_a_moved_account_back_to_its_customer<
     rig.accounts
         .sign_up(
             "bea0@example.com",
-            &crate::values::password::Password::new("Plum-Tractor-Velvet-9"),
+            &crate::values::password::secret::Password::new("Plum-Tractor-Velvet-9"),
             &Actor::System,
         )
         .await

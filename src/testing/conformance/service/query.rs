@@ -12,10 +12,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::decisions::merge::MergeRequest;
 use crate::ports::clock::FixedClock;
-use crate::ports::query::{
-    CountRange, Cursor, CursorError, CustomerQuery, SortBy, SortDirection, SortValue, StatusKind,
-    TimeRange,
+use crate::ports::query::builder::{
+    CountRange, CustomerQuery, SortBy, SortDirection, StatusKind, TimeRange,
 };
+use crate::ports::query::cursor::{Cursor, CursorError};
+use crate::ports::query::evaluation::SortValue;
 use crate::ports::store::changes::ChangeSet;
 use crate::ports::store::{AccountStore, BulkReadStore, SearchStore, Store};
 use crate::records::account::Account;
@@ -28,7 +29,7 @@ use crate::service::error::Error;
 use crate::values::booking_status::BookingStatus;
 use crate::values::ids::{BookingId, CustomerId};
 use crate::values::money::{Currency, Money};
-use crate::values::password::{HashParams, PasswordHashing};
+use crate::values::password::hashing::{HashParams, PasswordHashing};
 use crate::values::phone::Phone;
 use crate::values::text::{CountryCode, Text};
 
@@ -489,7 +490,7 @@ async fn claim<S: Store>(
     let hashing = PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap();
     let hash = hashing.hash("Plum-Tractor-Velvet-9").unwrap();
     let mut account = Account::new(
-        crate::values::email::EmailAddress::parse(email).unwrap(),
+        crate::values::email::address::EmailAddress::parse(email).unwrap(),
         hash,
         t0(),
     );
@@ -1062,7 +1063,9 @@ pub async fn query_statistics_follow_merges_cancellations_detaching_and_deletion
     );
     assert_eq!(
         keys(SortBy::LastBooking).await[&x],
-        SortValue::Int(crate::ports::query::last_booking_key(Some(days(3))))
+        SortValue::Int(crate::ports::query::evaluation::last_booking_key(Some(
+            days(3)
+        )))
     );
     assert_eq!(
         ids(
@@ -1170,7 +1173,7 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<
     }
 
     let bookings = dir.store().customer_bookings(customer).await.unwrap();
-    let expected = crate::ports::query::CustomerStats::of(&bookings);
+    let expected = crate::ports::query::evaluation::CustomerStats::of(&bookings);
     assert_eq!(
         expected.booking_count, 5,
         "every booking went to the one customer"
@@ -1194,7 +1197,9 @@ pub async fn query_statistics_follow_each_way_a_booking_arrives<
     assert_eq!(kept(SortBy::BookingCount).await, SortValue::Int(5));
     assert_eq!(
         kept(SortBy::LastBooking).await,
-        SortValue::Int(crate::ports::query::last_booking_key(Some(days(20))))
+        SortValue::Int(crate::ports::query::evaluation::last_booking_key(Some(
+            days(20)
+        )))
     );
     let eur = Currency::parse("EUR").unwrap();
     let usd = Currency::parse("USD").unwrap();
