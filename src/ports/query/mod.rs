@@ -9,16 +9,10 @@
 //! [`Cursor`] states what keyset pagination guarantees.
 //!
 //! The query and its filters are defined in `builder.rs`, what stores evaluate in
-//! `evaluation.rs`, and keyset pagination in `cursor.rs`; everything is re-exported here.
+//! `evaluation.rs`, and keyset pagination in `cursor.rs`. A host reaches the query and the
+//! cursor through [`ports`](crate::ports), an adapter author reaches what stores evaluate
+//! through [`ports::store`](crate::ports::store): one public path each.
 
 pub(crate) mod builder;
 pub(crate) mod cursor;
 pub(crate) mod evaluation;
-
-pub use builder::{
-    CountRange, CustomerQuery, MAX_PAGE_SIZE, SortBy, SortDirection, StatusKind, TimeRange,
-};
-pub use cursor::{Cursor, CursorError, CustomerPage};
-pub use evaluation::{
-    CustomerStats, SearchColumns, SearchHit, SearchTerms, SortPosition, SortValue,
-};
