@@ -826,9 +826,9 @@ fn table_row(
     header: bool,
     artifact: bool,
     color: Rgb,
-    edges: &[f32; 7],
 ) -> Vec<Option<Identifier>> {
     let baseline = top + height / 2.0 + 3.0;
+    let edges = column_edges();
     texts
         .iter()
         .zip(COLUMNS)
@@ -873,23 +873,14 @@ fn bookings_table(
         .map(|(title, ..)| (*title).to_owned())
         .collect();
     // The header is content once (first page), and a repeated artifact after that.
-    let ids = table_row(
-        painter,
-        &titles,
-        top,
-        HEADER_ROW,
-        true,
-        !first_page,
-        BLACK,
-        edges,
-    );
+    let ids = table_row(painter, &titles, top, HEADER_ROW, true, !first_page, BLACK);
     if first_page {
         tags.header = ids;
     }
     let mut y = top + HEADER_ROW;
     for line in &statement.lines[page_plan.lines.clone()] {
         let color = if line.counted { BLACK } else { GREY };
-        let ids = table_row(painter, &cells(line), y, ROW, false, false, color, edges);
+        let ids = table_row(painter, &cells(line), y, ROW, false, false, color);
         tags.rows.push(ids);
         y += ROW;
         painter.rule((left, y), (right, y), 0.4, RULE);
