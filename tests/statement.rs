@@ -536,6 +536,38 @@ mod pdf {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Any text in any field and any amount renders, or is refused with an error.
+        #[test]
+        fn any_statement_renders_without_panicking(
+            name in "\\PC{0,120}",
+            code in "\\PC{0,60}",
+            business in "\\PC{0,80}",
+            minor in proptest::prelude::any::<i64>(),
+            currency in proptest::sample::select(vec!["EUR", "JPY", "KWD", "XAU"]),
+            lines in 0_usize..60,
+        ) {
+            let (customer, bookings) = customer_with("Ana", "Silva", ("Rua 1", "Lisboa"), &["PT-1"]);
+            let mut statement = Statement::new(&customer, &bookings, at(1), at(9), at(9)).unwrap();
+            statement.addressee = name;
+            let template = statement.lines[0].clone();
+            let amount = Money::new(minor, Currency::parse(currency).unwrap());
+            statement.lines = (0..lines)
+                .map(|_| {
+                    let mut line = template.clone();
+                    line.code.clone_from(&code);
+                    line.total = amount;
+                    line.due = amount;
+                    line
+                })
+                .collect();
+            let settings = StatementSettings::new(BusinessDetails::new(business));
+            let pdf = statement.to_pdf(&settings).unwrap();
+            proptest::prop_assert!(pdf.starts_with(b"%PDF-"));
+        }
+    }
+
     #[test]
     fn odd_input_never_panics() {
         let long = "Ω".repeat(5_000);

@@ -137,7 +137,7 @@ impl Statement {
         })
     }
 
-    /// The statement as plain text in fixed-width columns (also the PDF's content).
+    /// The statement as plain text in fixed-width columns, for mail bodies and logs.
     #[must_use]
     pub fn to_text(&self) -> String {
         let day = |at: DateTime<Utc>| at.format("%Y-%m-%d").to_string();

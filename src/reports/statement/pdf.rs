@@ -51,8 +51,9 @@ const CONTINUATION_TOP: f32 = 96.0;
 
 const BODY_SIZE: f32 = 8.5;
 const SMALL_SIZE: f32 = 7.5;
-/// Text is never set smaller than this to make it fit; it is shortened instead.
-const MIN_SIZE: f32 = 6.0;
+/// Text is never set smaller than this to make it fit; it is shortened instead. Small
+/// enough that every amount up to the largest `i64` of minor units fits its column whole.
+const MIN_SIZE: f32 = 4.5;
 const HEADER_ROW: f32 = 18.0;
 const ROW: f32 = 15.0;
 const CELL_PADDING: f32 = 4.0;
@@ -236,12 +237,18 @@ impl Painter<'_, '_, '_> {
     }
 
     fn draw(&mut self, run: &Run<'_>) {
-        let face = if run.bold {
+        let mut face = if run.bold {
             &self.faces.bold
         } else {
             &self.faces.regular
         };
-        let (text, size, glyphs, width) = fit(face, run.text, run.size, run.max_width);
+        let mut fitted = fit(face, run.text, run.size, run.max_width);
+        // Bold is wider: rather lose the weight than a digit.
+        if run.bold && fitted.0 != run.text {
+            face = &self.faces.regular;
+            fitted = fit(face, run.text, run.size, run.max_width);
+        }
+        let (text, size, glyphs, width) = fitted;
         let x = match run.align {
             Align::Left(x) => x,
             Align::Right(x) => x - width,
@@ -1029,5 +1036,72 @@ fn totals_block(
             )
             .color(GREY),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::customer::Customer;
+    use crate::records::profile::Profile;
+    use crate::values::booking_status::BookingStatus;
+    use crate::values::ids::BookingId;
+    use crate::values::money::{Currency, Money};
+    use chrono::TimeZone;
+
+    fn statement(lines: usize) -> Statement {
+        let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
+        let customer = Customer::new(Profile::default(), at);
+        let mut statement = Statement::new(&customer, &[], at, at, at).unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        statement.lines = (0..lines)
+            .map(|n| BookingLine {
+                booking: BookingId::new(),
+                code: format!("B-{n}"),
+                status: BookingStatus::PAID,
+                starts_at: at,
+                total: Money::new(100, eur),
+                paid: Money::new(0, eur),
+                due: Money::new(100, eur),
+                counted: true,
+            })
+            .collect();
+        statement
+    }
+
+    #[test]
+    fn every_line_is_on_exactly_one_page_and_the_totals_on_the_last() {
+        for lines in [0, 1, 20, 39, 40, 41, 42, 43, 80, 300] {
+            let statement = statement(lines);
+            let pages = plan(&statement, 230.0);
+            let mut next = 0;
+            for page in &pages {
+                assert_eq!(page.lines.start, next, "{lines} lines");
+                next = page.lines.end;
+            }
+            assert_eq!(next, lines);
+            let with_totals: Vec<usize> = (0..pages.len()).filter(|&i| pages[i].totals).collect();
+            assert_eq!(with_totals, [pages.len() - 1], "{lines} lines");
+        }
+    }
+
+    #[test]
+    fn text_too_wide_is_set_smaller_then_shortened() {
+        let face = Face::load(None, dejavu::sans::regular()).unwrap();
+        let (text, size, _, width) = fit(&face, "HK-2101", BODY_SIZE, 100.0);
+        assert_eq!((text.as_str(), size), ("HK-2101", BODY_SIZE));
+        assert!(width > 0.0 && width <= 100.0);
+
+        let (text, size, _, width) = fit(&face, "-92233720368547758.08 EUR", BODY_SIZE, 76.0);
+        assert_eq!(
+            text, "-92233720368547758.08 EUR",
+            "a little smaller is enough"
+        );
+        assert!((MIN_SIZE..BODY_SIZE).contains(&size) && width <= 76.0);
+
+        let long = "Ω".repeat(500);
+        let (text, size, _, width) = fit(&face, &long, BODY_SIZE, 100.0);
+        assert!(text.ends_with('…') && text.len() < long.len());
+        assert!((size - MIN_SIZE).abs() < f32::EPSILON && width <= 100.0);
     }
 }
