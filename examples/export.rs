@@ -1,4 +1,5 @@
-//! Exports of the quickstart's directory: a CSV of every customer and a PDF statement.
+//! Exports of the quickstart's directory: a CSV of every customer and PDF statements (one for
+//! a guest with a season of bookings, as a business would send it).
 //!
 //! ```text
 //! cargo run --example export --features pdf            # writes into the temp directory
@@ -11,6 +12,7 @@ mod kayak_day;
 use customer_directory::MemoryStore;
 use customer_directory::records::BlockTarget;
 use customer_directory::reports::csv::CsvExportOptions;
+use customer_directory::settings::{BusinessDetails, StatementSettings};
 use customer_directory::{
     Actor, BookingStatus, ContactForm, Currency, Directory, DirectorySettings, Money, NewBooking,
 };
@@ -82,8 +84,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .statement(ana.id, now - chrono::TimeDelta::days(30), now)
         .await?;
     println!("\n{}", statement.to_text());
+    // Who the statements come from: the business's letterhead.
+    let business = StatementSettings::new(
+        BusinessDetails::new("Harbour Kayaks Ltd")
+            .with_address(["1 Quay Street", "Falmouth TR11 3HH", "United Kingdom"])
+            .with_contact([
+                "+44 1326 000000 · hello@harbourkayaks.example",
+                "VAT GB 123 4567 89",
+            ]),
+    );
     let pdf_path = out.join("statement-ana.pdf");
-    std::fs::write(&pdf_path, statement.to_pdf())?;
+    std::fs::write(&pdf_path, statement.to_pdf(&business)?)?;
+    println!("Statement PDF written to {}", pdf_path.display());
+
+    // A guest from Łódź with a season of tours: a statement over several rows, in Polish.
+    let lukasz = ContactForm {
+        given_name: "Łukasz".into(),
+        family_name: "Wróblewski".into(),
+        email: "lukasz.wroblewski@example.pl".into(),
+        address_line1: "ul. Piotrkowska 104".into(),
+        postcode: "90-926".into(),
+        city: "Łódź".into(),
+        country: "PL".into(),
+        ..ContactForm::default()
+    }
+    .parse(directory.settings())?;
+    let season = [
+        ("HK-2101", "paid", 6_500, 6_500),
+        ("HK-2102", "paid", 12_000, 12_000),
+        ("HK-2103", "confirmed", 8_500, 2_000),
+        ("HK-2104", "cancelled", 6_500, 0),
+        ("HK-2105", "confirmed", 14_900, 5_000),
+        ("HK-2106", "paid", 4_250, 4_250),
+        ("HK-2107", "confirmed", 9_900, 0),
+    ];
+    let gbp = Currency::parse("GBP")?;
+    let mut lukasz_id = None;
+    for (n, (code, status, total, paid)) in season.into_iter().enumerate() {
+        let mut booking = NewBooking::new(
+            code,
+            BookingStatus::new(status)?,
+            lukasz.clone(),
+            start + chrono::TimeDelta::days(2 * i64::try_from(n)?),
+            Money::new(total, gbp),
+        );
+        booking.paid = Money::new(paid, gbp);
+        let recorded = directory.record_booking(booking, &Actor::System).await?;
+        lukasz_id = lukasz_id.or(recorded.outcome.customer());
+    }
+    let lukasz_id = lukasz_id.ok_or("Łukasz's bookings made a customer")?;
+    let statement = directory
+        .statement(lukasz_id, now - chrono::TimeDelta::days(30), now)
+        .await?;
+    let pdf_path = out.join("statement-lukasz.pdf");
+    std::fs::write(&pdf_path, statement.to_pdf(&business)?)?;
     println!("Statement PDF written to {}", pdf_path.display());
     Ok(())
 }

@@ -151,11 +151,11 @@
 )]
 #![cfg_attr(
     feature = "pdf",
-    doc = "- `pdf`: [`Statement::to_pdf`](reports::statement::Statement::to_pdf), statements as PDF documents (pure Rust, standard fonts)."
+    doc = "- `pdf`: [`Statement::to_pdf`](reports::statement::Statement::to_pdf), statements as laid-out, tagged PDF documents in any script (pure Rust, `krilla`, embedded DejaVu Sans or the host's font)."
 )]
 #![cfg_attr(
     not(feature = "pdf"),
-    doc = "- `pdf`: `Statement::to_pdf`, statements as PDF documents (pure Rust, standard fonts)."
+    doc = "- `pdf`: `Statement::to_pdf`, statements as laid-out, tagged PDF documents in any script (pure Rust, `krilla`, embedded DejaVu Sans or the host's font)."
 )]
 #![cfg_attr(
     feature = "testing",

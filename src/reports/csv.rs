@@ -18,6 +18,7 @@ use crate::records::customer::Customer;
 use crate::records::profile::Profile;
 use crate::reports::summary::CustomerSummary;
 use crate::settings::DirectorySettings;
+use crate::values::money::{Money, MoneyError};
 
 /// Prefix of the header of a custom field column: `custom:<key>`.
 pub const CUSTOM_FIELD_PREFIX: &str = "custom:";
@@ -66,7 +67,8 @@ pub enum ExportColumn {
     Created,
     /// Number of bookings.
     BookingCount,
-    /// Value of bookings that are not cancelled, per currency (`120.00 EUR; 30.00 USD`).
+    /// Value of bookings that are not cancelled, per currency (`120.00 EUR; 3000 JPY`), each
+    /// with its currency's number of decimals; [`parse_total_value`] reads it back.
     TotalValue,
     /// Start of the latest booking (RFC 3339).
     LastBooking,
@@ -191,6 +193,35 @@ impl ExportColumn {
             Self::CustomField(key) => text(profile.custom_fields.get(key).map(|t| t.as_str())),
         }
     }
+}
+
+/// Reads a [`ExportColumn::TotalValue`] cell back (`120.00 EUR; 3000 JPY`): one amount per
+/// currency, each with at most its currency's number of decimals. An empty cell is no
+/// amounts; the apostrophe an export puts before a negative amount is removed first.
+///
+/// # Errors
+///
+/// [`MoneyError`] for the first amount that cannot be read: an unknown currency, text that
+/// is not an amount, or more decimals than the currency has
+/// ([`MoneyError::TooManyDecimals`]).
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::{Currency, Money};
+/// use customer_directory::reports::csv::parse_total_value;
+/// let amounts = parse_total_value("120.00 EUR; 3000 JPY; 1.250 KWD")?;
+/// assert_eq!(amounts[1], Money::new(3_000, Currency::parse("JPY")?));
+/// assert!(parse_total_value("3000.5 JPY").is_err());
+/// # Ok::<(), customer_directory::values::MoneyError>(())
+/// ```
+pub fn parse_total_value(cell: &str) -> Result<Vec<Money>, MoneyError> {
+    restore_cell(cell)
+        .split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::parse::<Money>)
+        .collect()
 }
 
 /// The name column: the display name, else given and family name; never the email, which

@@ -6,10 +6,12 @@
 //! values: records are validated against them, and every decision reads them.
 
 pub(crate) mod custom_fields;
+pub(crate) mod statement;
 
 pub use custom_fields::{
     CustomFieldDefinition, CustomFieldError, CustomFieldKind, CustomFieldPattern,
 };
+pub use statement::{BusinessDetails, FontFile, StatementSettings};
 
 use std::collections::BTreeSet;
 

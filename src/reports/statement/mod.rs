@@ -1,5 +1,13 @@
 //! A customer's statement: its bookings in a period with amounts, paid, due and totals,
-//! rendered as plain text, CSV, or (feature `pdf`) PDF.
+//! rendered as plain text, CSV, or (feature `pdf`) a PDF business document.
+//!
+//! The PDF is what a business sends to a customer or an accountant: the business's name,
+//! address and contact ([`StatementSettings`](crate::settings::StatementSettings)), the
+//! customer's name and address, the period, a ruled table of the bookings with right-aligned
+//! amounts (its header repeated on every page), totals per currency, "page 2 of 5" and the
+//! date it was made. Its text is set in an embedded, subset font (DejaVu Sans, bundled: Latin,
+//! Greek, Cyrillic; or the host's own), so every name prints in its own script, and it is
+//! tagged (headings, table structure, document language) for screen readers.
 
 #[cfg(feature = "pdf")]
 mod pdf;
@@ -11,11 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::booking::Booking;
 use crate::records::customer::Customer;
+use crate::records::profile::PostalAddress;
 use crate::reports::csv::neutralise_cell;
 use crate::reports::summary::totals_of;
 use crate::reports::summary::{BookingLine, CurrencyTotals};
 use crate::values::ids::CustomerId;
-use crate::values::money::{Money, MoneyError};
+use crate::values::money::MoneyError;
+use crate::values::text::Text;
 
 /// Why a statement cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +42,17 @@ pub enum StatementError {
     /// Amounts that cannot be added up.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// A font given in the statement settings cannot be used (not a TrueType or OpenType
+    /// font, or one the renderer cannot read).
+    #[error("the statement font cannot be used: {reason}")]
+    Font {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The PDF could not be written (for example a font that cannot be subset); the
+    /// renderer's own message.
+    #[error("the statement PDF could not be written: {0}")]
+    Pdf(String),
 }
 
 /// A customer's bookings starting in `[from, until)`, with totals per currency.
@@ -63,6 +84,10 @@ pub struct Statement {
     pub customer: CustomerId,
     /// The name the statement is addressed to.
     pub addressee: String,
+    /// The customer's postal address, one line per entry (street lines, then postcode and
+    /// city, region, country); empty when the profile has none.
+    #[serde(default)]
+    pub address: Vec<String>,
     /// Start of the period (inclusive).
     pub from: DateTime<Utc>,
     /// End of the period (exclusive).
@@ -103,6 +128,7 @@ impl Statement {
         Ok(Self {
             customer: customer.id,
             addressee: customer.profile.label(),
+            address: address_lines(&customer.profile.address),
             from,
             until,
             generated_at,
@@ -111,7 +137,7 @@ impl Statement {
         })
     }
 
-    /// The statement as plain text in fixed-width columns (also the PDF's content).
+    /// The statement as plain text in fixed-width columns, for mail bodies and logs.
     #[must_use]
     pub fn to_text(&self) -> String {
         let day = |at: DateTime<Utc>| at.format("%Y-%m-%d").to_string();
@@ -162,7 +188,7 @@ impl Statement {
     }
 
     /// Writes the statement as CSV: one row per booking, then one `TOTAL` row per currency.
-    /// Amounts are plain decimals; codes and statuses are neutralised against formula
+    /// Amounts are plain decimals with the currency's number of decimals; codes and statuses are neutralised against formula
     /// injection like an export.
     ///
     /// # Errors
@@ -181,9 +207,9 @@ impl Statement {
                 &neutralise_cell(&line.code),
                 &neutralise_cell(line.status.as_str()),
                 line.total.currency().as_str(),
-                &decimal(line.total),
-                &decimal(line.paid),
-                &decimal(line.due),
+                &line.total.decimal(),
+                &line.paid.decimal(),
+                &line.due.decimal(),
                 if line.counted { "yes" } else { "no" },
             ])?;
         }
@@ -193,9 +219,9 @@ impl Statement {
                 "TOTAL",
                 "",
                 totals.currency.as_str(),
-                &decimal(totals.total),
-                &decimal(totals.paid),
-                &decimal(totals.due),
+                &totals.total.decimal(),
+                &totals.paid.decimal(),
+                &totals.due.decimal(),
                 "",
             ])?;
         }
@@ -203,19 +229,62 @@ impl Statement {
             .map_err(|error| io::Error::other(error.to_string()))
     }
 
-    /// The statement as a PDF document: [`to_text`](Self::to_text) set in Courier on A4
-    /// pages. Characters outside Windows-1252 are shown as `?`.
+    /// The statement as a PDF business document on A4 pages, from `settings`' business (see
+    /// the [module documentation](self) for what it shows).
+    ///
+    /// The PDF's title is "Statement for *name*, *period*", its author the business, its
+    /// language `settings.language`.
+    ///
+    /// # Errors
+    ///
+    /// [`StatementError::Font`] when a font in `settings` cannot be used;
+    /// [`StatementError::Pdf`] when the PDF cannot be written. Never panics on any
+    /// statement or settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use customer_directory::{Customer, Profile};
+    /// use customer_directory::reports::statement::Statement;
+    /// use customer_directory::settings::{BusinessDetails, StatementSettings};
+    /// let at = Utc.with_ymd_and_hms(2026, 5, 2, 9, 0, 0).unwrap();
+    /// let customer = Customer::new(Profile::default(), at);
+    /// let statement = Statement::new(&customer, &[], at, at, at)?;
+    /// let settings = StatementSettings::new(
+    ///     BusinessDetails::new("Harbour Kayaks Ltd").with_address(["1 Quay Street", "Falmouth"]),
+    /// );
+    /// let pdf = statement.to_pdf(&settings)?;
+    /// assert!(pdf.starts_with(b"%PDF-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "pdf")]
-    #[must_use]
-    pub fn to_pdf(&self) -> Vec<u8> {
-        crate::reports::statement::pdf::text_document(&self.to_text())
+    pub fn to_pdf(
+        &self,
+        settings: &crate::settings::statement::StatementSettings,
+    ) -> Result<Vec<u8>, StatementError> {
+        crate::reports::statement::pdf::render(self, settings)
     }
 }
 
-/// An amount as a plain decimal with two places (`-5.00`), for spreadsheets.
-fn decimal(money: Money) -> String {
-    let units = money.minor_units();
-    let sign = if units < 0 { "-" } else { "" };
-    let units = units.unsigned_abs();
-    format!("{sign}{}.{:02}", units / 100, units % 100)
+/// A postal address as the lines of an envelope: street lines, postcode and city, region,
+/// country code.
+fn address_lines(address: &PostalAddress) -> Vec<String> {
+    let text = |value: &Option<Text>| value.as_ref().map(|t| t.as_str().to_owned());
+    let town = [text(&address.postcode), text(&address.city)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [
+        text(&address.line1),
+        text(&address.line2),
+        Some(town),
+        text(&address.region),
+        address.country.as_ref().map(|c| c.as_str().to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|line| !line.trim().is_empty())
+    .collect()
 }
