@@ -63,8 +63,19 @@ async fn recording_a_booking_is_one_read_and_one_commit_statement() {
 
     let counts = &proxy.counts;
     // The pool checks each connection it takes back in the background: let those land
-    // before counting round trips, and after.
-    let settle = || tokio::time::sleep(Duration::from_millis(300));
+    // (until the proxy has seen nothing new for 200 ms, however loaded the machine is)
+    // before counting, between the bookings, and after.
+    let settle = || async {
+        let mut seen = counts.round_trips();
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = counts.round_trips();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+    };
     // The first round prepares each statement on the connection (one more round trip the
     // first time a statement's text is seen); the second is counted.
     for round in 0..2 {
@@ -89,6 +100,7 @@ async fn recording_a_booking_is_one_read_and_one_commit_statement() {
         settle().await;
         let trips_before = counts.round_trips();
         for (case, new) in cases {
+            settle().await;
             let before = counts.statements();
             let recorded = directory.record_booking(new, &staff).await.unwrap();
             assert!(
