@@ -257,7 +257,10 @@ impl UseCase {
     {
         #[cfg(feature = "tracing")]
         if !self.span.is_disabled() {
-            let result = tracing::Instrument::instrument(use_case, self.span.clone()).await;
+            // Boxed: the use case's future can be large, and moving it into the span's
+            // wrapper on the stack adds up in nested use cases (only when traced).
+            let result =
+                Box::pin(tracing::Instrument::instrument(use_case, self.span.clone())).await;
             match &result {
                 Ok(value) => {
                     let kind = outcome(&self, value);
@@ -317,7 +320,7 @@ pub(crate) async fn store<T, Fut: Future<Output = T>>(op: &'static str, call: Fu
         );
         if !span.is_disabled() {
             let start = std::time::Instant::now();
-            let output = tracing::Instrument::instrument(call, span.clone()).await;
+            let output = Box::pin(tracing::Instrument::instrument(call, span.clone())).await;
             let elapsed = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
             span.record("elapsed_us", elapsed);
             return output;
