@@ -247,33 +247,39 @@ impl UseCase {
 
     /// Runs the use case inside the span. On success `outcome` names the outcome (and may
     /// record more fields); on failure the span records `outcome = "error"` and the error's
-    /// kind. Without a subscriber interested in the span, this is the future alone.
-    #[allow(unused_variables)]
-    pub(crate) async fn run<T, E, Fut, O>(self, use_case: Fut, outcome: O) -> Result<T, E>
+    /// kind. Without the feature this is the use case's own future, unwrapped; with it, a
+    /// thin wrapper that enters the span while the use case is polled.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn run<T, E, Fut, O>(
+        self,
+        use_case: Fut,
+        outcome: O,
+    ) -> impl Future<Output = Result<T, E>>
     where
         E: ErrorKind,
         Fut: Future<Output = Result<T, E>>,
         O: FnOnce(&UseCase, &T) -> &'static str,
     {
-        #[cfg(feature = "tracing")]
-        if !self.span.is_disabled() {
-            // Boxed: the use case's future can be large, and moving it into the span's
-            // wrapper on the stack adds up in nested use cases (only when traced).
-            let result =
-                Box::pin(tracing::Instrument::instrument(use_case, self.span.clone())).await;
-            match &result {
-                Ok(value) => {
-                    let kind = outcome(&self, value);
-                    self.span.record("outcome", kind);
-                }
-                Err(error) => {
-                    self.span.record("outcome", "error");
-                    self.span.record("error", error.error_kind());
-                }
-            }
-            return result;
+        traced::UseCaseFuture {
+            use_case,
+            span: self,
+            outcome: Some(outcome),
         }
-        use_case.await
+    }
+
+    /// Runs the use case (the feature `tracing` is off: the use case's own future).
+    #[cfg(not(feature = "tracing"))]
+    pub(crate) fn run<T, E, Fut, O>(
+        self,
+        use_case: Fut,
+        _outcome: O,
+    ) -> impl Future<Output = Result<T, E>>
+    where
+        E: ErrorKind,
+        Fut: Future<Output = Result<T, E>>,
+        O: FnOnce(&UseCase, &T) -> &'static str,
+    {
+        use_case
     }
 }
 
@@ -305,28 +311,116 @@ macro_rules! use_case {
 pub(crate) use use_case;
 
 /// Runs a store call inside a `debug` span named `store` with the call's name (`op`) and,
-/// when it ends, its duration in microseconds (`elapsed_us`). The SQL adapters record
-/// `rows_affected` on it for a commit made in one call. Without a subscriber interested in
-/// the span, this is the future alone.
-#[allow(unused_variables)]
-pub(crate) async fn store<T, Fut: Future<Output = T>>(op: &'static str, call: Fut) -> T {
-    #[cfg(feature = "tracing")]
-    {
-        let span = tracing::debug_span!(
-            "store",
-            op,
-            elapsed_us = tracing::field::Empty,
-            rows_affected = tracing::field::Empty
-        );
-        if !span.is_disabled() {
-            let start = std::time::Instant::now();
-            let output = Box::pin(tracing::Instrument::instrument(call, span.clone())).await;
-            let elapsed = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-            span.record("elapsed_us", elapsed);
-            return output;
+/// when it ends, its duration in microseconds (`elapsed_us`, measured only when a
+/// subscriber wants the span). The SQL adapters record `rows_affected` on it for a commit
+/// made in one call. Without the feature this is the call's own future.
+#[cfg(feature = "tracing")]
+pub(crate) fn store<T, Fut: Future<Output = T>>(
+    op: &'static str,
+    call: Fut,
+) -> impl Future<Output = T> {
+    let span = tracing::debug_span!(
+        "store",
+        op,
+        elapsed_us = tracing::field::Empty,
+        rows_affected = tracing::field::Empty
+    );
+    let started = (!span.is_disabled()).then(std::time::Instant::now);
+    traced::StoreFuture {
+        call,
+        span,
+        started,
+    }
+}
+
+/// Runs a store call (the feature `tracing` is off: the call's own future).
+#[cfg(not(feature = "tracing"))]
+pub(crate) fn store<T, Fut: Future<Output = T>>(
+    _op: &'static str,
+    call: Fut,
+) -> impl Future<Output = T> {
+    call
+}
+
+/// The futures that enter a span while the wrapped one is polled and record how it ended.
+/// Hand-written rather than `async fn`s so that a use case's future is not moved once more
+/// into an await slot: with no subscriber they cost a check of the span per poll.
+#[cfg(feature = "tracing")]
+mod traced {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, ready};
+
+    use crate::service::telemetry::{ErrorKind, UseCase};
+
+    pin_project_lite::pin_project! {
+        /// A use case's future inside its span.
+        pub(crate) struct UseCaseFuture<Fut, O> {
+            #[pin]
+            pub(crate) use_case: Fut,
+            pub(crate) span: UseCase,
+            pub(crate) outcome: Option<O>,
         }
     }
-    call.await
+
+    impl<T, E, Fut, O> Future for UseCaseFuture<Fut, O>
+    where
+        E: ErrorKind,
+        Fut: Future<Output = Result<T, E>>,
+        O: FnOnce(&UseCase, &T) -> &'static str,
+    {
+        type Output = Result<T, E>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            let result = {
+                let _entered = this.span.span.enter();
+                ready!(this.use_case.poll(cx))
+            };
+            if !this.span.span.is_disabled() {
+                match &result {
+                    Ok(value) => {
+                        if let Some(outcome) = this.outcome.take() {
+                            let kind = outcome(this.span, value);
+                            this.span.span.record("outcome", kind);
+                        }
+                    }
+                    Err(error) => {
+                        this.span.span.record("outcome", "error");
+                        this.span.span.record("error", error.error_kind());
+                    }
+                }
+            }
+            Poll::Ready(result)
+        }
+    }
+
+    pin_project_lite::pin_project! {
+        /// A store call inside its span.
+        pub(crate) struct StoreFuture<Fut> {
+            #[pin]
+            pub(crate) call: Fut,
+            pub(crate) span: tracing::Span,
+            pub(crate) started: Option<std::time::Instant>,
+        }
+    }
+
+    impl<Fut: Future> Future for StoreFuture<Fut> {
+        type Output = Fut::Output;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            let output = {
+                let _entered = this.span.enter();
+                ready!(this.call.poll(cx))
+            };
+            if let Some(started) = this.started.take() {
+                let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                this.span.record("elapsed_us", elapsed);
+            }
+            Poll::Ready(output)
+        }
+    }
 }
 
 /// A commit conflicted with a concurrent change and the use case decides again.
