@@ -539,9 +539,9 @@ macro_rules! run_every_scenario {
 }
 
 /// The two runs share the global capture: one at a time, each from an empty list.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = SERIAL.lock().await;
     global_capture()
         .records
         .lock()
@@ -552,7 +552,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_suite_on_the_memory_store_records_no_personal_value() {
-    let _serial = serial();
+    let _serial = serial().await;
     let ran = run_every_scenario!(memory_store);
     assert_names_every_scenario(&ran);
     let records = global_capture().records();
@@ -562,7 +562,7 @@ async fn the_whole_suite_on_the_memory_store_records_no_personal_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_suite_on_sqlite_records_no_personal_value() {
-    let _serial = serial();
+    let _serial = serial().await;
     let ran = run_every_scenario!(sqlite_store);
     assert_names_every_scenario(&ran);
     let records = global_capture().records();
