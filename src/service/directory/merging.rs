@@ -53,7 +53,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn merge(&self, request: &MergeRequest, actor: &Actor) -> Result<MergeReport, Error> {
-        let span = use_case!("merge", [merge, merged, moved_bookings, filled, conflicts, aliases_added, accounts_closed], survivor = %request.survivor);
+        let span = use_case!(
+            "merge",
+            [merge, merged, moved_bookings, filled, conflicts, aliases_added, accounts_closed],
+            survivor = %request.survivor
+        );
         span.run(
             async {
                 self.commit_retrying(|| async {
@@ -109,7 +113,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn preview_merge(&self, request: &MergeRequest) -> Result<MergeReport, Error> {
-        let span = use_case!("preview_merge", [merged, moved_bookings, conflicts], survivor = %request.survivor);
+        let span = use_case!(
+            "preview_merge",
+            [merged, moved_bookings, conflicts],
+            survivor = %request.survivor
+        );
         span.run(
             async { Ok(self.plan(request).await?.report) },
             |span, report| {
