@@ -4,6 +4,10 @@
 //! typing her email three different ways, a spouse sharing an email, a pending booking
 //! that is confirmed later, a walk-in without email, and a blocked address. The directory
 //! ends with one profile per customer.
+//!
+//! With `RUST_LOG=customer_directory=debug cargo run --example quickstart` it also prints
+//! the directory's tracing spans (one per use case, one per store call, with their ids,
+//! outcomes and durations, never personal data) through a `tracing-subscriber`.
 
 use customer_directory::MemoryStore;
 use customer_directory::records::BlockTarget;
@@ -19,6 +23,16 @@ type Demo = Result<(), Box<dyn std::error::Error>>;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Demo {
+    // The host owns the subscriber; RUST_LOG chooses what it shows (nothing by default).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .init();
+
     let mut settings = DirectorySettings::default();
     settings.default_phone_region = Some("GB".parse()?);
     let directory = Directory::new(MemoryStore::new(), settings);

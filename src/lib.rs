@@ -130,9 +130,14 @@
 //!
 //! # Features
 //!
-//! No feature is enabled by default; the in-memory store is always available. (Each item
-//! below is a link when the documentation is built with its feature.)
+//! Only `tracing` is enabled by default; the in-memory store is always available. (Each
+//! item below is a link when the documentation is built with its feature.)
 //!
+//! - `tracing` (default): spans and events through `tracing` for the host's subscriber:
+//!   one `debug` span per use case, store calls with their duration, conflict retries,
+//!   exhausted retries, failed commits and throttled logins; ids, counts and kinds only,
+//!   never personal data (see [`service::EmailCorrelation`] to correlate by email).
+//!   `--no-default-features` compiles it out.
 #![cfg_attr(
     feature = "sqlite",
     doc = "- `sqlite`: [`SqliteStore`], the port on SQLite (via `sqlx`)."

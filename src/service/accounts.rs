@@ -15,6 +15,7 @@ use crate::records::booking::{Attribution, Booking};
 use crate::records::tokens::{ResetToken, VerificationToken};
 use crate::service::directory::{Directory, audit_event};
 use crate::service::error::{AccountError, BookingChange, Error, StaffAction};
+use crate::service::telemetry::{self, use_case};
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::address::EmailAddress;
 use crate::values::email::key::EmailKey;
@@ -227,57 +228,76 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         password: &Password,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        let email =
-            EmailAddress::parse_with_policy(email, self.directory.settings.email_key_policy)?;
-        self.check_policy(password, &[email.as_str()])?;
-        let hash = self.hashing.hash(password.expose())?;
-        let (token, token_hash) = VerificationToken::generate()?;
-        let message = self
-            .directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut changes = ChangeSet::new();
-                let existing = self.store().account_by_email(email.key()).await?;
-                let (account, message) = match existing {
-                    Some(account) if account.is_verified() => {
-                        let message = Notification::AlreadyRegistered {
-                            account: account.id,
-                            to: account.email.clone(),
-                        };
-                        (account, message)
-                    }
-                    existing => {
-                        let account = match existing {
-                            Some(mut pending) => {
-                                // The latest sign-up wins; links mailed before are void.
-                                pending.password = hash.clone();
-                                pending.credential_version += 1;
-                                pending
+        let span = use_case!("sign_up", [email_tag]);
+        span.record_email_of(
+            self.directory.correlation.as_ref(),
+            email,
+            self.directory.settings.email_key_policy,
+        );
+        span.run(
+            async {
+                self.enabled()?;
+                let email = EmailAddress::parse_with_policy(
+                    email,
+                    self.directory.settings.email_key_policy,
+                )?;
+                self.check_policy(password, &[email.as_str()])?;
+                let hash = self.hashing.hash(password.expose())?;
+                let (token, token_hash) = VerificationToken::generate()?;
+                let message = self
+                    .directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut changes = ChangeSet::new();
+                        let existing = self.store().account_by_email(email.key()).await?;
+                        let (account, message) = match existing {
+                            Some(account) if account.is_verified() => {
+                                let message = Notification::AlreadyRegistered {
+                                    account: account.id,
+                                    to: account.email.clone(),
+                                };
+                                (account, message)
                             }
-                            None => Account::new(email.clone(), hash.clone(), now),
+                            existing => {
+                                let account = match existing {
+                                    Some(mut pending) => {
+                                        // The latest sign-up wins; links mailed before are void.
+                                        pending.password = hash.clone();
+                                        pending.credential_version += 1;
+                                        pending
+                                    }
+                                    None => Account::new(email.clone(), hash.clone(), now),
+                                };
+                                changes.save_account_token(self.token_for(
+                                    &account,
+                                    token_hash.clone(),
+                                    TokenPurpose::Verification,
+                                    now,
+                                ));
+                                let message = Notification::VerifyEmail {
+                                    account: account.id,
+                                    to: account.email.clone(),
+                                    token: token.clone(),
+                                };
+                                changes.save_account(account.clone());
+                                (account, message)
+                            }
                         };
-                        changes.save_account_token(self.token_for(
-                            &account,
-                            token_hash.clone(),
-                            TokenPurpose::Verification,
+                        changes.record(self.event(
                             now,
+                            actor,
+                            AuditAction::AccountSignedUp,
+                            &account,
                         ));
-                        let message = Notification::VerifyEmail {
-                            account: account.id,
-                            to: account.email.clone(),
-                            token: token.clone(),
-                        };
-                        changes.save_account(account.clone());
-                        (account, message)
-                    }
-                };
-                changes.record(self.event(now, actor, AuditAction::AccountSignedUp, &account));
-                Ok((changes, message))
-            })
-            .await?;
-        self.notifier.notify(message).await?;
-        Ok(())
+                        Ok((changes, message))
+                    })
+                    .await?;
+                self.notifier.notify(message).await?;
+                Ok(())
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Confirms the address with the token from the verification mail. The account then
@@ -317,22 +337,37 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         token: &VerificationToken,
         actor: &Actor,
     ) -> Result<AccountId, AccountError> {
-        self.enabled()?;
-        let hash = token.hash();
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let (mut changes, mut account) = self
-                    .spend_token(&hash, TokenPurpose::Verification, now)
-                    .await?;
-                account.verified_at.get_or_insert(now);
-                self.claim_profile(&mut account, &mut changes).await?;
-                changes.record(self.event(now, actor, AuditAction::EmailVerified, &account));
-                let id = account.id;
-                changes.save_account(account);
-                Ok((changes, id))
-            })
-            .await
+        let span = use_case!("verify_email", [account]);
+        span.run(
+            async {
+                self.enabled()?;
+                let hash = token.hash();
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let (mut changes, mut account) = self
+                            .spend_token(&hash, TokenPurpose::Verification, now)
+                            .await?;
+                        account.verified_at.get_or_insert(now);
+                        self.claim_profile(&mut account, &mut changes).await?;
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::EmailVerified,
+                            &account,
+                        ));
+                        let id = account.id;
+                        changes.save_account(account);
+                        Ok((changes, id))
+                    })
+                    .await
+            },
+            |span, account| {
+                span.record_id("account", account);
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Logs a customer in.
@@ -371,63 +406,103 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         password: &Password,
         actor: &Actor,
     ) -> Result<Login, AccountError> {
-        self.enabled()?;
-        let key = EmailKey::parse(email, self.directory.settings.email_key_policy).ok();
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut changes = ChangeSet::new();
-                let account = match &key {
-                    Some(key) => self.store().account_by_email(key).await?,
-                    None => None,
-                };
-                let Some(mut account) = account else {
-                    let _ = self.hashing.verify_dummy(password.expose());
-                    changes.record(AuditEvent::new(
-                        now,
-                        actor.clone(),
-                        AuditAction::LoginFailed,
-                    ));
-                    return Ok((changes, Err(AccountError::InvalidCredentials)));
-                };
-                if let Some(until) = account.throttled_until.filter(|until| now < *until) {
-                    let _ = self.hashing.verify_dummy(password.expose());
-                    changes.record(self.event(now, actor, AuditAction::LoginThrottled, &account));
-                    return Ok((changes, Err(AccountError::Throttled { until })));
+        let span = use_case!("log_in", [account, customer, rehashed, email_tag]);
+        span.record_email_of(
+            self.directory.correlation.as_ref(),
+            email,
+            self.directory.settings.email_key_policy,
+        );
+        span.run(
+            async {
+                self.enabled()?;
+                let key = EmailKey::parse(email, self.directory.settings.email_key_policy).ok();
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut changes = ChangeSet::new();
+                        let account = match &key {
+                            Some(key) => self.store().account_by_email(key).await?,
+                            None => None,
+                        };
+                        let Some(mut account) = account else {
+                            let _ = self.hashing.verify_dummy(password.expose());
+                            changes.record(AuditEvent::new(
+                                now,
+                                actor.clone(),
+                                AuditAction::LoginFailed,
+                            ));
+                            return Ok((changes, Err(AccountError::InvalidCredentials)));
+                        };
+                        if let Some(until) = account.throttled_until.filter(|until| now < *until) {
+                            telemetry::login_throttled(account.id);
+                            let _ = self.hashing.verify_dummy(password.expose());
+                            changes.record(self.event(
+                                now,
+                                actor,
+                                AuditAction::LoginThrottled,
+                                &account,
+                            ));
+                            return Ok((changes, Err(AccountError::Throttled { until })));
+                        }
+                        let verification = self.verify(password, &account.password);
+                        if !verification.is_valid() {
+                            self.count_failure(&mut account, now);
+                            changes.record(self.event(
+                                now,
+                                actor,
+                                AuditAction::LoginFailed,
+                                &account,
+                            ));
+                            changes.save_account(account);
+                            return Ok((changes, Err(AccountError::InvalidCredentials)));
+                        }
+                        if !account.is_verified()
+                            && self.directory.settings.accounts.mode.requires_account()
+                        {
+                            changes.record(self.event(
+                                now,
+                                actor,
+                                AuditAction::LoginFailed,
+                                &account,
+                            ));
+                            return Ok((changes, Err(AccountError::EmailNotVerified)));
+                        }
+                        let rehashed = verification == Verification::ValidNeedsRehash;
+                        if rehashed {
+                            account.password = self.hashing.hash(password.expose())?;
+                        }
+                        account.failed_logins = 0;
+                        account.throttled_until = None;
+                        account.last_login_at = Some(now);
+                        if account.is_verified() && account.customer.is_none() {
+                            self.claim_profile(&mut account, &mut changes).await?;
+                        }
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::LoginSucceeded,
+                            &account,
+                        ));
+                        let login = Login {
+                            account: account.id,
+                            customer: account.customer,
+                            rehashed,
+                        };
+                        changes.save_account(account);
+                        Ok((changes, Ok(login)))
+                    })
+                    .await?
+            },
+            |span, login| {
+                span.record_id("account", &login.account);
+                if let Some(customer) = login.customer {
+                    span.record_id("customer", &customer);
                 }
-                let verification = self.verify(password, &account.password);
-                if !verification.is_valid() {
-                    self.count_failure(&mut account, now);
-                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
-                    changes.save_account(account);
-                    return Ok((changes, Err(AccountError::InvalidCredentials)));
-                }
-                if !account.is_verified()
-                    && self.directory.settings.accounts.mode.requires_account()
-                {
-                    changes.record(self.event(now, actor, AuditAction::LoginFailed, &account));
-                    return Ok((changes, Err(AccountError::EmailNotVerified)));
-                }
-                let rehashed = verification == Verification::ValidNeedsRehash;
-                if rehashed {
-                    account.password = self.hashing.hash(password.expose())?;
-                }
-                account.failed_logins = 0;
-                account.throttled_until = None;
-                account.last_login_at = Some(now);
-                if account.is_verified() && account.customer.is_none() {
-                    self.claim_profile(&mut account, &mut changes).await?;
-                }
-                changes.record(self.event(now, actor, AuditAction::LoginSucceeded, &account));
-                let login = Login {
-                    account: account.id,
-                    customer: account.customer,
-                    rehashed,
-                };
-                changes.save_account(account);
-                Ok((changes, Ok(login)))
-            })
-            .await?
+                span.record_count("rehashed", usize::from(login.rehashed));
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Changes the password; the customer gives the current one. Every open verification
@@ -461,24 +536,36 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         new: &Password,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut stored = self.account(account).await?;
-                let mut changes = ChangeSet::new();
-                if let Some(failed) =
-                    self.confirm_current_password(&mut stored, current, now, actor)?
-                {
-                    return Ok((failed, Err(AccountError::InvalidCredentials)));
-                }
-                self.check_policy(new, &[stored.email.as_str()])?;
-                self.replace_password(&mut stored, new)?;
-                changes.record(self.event(now, actor, AuditAction::PasswordChanged, &stored));
-                changes.save_account(stored);
-                Ok((changes, Ok(())))
-            })
-            .await?
+        let span = use_case!("change_password", [], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut stored = self.account(account).await?;
+                        let mut changes = ChangeSet::new();
+                        if let Some(failed) =
+                            self.confirm_current_password(&mut stored, current, now, actor)?
+                        {
+                            return Ok((failed, Err(AccountError::InvalidCredentials)));
+                        }
+                        self.check_policy(new, &[stored.email.as_str()])?;
+                        self.replace_password(&mut stored, new)?;
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PasswordChanged,
+                            &stored,
+                        ));
+                        changes.save_account(stored);
+                        Ok((changes, Ok(())))
+                    })
+                    .await?
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Staff set a customer's password (the seeds and these docs advise a reset mail
@@ -511,24 +598,36 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         new: &Password,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        if matches!(actor, Actor::Customer(_)) {
-            return Err(AccountError::NotPermitted {
-                action: StaffAction::SetPassword,
-            });
-        }
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut stored = self.account(account).await?;
-                self.check_policy(new, &[stored.email.as_str()])?;
-                self.replace_password(&mut stored, new)?;
-                let mut changes = ChangeSet::new();
-                changes.record(self.event(now, actor, AuditAction::PasswordSetByStaff, &stored));
-                changes.save_account(stored);
-                Ok((changes, ()))
-            })
-            .await
+        let span = use_case!("set_password", [], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                if matches!(actor, Actor::Customer(_)) {
+                    return Err(AccountError::NotPermitted {
+                        action: StaffAction::SetPassword,
+                    });
+                }
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut stored = self.account(account).await?;
+                        self.check_policy(new, &[stored.email.as_str()])?;
+                        self.replace_password(&mut stored, new)?;
+                        let mut changes = ChangeSet::new();
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PasswordSetByStaff,
+                            &stored,
+                        ));
+                        changes.save_account(stored);
+                        Ok((changes, ()))
+                    })
+                    .await
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Mails a password-reset link valid for
@@ -565,58 +664,70 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         email: &str,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        let key = EmailKey::parse(email, self.directory.settings.email_key_policy)?;
-        // Generated whether or not the account exists: same work either way.
-        let (token, token_hash) = ResetToken::generate()?;
-        let message = self
-            .directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut changes = ChangeSet::new();
-                let Some(account) = self.store().account_by_email(&key).await? else {
-                    // No address and no customer in the event: nothing personal is kept
-                    // about a stranger's address.
-                    changes.record(AuditEvent::new(
-                        now,
-                        actor.clone(),
-                        AuditAction::PasswordResetRequested,
-                    ));
-                    stand_in_for_a_token(&mut changes);
-                    return Ok((changes, None));
-                };
-                changes.save_account_token(self.token_for(
-                    &account,
-                    token_hash.clone(),
-                    TokenPurpose::PasswordReset,
-                    now,
-                ));
-                changes.record(self.event(
-                    now,
-                    actor,
-                    AuditAction::PasswordResetRequested,
-                    &account,
-                ));
-                let mut to = vec![account.email.clone()];
-                if let Some(previous) = &account.previous_email {
-                    if previous.key() != account.email.key() {
-                        to.push(previous.clone());
-                    }
+        let span = use_case!("request_password_reset", [email_tag]);
+        span.record_email_of(
+            self.directory.correlation.as_ref(),
+            email,
+            self.directory.settings.email_key_policy,
+        );
+        span.run(
+            async {
+                self.enabled()?;
+                let key = EmailKey::parse(email, self.directory.settings.email_key_policy)?;
+                // Generated whether or not the account exists: same work either way.
+                let (token, token_hash) = ResetToken::generate()?;
+                let message = self
+                    .directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut changes = ChangeSet::new();
+                        let Some(account) = self.store().account_by_email(&key).await? else {
+                            // No address and no customer in the event: nothing personal is kept
+                            // about a stranger's address.
+                            changes.record(AuditEvent::new(
+                                now,
+                                actor.clone(),
+                                AuditAction::PasswordResetRequested,
+                            ));
+                            stand_in_for_a_token(&mut changes);
+                            return Ok((changes, None));
+                        };
+                        changes.save_account_token(self.token_for(
+                            &account,
+                            token_hash.clone(),
+                            TokenPurpose::PasswordReset,
+                            now,
+                        ));
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PasswordResetRequested,
+                            &account,
+                        ));
+                        let mut to = vec![account.email.clone()];
+                        if let Some(previous) = &account.previous_email {
+                            if previous.key() != account.email.key() {
+                                to.push(previous.clone());
+                            }
+                        }
+                        Ok((
+                            changes,
+                            Some(Notification::PasswordReset {
+                                account: account.id,
+                                to,
+                                token: token.clone(),
+                            }),
+                        ))
+                    })
+                    .await?;
+                if let Some(message) = message {
+                    self.notifier.notify(message).await?;
                 }
-                Ok((
-                    changes,
-                    Some(Notification::PasswordReset {
-                        account: account.id,
-                        to,
-                        token: token.clone(),
-                    }),
-                ))
-            })
-            .await?;
-        if let Some(message) = message {
-            self.notifier.notify(message).await?;
-        }
-        Ok(())
+                Ok(())
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Sets a new password with the token from the reset mail. The token is used up, every
@@ -656,26 +767,41 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         new: &Password,
         actor: &Actor,
     ) -> Result<AccountId, AccountError> {
-        self.enabled()?;
-        let hash = token.hash();
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let (mut changes, mut account) = self
-                    .spend_token(&hash, TokenPurpose::PasswordReset, now)
-                    .await?;
-                self.check_policy(new, &[account.email.as_str()])?;
-                self.replace_password(&mut account, new)?;
-                account.verified_at.get_or_insert(now);
-                if account.customer.is_none() {
-                    self.claim_profile(&mut account, &mut changes).await?;
-                }
-                changes.record(self.event(now, actor, AuditAction::PasswordReset, &account));
-                let id = account.id;
-                changes.save_account(account);
-                Ok((changes, id))
-            })
-            .await
+        let span = use_case!("reset_password", [account]);
+        span.run(
+            async {
+                self.enabled()?;
+                let hash = token.hash();
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let (mut changes, mut account) = self
+                            .spend_token(&hash, TokenPurpose::PasswordReset, now)
+                            .await?;
+                        self.check_policy(new, &[account.email.as_str()])?;
+                        self.replace_password(&mut account, new)?;
+                        account.verified_at.get_or_insert(now);
+                        if account.customer.is_none() {
+                            self.claim_profile(&mut account, &mut changes).await?;
+                        }
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PasswordReset,
+                            &account,
+                        ));
+                        let id = account.id;
+                        changes.save_account(account);
+                        Ok((changes, id))
+                    })
+                    .await
+            },
+            |span, account| {
+                span.record_id("account", account);
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Changes the login email; the customer gives the current password. The new address
@@ -715,51 +841,65 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         current: &Password,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        let email =
-            EmailAddress::parse_with_policy(new_email, self.directory.settings.email_key_policy)?;
-        let (token, token_hash) = VerificationToken::generate()?;
-        let message = self
-            .directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut stored = self.account(account).await?;
-                let mut changes = ChangeSet::new();
-                if let Some(failed) =
-                    self.confirm_current_password(&mut stored, current, now, actor)?
-                {
-                    return Ok((failed, Err(AccountError::InvalidCredentials)));
-                }
-                if let Some(holder) = self.store().account_by_email(email.key()).await? {
-                    if holder.id != stored.id {
-                        return Err(AccountError::EmailTaken);
-                    }
-                }
-                let old = std::mem::replace(&mut stored.email, email.clone());
-                if old.key() != email.key() {
-                    stored.previous_email = Some(old);
-                }
-                stored.verified_at = None;
-                // Links mailed to the old address are void.
-                stored.credential_version = stored.credential_version.saturating_add(1);
-                changes.save_account_token(self.token_for(
-                    &stored,
-                    token_hash.clone(),
-                    TokenPurpose::Verification,
-                    now,
-                ));
-                changes.record(self.event(now, actor, AuditAction::AccountEmailChanged, &stored));
-                let message = Notification::VerifyEmail {
-                    account: stored.id,
-                    to: email.clone(),
-                    token: token.clone(),
-                };
-                changes.save_account(stored);
-                Ok((changes, Ok(message)))
-            })
-            .await??;
-        self.notifier.notify(message).await?;
-        Ok(())
+        let span = use_case!("change_email", [], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                let email = EmailAddress::parse_with_policy(
+                    new_email,
+                    self.directory.settings.email_key_policy,
+                )?;
+                let (token, token_hash) = VerificationToken::generate()?;
+                let message = self
+                    .directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut stored = self.account(account).await?;
+                        let mut changes = ChangeSet::new();
+                        if let Some(failed) =
+                            self.confirm_current_password(&mut stored, current, now, actor)?
+                        {
+                            return Ok((failed, Err(AccountError::InvalidCredentials)));
+                        }
+                        if let Some(holder) = self.store().account_by_email(email.key()).await? {
+                            if holder.id != stored.id {
+                                return Err(AccountError::EmailTaken);
+                            }
+                        }
+                        let old = std::mem::replace(&mut stored.email, email.clone());
+                        if old.key() != email.key() {
+                            stored.previous_email = Some(old);
+                        }
+                        stored.verified_at = None;
+                        // Links mailed to the old address are void.
+                        stored.credential_version = stored.credential_version.saturating_add(1);
+                        changes.save_account_token(self.token_for(
+                            &stored,
+                            token_hash.clone(),
+                            TokenPurpose::Verification,
+                            now,
+                        ));
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::AccountEmailChanged,
+                            &stored,
+                        ));
+                        let message = Notification::VerifyEmail {
+                            account: stored.id,
+                            to: email.clone(),
+                            token: token.clone(),
+                        };
+                        changes.save_account(stored);
+                        Ok((changes, Ok(message)))
+                    })
+                    .await??;
+                self.notifier.notify(message).await?;
+                Ok(())
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// The bookings of the account's profile (primary ones: related bookings wait for
@@ -785,14 +925,24 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # }).unwrap();
     /// ```
     pub async fn my_bookings(&self, account: AccountId) -> Result<Vec<Booking>, AccountError> {
-        self.enabled()?;
-        let account = self.account(account).await?;
-        let Some(customer) = account.customer.filter(|_| account.is_verified()) else {
-            return Ok(Vec::new());
-        };
-        let mut bookings = self.store().customer_bookings(customer).await?;
-        bookings.retain(|booking| booking.attribution == Attribution::Primary(customer));
-        Ok(bookings)
+        let span = use_case!("my_bookings", [bookings], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                let account = self.account(account).await?;
+                let Some(customer) = account.customer.filter(|_| account.is_verified()) else {
+                    return Ok(Vec::new());
+                };
+                let mut bookings = self.store().customer_bookings(customer).await?;
+                bookings.retain(|booking| booking.attribution == Attribution::Primary(customer));
+                Ok(bookings)
+            },
+            |span, bookings| {
+                span.record_count("bookings", bookings.len());
+                "ok"
+            },
+        )
+        .await
     }
 
     /// The customer cancels one of their bookings: allowed when
@@ -818,28 +968,35 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         booking: BookingId,
         actor: &Actor,
     ) -> Result<Booking, AccountError> {
-        self.enabled()?;
-        if !self.directory.settings.accounts.self_service_cancel {
-            return Err(AccountError::SelfServiceDisabled {
-                change: BookingChange::Cancel,
-            });
-        }
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let (owner, mut stored) = self.own_booking(account, booking).await?;
-                self.check_change_allowed(&stored, now, BookingChange::Cancel)?;
-                stored.status = BookingStatus::CANCELLED;
-                let mut changes = ChangeSet::new();
-                let mut event =
-                    self.event(now, actor, AuditAction::BookingCancelledByCustomer, &owner);
-                event.booking = Some(booking);
-                changes.record(event);
-                changes.save_booking(stored.clone());
-                stored.version += 1;
-                Ok((changes, stored))
-            })
-            .await
+        let span = use_case!("cancel_booking", [], account = %account, booking = %booking);
+        span.run(
+            async {
+                self.enabled()?;
+                if !self.directory.settings.accounts.self_service_cancel {
+                    return Err(AccountError::SelfServiceDisabled {
+                        change: BookingChange::Cancel,
+                    });
+                }
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let (owner, mut stored) = self.own_booking(account, booking).await?;
+                        self.check_change_allowed(&stored, now, BookingChange::Cancel)?;
+                        stored.status = BookingStatus::CANCELLED;
+                        let mut changes = ChangeSet::new();
+                        let mut event =
+                            self.event(now, actor, AuditAction::BookingCancelledByCustomer, &owner);
+                        event.booking = Some(booking);
+                        changes.record(event);
+                        changes.save_booking(stored.clone());
+                        stored.version += 1;
+                        Ok((changes, stored))
+                    })
+                    .await
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// The customer moves one of their bookings to a new start (the end moves by the same
@@ -861,31 +1018,39 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         new_start: DateTime<Utc>,
         actor: &Actor,
     ) -> Result<Booking, AccountError> {
-        self.enabled()?;
-        if !self.directory.settings.accounts.self_service_modify {
-            return Err(AccountError::SelfServiceDisabled {
-                change: BookingChange::Modify,
-            });
-        }
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let (owner, mut stored) = self.own_booking(account, booking).await?;
-                self.check_change_allowed(&stored, now, BookingChange::Modify)?;
-                let shift = new_start - stored.starts_at;
-                stored.starts_at = new_start;
-                self.check_change_allowed(&stored, now, BookingChange::Modify)?;
-                stored.ends_at = stored.ends_at.and_then(|end| end.checked_add_signed(shift));
-                let mut changes = ChangeSet::new();
-                let mut event =
-                    self.event(now, actor, AuditAction::BookingModifiedByCustomer, &owner);
-                event.booking = Some(booking);
-                changes.record(event);
-                changes.save_booking(stored.clone());
-                stored.version += 1;
-                Ok((changes, stored))
-            })
-            .await
+        let span = use_case!("modify_booking", [], account = %account, booking = %booking);
+        span.run(
+            async {
+                self.enabled()?;
+                if !self.directory.settings.accounts.self_service_modify {
+                    return Err(AccountError::SelfServiceDisabled {
+                        change: BookingChange::Modify,
+                    });
+                }
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let (owner, mut stored) = self.own_booking(account, booking).await?;
+                        self.check_change_allowed(&stored, now, BookingChange::Modify)?;
+                        let shift = new_start - stored.starts_at;
+                        stored.starts_at = new_start;
+                        self.check_change_allowed(&stored, now, BookingChange::Modify)?;
+                        stored.ends_at =
+                            stored.ends_at.and_then(|end| end.checked_add_signed(shift));
+                        let mut changes = ChangeSet::new();
+                        let mut event =
+                            self.event(now, actor, AuditAction::BookingModifiedByCustomer, &owner);
+                        event.booking = Some(booking);
+                        changes.record(event);
+                        changes.save_booking(stored.clone());
+                        stored.version += 1;
+                        Ok((changes, stored))
+                    })
+                    .await
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Saves the account's one payment method, replacing the previous one. Card numbers
@@ -918,23 +1083,35 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         method: SavedPaymentMethod,
         actor: &Actor,
     ) -> Result<(), AccountError> {
-        self.enabled()?;
-        if method.is_expired(self.now()) {
-            return Err(AccountError::InvalidPaymentMethod(
-                PaymentMethodError::Expired,
-            ));
-        }
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut stored = self.account(account).await?;
-                stored.payment_method = Some(method.clone());
-                let mut changes = ChangeSet::new();
-                changes.record(self.event(now, actor, AuditAction::PaymentMethodSaved, &stored));
-                changes.save_account(stored);
-                Ok((changes, ()))
-            })
-            .await
+        let span = use_case!("save_payment_method", [], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                if method.is_expired(self.now()) {
+                    return Err(AccountError::InvalidPaymentMethod(
+                        PaymentMethodError::Expired,
+                    ));
+                }
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut stored = self.account(account).await?;
+                        stored.payment_method = Some(method.clone());
+                        let mut changes = ChangeSet::new();
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PaymentMethodSaved,
+                            &stored,
+                        ));
+                        changes.save_account(stored);
+                        Ok((changes, ()))
+                    })
+                    .await
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Removes the saved payment method; `false` when there was none (nothing recorded).
@@ -962,20 +1139,35 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         account: AccountId,
         actor: &Actor,
     ) -> Result<bool, AccountError> {
-        self.enabled()?;
-        self.directory
-            .commit_retrying::<_, AccountError, _, _>(|| async {
-                let now = self.now();
-                let mut stored = self.account(account).await?;
-                let mut changes = ChangeSet::new();
-                if stored.payment_method.take().is_none() {
-                    return Ok((changes, false));
-                }
-                changes.record(self.event(now, actor, AuditAction::PaymentMethodRemoved, &stored));
-                changes.save_account(stored);
-                Ok((changes, true))
-            })
-            .await
+        let span = use_case!("remove_payment_method", [removed], account = %account);
+        span.run(
+            async {
+                self.enabled()?;
+                self.directory
+                    .commit_retrying::<_, AccountError, _, _>(|| async {
+                        let now = self.now();
+                        let mut stored = self.account(account).await?;
+                        let mut changes = ChangeSet::new();
+                        if stored.payment_method.take().is_none() {
+                            return Ok((changes, false));
+                        }
+                        changes.record(self.event(
+                            now,
+                            actor,
+                            AuditAction::PaymentMethodRemoved,
+                            &stored,
+                        ));
+                        changes.save_account(stored);
+                        Ok((changes, true))
+                    })
+                    .await
+            },
+            |span, removed| {
+                span.record_count("removed", usize::from(*removed));
+                "ok"
+            },
+        )
+        .await
     }
 
     // -----------------------------------------------------------------------------------
@@ -1099,11 +1291,12 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         account: &mut Account,
         changes: &mut ChangeSet,
     ) -> Result<(), AccountError> {
-        let Some(customer) = self
-            .store()
-            .lookup_email(account.email.key())
-            .await?
-            .customer
+        let Some(customer) = telemetry::store(
+            "lookup_email",
+            self.store().lookup_email(account.email.key()),
+        )
+        .await?
+        .customer
         else {
             return Ok(());
         };

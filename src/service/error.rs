@@ -278,6 +278,88 @@ pub enum AccountError {
     Directory(#[from] Error),
 }
 
+impl Error {
+    /// A stable snake_case name of the variant, for logs and metrics (the `error` field of
+    /// the crate's spans): it names what went wrong without any value the error holds, so
+    /// it never carries an email, a name or a list name. Each variant has its own kind,
+    /// distinct from every [`AccountError`] kind too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{CustomerId, Error};
+    /// assert_eq!(Error::CustomerNotFound(CustomerId::new()).kind(), "customer_not_found");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Blocked(_) => "blocked",
+            Self::CustomerNotFound(_) => "customer_not_found",
+            Self::CustomerDeleted { .. } => "customer_deleted",
+            Self::CustomerMerged { .. } => "customer_merged",
+            Self::SurvivorOfUndoableMerge { .. } => "survivor_of_undoable_merge",
+            Self::BookingNotFound(_) => "booking_not_found",
+            Self::MergeNotFound(_) => "merge_not_found",
+            Self::EmailTaken { .. } => "email_taken",
+            Self::CustomerStatus { .. } => "customer_status",
+            Self::BookingState { .. } => "booking_state",
+            Self::Merge(_) => "merge",
+            Self::InvalidEmail(_) => "invalid_email",
+            Self::InvalidContact(_) => "invalid_contact",
+            Self::InvalidBooking(_) => "invalid_booking",
+            Self::Contention { .. } => "contention",
+            Self::Store(_) => "store",
+            Self::NoteNotFound { .. } => "note_not_found",
+            Self::ListNotFound(_) => "list_not_found",
+            Self::ListNameTaken(_) => "list_name_taken",
+            Self::BrochureRequestNotFound { .. } => "brochure_request_not_found",
+            Self::Export(_) => "export",
+            Self::Import(_) => "import",
+            Self::Statement(_) => "statement",
+            Self::InvalidCursor(_) => "invalid_cursor",
+            Self::Money(_) => "money",
+            Self::TooLong(_) => "too_long",
+        }
+    }
+}
+
+impl AccountError {
+    /// A stable snake_case name of the variant, for logs and metrics (the `error` field of
+    /// the crate's spans), without any value the error holds. A refusal of the directory
+    /// answers its own [`Error::kind`], so a store failure is `store` whichever use case
+    /// met it; the account's own kinds differ from every [`Error`] kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::service::AccountError;
+    /// use customer_directory::{BookingId, Error};
+    /// assert_eq!(AccountError::InvalidCredentials.kind(), "invalid_credentials");
+    /// assert_eq!(AccountError::from(Error::BookingNotFound(BookingId::new())).kind(), "booking_not_found");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Disabled => "accounts_disabled",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Throttled { .. } => "throttled",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::InvalidToken => "invalid_token",
+            Self::WeakPassword(_) => "weak_password",
+            Self::NotFound(_) => "account_not_found",
+            Self::EmailTaken => "account_email_taken",
+            Self::NotPermitted { .. } => "not_permitted",
+            Self::SelfServiceDisabled { .. } => "self_service_disabled",
+            Self::BookingLocked { .. } => "booking_locked",
+            Self::ChangeWindowClosed { .. } => "change_window_closed",
+            Self::CardNumberRefused => "card_number_refused",
+            Self::InvalidPaymentMethod(_) => "invalid_payment_method",
+            Self::Hash(_) => "hash",
+            Self::Token(_) => "token",
+            Self::Notify(_) => "notify",
+            Self::Directory(error) => error.kind(),
+        }
+    }
+}
+
 impl From<StoreError> for AccountError {
     fn from(error: StoreError) -> Self {
         AccountError::Directory(Error::Store(error))
@@ -474,4 +556,163 @@ fn list(problems: &[BookingProblem]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::query::cursor::CursorError;
+    use crate::records::customer::BlockTarget;
+    use crate::values::password::policy::{PasswordContext, PasswordPolicy};
+
+    fn every_directory_error() -> Vec<Error> {
+        let now = chrono::Utc::now();
+        let customer = CustomerId::new();
+        let key = EmailKey::parse("kind@example.com", Default::default()).unwrap();
+        let block = BlockEntry::new(BlockTarget::domain("example.com").unwrap(), "spam", now);
+        vec![
+            Error::Blocked(block),
+            Error::CustomerNotFound(customer),
+            Error::CustomerDeleted {
+                id: customer,
+                at: now,
+            },
+            Error::CustomerMerged {
+                id: customer,
+                survivor: customer,
+                merge: MergeId::new(),
+            },
+            Error::SurvivorOfUndoableMerge {
+                id: customer,
+                merge: MergeId::new(),
+                until: now,
+            },
+            Error::BookingNotFound(BookingId::new()),
+            Error::MergeNotFound(MergeId::new()),
+            Error::EmailTaken {
+                key,
+                holder: customer,
+            },
+            Error::CustomerStatus {
+                id: customer,
+                status: CustomerStatus::Active,
+                action: CustomerAction::Activate,
+            },
+            Error::BookingState {
+                id: BookingId::new(),
+                action: BookingAction::Confirm,
+                reason: BookingRefusal::NotRelated,
+            },
+            Error::Merge(MergeError::TooMany { count: 11 }),
+            Error::InvalidEmail(EmailError::Empty),
+            Error::InvalidContact(crate::records::contact_form::ValidationErrors {
+                problems: Vec::new(),
+            }),
+            Error::InvalidBooking(Vec::new()),
+            Error::Contention {
+                attempts: 3,
+                last: Conflict::CustomerBookings { customer },
+            },
+            Error::Store(StoreError::backend("test", std::io::Error::other("down"))),
+            Error::NoteNotFound {
+                customer,
+                note: NoteId::new(),
+            },
+            Error::ListNotFound(ListId::new()),
+            Error::ListNameTaken("VIP".to_owned()),
+            Error::BrochureRequestNotFound {
+                customer,
+                request: BrochureRequestId::new(),
+            },
+            Error::Export(std::io::Error::other("closed")),
+            Error::Import(ImportError::Malformed {
+                line: 1,
+                message: "bad".to_owned(),
+            }),
+            Error::Statement(StatementError::EmptyPeriod {
+                from: now,
+                until: now,
+            }),
+            Error::InvalidCursor(CursorError::Malformed),
+            Error::Money(MoneyError::InvalidCurrency("EURO".into())),
+            Error::TooLong(crate::limits::TooLong {
+                input: crate::limits::Input::SearchText,
+                length: 300,
+                max: 256,
+            }),
+        ]
+    }
+
+    fn every_account_error() -> Vec<AccountError> {
+        let weak = PasswordPolicy::default()
+            .check("password", &PasswordContext::new(&[]))
+            .unwrap_err();
+        vec![
+            AccountError::Disabled,
+            AccountError::InvalidCredentials,
+            AccountError::Throttled {
+                until: chrono::Utc::now(),
+            },
+            AccountError::EmailNotVerified,
+            AccountError::InvalidToken,
+            AccountError::WeakPassword(weak),
+            AccountError::NotFound(AccountId::new()),
+            AccountError::EmailTaken,
+            AccountError::NotPermitted {
+                action: StaffAction::SetPassword,
+            },
+            AccountError::SelfServiceDisabled {
+                change: BookingChange::Cancel,
+            },
+            AccountError::BookingLocked {
+                booking: BookingId::new(),
+                change: BookingChange::Modify,
+            },
+            AccountError::ChangeWindowClosed {
+                booking: BookingId::new(),
+                closed_at: chrono::Utc::now(),
+            },
+            AccountError::CardNumberRefused,
+            AccountError::InvalidPaymentMethod(PaymentMethodError::Token { max: 8 }),
+            AccountError::Hash(HashError::Malformed {
+                reason: "test".to_owned(),
+            }),
+            AccountError::Token(TokenError::InvalidLength {
+                length: 1,
+                expected: 64,
+            }),
+            AccountError::Notify(NotifyError::new("queue full", "busy")),
+        ]
+    }
+
+    #[test]
+    fn every_error_variant_has_its_own_snake_case_kind() {
+        let directory = every_directory_error();
+        let accounts = every_account_error();
+        // One value per variant: a variant added without a value here fails the counts,
+        // since `kind` must then be extended and the list checked again.
+        assert_eq!(directory.len(), 26);
+        assert_eq!(accounts.len(), 17);
+        let kinds: Vec<&str> = directory
+            .iter()
+            .map(Error::kind)
+            .chain(accounts.iter().map(AccountError::kind))
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> = kinds.iter().copied().collect();
+        assert_eq!(distinct.len(), kinds.len(), "kinds repeat: {kinds:?}");
+        for kind in &kinds {
+            assert!(
+                !kind.is_empty() && kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{kind} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn an_account_error_wrapping_the_directory_answers_the_directory_kind() {
+        for error in every_directory_error() {
+            let kind = error.kind();
+            assert_eq!(AccountError::Directory(error).kind(), kind);
+        }
+    }
 }

@@ -9,6 +9,7 @@
 pub(crate) mod accounts;
 pub(crate) mod directory;
 pub(crate) mod error;
+pub(crate) mod telemetry;
 
 pub use accounts::{Accounts, Login};
 pub use directory::lifecycle::{
@@ -22,3 +23,4 @@ pub use directory::{Directory, Recorded};
 pub use error::{
     AccountError, BookingAction, BookingChange, BookingRefusal, CustomerAction, Error, StaffAction,
 };
+pub use telemetry::{CorrelationSecretTooShort, EmailCorrelation};

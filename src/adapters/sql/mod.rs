@@ -1183,7 +1183,12 @@ macro_rules! sql_store {
                 let done = Self::bind_all(sqlx::query(&call.sql), call.binds)
                     .execute(&mut *connection.connection)
                     .await;
-                if done.is_ok() {
+                if let Ok(done) = &done {
+                    // The store span the service opened around the commit, if any.
+                    #[cfg(feature = "tracing")]
+                    tracing::Span::current().record("rows_affected", done.rows_affected());
+                    #[cfg(not(feature = "tracing"))]
+                    let _ = done;
                     connection.settle();
                     return true;
                 }

@@ -534,6 +534,37 @@ pub enum Conflict {
     },
 }
 
+impl Conflict {
+    /// A stable snake_case name of the conflict's variant, for logs and metrics: it names
+    /// what conflicted without any value the conflict holds (an email key, a list name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::ports::store::Conflict;
+    /// use customer_directory::CustomerId;
+    /// let conflict = Conflict::CustomerBookings { customer: CustomerId::new() };
+    /// assert_eq!(conflict.kind(), "customer_bookings");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CustomerVersion { .. } => "customer_version",
+            Self::BookingVersion { .. } => "booking_version",
+            Self::MergeVersion { .. } => "merge_version",
+            Self::EmailKeyTaken { .. } => "email_key_taken",
+            Self::CustomerBookings { .. } => "customer_bookings",
+            Self::ListVersion { .. } => "list_version",
+            Self::ListNameTaken { .. } => "list_name_taken",
+            Self::AccountVersion { .. } => "account_version",
+            Self::AccountTokenVersion { .. } => "account_token_version",
+            Self::AccountMissing(_) => "account_missing",
+            Self::AccountEmailTaken { .. } => "account_email_taken",
+            Self::AccountCustomerTaken { .. } => "account_customer_taken",
+            Self::TransactionAborted { .. } => "transaction_aborted",
+        }
+    }
+}
+
 fn found_text(found: Option<u64>) -> String {
     found.map_or_else(|| "no record".to_owned(), |v| format!("version {v}"))
 }

@@ -16,6 +16,7 @@ use crate::records::customer::{BlockEntry, BlockTarget, Customer, CustomerStatus
 use crate::records::merge::MergeRecord;
 use crate::records::profile::{MatchKeys, Profile};
 use crate::service::error::{BookingAction, BookingRefusal, CustomerAction, Error};
+use crate::service::telemetry::{self, use_case};
 use crate::values::email::key::EmailKey;
 use crate::values::ids::{BookingId, CustomerId, MergeId};
 
@@ -102,42 +103,58 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn create_customer(&self, profile: Profile, actor: &Actor) -> Result<Created, Error> {
-        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
-        let customer_template = Customer::new(profile, self.clock.now());
-        self.commit_retrying(|| async {
-            let now = self.clock.now();
-            let mut customer = customer_template.clone();
-            let mut changes = ChangeSet::new();
-            let mut attached = Vec::new();
-            if let Some(email) = customer.profile.email.clone() {
-                let key = email.key();
-                if let Some(holder) = self.store.lookup_email(key).await?.customer {
-                    return Err(Error::EmailTaken {
-                        key: key.clone(),
-                        holder: holder.id,
-                    });
-                }
-                attached = self
-                    .attach_unattributed(&mut customer, key, &mut changes)
-                    .await?;
-            }
-            let id = customer.id;
-            customer.updated_at = now;
-            changes.save_customer(customer).record(audit_event(
-                now,
-                actor,
-                AuditAction::CustomerCreated,
-                Some(id),
-                None,
-            ));
-            Ok((
-                changes,
-                Created {
-                    customer: id,
-                    attached,
-                },
-            ))
-        })
+        let span = use_case!("create_customer", [customer, attached]);
+        span.run(
+            async {
+                check_custom_fields(&self.settings, &profile, true)
+                    .map_err(Error::InvalidContact)?;
+                let customer_template = Customer::new(profile, self.clock.now());
+                self.commit_retrying(|| async {
+                    let now = self.clock.now();
+                    let mut customer = customer_template.clone();
+                    let mut changes = ChangeSet::new();
+                    let mut attached = Vec::new();
+                    if let Some(email) = customer.profile.email.clone() {
+                        let key = email.key();
+                        if let Some(holder) =
+                            telemetry::store("lookup_email", self.store.lookup_email(key))
+                                .await?
+                                .customer
+                        {
+                            return Err(Error::EmailTaken {
+                                key: key.clone(),
+                                holder: holder.id,
+                            });
+                        }
+                        attached = self
+                            .attach_unattributed(&mut customer, key, &mut changes)
+                            .await?;
+                    }
+                    let id = customer.id;
+                    customer.updated_at = now;
+                    changes.save_customer(customer).record(audit_event(
+                        now,
+                        actor,
+                        AuditAction::CustomerCreated,
+                        Some(id),
+                        None,
+                    ));
+                    Ok((
+                        changes,
+                        Created {
+                            customer: id,
+                            attached,
+                        },
+                    ))
+                })
+                .await
+            },
+            |span, created| {
+                span.record_id("customer", &created.customer);
+                span.record_count("attached", created.attached.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -200,22 +217,33 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
-        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
-        self.commit_retrying(|| async {
-            let current = self.person(customer).await?;
-            let mut changes = ChangeSet::new();
-            let updated = self
-                .plan_contact_change(current, &profile, None, &mut changes)
-                .await?;
-            changes.record(audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::ContactUpdated,
-                Some(customer),
-                None,
-            ));
-            Ok((changes, updated))
-        })
+        let span = use_case!("update_contact", [bookings_updated], customer = %customer);
+        span.run(
+            async {
+                check_custom_fields(&self.settings, &profile, true)
+                    .map_err(Error::InvalidContact)?;
+                self.commit_retrying(|| async {
+                    let current = self.person(customer).await?;
+                    let mut changes = ChangeSet::new();
+                    let updated = self
+                        .plan_contact_change(current, &profile, None, &mut changes)
+                        .await?;
+                    changes.record(audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::ContactUpdated,
+                        Some(customer),
+                        None,
+                    ));
+                    Ok((changes, updated))
+                })
+                .await
+            },
+            |span, update| {
+                span.record_count("bookings_updated", update.bookings_updated.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -250,34 +278,45 @@ impl<S: Store, C: Clock> Directory<S, C> {
         profile: Profile,
         actor: &Actor,
     ) -> Result<ContactUpdate, Error> {
-        check_custom_fields(&self.settings, &profile, true).map_err(Error::InvalidContact)?;
-        self.commit_retrying(|| async {
-            let mut edited = self.booking(booking).await?;
-            let mut changes = ChangeSet::new();
-            let update = match edited.attribution {
-                Attribution::Primary(customer) => {
-                    let current = self.person(customer).await?;
-                    self.plan_contact_change(current, &profile, Some(edited), &mut changes)
-                        .await?
-                }
-                _ => {
-                    edited.contact = profile.clone();
-                    changes.save_booking(edited);
-                    ContactUpdate {
-                        customer: None,
-                        bookings_updated: vec![booking],
-                    }
-                }
-            };
-            changes.record(audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::BookingContactUpdated,
-                update.customer,
-                Some(booking),
-            ));
-            Ok((changes, update))
-        })
+        let span = use_case!("update_booking_contact", [bookings_updated], booking = %booking);
+        span.run(
+            async {
+                check_custom_fields(&self.settings, &profile, true)
+                    .map_err(Error::InvalidContact)?;
+                self.commit_retrying(|| async {
+                    let mut edited = self.booking(booking).await?;
+                    let mut changes = ChangeSet::new();
+                    let update = match edited.attribution {
+                        Attribution::Primary(customer) => {
+                            let current = self.person(customer).await?;
+                            self.plan_contact_change(current, &profile, Some(edited), &mut changes)
+                                .await?
+                        }
+                        _ => {
+                            edited.contact = profile.clone();
+                            changes.save_booking(edited);
+                            ContactUpdate {
+                                customer: None,
+                                bookings_updated: vec![booking],
+                            }
+                        }
+                    };
+                    changes.record(audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::BookingContactUpdated,
+                        update.customer,
+                        Some(booking),
+                    ));
+                    Ok((changes, update))
+                })
+                .await
+            },
+            |span, update| {
+                span.record_count("bookings_updated", update.bookings_updated.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -293,7 +332,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
         require_live(&customer, CustomerAction::Edit)?;
         if let Some(email) = &profile.email {
             let key = email.key();
-            if let Some(holder) = self.store.lookup_email(key).await?.customer {
+            if let Some(holder) = telemetry::store("lookup_email", self.store.lookup_email(key))
+                .await?
+                .customer
+            {
                 if holder.id != customer.id {
                     return Err(Error::EmailTaken {
                         key: key.clone(),
@@ -354,9 +396,19 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn related_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, Error> {
-        let mut bookings = self.customer_bookings(customer).await?;
-        bookings.retain(|b| matches!(b.attribution, Attribution::Related { .. }));
-        Ok(bookings)
+        let span = use_case!("related_bookings", [bookings], customer = %customer);
+        span.run(
+            async {
+                let mut bookings = self.customer_bookings(customer).await?;
+                bookings.retain(|b| matches!(b.attribution, Attribution::Related { .. }));
+                Ok(bookings)
+            },
+            |span, bookings| {
+                span.record_count("bookings", bookings.len());
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Staff confirm a related booking: it becomes a primary booking of its customer.
@@ -377,31 +429,38 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn confirm_related(&self, booking: BookingId, actor: &Actor) -> Result<(), Error> {
-        self.commit_retrying(|| async {
-            let mut related = self.booking(booking).await?;
-            let Attribution::Related { customer, .. } = related.attribution else {
-                return Err(Error::BookingState {
-                    id: booking,
-                    action: BookingAction::Confirm,
-                    reason: BookingRefusal::NotRelated,
-                });
-            };
-            let holder = self.person(customer).await?;
-            require_live(&holder, CustomerAction::AttachBooking)?;
-            related.attribution = Attribution::Primary(customer);
-            let mut changes = ChangeSet::new();
-            changes
-                .guard_customer(customer, holder.version)
-                .save_booking(related)
-                .record(audit_event(
-                    self.clock.now(),
-                    actor,
-                    AuditAction::RelatedBookingConfirmed,
-                    Some(customer),
-                    Some(booking),
-                ));
-            Ok((changes, ()))
-        })
+        let span = use_case!("confirm_related", [], booking = %booking);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut related = self.booking(booking).await?;
+                    let Attribution::Related { customer, .. } = related.attribution else {
+                        return Err(Error::BookingState {
+                            id: booking,
+                            action: BookingAction::Confirm,
+                            reason: BookingRefusal::NotRelated,
+                        });
+                    };
+                    let holder = self.person(customer).await?;
+                    require_live(&holder, CustomerAction::AttachBooking)?;
+                    related.attribution = Attribution::Primary(customer);
+                    let mut changes = ChangeSet::new();
+                    changes
+                        .guard_customer(customer, holder.version)
+                        .save_booking(related)
+                        .record(audit_event(
+                            self.clock.now(),
+                            actor,
+                            AuditAction::RelatedBookingConfirmed,
+                            Some(customer),
+                            Some(booking),
+                        ));
+                    Ok((changes, ()))
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -432,45 +491,63 @@ impl<S: Store, C: Clock> Directory<S, C> {
         mode: DetachMode,
         actor: &Actor,
     ) -> Result<Option<CustomerId>, Error> {
-        self.commit_retrying(|| async {
-            let mut detached = self.booking(booking).await?;
-            let Some(from) = detached.attribution.customer() else {
-                return Err(Error::BookingState {
-                    id: booking,
-                    action: BookingAction::Detach,
-                    reason: BookingRefusal::Unattributed,
-                });
-            };
-            let now = self.clock.now();
-            detached.attribution = Attribution::Unattributed;
-            detached.detached_from = Some(from);
-            let mut changes = ChangeSet::new();
-            let mut created = None;
-            if mode == DetachMode::OwnProfile {
-                if let Some(email) = &detached.contact.email {
-                    if let Some(holder) = self.store.lookup_email(email.key()).await?.customer {
-                        return Err(Error::EmailTaken {
-                            key: email.key().clone(),
-                            holder: holder.id,
+        let span = use_case!("detach_booking", [customer], booking = %booking);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut detached = self.booking(booking).await?;
+                    let Some(from) = detached.attribution.customer() else {
+                        return Err(Error::BookingState {
+                            id: booking,
+                            action: BookingAction::Detach,
+                            reason: BookingRefusal::Unattributed,
                         });
+                    };
+                    let now = self.clock.now();
+                    detached.attribution = Attribution::Unattributed;
+                    detached.detached_from = Some(from);
+                    let mut changes = ChangeSet::new();
+                    let mut created = None;
+                    if mode == DetachMode::OwnProfile {
+                        if let Some(email) = &detached.contact.email {
+                            if let Some(holder) = telemetry::store(
+                                "lookup_email",
+                                self.store.lookup_email(email.key()),
+                            )
+                            .await?
+                            .customer
+                            {
+                                return Err(Error::EmailTaken {
+                                    key: email.key().clone(),
+                                    holder: holder.id,
+                                });
+                            }
+                        }
+                        let customer = Customer::new(detached.contact.clone(), now);
+                        detached.attribution = Attribution::Primary(customer.id);
+                        created = Some(customer.id);
+                        changes.save_customer(customer);
                     }
+                    let mut event = audit_event(
+                        now,
+                        actor,
+                        AuditAction::BookingDetached,
+                        Some(from),
+                        Some(booking),
+                    );
+                    event.customers.extend(created);
+                    changes.save_booking(detached).record(event);
+                    Ok((changes, created))
+                })
+                .await
+            },
+            |span, attached| {
+                if let Some(customer) = attached {
+                    span.record_id("customer", customer);
                 }
-                let customer = Customer::new(detached.contact.clone(), now);
-                detached.attribution = Attribution::Primary(customer.id);
-                created = Some(customer.id);
-                changes.save_customer(customer);
-            }
-            let mut event = audit_event(
-                now,
-                actor,
-                AuditAction::BookingDetached,
-                Some(from),
-                Some(booking),
-            );
-            event.customers.extend(created);
-            changes.save_booking(detached).record(event);
-            Ok((changes, created))
-        })
+                "ok"
+            },
+        )
         .await
     }
 
@@ -498,30 +575,37 @@ impl<S: Store, C: Clock> Directory<S, C> {
         customer: CustomerId,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.commit_retrying(|| async {
-            let mut attached = self.booking(booking).await?;
-            let holder = self.person(customer).await?;
-            require_live(&holder, CustomerAction::AttachBooking)?;
-            let previous = attached.attribution.customer();
-            attached.attribution = Attribution::Primary(customer);
-            if attached.detached_from == Some(customer) {
-                attached.detached_from = None;
-            }
-            let mut event = audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::BookingAttached,
-                Some(customer),
-                Some(booking),
-            );
-            event.customers.extend(previous.filter(|p| *p != customer));
-            let mut changes = ChangeSet::new();
-            changes
-                .guard_customer(customer, holder.version)
-                .save_booking(attached)
-                .record(event);
-            Ok((changes, ()))
-        })
+        let span = use_case!("attach_booking", [], booking = %booking, customer = %customer);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut attached = self.booking(booking).await?;
+                    let holder = self.person(customer).await?;
+                    require_live(&holder, CustomerAction::AttachBooking)?;
+                    let previous = attached.attribution.customer();
+                    attached.attribution = Attribution::Primary(customer);
+                    if attached.detached_from == Some(customer) {
+                        attached.detached_from = None;
+                    }
+                    let mut event = audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::BookingAttached,
+                        Some(customer),
+                        Some(booking),
+                    );
+                    event.customers.extend(previous.filter(|p| *p != customer));
+                    let mut changes = ChangeSet::new();
+                    changes
+                        .guard_customer(customer, holder.version)
+                        .save_booking(attached)
+                        .record(event);
+                    Ok((changes, ()))
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -545,46 +629,58 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn suggestions(&self, customer: CustomerId) -> Result<Vec<Suggestion>, Error> {
-        let holder = self.person(customer).await?;
-        let own = holder.profile.match_keys();
-        let mut probes = vec![own.clone()];
-        for alias in &holder.aliases {
-            probes.push(MatchKeys {
-                loose_email: Some(alias.key().loose()),
-                ..MatchKeys::default()
-            });
-        }
-        let loose: Vec<_> = probes
-            .iter()
-            .filter_map(|p| p.loose_email.clone())
-            .collect();
-        let mut suggestions: Vec<Suggestion> = Vec::new();
-        for probe in &probes {
-            for booking in self.store.bookings_matching(probe).await? {
-                if booking.attribution.customer() == Some(customer)
-                    || suggestions.iter().any(|s| s.booking.id == booking.id)
-                {
-                    continue;
+        let span = use_case!("suggestions", [suggestions], customer = %customer);
+        span.run(
+            async {
+                let holder = self.person(customer).await?;
+                let own = holder.profile.match_keys();
+                let mut probes = vec![own.clone()];
+                for alias in &holder.aliases {
+                    probes.push(MatchKeys {
+                        loose_email: Some(alias.key().loose()),
+                        ..MatchKeys::default()
+                    });
                 }
-                let theirs = booking.contact.match_keys();
-                let mut reasons = Vec::new();
-                if theirs
-                    .loose_email
-                    .as_ref()
-                    .is_some_and(|k| loose.contains(k))
-                {
-                    reasons.push(SuggestionReason::SimilarEmail);
+                let loose: Vec<_> = probes
+                    .iter()
+                    .filter_map(|p| p.loose_email.clone())
+                    .collect();
+                let mut suggestions: Vec<Suggestion> = Vec::new();
+                for probe in &probes {
+                    for booking in self.store.bookings_matching(probe).await? {
+                        if booking.attribution.customer() == Some(customer)
+                            || suggestions.iter().any(|s| s.booking.id == booking.id)
+                        {
+                            continue;
+                        }
+                        let theirs = booking.contact.match_keys();
+                        let mut reasons = Vec::new();
+                        if theirs
+                            .loose_email
+                            .as_ref()
+                            .is_some_and(|k| loose.contains(k))
+                        {
+                            reasons.push(SuggestionReason::SimilarEmail);
+                        }
+                        if theirs.phone.is_some() && theirs.phone == own.phone {
+                            reasons.push(SuggestionReason::Phone);
+                        }
+                        if theirs.name_postcode.is_some()
+                            && theirs.name_postcode == own.name_postcode
+                        {
+                            reasons.push(SuggestionReason::NameAndPostcode);
+                        }
+                        suggestions.push(Suggestion { booking, reasons });
+                    }
                 }
-                if theirs.phone.is_some() && theirs.phone == own.phone {
-                    reasons.push(SuggestionReason::Phone);
-                }
-                if theirs.name_postcode.is_some() && theirs.name_postcode == own.name_postcode {
-                    reasons.push(SuggestionReason::NameAndPostcode);
-                }
-                suggestions.push(Suggestion { booking, reasons });
-            }
-        }
-        Ok(suggestions)
+                Ok(suggestions)
+            },
+            |span, found| {
+                span.record_count("suggestions", found.len());
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Archives a customer: hidden from the default listing, bookings kept, still matched.
@@ -611,13 +707,20 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn archive(&self, customer: CustomerId, actor: &Actor) -> Result<(), Error> {
-        self.change_status(
-            customer,
-            CustomerStatus::Active,
-            CustomerStatus::Archived,
-            CustomerAction::Archive,
-            AuditAction::CustomerArchived,
-            actor,
+        let span = use_case!("archive", [], customer = %customer);
+        span.run(
+            async {
+                self.change_status(
+                    customer,
+                    CustomerStatus::Active,
+                    CustomerStatus::Archived,
+                    CustomerAction::Archive,
+                    AuditAction::CustomerArchived,
+                    actor,
+                )
+                .await
+            },
+            |_, _| "ok",
         )
         .await
     }
@@ -643,13 +746,20 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn activate(&self, customer: CustomerId, actor: &Actor) -> Result<(), Error> {
-        self.change_status(
-            customer,
-            CustomerStatus::Archived,
-            CustomerStatus::Active,
-            CustomerAction::Activate,
-            AuditAction::CustomerActivated,
-            actor,
+        let span = use_case!("activate", [], customer = %customer);
+        span.run(
+            async {
+                self.change_status(
+                    customer,
+                    CustomerStatus::Archived,
+                    CustomerStatus::Active,
+                    CustomerAction::Activate,
+                    AuditAction::CustomerActivated,
+                    actor,
+                )
+                .await
+            },
+            |_, _| "ok",
         )
         .await
     }
@@ -720,39 +830,49 @@ impl<S: Store, C: Clock> Directory<S, C> {
         reason: &str,
         actor: &Actor,
     ) -> Result<Vec<BlockEntry>, Error> {
-        crate::limits::TooLong::check(crate::limits::Input::BlockReason, reason)?;
-        self.commit_retrying(|| async {
-            let mut current = self.person(customer).await?;
-            if !matches!(
-                current.status,
-                CustomerStatus::Active | CustomerStatus::Archived
-            ) {
-                return Err(Error::CustomerStatus {
-                    id: customer,
-                    status: current.status,
-                    action: CustomerAction::Block,
-                });
-            }
-            let now = self.clock.now();
-            let entries: Vec<BlockEntry> = current
-                .email_keys()
-                .map(|key| BlockEntry::new(BlockTarget::Address(key.clone()), reason, now))
-                .collect();
-            current.status = CustomerStatus::Blocked;
-            current.updated_at = now;
-            let mut changes = ChangeSet::new();
-            for entry in &entries {
-                changes.add_block(entry.clone());
-            }
-            changes.save_customer(current).record(audit_event(
-                now,
-                actor,
-                AuditAction::CustomerBlocked,
-                Some(customer),
-                None,
-            ));
-            Ok((changes, entries))
-        })
+        let span = use_case!("block", [entries], customer = %customer);
+        span.run(
+            async {
+                crate::limits::TooLong::check(crate::limits::Input::BlockReason, reason)?;
+                self.commit_retrying(|| async {
+                    let mut current = self.person(customer).await?;
+                    if !matches!(
+                        current.status,
+                        CustomerStatus::Active | CustomerStatus::Archived
+                    ) {
+                        return Err(Error::CustomerStatus {
+                            id: customer,
+                            status: current.status,
+                            action: CustomerAction::Block,
+                        });
+                    }
+                    let now = self.clock.now();
+                    let entries: Vec<BlockEntry> = current
+                        .email_keys()
+                        .map(|key| BlockEntry::new(BlockTarget::Address(key.clone()), reason, now))
+                        .collect();
+                    current.status = CustomerStatus::Blocked;
+                    current.updated_at = now;
+                    let mut changes = ChangeSet::new();
+                    for entry in &entries {
+                        changes.add_block(entry.clone());
+                    }
+                    changes.save_customer(current).record(audit_event(
+                        now,
+                        actor,
+                        AuditAction::CustomerBlocked,
+                        Some(customer),
+                        None,
+                    ));
+                    Ok((changes, entries))
+                })
+                .await
+            },
+            |span, entries| {
+                span.record_count("entries", entries.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -777,31 +897,38 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn unblock(&self, customer: CustomerId, actor: &Actor) -> Result<(), Error> {
-        self.commit_retrying(|| async {
-            let mut current = self.person(customer).await?;
-            if current.status != CustomerStatus::Blocked {
-                return Err(Error::CustomerStatus {
-                    id: customer,
-                    status: current.status,
-                    action: CustomerAction::Unblock,
-                });
-            }
-            let now = self.clock.now();
-            let mut changes = ChangeSet::new();
-            for key in current.email_keys() {
-                changes.remove_block(BlockTarget::Address(key.clone()));
-            }
-            current.status = CustomerStatus::Active;
-            current.updated_at = now;
-            changes.save_customer(current).record(audit_event(
-                now,
-                actor,
-                AuditAction::CustomerUnblocked,
-                Some(customer),
-                None,
-            ));
-            Ok((changes, ()))
-        })
+        let span = use_case!("unblock", [], customer = %customer);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut current = self.person(customer).await?;
+                    if current.status != CustomerStatus::Blocked {
+                        return Err(Error::CustomerStatus {
+                            id: customer,
+                            status: current.status,
+                            action: CustomerAction::Unblock,
+                        });
+                    }
+                    let now = self.clock.now();
+                    let mut changes = ChangeSet::new();
+                    for key in current.email_keys() {
+                        changes.remove_block(BlockTarget::Address(key.clone()));
+                    }
+                    current.status = CustomerStatus::Active;
+                    current.updated_at = now;
+                    changes.save_customer(current).record(audit_event(
+                        now,
+                        actor,
+                        AuditAction::CustomerUnblocked,
+                        Some(customer),
+                        None,
+                    ));
+                    Ok((changes, ()))
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -838,39 +965,49 @@ impl<S: Store, C: Clock> Directory<S, C> {
         customer: CustomerId,
         actor: &Actor,
     ) -> Result<Vec<BookingId>, Error> {
-        self.commit_retrying(|| async {
-            let current = self.person(customer).await?;
-            if let Some((merge, until)) = self.undoable_merge_into(customer).await? {
-                return Err(Error::SurvivorOfUndoableMerge {
-                    id: customer,
-                    merge,
-                    until,
-                });
-            }
-            let mut changes = ChangeSet::new();
-            let mut released = Vec::new();
-            let bookings = self.store.customer_bookings(customer).await?;
-            // None may be attached to it before the deletion commits.
-            changes.expect_bookings(customer, bookings.iter().map(|b| b.id));
-            for mut booking in bookings {
-                booking.attribution = Attribution::Unattributed;
-                released.push(booking.id);
-                changes.save_booking(booking);
-            }
-            if let Some(mut account) = self.store.account_by_customer(customer).await? {
-                // The login stays; it no longer claims a profile.
-                account.customer = None;
-                changes.save_account(account);
-            }
-            changes.delete_customer(&current).record(audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::CustomerDeleted,
-                Some(customer),
-                None,
-            ));
-            Ok((changes, released))
-        })
+        let span = use_case!("delete_customer", [bookings_released], customer = %customer);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let current = self.person(customer).await?;
+                    if let Some((merge, until)) = self.undoable_merge_into(customer).await? {
+                        return Err(Error::SurvivorOfUndoableMerge {
+                            id: customer,
+                            merge,
+                            until,
+                        });
+                    }
+                    let mut changes = ChangeSet::new();
+                    let mut released = Vec::new();
+                    let bookings = self.store.customer_bookings(customer).await?;
+                    // None may be attached to it before the deletion commits.
+                    changes.expect_bookings(customer, bookings.iter().map(|b| b.id));
+                    for mut booking in bookings {
+                        booking.attribution = Attribution::Unattributed;
+                        released.push(booking.id);
+                        changes.save_booking(booking);
+                    }
+                    if let Some(mut account) = self.store.account_by_customer(customer).await? {
+                        // The login stays; it no longer claims a profile.
+                        account.customer = None;
+                        changes.save_account(account);
+                    }
+                    changes.delete_customer(&current).record(audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::CustomerDeleted,
+                        Some(customer),
+                        None,
+                    ));
+                    Ok((changes, released))
+                })
+                .await
+            },
+            |span, released| {
+                span.record_count("bookings_released", released.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -921,28 +1058,38 @@ impl<S: Store, C: Clock> Directory<S, C> {
         keep_custom_fields: &[String],
         actor: &Actor,
     ) -> Result<Redacted, Error> {
-        self.commit_retrying(|| async {
-            let current = self.person(customer).await?;
-            if current.status != CustomerStatus::Archived {
-                return Err(Error::CustomerStatus {
-                    id: customer,
-                    status: current.status,
-                    action: CustomerAction::Redact,
-                });
-            }
-            let mut changes = ChangeSet::new();
-            let redacted = self
-                .plan_redaction(current, keep_custom_fields, &mut changes)
-                .await?;
-            changes.record(audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::CustomerRedacted,
-                Some(customer),
-                None,
-            ));
-            Ok((changes, redacted))
-        })
+        let span = use_case!("redact", [bookings], customer = %customer);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let current = self.person(customer).await?;
+                    if current.status != CustomerStatus::Archived {
+                        return Err(Error::CustomerStatus {
+                            id: customer,
+                            status: current.status,
+                            action: CustomerAction::Redact,
+                        });
+                    }
+                    let mut changes = ChangeSet::new();
+                    let redacted = self
+                        .plan_redaction(current, keep_custom_fields, &mut changes)
+                        .await?;
+                    changes.record(audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::CustomerRedacted,
+                        Some(customer),
+                        None,
+                    ));
+                    Ok((changes, redacted))
+                })
+                .await
+            },
+            |span, redacted| {
+                span.record_count("bookings", redacted.bookings.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -1070,42 +1217,52 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn resolve(&self, customer: CustomerId) -> Result<Resolution, Error> {
-        let mut merges = Vec::new();
-        let mut id = customer;
-        // Merges form chains, never cycles: a customer merged away takes part in no other
-        // merge. The bound only guards against a corrupt store.
-        for _ in 0..=MAX_MERGE_CHAIN {
-            let record = match self.customer(id).await {
-                Ok(record) => record,
-                Err(Error::CustomerDeleted { id, at }) => {
-                    return Ok(Resolution {
-                        asked: customer,
-                        merges,
-                        current: Resolved::Deleted { id, at },
+        let span = use_case!("resolve", [merges], customer = %customer);
+        span.run(
+            async {
+                let mut merges = Vec::new();
+                let mut id = customer;
+                // Merges form chains, never cycles: a customer merged away takes part in no other
+                // merge. The bound only guards against a corrupt store.
+                for _ in 0..=MAX_MERGE_CHAIN {
+                    let record = match self.customer(id).await {
+                        Ok(record) => record,
+                        Err(Error::CustomerDeleted { id, at }) => {
+                            return Ok(Resolution {
+                                asked: customer,
+                                merges,
+                                current: Resolved::Deleted { id, at },
+                            });
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    let CustomerStatus::MergedInto(survivor) = record.status else {
+                        return Ok(Resolution {
+                            asked: customer,
+                            merges,
+                            current: Resolved::Customer(Box::new(record)),
+                        });
+                    };
+                    merges.push(MergeStep {
+                        merged: id,
+                        survivor,
+                        merge: self.merge_of(id, survivor).await?,
                     });
+                    id = survivor;
                 }
-                Err(other) => return Err(other),
-            };
-            let CustomerStatus::MergedInto(survivor) = record.status else {
-                return Ok(Resolution {
-                    asked: customer,
-                    merges,
-                    current: Resolved::Customer(Box::new(record)),
-                });
-            };
-            merges.push(MergeStep {
-                merged: id,
-                survivor,
-                merge: self.merge_of(id, survivor).await?,
-            });
-            id = survivor;
-        }
-        Err(Error::Store(crate::ports::store::StoreError::Backend {
-            message: format!(
-                "customer {customer} is merged through more than {MAX_MERGE_CHAIN} merges"
-            ),
-            source: None,
-        }))
+                Err(Error::Store(crate::ports::store::StoreError::Backend {
+                    message: format!(
+                        "customer {customer} is merged through more than {MAX_MERGE_CHAIN} merges"
+                    ),
+                    source: None,
+                }))
+            },
+            |span, resolution| {
+                span.record_count("merges", resolution.merges.len());
+                "ok"
+            },
+        )
+        .await
     }
 }
 
@@ -1142,44 +1299,54 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
         cutoff: DateTime<Utc>,
         actor: &Actor,
     ) -> Result<Vec<CustomerId>, Error> {
-        let mut done = Vec::new();
-        for candidate in self.store.customers_inactive_since(cutoff).await? {
-            let id = candidate.id;
-            let redacted = self
-                .commit_retrying::<_, Error, _, _>(|| async {
-                    let current = self.customer(id).await?;
-                    if !matches!(
-                        current.status,
-                        CustomerStatus::Active | CustomerStatus::Archived
-                    ) {
-                        return Ok((ChangeSet::new(), false));
+        let span = use_case!("redact_inactive_since", [redacted]);
+        span.run(
+            async {
+                let mut done = Vec::new();
+                for candidate in self.store.customers_inactive_since(cutoff).await? {
+                    let id = candidate.id;
+                    let redacted = self
+                        .commit_retrying::<_, Error, _, _>(|| async {
+                            let current = self.customer(id).await?;
+                            if !matches!(
+                                current.status,
+                                CustomerStatus::Active | CustomerStatus::Archived
+                            ) {
+                                return Ok((ChangeSet::new(), false));
+                            }
+                            let logged_in = self
+                                .store
+                                .account_by_customer(id)
+                                .await?
+                                .and_then(|account| account.last_login_at)
+                                .is_some_and(|at| at >= cutoff);
+                            if logged_in {
+                                return Ok((ChangeSet::new(), false));
+                            }
+                            let mut changes = ChangeSet::new();
+                            self.plan_redaction(current, &[], &mut changes).await?;
+                            changes.record(audit_event(
+                                self.clock.now(),
+                                actor,
+                                AuditAction::CustomerRedacted,
+                                Some(id),
+                                None,
+                            ));
+                            Ok((changes, true))
+                        })
+                        .await?;
+                    if redacted {
+                        done.push(id);
                     }
-                    let logged_in = self
-                        .store
-                        .account_by_customer(id)
-                        .await?
-                        .and_then(|account| account.last_login_at)
-                        .is_some_and(|at| at >= cutoff);
-                    if logged_in {
-                        return Ok((ChangeSet::new(), false));
-                    }
-                    let mut changes = ChangeSet::new();
-                    self.plan_redaction(current, &[], &mut changes).await?;
-                    changes.record(audit_event(
-                        self.clock.now(),
-                        actor,
-                        AuditAction::CustomerRedacted,
-                        Some(id),
-                        None,
-                    ));
-                    Ok((changes, true))
-                })
-                .await?;
-            if redacted {
-                done.push(id);
-            }
-        }
-        Ok(done)
+                }
+                Ok(done)
+            },
+            |span, redacted| {
+                span.record_count("redacted", redacted.len());
+                "ok"
+            },
+        )
+        .await
     }
 }
 

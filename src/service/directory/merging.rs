@@ -13,6 +13,7 @@ use crate::records::booking::Booking;
 use crate::records::customer::{Customer, CustomerStatus};
 use crate::records::merge::MergeReport;
 use crate::service::error::Error;
+use crate::service::telemetry::use_case;
 use crate::values::ids::MergeId;
 
 /// How many customers a duplicate scan reads per page.
@@ -52,19 +53,39 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn merge(&self, request: &MergeRequest, actor: &Actor) -> Result<MergeReport, Error> {
-        self.commit_retrying(|| async {
-            let mut plan = self.plan(request).await?;
-            let mut event = audit_event(
-                self.clock.now(),
-                actor,
-                AuditAction::CustomersMerged,
-                Some(plan.report.survivor),
-                None,
-            );
-            event.customers.extend(plan.report.merged.iter().copied());
-            plan.changes.record(event);
-            Ok((plan.changes, plan.report))
-        })
+        let span = use_case!(
+            "merge",
+            [merge, merged, moved_bookings, filled, conflicts, aliases_added, accounts_closed],
+            survivor = %request.survivor
+        );
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut plan = self.plan(request).await?;
+                    let mut event = audit_event(
+                        self.clock.now(),
+                        actor,
+                        AuditAction::CustomersMerged,
+                        Some(plan.report.survivor),
+                        None,
+                    );
+                    event.customers.extend(plan.report.merged.iter().copied());
+                    plan.changes.record(event);
+                    Ok((plan.changes, plan.report))
+                })
+                .await
+            },
+            |span, report| {
+                span.record_id("merge", &report.merge);
+                span.record_count("merged", report.merged.len());
+                span.record_count("moved_bookings", report.moved.len());
+                span.record_count("filled", report.filled.len());
+                span.record_count("conflicts", report.conflicts.len());
+                span.record_count("aliases_added", report.aliases_added.len());
+                span.record_count("accounts_closed", report.accounts_closed.len());
+                "ok"
+            },
+        )
         .await
     }
 
@@ -92,7 +113,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn preview_merge(&self, request: &MergeRequest) -> Result<MergeReport, Error> {
-        Ok(self.plan(request).await?.report)
+        let span = use_case!(
+            "preview_merge",
+            [merged, moved_bookings, conflicts],
+            survivor = %request.survivor
+        );
+        span.run(
+            async { Ok(self.plan(request).await?.report) },
+            |span, report| {
+                span.record_count("merged", report.merged.len());
+                span.record_count("moved_bookings", report.moved.len());
+                span.record_count("conflicts", report.conflicts.len());
+                "ok"
+            },
+        )
+        .await
     }
 
     async fn plan(
@@ -151,58 +186,70 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn undo_merge(&self, merge: MergeId, actor: &Actor) -> Result<UndoReport, Error> {
-        let window = self.undo_window();
-        self.commit_retrying(|| async {
-            let record = self
-                .store
-                .merge_record(merge)
-                .await?
-                .ok_or(Error::MergeNotFound(merge))?;
-            let now = self.clock.now();
-            // Why the merge itself cannot be undone comes before what became of its survivor.
-            check_undoable(&record, window, now)?;
-            let survivor = self.person(record.report.survivor).await?;
-            if survivor.status == CustomerStatus::Redacted {
-                return Err(MergeError::SurvivorRedacted {
-                    merge,
-                    survivor: survivor.id,
-                }
-                .into());
-            }
-            let mut merged = Vec::new();
-            for id in &record.report.merged {
-                merged.push(self.customer(*id).await?);
-            }
-            let mut bookings = Vec::new();
-            for moved in &record.report.moved {
-                if let Some(booking) = self.store.booking(moved.booking).await? {
-                    bookings.push(booking);
-                }
-            }
-            let kept_account = match record.report.account_kept {
-                Some(id) => self.store.account(id).await?,
-                None => None,
-            };
-            let mut plan = plan_undo(
-                &record,
-                survivor,
-                merged,
-                bookings,
-                kept_account,
-                window,
-                now,
-            )?;
-            let mut event = audit_event(
-                now,
-                actor,
-                AuditAction::MergeUndone,
-                Some(record.report.survivor),
-                None,
-            );
-            event.customers.extend(plan.report.restored.iter().copied());
-            plan.changes.record(event);
-            Ok((plan.changes, plan.report))
-        })
+        let span = use_case!("undo_merge", [restored, returned, kept_changed], merge = %merge);
+        span.run(
+            async {
+                let window = self.undo_window();
+                self.commit_retrying(|| async {
+                    let record = self
+                        .store
+                        .merge_record(merge)
+                        .await?
+                        .ok_or(Error::MergeNotFound(merge))?;
+                    let now = self.clock.now();
+                    // Why the merge itself cannot be undone comes before what became of its survivor.
+                    check_undoable(&record, window, now)?;
+                    let survivor = self.person(record.report.survivor).await?;
+                    if survivor.status == CustomerStatus::Redacted {
+                        return Err(MergeError::SurvivorRedacted {
+                            merge,
+                            survivor: survivor.id,
+                        }
+                        .into());
+                    }
+                    let mut merged = Vec::new();
+                    for id in &record.report.merged {
+                        merged.push(self.customer(*id).await?);
+                    }
+                    let mut bookings = Vec::new();
+                    for moved in &record.report.moved {
+                        if let Some(booking) = self.store.booking(moved.booking).await? {
+                            bookings.push(booking);
+                        }
+                    }
+                    let kept_account = match record.report.account_kept {
+                        Some(id) => self.store.account(id).await?,
+                        None => None,
+                    };
+                    let mut plan = plan_undo(
+                        &record,
+                        survivor,
+                        merged,
+                        bookings,
+                        kept_account,
+                        window,
+                        now,
+                    )?;
+                    let mut event = audit_event(
+                        now,
+                        actor,
+                        AuditAction::MergeUndone,
+                        Some(record.report.survivor),
+                        None,
+                    );
+                    event.customers.extend(plan.report.restored.iter().copied());
+                    plan.changes.record(event);
+                    Ok((plan.changes, plan.report))
+                })
+                .await
+            },
+            |span, report| {
+                span.record_count("restored", report.restored.len());
+                span.record_count("returned", report.returned.len());
+                span.record_count("kept_changed", report.kept_changed.len());
+                "ok"
+            },
+        )
         .await
     }
 }
@@ -235,10 +282,20 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn find_duplicates(&self) -> Result<Vec<DuplicateGroup>, Error> {
-        let mut finder = DuplicateFinder::default();
-        self.store
-            .visit_customers(SCAN_PAGE, |customer| finder.add(customer))
-            .await?;
-        Ok(finder.groups())
+        let span = use_case!("find_duplicates", [groups]);
+        span.run(
+            async {
+                let mut finder = DuplicateFinder::default();
+                self.store
+                    .visit_customers(SCAN_PAGE, |customer| finder.add(customer))
+                    .await?;
+                Ok(finder.groups())
+            },
+            |span, groups| {
+                span.record_count("groups", groups.len());
+                "ok"
+            },
+        )
+        .await
     }
 }

@@ -20,6 +20,7 @@ use crate::records::audit::{Actor, AuditAction, AuditEvent};
 use crate::records::booking::{Booking, NewBooking};
 use crate::records::customer::{BlockEntry, BlockTarget, Customer, CustomerStatus};
 use crate::service::error::{CustomerAction, Error};
+use crate::service::telemetry::{self, EmailCorrelation, use_case};
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
 use crate::values::email::key::EmailKey;
@@ -71,6 +72,7 @@ pub struct Directory<S, C = SystemClock> {
     pub(in crate::service) store: S,
     pub(in crate::service) clock: C,
     pub(in crate::service) settings: DirectorySettings,
+    pub(in crate::service) correlation: Option<EmailCorrelation>,
 }
 
 /// A booking the directory recorded, and what attribution did with it.
@@ -115,7 +117,42 @@ impl<S: Store, C: Clock> Directory<S, C> {
             store,
             clock,
             settings,
+            correlation: None,
         }
+    }
+
+    /// Tags the spans of the use cases given an email with `correlation`'s keyed hash of
+    /// it (the `email_tag` field), so a host can follow one person through its logs; the
+    /// address itself is never logged. Without it no span carries anything of the email.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::service::EmailCorrelation;
+    /// use customer_directory::{MemoryStore, Directory, DirectorySettings};
+    /// let correlation = EmailCorrelation::new([42u8; 32])?;
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default())
+    ///     .with_email_correlation(correlation);
+    /// assert!(directory.email_correlation().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_email_correlation(mut self, correlation: EmailCorrelation) -> Self {
+        self.correlation = Some(correlation);
+        self
+    }
+
+    /// The keyed email hash the spans carry, if the host configured one
+    /// ([`with_email_correlation`](Self::with_email_correlation)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::{MemoryStore, Directory, DirectorySettings};
+    /// let directory = Directory::new(MemoryStore::new(), DirectorySettings::default());
+    /// assert!(directory.email_correlation().is_none());
+    /// ```
+    pub fn email_correlation(&self) -> Option<&EmailCorrelation> {
+        self.correlation.as_ref()
     }
 
     /// The settings in force.
@@ -188,6 +225,26 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn record_booking(&self, new: NewBooking, actor: &Actor) -> Result<Recorded, Error> {
+        let span = use_case!("record_booking", [booking, customer, email_tag]);
+        span.record_email(
+            self.correlation.as_ref(),
+            new.contact.email.as_ref().map(|e| e.key()),
+        );
+        span.run(self.record_booking_traced(new, actor), |span, recorded| {
+            span.record_id("booking", &recorded.booking);
+            if let Some(customer) = recorded.outcome.customer() {
+                span.record_id("customer", &customer);
+            }
+            telemetry::attribution_kind(&recorded.outcome)
+        })
+        .await
+    }
+
+    async fn record_booking_traced(
+        &self,
+        new: NewBooking,
+        actor: &Actor,
+    ) -> Result<Recorded, Error> {
         crate::service::directory::checks::check_actor(actor)?;
         crate::service::directory::checks::check_new_booking(&new)?;
         let problems = new.problems();
@@ -257,27 +314,39 @@ impl<S: Store, C: Clock> Directory<S, C> {
         status: BookingStatus,
         actor: &Actor,
     ) -> Result<AttributionOutcome, Error> {
-        self.commit_retrying(|| async {
-            let mut booking = self.booking(id).await?;
-            booking.status = status.clone();
-            let known = match booking.attribution.customer() {
-                Some(_) => EmailLookup::default(),
-                None => {
-                    self.lookup(booking.contact.email.as_ref().map(|e| e.key()))
-                        .await?
+        let span = use_case!("change_booking_status", [customer], booking = %id);
+        span.run(
+            async {
+                self.commit_retrying(|| async {
+                    let mut booking = self.booking(id).await?;
+                    booking.status = status.clone();
+                    let known = match booking.attribution.customer() {
+                        Some(_) => EmailLookup::default(),
+                        None => {
+                            self.lookup(booking.contact.email.as_ref().map(|e| e.key()))
+                                .await?
+                        }
+                    };
+                    let now = self.clock.now();
+                    let mut decision = attribute(booking, known, &self.settings, now);
+                    decision.changes.record(audit_event(
+                        now,
+                        actor,
+                        AuditAction::BookingStatusChanged,
+                        decision.outcome.customer(),
+                        Some(id),
+                    ));
+                    Ok((decision.changes, decision.outcome))
+                })
+                .await
+            },
+            |span, outcome| {
+                if let Some(customer) = outcome.customer() {
+                    span.record_id("customer", &customer);
                 }
-            };
-            let now = self.clock.now();
-            let mut decision = attribute(booking, known, &self.settings, now);
-            decision.changes.record(audit_event(
-                now,
-                actor,
-                AuditAction::BookingStatusChanged,
-                decision.outcome.customer(),
-                Some(id),
-            ));
-            Ok((decision.changes, decision.outcome))
-        })
+                telemetry::attribution_kind(outcome)
+            },
+        )
         .await
     }
 
@@ -300,7 +369,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn customer(&self, id: CustomerId) -> Result<Customer, Error> {
-        match self.store.customer(id).await? {
+        match telemetry::store("customer", self.store.customer(id)).await? {
             Some(customer) => Ok(customer),
             None => Err(self.missing_customer(id).await?),
         }
@@ -433,13 +502,23 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, Error> {
-        let key = EmailKey::parse(email, self.settings.email_key_policy)?;
-        Ok(self
-            .store
-            .lookup_email(&key)
-            .await?
-            .customer
-            .map(Arc::unwrap_or_clone))
+        let span = use_case!("find_by_email", [found]);
+        span.run(
+            async {
+                let key = EmailKey::parse(email, self.settings.email_key_policy)?;
+                Ok(
+                    telemetry::store("lookup_email", self.store.lookup_email(&key))
+                        .await?
+                        .customer
+                        .map(Arc::unwrap_or_clone),
+                )
+            },
+            |span, found| {
+                span.record_count("found", usize::from(found.is_some()));
+                "ok"
+            },
+        )
+        .await
     }
 
     /// The blocklist entry that refuses bookings from `email`, if any: the check a host
@@ -462,8 +541,22 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn blocklist_entry_for(&self, email: &str) -> Result<Option<BlockEntry>, Error> {
-        let key = EmailKey::parse(email, self.settings.email_key_policy)?;
-        Ok(self.store.lookup_email(&key).await?.block)
+        let span = use_case!("blocklist_entry_for", [found]);
+        span.run(
+            async {
+                let key = EmailKey::parse(email, self.settings.email_key_policy)?;
+                Ok(
+                    telemetry::store("lookup_email", self.store.lookup_email(&key))
+                        .await?
+                        .block,
+                )
+            },
+            |span, found| {
+                span.record_count("found", usize::from(found.is_some()));
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Puts an address or a whole domain on the blocklist (replacing an entry for the same
@@ -492,21 +585,28 @@ impl<S: Store, C: Clock> Directory<S, C> {
         reason: impl Into<String>,
         actor: &Actor,
     ) -> Result<BlockEntry, Error> {
-        let reason = reason.into();
-        crate::limits::TooLong::check(crate::limits::Input::BlockReason, &reason)?;
-        crate::service::directory::checks::check_actor(actor)?;
-        let now = self.clock.now();
-        let entry = BlockEntry::new(target, reason, now);
-        let mut changes = ChangeSet::new();
-        changes.add_block(entry.clone()).record(audit_event(
-            now,
-            actor,
-            AuditAction::BlocklistEntryAdded,
-            None,
-            None,
-        ));
-        self.store.commit(changes).await?;
-        Ok(entry)
+        let span = use_case!("add_to_blocklist", []);
+        span.run(
+            async {
+                let reason = reason.into();
+                crate::limits::TooLong::check(crate::limits::Input::BlockReason, &reason)?;
+                crate::service::directory::checks::check_actor(actor)?;
+                let now = self.clock.now();
+                let entry = BlockEntry::new(target, reason, now);
+                let mut changes = ChangeSet::new();
+                changes.add_block(entry.clone()).record(audit_event(
+                    now,
+                    actor,
+                    AuditAction::BlocklistEntryAdded,
+                    None,
+                    None,
+                ));
+                telemetry::store("commit", self.store.commit(changes)).await?;
+                Ok(entry)
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Removes the blocklist entry for `target`, if there is one.
@@ -534,17 +634,24 @@ impl<S: Store, C: Clock> Directory<S, C> {
         target: BlockTarget,
         actor: &Actor,
     ) -> Result<(), Error> {
-        crate::service::directory::checks::check_actor(actor)?;
-        let mut changes = ChangeSet::new();
-        changes.remove_block(target).record(audit_event(
-            self.clock.now(),
-            actor,
-            AuditAction::BlocklistEntryRemoved,
-            None,
-            None,
-        ));
-        self.store.commit(changes).await?;
-        Ok(())
+        let span = use_case!("remove_from_blocklist", []);
+        span.run(
+            async {
+                crate::service::directory::checks::check_actor(actor)?;
+                let mut changes = ChangeSet::new();
+                changes.remove_block(target).record(audit_event(
+                    self.clock.now(),
+                    actor,
+                    AuditAction::BlocklistEntryRemoved,
+                    None,
+                    None,
+                ));
+                telemetry::store("commit", self.store.commit(changes)).await?;
+                Ok(())
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// The audit events naming a customer, oldest first.
@@ -575,7 +682,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
 
     async fn lookup(&self, key: Option<&EmailKey>) -> Result<EmailLookup, Error> {
         match key {
-            Some(key) => Ok(self.store.lookup_email(key).await?),
+            Some(key) => Ok(telemetry::store("lookup_email", self.store.lookup_email(key)).await?),
             None => Ok(EmailLookup::default()),
         }
     }
@@ -602,13 +709,20 @@ impl<S: Store, C: Clock> Directory<S, C> {
             }
             // Whatever the use case, no over-long free text reaches the store.
             crate::service::directory::checks::check_changes(&changes).map_err(Error::from)?;
-            match self.store.commit(changes).await {
+            match telemetry::store("commit", self.store.commit(changes)).await {
                 Ok(()) => return Ok(outcome),
                 Err(StoreError::Conflict(last)) if attempt >= attempts => {
+                    telemetry::retries_exhausted(attempts, &last);
                     return Err(Error::Contention { attempts, last }.into());
                 }
-                Err(StoreError::Conflict(_)) => attempt += 1,
-                Err(other) => return Err(Error::from(other).into()),
+                Err(StoreError::Conflict(conflict)) => {
+                    telemetry::conflict_retry(attempt, &conflict);
+                    attempt += 1;
+                }
+                Err(other) => {
+                    telemetry::commit_failed(&other);
+                    return Err(Error::from(other).into());
+                }
             }
         }
     }

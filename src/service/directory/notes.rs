@@ -10,6 +10,7 @@ use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::Customer;
 use crate::records::notes::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText};
 use crate::service::error::{CustomerAction, Error};
+use crate::service::telemetry::use_case;
 use crate::values::ids::{BrochureRequestId, CustomerId, ListId, NoteId};
 use crate::values::text::Text;
 
@@ -74,18 +75,28 @@ impl<S: Store, C: Clock> Directory<S, C> {
         tag: Option<Text>,
         actor: &Actor,
     ) -> Result<NoteId, Error> {
-        let id = NoteId::new();
-        self.change_records(customer, AuditAction::NoteAdded, actor, |current, now| {
-            current.records.notes.push(Note {
-                id,
-                text: text.clone(),
-                tag: tag.clone(),
-                author: actor.clone(),
-                created_at: now,
-                updated_at: now,
-            });
-            Ok(id)
-        })
+        let span = use_case!("add_note", [note], customer = %customer);
+        span.run(
+            async {
+                let id = NoteId::new();
+                self.change_records(customer, AuditAction::NoteAdded, actor, |current, now| {
+                    current.records.notes.push(Note {
+                        id,
+                        text: text.clone(),
+                        tag: tag.clone(),
+                        author: actor.clone(),
+                        created_at: now,
+                        updated_at: now,
+                    });
+                    Ok(id)
+                })
+                .await
+            },
+            |span, note| {
+                span.record_id("note", note);
+                "ok"
+            },
+        )
         .await
     }
 
@@ -102,14 +113,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         tag: Option<Text>,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.change_records(customer, AuditAction::NoteEdited, actor, |current, now| {
-            let found = current.records.notes.iter_mut().find(|n| n.id == note);
-            let found = found.ok_or(Error::NoteNotFound { customer, note })?;
-            found.text = text.clone();
-            found.tag = tag.clone();
-            found.updated_at = now;
-            Ok(())
-        })
+        let span = use_case!("edit_note", [], customer = %customer, note = %note);
+        span.run(
+            async {
+                self.change_records(customer, AuditAction::NoteEdited, actor, |current, now| {
+                    let found = current.records.notes.iter_mut().find(|n| n.id == note);
+                    let found = found.ok_or(Error::NoteNotFound { customer, note })?;
+                    found.text = text.clone();
+                    found.tag = tag.clone();
+                    found.updated_at = now;
+                    Ok(())
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -124,14 +142,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         note: NoteId,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.change_records(customer, AuditAction::NoteDeleted, actor, |current, _| {
-            let before = current.records.notes.len();
-            current.records.notes.retain(|n| n.id != note);
-            if current.records.notes.len() == before {
-                return Err(Error::NoteNotFound { customer, note });
-            }
-            Ok(())
-        })
+        let span = use_case!("delete_note", [], customer = %customer, note = %note);
+        span.run(
+            async {
+                self.change_records(customer, AuditAction::NoteDeleted, actor, |current, _| {
+                    let before = current.records.notes.len();
+                    current.records.notes.retain(|n| n.id != note);
+                    if current.records.notes.len() == before {
+                        return Err(Error::NoteNotFound { customer, note });
+                    }
+                    Ok(())
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -148,14 +173,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         position: usize,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.change_records(customer, AuditAction::NoteMoved, actor, |current, _| {
-            let notes = &mut current.records.notes;
-            let from = notes.iter().position(|n| n.id == note);
-            let from = from.ok_or(Error::NoteNotFound { customer, note })?;
-            let moved = notes.remove(from);
-            notes.insert(position.min(notes.len()), moved);
-            Ok(())
-        })
+        let span = use_case!("move_note", [], customer = %customer, note = %note, position);
+        span.run(
+            async {
+                self.change_records(customer, AuditAction::NoteMoved, actor, |current, _| {
+                    let notes = &mut current.records.notes;
+                    let from = notes.iter().position(|n| n.id == note);
+                    let from = from.ok_or(Error::NoteNotFound { customer, note })?;
+                    let moved = notes.remove(from);
+                    notes.insert(position.min(notes.len()), moved);
+                    Ok(())
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -189,19 +221,26 @@ impl<S: Store, C: Clock> Directory<S, C> {
         source: Text,
         actor: &Actor,
     ) -> Result<(), Error> {
-        let action = if subscribed {
-            AuditAction::NewsletterSubscribed
-        } else {
-            AuditAction::NewsletterUnsubscribed
-        };
-        self.change_records(customer, action, actor, |current, now| {
-            current.records.newsletter.push(ConsentEvent {
-                at: now,
-                subscribed,
-                source: source.clone(),
-            });
-            Ok(())
-        })
+        let span = use_case!("set_newsletter", [], customer = %customer, subscribed);
+        span.run(
+            async {
+                let action = if subscribed {
+                    AuditAction::NewsletterSubscribed
+                } else {
+                    AuditAction::NewsletterUnsubscribed
+                };
+                self.change_records(customer, action, actor, |current, now| {
+                    current.records.newsletter.push(ConsentEvent {
+                        at: now,
+                        subscribed,
+                        source: source.clone(),
+                    });
+                    Ok(())
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -234,13 +273,23 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn create_list(&self, name: Text, actor: &Actor) -> Result<ListId, Error> {
-        let list = CustomerList {
-            id: ListId::new(),
-            name,
-            created_at: self.clock.now(),
-            version: 0,
-        };
-        self.save_list(list, AuditAction::ListCreated, actor).await
+        let span = use_case!("create_list", [list]);
+        span.run(
+            async {
+                let list = CustomerList {
+                    id: ListId::new(),
+                    name,
+                    created_at: self.clock.now(),
+                    version: 0,
+                };
+                self.save_list(list, AuditAction::ListCreated, actor).await
+            },
+            |span, list| {
+                span.record_id("list", list);
+                "ok"
+            },
+        )
+        .await
     }
 
     /// Renames a customer list.
@@ -249,11 +298,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// [`Error::ListNotFound`]; [`Error::ListNameTaken`].
     pub async fn rename_list(&self, list: ListId, name: Text, actor: &Actor) -> Result<(), Error> {
-        let current = self.list(list).await?;
-        let renamed = CustomerList { name, ..current };
-        self.save_list(renamed, AuditAction::ListRenamed, actor)
-            .await
-            .map(drop)
+        let span = use_case!("rename_list", [], list = %list);
+        span.run(
+            async {
+                let current = self.list(list).await?;
+                let renamed = CustomerList { name, ..current };
+                self.save_list(renamed, AuditAction::ListRenamed, actor)
+                    .await
+                    .map(drop)
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     async fn list(&self, id: ListId) -> Result<CustomerList, Error> {
@@ -309,11 +365,18 @@ impl<S: Store, C: Clock> Directory<S, C> {
         list: ListId,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.list(list).await?;
-        self.change_records(customer, AuditAction::AddedToList, actor, |current, _| {
-            current.records.lists.insert(list);
-            Ok(())
-        })
+        let span = use_case!("add_to_list", [], customer = %customer, list = %list);
+        span.run(
+            async {
+                self.list(list).await?;
+                self.change_records(customer, AuditAction::AddedToList, actor, |current, _| {
+                    current.records.lists.insert(list);
+                    Ok(())
+                })
+                .await
+            },
+            |_, _| "ok",
+        )
         .await
     }
 
@@ -328,14 +391,21 @@ impl<S: Store, C: Clock> Directory<S, C> {
         list: ListId,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.change_records(
-            customer,
-            AuditAction::RemovedFromList,
-            actor,
-            |current, _| {
-                current.records.lists.remove(&list);
-                Ok(())
+        let span = use_case!("remove_from_list", [], customer = %customer, list = %list);
+        span.run(
+            async {
+                self.change_records(
+                    customer,
+                    AuditAction::RemovedFromList,
+                    actor,
+                    |current, _| {
+                        current.records.lists.remove(&list);
+                        Ok(())
+                    },
+                )
+                .await
             },
+            |_, _| "ok",
         )
         .await
     }
@@ -351,19 +421,29 @@ impl<S: Store, C: Clock> Directory<S, C> {
         brochure: Text,
         actor: &Actor,
     ) -> Result<BrochureRequestId, Error> {
-        let id = BrochureRequestId::new();
-        self.change_records(
-            customer,
-            AuditAction::BrochureRequested,
-            actor,
-            |current, now| {
-                current.records.brochure_requests.push(BrochureRequest {
-                    id,
-                    brochure: brochure.clone(),
-                    requested_at: now,
-                    sent_at: None,
-                });
-                Ok(id)
+        let span = use_case!("request_brochure", [request], customer = %customer);
+        span.run(
+            async {
+                let id = BrochureRequestId::new();
+                self.change_records(
+                    customer,
+                    AuditAction::BrochureRequested,
+                    actor,
+                    |current, now| {
+                        current.records.brochure_requests.push(BrochureRequest {
+                            id,
+                            brochure: brochure.clone(),
+                            requested_at: now,
+                            sent_at: None,
+                        });
+                        Ok(id)
+                    },
+                )
+                .await
+            },
+            |span, request| {
+                span.record_id("request", request);
+                "ok"
             },
         )
         .await
@@ -380,20 +460,28 @@ impl<S: Store, C: Clock> Directory<S, C> {
         request: BrochureRequestId,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.change_records(
-            customer,
-            AuditAction::BrochureSent,
-            actor,
-            |current, now| {
-                let found = current
-                    .records
-                    .brochure_requests
-                    .iter_mut()
-                    .find(|r| r.id == request);
-                let found = found.ok_or(Error::BrochureRequestNotFound { customer, request })?;
-                found.sent_at.get_or_insert(now);
-                Ok(())
+        let span = use_case!("mark_brochure_sent", [], customer = %customer, request = %request);
+        span.run(
+            async {
+                self.change_records(
+                    customer,
+                    AuditAction::BrochureSent,
+                    actor,
+                    |current, now| {
+                        let found = current
+                            .records
+                            .brochure_requests
+                            .iter_mut()
+                            .find(|r| r.id == request);
+                        let found =
+                            found.ok_or(Error::BrochureRequestNotFound { customer, request })?;
+                        found.sent_at.get_or_insert(now);
+                        Ok(())
+                    },
+                )
+                .await
             },
+            |_, _| "ok",
         )
         .await
     }
@@ -426,21 +514,31 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
     pub async fn pending_brochure_requests(
         &self,
     ) -> Result<Vec<(CustomerId, BrochureRequest)>, Error> {
-        let mut pending = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self.store.customers_after(after, 500).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            for customer in page.into_iter().filter(|c| c.status.is_live()) {
-                for request in customer.records.brochure_requests {
-                    if request.sent_at.is_none() {
-                        pending.push((customer.id, request));
+        let span = use_case!("pending_brochure_requests", [requests]);
+        span.run(
+            async {
+                let mut pending = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = self.store.customers_after(after, 500).await?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.id);
+                    for customer in page.into_iter().filter(|c| c.status.is_live()) {
+                        for request in customer.records.brochure_requests {
+                            if request.sent_at.is_none() {
+                                pending.push((customer.id, request));
+                            }
+                        }
                     }
                 }
-            }
-        }
-        pending.sort_by_key(|(_, request)| (request.requested_at, request.id));
-        Ok(pending)
+                pending.sort_by_key(|(_, request)| (request.requested_at, request.id));
+                Ok(pending)
+            },
+            |span, pending| {
+                span.record_count("requests", pending.len());
+                "ok"
+            },
+        )
+        .await
     }
 }

@@ -21,6 +21,7 @@ use crate::reports::csv::{CsvExportOptions, CsvExporter, ImportRow, read_custome
 use crate::reports::statement::Statement;
 use crate::reports::summary::CustomerSummary;
 use crate::service::error::Error;
+use crate::service::telemetry::{self, use_case};
 use crate::values::email::key::EmailKey;
 use crate::values::ids::CustomerId;
 
@@ -150,10 +151,17 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn summary(&self, customer: CustomerId) -> Result<CustomerSummary, Error> {
-        let customer = self.person(customer).await?;
-        let bookings = self.store.customer_bookings(customer.id).await?;
-        let last_login = self.last_login(customer.id).await?;
-        Ok(CustomerSummary::new(&customer, &bookings, last_login)?)
+        let span = use_case!("summary", [], customer = %customer);
+        span.run(
+            async {
+                let customer = self.person(customer).await?;
+                let bookings = self.store.customer_bookings(customer.id).await?;
+                let last_login = self.last_login(customer.id).await?;
+                Ok(CustomerSummary::new(&customer, &bookings, last_login)?)
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// The last login of the account claiming `customer`, if any.
@@ -194,24 +202,34 @@ impl<S: Store, C: Clock> Directory<S, C> {
         &self,
         customer: CustomerId,
     ) -> Result<DataSubjectExport, Error> {
-        let customer = self.person(customer).await?;
-        let (people, merges) = self.merge_history(customer.id).await?;
-        let mut audit_trail: Vec<AuditEvent> = Vec::new();
-        for person in people {
-            for event in self.store.audit_trail(person).await? {
-                if !audit_trail.contains(&event) {
-                    audit_trail.push(event);
+        let span = use_case!("data_subject_export", [bookings], customer = %customer);
+        span.run(
+            async {
+                let customer = self.person(customer).await?;
+                let (people, merges) = self.merge_history(customer.id).await?;
+                let mut audit_trail: Vec<AuditEvent> = Vec::new();
+                for person in people {
+                    for event in self.store.audit_trail(person).await? {
+                        if !audit_trail.contains(&event) {
+                            audit_trail.push(event);
+                        }
+                    }
                 }
-            }
-        }
-        audit_trail.sort_by_key(|event| event.at);
-        Ok(DataSubjectExport {
-            exported_at: self.clock.now(),
-            bookings: self.store.customer_bookings(customer.id).await?,
-            merges,
-            audit_trail,
-            customer,
-        })
+                audit_trail.sort_by_key(|event| event.at);
+                Ok(DataSubjectExport {
+                    exported_at: self.clock.now(),
+                    bookings: self.store.customer_bookings(customer.id).await?,
+                    merges,
+                    audit_trail,
+                    customer,
+                })
+            },
+            |span, export| {
+                span.record_count("bookings", export.bookings.len());
+                "ok"
+            },
+        )
+        .await
     }
 
     /// The statement of a customer's bookings starting in `[from, until)`.
@@ -242,15 +260,22 @@ impl<S: Store, C: Clock> Directory<S, C> {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Statement, Error> {
-        let customer = self.person(customer).await?;
-        let bookings = self.store.customer_bookings(customer.id).await?;
-        Ok(Statement::new(
-            &customer,
-            &bookings,
-            from,
-            until,
-            self.clock.now(),
-        )?)
+        let span = use_case!("statement", [], customer = %customer);
+        span.run(
+            async {
+                let customer = self.person(customer).await?;
+                let bookings = self.store.customer_bookings(customer.id).await?;
+                Ok(Statement::new(
+                    &customer,
+                    &bookings,
+                    from,
+                    until,
+                    self.clock.now(),
+                )?)
+            },
+            |_, _| "ok",
+        )
+        .await
     }
 
     /// Imports customers from a CSV file (see [`read_customer_rows`](crate::reports::csv::read_customer_rows)
@@ -287,23 +312,42 @@ impl<S: Store, C: Clock> Directory<S, C> {
         mode: ImportMode,
         actor: &Actor,
     ) -> Result<ImportReport, Error> {
-        crate::service::directory::checks::check_actor(actor)?;
-        let rows = read_customer_rows(reader, &self.settings)?;
-        let created_at = self.clock.now();
-        // Ids are chosen once, so a retried commit reports the same customers.
-        // Staff import profiles: required custom fields apply, as for `create_customer`.
-        let templates: Vec<Result<Customer, ValidationErrors>> = rows
-            .iter()
-            .map(|row| {
-                let profile = row.profile.clone()?;
-                crate::records::contact_form::check_custom_fields(&self.settings, &profile, true)?;
-                Ok(Customer::new(profile, created_at))
-            })
-            .collect();
-        self.commit_retrying(|| async {
-            let (changes, report) = self.plan_import(&rows, &templates, mode, actor).await?;
-            Ok((changes, report))
-        })
+        let span =
+            use_case!("import_customers", [rows, created, rejected, committed], mode = ?mode);
+        span.run(
+            async {
+                crate::service::directory::checks::check_actor(actor)?;
+                let rows = read_customer_rows(reader, &self.settings)?;
+                let created_at = self.clock.now();
+                // Ids are chosen once, so a retried commit reports the same customers.
+                // Staff import profiles: required custom fields apply, as for `create_customer`.
+                let templates: Vec<Result<Customer, ValidationErrors>> = rows
+                    .iter()
+                    .map(|row| {
+                        let profile = row.profile.clone()?;
+                        crate::records::contact_form::check_custom_fields(
+                            &self.settings,
+                            &profile,
+                            true,
+                        )?;
+                        Ok(Customer::new(profile, created_at))
+                    })
+                    .collect();
+                self.commit_retrying(|| async {
+                    let (changes, report) =
+                        self.plan_import(&rows, &templates, mode, actor).await?;
+                    Ok((changes, report))
+                })
+                .await
+            },
+            |span, report| {
+                span.record_count("rows", report.rows.len());
+                span.record_count("created", report.created().len());
+                span.record_count("rejected", report.rejected().count());
+                span.record_count("committed", usize::from(report.committed));
+                "ok"
+            },
+        )
         .await
     }
 
@@ -335,7 +379,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
                             RowOutcome::Created(template.id)
                         }
                         Some(key) => {
-                            let lookup = self.store.lookup_email(&key).await?;
+                            let lookup =
+                                telemetry::store("lookup_email", self.store.lookup_email(&key))
+                                    .await?;
                             if let Some(first_line) = first_lines.get(&key) {
                                 RowOutcome::DuplicateInFile {
                                     key,
@@ -407,36 +453,48 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
         writer: W,
         options: &CsvExportOptions,
     ) -> Result<(W, u64), Error> {
-        let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
-        let mut after = None;
-        loop {
-            let mut page = self.store.customers_after(after, EXPORT_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            page.retain(|customer| !matches!(customer.status, CustomerStatus::MergedInto(_)));
-            // The page's bookings and accounts in one read each, not one per customer.
-            let ids: Vec<CustomerId> = page.iter().map(|customer| customer.id).collect();
-            let bookings = self.store.bookings_of(&ids).await?;
-            let accounts = self.store.accounts_claiming(&ids).await?;
-            if bookings.len() != ids.len() || accounts.len() != ids.len() {
-                return Err(Error::Store(StoreError::backend(
-                    "exporting customers",
-                    format!(
-                        "asked for {} customers' bookings and accounts, got {} and {}",
-                        ids.len(),
-                        bookings.len(),
-                        accounts.len()
-                    ),
-                )));
-            }
-            for ((customer, bookings), account) in page.iter().zip(bookings).zip(accounts) {
-                let last_login = account.and_then(|account| account.last_login_at);
-                let summary = CustomerSummary::new(customer, &bookings, last_login)?;
-                exporter.write(customer, &summary).map_err(Error::Export)?;
-            }
-        }
-        let rows = exporter.rows();
-        Ok((exporter.finish().map_err(Error::Export)?, rows))
+        let span = use_case!("export_csv", [rows]);
+        span.run(
+            async {
+                let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
+                let mut after = None;
+                loop {
+                    let mut page = self.store.customers_after(after, EXPORT_PAGE).await?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.id);
+                    page.retain(|customer| {
+                        !matches!(customer.status, CustomerStatus::MergedInto(_))
+                    });
+                    // The page's bookings and accounts in one read each, not one per customer.
+                    let ids: Vec<CustomerId> = page.iter().map(|customer| customer.id).collect();
+                    let bookings = self.store.bookings_of(&ids).await?;
+                    let accounts = self.store.accounts_claiming(&ids).await?;
+                    if bookings.len() != ids.len() || accounts.len() != ids.len() {
+                        return Err(Error::Store(StoreError::backend(
+                            "exporting customers",
+                            format!(
+                                "asked for {} customers' bookings and accounts, got {} and {}",
+                                ids.len(),
+                                bookings.len(),
+                                accounts.len()
+                            ),
+                        )));
+                    }
+                    for ((customer, bookings), account) in page.iter().zip(bookings).zip(accounts) {
+                        let last_login = account.and_then(|account| account.last_login_at);
+                        let summary = CustomerSummary::new(customer, &bookings, last_login)?;
+                        exporter.write(customer, &summary).map_err(Error::Export)?;
+                    }
+                }
+                let rows = exporter.rows();
+                Ok((exporter.finish().map_err(Error::Export)?, rows))
+            },
+            |span, (_, rows)| {
+                span.record_count("rows", usize::try_from(*rows).unwrap_or(usize::MAX));
+                "ok"
+            },
+        )
+        .await
     }
 }
 
@@ -487,27 +545,40 @@ impl<S: SearchStore, C: Clock> Directory<S, C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<CustomerPage, Error> {
-        crate::service::directory::checks::check_query(query)?;
-        let after = after
-            .map(|cursor| query.continue_after(cursor))
-            .transpose()?;
-        let limit = limit.clamp(1, crate::ports::query::builder::MAX_PAGE_SIZE);
-        let mut hits = self
-            .store
-            .search_customers(query, after, limit.saturating_add(1))
-            .await?;
-        let more = hits.len() > limit;
-        hits.truncate(limit);
-        let next = if more {
-            hits.last()
-                .map(|hit| query.cursor_after(hit.position.clone()))
-        } else {
-            None
-        };
-        Ok(CustomerPage {
-            customers: hits.into_iter().map(|hit| hit.customer).collect(),
-            next,
-        })
+        let span = use_case!("search", [hits, more], limit, paged = after.is_some());
+        span.run(
+            async {
+                crate::service::directory::checks::check_query(query)?;
+                let after = after
+                    .map(|cursor| query.continue_after(cursor))
+                    .transpose()?;
+                let limit = limit.clamp(1, crate::ports::query::builder::MAX_PAGE_SIZE);
+                let mut hits = telemetry::store(
+                    "search_customers",
+                    self.store
+                        .search_customers(query, after, limit.saturating_add(1)),
+                )
+                .await?;
+                let more = hits.len() > limit;
+                hits.truncate(limit);
+                let next = if more {
+                    hits.last()
+                        .map(|hit| query.cursor_after(hit.position.clone()))
+                } else {
+                    None
+                };
+                Ok(CustomerPage {
+                    customers: hits.into_iter().map(|hit| hit.customer).collect(),
+                    next,
+                })
+            },
+            |span, page| {
+                span.record_count("hits", page.customers.len());
+                span.record_count("more", usize::from(page.next.is_some()));
+                "ok"
+            },
+        )
+        .await
     }
 
     /// How many customers `query` matches, over all its pages: what paging through
@@ -536,7 +607,17 @@ impl<S: SearchStore, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn count(&self, query: &CustomerQuery) -> Result<u64, Error> {
-        crate::service::directory::checks::check_query(query)?;
-        Ok(self.store.count_customers(query).await?)
+        let span = use_case!("count", [count]);
+        span.run(
+            async {
+                crate::service::directory::checks::check_query(query)?;
+                Ok(telemetry::store("count_customers", self.store.count_customers(query)).await?)
+            },
+            |span, count| {
+                span.record_count("count", usize::try_from(*count).unwrap_or(usize::MAX));
+                "ok"
+            },
+        )
+        .await
     }
 }

@@ -1,0 +1,861 @@
+//! What the crate's `tracing` instrumentation emits, and that it never carries personal
+//! data: a capturing layer records every span field, recorded value, event field and
+//! message as text while the whole conformance suite runs on `MemoryStore` and on SQLite in
+//! memory, and no email, name, phone, postcode, password or note text the scenarios use
+//! appears in it. The scan itself is shown to catch a value logged on purpose. The events
+//! the README documents (a conflict retry, exhausted retries, a failed commit, a throttled
+//! login) are checked field by field.
+
+#![cfg(all(feature = "testing", feature = "sqlite", feature = "tracing"))]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use customer_directory::adapters::SqliteStore;
+use customer_directory::ports::RecordingNotifier;
+use customer_directory::settings::AccountsMode;
+use customer_directory::testing::FaultInjectingStore;
+use customer_directory::testing::conformance::{booking, contact};
+use customer_directory::values::{HashParams, PasswordHashing};
+use customer_directory::{
+    AccountError, AccountSettings, Accounts, Actor, BookingStatus, Directory, DirectorySettings,
+    Error, MemoryStore, Password,
+};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
+
+/// What was emitted: a span opened, a value recorded on a span, or an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    SpanOpened,
+    SpanRecorded,
+    Event,
+}
+
+/// One thing the crate told the subscriber, as text.
+#[derive(Debug, Clone)]
+struct Captured {
+    kind: Kind,
+    level: Level,
+    /// The span's name (for an event: the name of the span it happened in, if any).
+    span: String,
+    /// Every field, the event's message included (as `message`), formatted.
+    fields: Vec<(String, String)>,
+}
+
+impl Captured {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Everything recorded, as one line of text: the span name, then `name=value` pairs.
+    fn text(&self) -> String {
+        let mut text = self.span.clone();
+        for (name, value) in &self.fields {
+            text.push_str(&format!(" {name}={value}"));
+        }
+        text
+    }
+}
+
+/// Writes every field it visits as text.
+#[derive(Default)]
+struct Fields(Vec<(String, String)>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+}
+
+/// A layer that records everything the crate emits (targets `customer_directory…`) into a
+/// shared list.
+#[derive(Clone, Default)]
+struct Capture {
+    records: Arc<Mutex<Vec<Captured>>>,
+}
+
+impl Capture {
+    fn records(&self) -> Vec<Captured> {
+        self.records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn push(&self, record: Captured) {
+        self.records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(record);
+    }
+
+    fn events(&self) -> Vec<Captured> {
+        self.records()
+            .into_iter()
+            .filter(|record| record.kind == Kind::Event)
+            .collect()
+    }
+}
+
+fn ours(target: &str) -> bool {
+    target.starts_with("customer_directory")
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+    /// Only the crate's own callsites: the database driver's are not this crate's to check.
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if ours(metadata.target()) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        ours(metadata.target())
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
+        if !ours(attrs.metadata().target()) {
+            return;
+        }
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        self.push(Captured {
+            kind: Kind::SpanOpened,
+            level: *attrs.metadata().level(),
+            span: attrs.metadata().name().to_owned(),
+            fields: fields.0,
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if !ours(span.metadata().target()) {
+            return;
+        }
+        let mut fields = Fields::default();
+        values.record(&mut fields);
+        self.push(Captured {
+            kind: Kind::SpanRecorded,
+            level: *span.metadata().level(),
+            span: span.name().to_owned(),
+            fields: fields.0,
+        });
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !ours(event.metadata().target()) {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.push(Captured {
+            kind: Kind::Event,
+            level: *event.metadata().level(),
+            span: ctx
+                .event_span(event)
+                .map(|span| span.name().to_owned())
+                .unwrap_or_default(),
+            fields: fields.0,
+        });
+    }
+}
+
+/// The capture every thread reports to unless a test sets its own (the scenarios spawn
+/// tasks on the runtime's worker threads).
+fn global_capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        tracing::subscriber::set_global_default(Registry::default().with(capture.clone()))
+            .expect("no other global subscriber in this test binary");
+        capture
+    })
+}
+
+/// A capture of its own for the current thread, for as long as the guard lives.
+fn local_capture() -> (Capture, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let guard = tracing::subscriber::set_default(Registry::default().with(capture.clone()));
+    (capture, guard)
+}
+
+/// Every personal value the conformance scenarios and fixtures use, read from their source:
+/// email addresses, the given and family names of `contact(..)`, names, phones (also as
+/// their digits), postcodes and other free text, note text, passwords.
+fn personal_values() -> BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing/conformance");
+    let mut sources = String::new();
+    let mut folders = vec![root];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                sources.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let literal = r#""((?:[^"\\]|\\.)*)""#;
+    let mut values = BTreeSet::new();
+    // Every literal holding an @: the email addresses.
+    for found in regex::Regex::new(literal).unwrap().captures_iter(&sources) {
+        let text = &found[1];
+        if text.contains('@') && !text.contains('{') && !text.contains(' ') {
+            values.insert(text.to_owned());
+        }
+    }
+    let contact =
+        regex::Regex::new(&format!(r"contact\(\s*{literal},\s*{literal},\s*{literal}")).unwrap();
+    for found in contact.captures_iter(&sources) {
+        for group in 1..=3 {
+            values.insert(found[group].to_owned());
+        }
+    }
+    let calls = [
+        "name",
+        "PersonName::parse",
+        "Phone::parse",
+        "phone",
+        "text",
+        "Text::parse",
+        "NoteText::parse",
+        "note",
+        "pw",
+        "Password::new",
+        "SavedPaymentMethod::new",
+    ];
+    for call in calls {
+        let pattern = format!(r"(?:^|[^A-Za-z_:]){}\(\s*{literal}", regex::escape(call));
+        for found in regex::Regex::new(&pattern).unwrap().captures_iter(&sources) {
+            values.insert(found[1].to_owned());
+        }
+    }
+    // The passwords the scenarios keep in constants.
+    let constant = regex::Regex::new(&format!(r"const [A-Z_]+: &str = {literal}")).unwrap();
+    for found in constant.captures_iter(&sources) {
+        values.insert(found[1].to_owned());
+    }
+    // Phones as the directory stores them: the digits, with and without the plus.
+    for value in values.clone() {
+        if value.starts_with('+') {
+            let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+            values.insert(format!("+{digits}"));
+            values.insert(digits);
+        }
+    }
+    // A single letter (a name initial in the sorting scenarios) or a short number (a
+    // custom field's value) identifies nobody, and would match every count and duration.
+    values.retain(|value| {
+        let value = value.trim();
+        value.chars().count() >= 2
+            && !(value.len() < 7 && value.chars().all(|c| c.is_ascii_digit()))
+    });
+    values
+}
+
+/// Whether `needle` occurs in `haystack` as a whole token: not inside a longer word, so a
+/// name like "Bo" is not found in "booking".
+fn contains_token(haystack: &str, needle: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + needle.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// Every (personal value, recorded text) pair where the value appears in what was
+/// recorded, in its original case or lower-cased, ignoring case on both sides.
+fn scan(records: &[Captured], personal: &BTreeSet<String>) -> Vec<(String, String)> {
+    let mut leaks = Vec::new();
+    for record in records {
+        let text = record.text();
+        let lower = text.to_lowercase();
+        for value in personal {
+            if contains_token(&text, value) || contains_token(&lower, &value.to_lowercase()) {
+                leaks.push((value.clone(), text.clone()));
+            }
+        }
+    }
+    leaks
+}
+
+fn assert_names_every_scenario(ran: &[&str]) {
+    let listed: Vec<&str> = customer_directory::testing::conformance::SCENARIOS
+        .iter()
+        .map(|scenario| scenario.name)
+        .collect();
+    assert_eq!(
+        ran,
+        listed.as_slice(),
+        "the run covers the whole suite, in its order"
+    );
+}
+
+/// What the run must have produced for the scan to mean anything: the use-case spans, the
+/// store spans with their duration, and ids recorded on them.
+fn assert_instrumented(records: &[Captured]) {
+    let opened: BTreeSet<&str> = records
+        .iter()
+        .filter(|record| record.kind == Kind::SpanOpened)
+        .map(|record| record.span.as_str())
+        .collect();
+    for name in [
+        "record_booking",
+        "merge",
+        "undo_merge",
+        "redact",
+        "delete_customer",
+        "archive",
+        "block",
+        "search",
+        "count",
+        "export_csv",
+        "import_customers",
+        "log_in",
+        "sign_up",
+        "request_password_reset",
+        "reset_password",
+        "store",
+    ] {
+        assert!(opened.contains(name), "no span {name}; opened: {opened:?}");
+    }
+    assert!(
+        records
+            .iter()
+            .any(|record| record.span == "store" && record.field("elapsed_us").is_some())
+    );
+    assert!(records.iter().any(|record| record.span == "record_booking"
+        && record.field("outcome") == Some("created_customer")));
+    assert!(
+        records
+            .iter()
+            .any(|record| record.span == "merge" && record.field("moved_bookings").is_some())
+    );
+    assert!(records.iter().any(|record| {
+        record
+            .field("error")
+            .is_some_and(|kind| kind == "customer_merged")
+    }));
+}
+
+fn assert_no_personal_data(records: &[Captured]) {
+    let personal = personal_values();
+    let leaks = scan(records, &personal);
+    assert!(
+        leaks.is_empty(),
+        "{} recorded strings hold personal values, e.g. {:?}",
+        leaks.len(),
+        &leaks[..leaks.len().min(10)]
+    );
+}
+/// Runs every scenario of the conformance suite, one after the other, each on a fresh store
+/// from `$make_store` (an async fn): the names are the list `conformance_tests!` runs.
+/// One scenario on a fresh store, boxed here so that the caller's frame holds only the
+/// box: a debug build gives every future built in a frame its own stack slot.
+fn run_one<S, M, F>(
+    make_store: impl FnOnce() -> M + 'static,
+    scenario: impl FnOnce(S) -> F + 'static,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+where
+    M: std::future::Future<Output = S> + 'static,
+    F: std::future::Future<Output = ()> + 'static,
+{
+    Box::pin(async move { scenario(make_store().await).await })
+}
+
+async fn memory_store() -> MemoryStore {
+    MemoryStore::new()
+}
+
+async fn sqlite_store() -> SqliteStore {
+    let store = SqliteStore::connect("sqlite::memory:")
+        .await
+        .expect("open SQLite in memory");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+macro_rules! run_every_scenario {
+    (@each $make_store:path; $($scenario:ident),* $(,)?) => {{
+        let mut ran = Vec::new();
+        $(
+            run_one($make_store, customer_directory::testing::conformance::$scenario).await;
+            ran.push(stringify!($scenario));
+        )*
+        ran
+    }};
+    ($make_store:path) => {
+        run_every_scenario!(@each $make_store;
+        port_commit_inserts_and_reads_back,
+        port_stale_version_conflicts_and_changes_nothing,
+        port_duplicate_live_email_key_conflicts_and_changes_nothing,
+        port_guard_on_changed_customer_conflicts,
+        port_non_live_customers_release_their_keys,
+        port_keys_can_move_between_customers_in_one_commit,
+        port_aliases_are_indexed,
+        port_blocklist_covers_addresses_and_domains,
+        port_customer_bookings_are_ordered_and_follow_attribution,
+        port_unattributed_bookings_follow_attribution,
+        blocked_address_refuses_booking_and_changes_nothing,
+        blocked_domain_refuses_booking,
+        blocked_customer_refuses_booking,
+        matching_details_attach_as_primary_across_case_and_whitespace,
+        differing_details_attach_as_related_listing_each_difference,
+        empty_details_never_count_as_different,
+        new_email_with_locked_status_creates_a_customer,
+        new_email_with_unlocked_status_stays_unattributed_until_locked,
+        booking_without_email_stays_unattributed,
+        locked_statuses_follow_the_settings,
+        filling_from_a_booking_never_overwrites,
+        archived_customer_matches_and_is_reactivated,
+        archived_customer_stays_archived_when_reactivation_is_off,
+        redacted_customer_never_matches,
+        detached_booking_is_not_reattached_to_its_former_customer,
+        alias_email_attaches_to_its_customer,
+        invalid_booking_reports_every_problem,
+        concurrent_bookings_create_exactly_one_customer_per_email,
+        manual_create_attaches_unattributed_bookings_with_the_same_key,
+        contact_edits_propagate_to_primary_bookings_only,
+        contact_edits_stay_on_the_profile_when_propagation_is_off,
+        email_change_to_a_taken_key_is_a_conflict_naming_the_holder,
+        email_change_keeps_the_old_address_matching,
+        booking_contact_edit_by_staff_updates_the_profile,
+        related_bookings_are_listed_and_confirmed,
+        detached_booking_stays_unattributed_and_remembers_its_customer,
+        detached_booking_with_a_unique_email_gets_its_own_profile,
+        suggestions_share_phone_loose_email_or_name_and_postcode_and_attach_nothing,
+        archive_and_activate_follow_their_guards,
+        block_puts_every_key_on_the_blocklist_and_unblock_reverses_it,
+        delete_keeps_bookings_unattributed_with_their_snapshots,
+        redaction_requires_archive_and_erases_every_personal_value,
+        redaction_reaches_undone_merges_the_customer_was_merged_in,
+        an_alias_filled_in_as_the_email_is_promoted_not_held_twice,
+        a_booking_attached_while_a_merge_was_decided_makes_it_conflict,
+        notes_are_added_edited_moved_and_deleted_in_order,
+        newsletter_consent_is_a_log_and_the_last_decision_counts,
+        lists_are_named_uniquely_and_customers_join_and_leave,
+        merge_and_undo_carry_every_record,
+        redaction_erases_notes_and_consent,
+        merge_moves_everything_and_keeps_every_conflicting_value,
+        merge_guards_refuse_and_change_nothing,
+        merge_preview_changes_nothing,
+        undo_restores_the_merged_and_reports_what_changed_since,
+        every_operation_records_one_audit_event,
+        every_operation_on_a_merged_id_names_its_survivor_and_merge_and_changes_nothing,
+        a_merge_survivor_takes_every_operation_but_deletion_until_the_undo_window_closes,
+        redacting_a_survivor_closes_its_merges_and_resolve_and_undo_say_so,
+        undoing_a_merge_whose_survivor_was_merged_again_names_the_later_merge,
+        every_operation_on_a_deleted_id_says_when_it_was_deleted,
+        an_id_never_stored_is_not_found_by_every_operation,
+        a_redacted_customer_refuses_writes_by_its_status_and_still_answers_reads,
+        reads_of_a_redacted_customer_answer_without_personal_data,
+        over_long_booking_status_cannot_be_made_and_one_at_the_limit_is_kept,
+        account_port_conflicts_change_nothing,
+        accounts_disabled_refuses_every_use_case,
+        verified_account_claims_its_profile_and_sees_past_bookings,
+        account_without_a_profile_claims_it_at_a_later_login,
+        sign_up_for_a_taken_email_answers_the_same_and_tells_the_owner,
+        weak_password_lists_every_violation_and_stores_nothing,
+        login_answers_unknown_email_and_wrong_password_alike,
+        login_throttles_after_repeated_failures_and_releases,
+        required_mode_refuses_login_until_verified,
+        reset_token_is_single_use,
+        reset_token_expires,
+        reset_tokens_are_voided_by_any_password_change,
+        reset_tokens_are_stored_only_hashed,
+        reset_for_an_unknown_email_looks_like_a_known_one,
+        reset_mail_goes_to_old_and_new_address_after_an_email_change,
+        change_password_needs_the_current_one_and_staff_set_needs_staff,
+        outdated_hash_is_rehashed_at_the_next_login,
+        self_service_cancel_within_the_window_changes_the_status_only,
+        self_service_refuses_inside_the_window_blocked_statuses_and_others_bookings,
+        self_service_modify_moves_the_booking_and_respects_the_settings,
+        saved_payment_method_is_one_per_account_and_refuses_card_numbers,
+        merging_two_accounts_needs_the_one_to_keep,
+        redaction_erases_account_credentials_and_deletion_unclaims,
+        account_use_cases_record_audit_events_without_secrets,
+        concurrent_sign_ups_and_failed_logins_stay_consistent,
+        undoing_a_merge_gives_a_moved_account_back_to_its_customer,
+        reset_for_an_unknown_email_commits_as_much_as_for_a_known_one,
+        a_link_works_only_for_what_it_was_mailed_for,
+        over_long_staff_identifier_is_refused_by_account_use_cases,
+        query_text_search_finds_name_email_and_phone_ignoring_case_and_accents,
+        query_lists_active_and_blocked_by_default_and_other_statuses_when_asked,
+        query_filters_by_country,
+        query_filters_by_first_letter_of_the_name_key,
+        query_filters_by_list_membership,
+        query_filters_by_created_range,
+        query_filters_by_last_booking_range,
+        query_filters_by_booking_count_range,
+        query_filters_by_custom_field_value,
+        query_sorts_by_name_with_the_id_breaking_ties,
+        query_sorts_by_created,
+        query_sorts_by_last_booking,
+        query_sorts_by_booking_count,
+        query_sorts_by_total_value_in_one_currency,
+        query_pages_neither_repeat_nor_skip_while_bookings_and_customers_arrive,
+        query_pages_by_a_growing_booking_count_skip_nobody,
+        query_refuses_malformed_and_foreign_cursors,
+        query_statistics_follow_merges_cancellations_detaching_and_deletion,
+        query_statistics_follow_each_way_a_booking_arrives,
+        query_finds_nothing_personal_of_a_redacted_customer,
+        over_long_search_text_and_custom_field_filter_are_refused_by_search_and_count,
+        count_covers_every_status_and_deleted_customers_are_not_counted,
+        count_equals_the_rows_search_pages_through_for_text_and_filters,
+        any_status_lists_and_counts_every_customer_past_one_full_page,
+        manual_create_with_a_taken_email_names_the_holder,
+        brochure_requests_are_pending_until_sent,
+        bulk_redaction_of_inactive_customers_skips_blocked_ones,
+        duplicates_are_grouped_by_each_key,
+        visiting_customers_shows_each_once_in_id_order,
+        over_long_booking_code_is_refused_before_the_store_and_one_at_the_limit_is_recorded,
+        over_long_block_reason_is_refused_and_changes_nothing,
+        over_long_staff_identifier_is_refused_by_every_kind_of_write,
+        over_long_import_cell_header_key_or_row_count_imports_nothing,
+        query_filters_claimed_and_unclaimed_by_accounts,
+        email_change_voids_earlier_links_and_logins_keep_customers_from_bulk_redaction,
+        page_reads_answer_like_the_one_customer_reads,
+        summary_and_export_show_the_last_login,
+        over_long_custom_field_key_is_refused_in_profiles_and_bookings
+        )
+    };
+}
+
+/// The two runs share the global capture: one at a time, each from an empty list.
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = SERIAL.lock().await;
+    global_capture()
+        .records
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    guard
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_suite_on_the_memory_store_records_no_personal_value() {
+    let _serial = serial().await;
+    let ran = run_every_scenario!(memory_store);
+    assert_names_every_scenario(&ran);
+    let records = global_capture().records();
+    assert_instrumented(&records);
+    assert_no_personal_data(&records);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_suite_on_sqlite_records_no_personal_value() {
+    let _serial = serial().await;
+    let ran = run_every_scenario!(sqlite_store);
+    assert_names_every_scenario(&ran);
+    let records = global_capture().records();
+    assert_instrumented(&records);
+    // A booking's commit is one database call on SQLite, and it says how many rows it wrote.
+    assert!(
+        records
+            .iter()
+            .any(|record| record.span == "store" && record.field("rows_affected").is_some()),
+        "no store span recorded rows_affected"
+    );
+    assert_no_personal_data(&records);
+}
+
+#[test]
+fn the_personal_values_cover_every_kind_the_scenarios_use() {
+    let personal = personal_values();
+    for value in [
+        "ana@example.com",       // an email
+        "Ana",                   // a given name
+        "Silva",                 // a family name
+        "+44 20 7946 0958",      // a phone as typed
+        "+442079460958",         // and as stored
+        "SW1A 1AA",              // a postcode
+        "Plum-Tractor-Velvet-9", // a password
+        "Window seat",           // a note
+    ] {
+        assert!(personal.contains(value), "{value} is not collected");
+    }
+    assert!(
+        personal.len() > 100,
+        "only {} values collected",
+        personal.len()
+    );
+}
+
+#[test]
+fn the_scan_reports_a_value_logged_on_purpose() {
+    let (capture, _guard) = local_capture();
+    tracing::info!(target: "customer_directory::service", email = "ana@example.com", "a careless event");
+    tracing::debug!(target: "customer_directory::service", "booking from ANA@EXAMPLE.COM");
+    let records = capture.records();
+    assert_eq!(records.len(), 2);
+    let leaks = scan(&records, &personal_values());
+    let values: BTreeSet<&str> = leaks.iter().map(|(value, _)| value.as_str()).collect();
+    assert!(values.contains("ana@example.com"), "leaks found: {leaks:?}");
+    // Both events are caught: the field, and the message in another case.
+    assert_eq!(
+        leaks
+            .iter()
+            .filter(|(value, _)| value == "ana@example.com")
+            .count(),
+        2,
+        "{leaks:?}"
+    );
+    // And a clean record is not reported.
+    let clean = vec![Captured {
+        kind: Kind::Event,
+        level: Level::DEBUG,
+        span: "record_booking".to_owned(),
+        fields: vec![("outcome".to_owned(), "attached".to_owned())],
+    }];
+    assert!(scan(&clean, &personal_values()).is_empty());
+}
+
+fn cheap_accounts<S>(
+    directory: Directory<S, customer_directory::ports::FixedClock>,
+) -> Accounts<S, RecordingNotifier, customer_directory::ports::FixedClock>
+where
+    S: customer_directory::ports::store::AccountStore,
+{
+    Accounts::new(directory, RecordingNotifier::new())
+        .with_hashing(PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap())
+}
+
+#[tokio::test]
+async fn a_conflict_retry_emits_its_attempt_and_conflict_kind() {
+    let (capture, _guard) = local_capture();
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    // Both bookings read before either commits: the second commit finds the key taken.
+    store.delay_each(std::time::Duration::from_millis(20));
+    let directory = customer_directory::testing::conformance::directory(store);
+    let first = booking(
+        "BK-1",
+        BookingStatus::PAID,
+        contact("ana@example.com", "Ana", "Silva"),
+    );
+    let second = booking(
+        "BK-2",
+        BookingStatus::PAID,
+        contact("ana@example.com", "Ana", "Silva"),
+    );
+    let (one, two) = tokio::join!(
+        directory.record_booking(first, &Actor::System),
+        directory.record_booking(second, &Actor::System)
+    );
+    one.unwrap();
+    two.unwrap();
+    let retries: Vec<Captured> = capture
+        .events()
+        .into_iter()
+        .filter(|event| {
+            event
+                .field("message")
+                .is_some_and(|m| m.starts_with("commit conflicted"))
+        })
+        .collect();
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    let retry = &retries[0];
+    assert_eq!(retry.level, Level::DEBUG);
+    assert_eq!(retry.field("attempt"), Some("1"));
+    assert_eq!(retry.field("conflict"), Some("email_key_taken"));
+    assert_eq!(
+        retry.span, "record_booking",
+        "emitted in the use case's span"
+    );
+}
+
+#[tokio::test]
+async fn exhausted_retries_emit_a_warning_with_the_attempts_and_the_last_conflict() {
+    let (capture, _guard) = local_capture();
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    store.delay_each(std::time::Duration::from_millis(20));
+    let mut settings = DirectorySettings::default();
+    settings.max_commit_attempts = 1;
+    let directory = customer_directory::testing::conformance::directory_with(store, settings);
+    let first = booking(
+        "BK-1",
+        BookingStatus::PAID,
+        contact("ana@example.com", "Ana", "Silva"),
+    );
+    let second = booking(
+        "BK-2",
+        BookingStatus::PAID,
+        contact("ana@example.com", "Ana", "Silva"),
+    );
+    let (one, two) = tokio::join!(
+        directory.record_booking(first, &Actor::System),
+        directory.record_booking(second, &Actor::System)
+    );
+    one.unwrap();
+    assert!(
+        matches!(two, Err(Error::Contention { attempts: 1, .. })),
+        "{two:?}"
+    );
+    let warnings: Vec<Captured> = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == Level::WARN)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].field("attempts"), Some("1"));
+    assert_eq!(warnings[0].field("conflict"), Some("email_key_taken"));
+    assert_eq!(
+        warnings[0].field("message"),
+        Some("commit retries exhausted; giving up")
+    );
+    // The booking's span says how it ended (each value recorded on its own).
+    let booking_span: Vec<Captured> = capture
+        .records()
+        .into_iter()
+        .filter(|record| record.span == "record_booking")
+        .collect();
+    assert!(
+        booking_span
+            .iter()
+            .any(|record| record.field("error") == Some("contention"))
+    );
+    assert!(
+        booking_span
+            .iter()
+            .any(|record| record.field("outcome") == Some("error"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_emits_an_error_event_and_the_span_records_the_error_kind() {
+    let (capture, _guard) = local_capture();
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    store.fail_next_commits(1);
+    let directory = customer_directory::testing::conformance::directory(store);
+    let new = booking(
+        "BK-1",
+        BookingStatus::PAID,
+        contact("ana@example.com", "Ana", "Silva"),
+    );
+    let result = directory.record_booking(new, &Actor::System).await;
+    assert!(matches!(result, Err(Error::Store(_))), "{result:?}");
+    let errors: Vec<Captured> = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == Level::ERROR)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field("error"), Some("backend"));
+    assert_eq!(errors[0].field("message"), Some("store commit failed"));
+    assert!(capture.records().iter().any(|record| record.span == "record_booking"
+        && record.field("error") == Some("store")));
+    assert_no_personal_data(&capture.records());
+}
+
+#[tokio::test]
+async fn a_throttled_login_emits_a_warning_naming_the_account_only() {
+    let (capture, _guard) = local_capture();
+    let mut settings = DirectorySettings::default()
+        .with_accounts(AccountSettings::with_mode(AccountsMode::Optional));
+    settings.accounts.max_failed_logins = 2;
+    let directory =
+        customer_directory::testing::conformance::directory_with(MemoryStore::new(), settings);
+    let accounts = cheap_accounts(directory);
+    let good = Password::new("Plum-Tractor-Velvet-9");
+    accounts
+        .sign_up("ana@example.com", &good, &Actor::System)
+        .await
+        .unwrap();
+    let wrong = Password::new("Quartz-Meadow-Lantern-4");
+    for _ in 0..2 {
+        let failed = accounts
+            .log_in("ana@example.com", &wrong, &Actor::System)
+            .await;
+        assert!(
+            matches!(failed, Err(AccountError::InvalidCredentials)),
+            "{failed:?}"
+        );
+    }
+    assert!(
+        capture
+            .events()
+            .iter()
+            .all(|event| event.level != Level::WARN),
+        "no warning before the lock"
+    );
+    let throttled = accounts
+        .log_in("ana@example.com", &good, &Actor::System)
+        .await;
+    assert!(
+        matches!(throttled, Err(AccountError::Throttled { .. })),
+        "{throttled:?}"
+    );
+    let account = accounts
+        .directory()
+        .store()
+        .all_accounts()
+        .into_iter()
+        .next()
+        .unwrap()
+        .id;
+    let warnings: Vec<Captured> = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == Level::WARN)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        warnings[0].field("account"),
+        Some(account.to_string().as_str())
+    );
+    assert_eq!(
+        warnings[0].field("message"),
+        Some("login refused: the account is throttled after too many failed logins")
+    );
+    assert_eq!(warnings[0].span, "log_in");
+    assert!(
+        capture
+            .records()
+            .iter()
+            .any(|record| record.span == "log_in" && record.field("error") == Some("throttled"))
+    );
+    assert_no_personal_data(&capture.records());
+}
+
+#[tokio::test]
+async fn a_configured_email_correlation_tags_the_span_and_never_logs_the_address() {
+    use customer_directory::service::EmailCorrelation;
+    use customer_directory::values::{EmailKey, EmailKeyPolicy};
+    let (capture, _guard) = local_capture();
+    let correlation = EmailCorrelation::new([3u8; 32]).unwrap();
+    let expected =
+        correlation.tag(&EmailKey::parse("ana@example.com", EmailKeyPolicy::default()).unwrap());
+    let directory = customer_directory::testing::conformance::directory(MemoryStore::new())
+        .with_email_correlation(correlation);
+    let new = booking(
+        "BK-1",
+        BookingStatus::PAID,
+        contact("Ana@Example.com", "Ana", "Silva"),
+    );
+    directory.record_booking(new, &Actor::System).await.unwrap();
+    assert!(
+        capture
+            .records()
+            .iter()
+            .any(|record| record.span == "record_booking"
+                && record.field("email_tag") == Some(expected.as_str()))
+    );
+    assert_no_personal_data(&capture.records());
+}
