@@ -11,6 +11,8 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+mod support;
+
 use customer_directory::adapters::SqliteStore;
 use customer_directory::ports::RecordingNotifier;
 use customer_directory::settings::AccountsMode;
@@ -857,5 +859,63 @@ async fn a_configured_email_correlation_tags_the_span_and_never_logs_the_address
             .any(|record| record.span == "record_booking"
                 && record.field("email_tag") == Some(expected.as_str()))
     );
+    assert_no_personal_data(&capture.records());
+}
+
+/// A commit through the general path (a merge: customers, bookings, the merge record and its
+/// participants, the audit event) records on its store span how many rows it changed, as a
+/// booking's one-call commit does.
+#[tokio::test]
+async fn a_general_commit_on_sqlite_records_the_rows_it_changed() {
+    rows_are_recorded_for_every_commit(sqlite_store().await).await;
+}
+
+/// The same on PostgreSQL, whose count comes from the transaction's own statistics.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn a_general_commit_on_postgres_records_the_rows_it_changed() {
+    let Some(url) = support::postgres_url("rows affected in the trace") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_trace").await;
+    rows_are_recorded_for_every_commit(store).await;
+}
+
+async fn rows_are_recorded_for_every_commit<S>(store: S)
+where
+    S: customer_directory::Store + Clone + 'static,
+{
+    let (capture, _guard) = local_capture();
+    let directory = customer_directory::testing::conformance::directory(store);
+    let mut ids = Vec::new();
+    for (code, email) in [("BK-1", "ana@example.com"), ("BK-2", "ana@work.example")] {
+        let new = booking(code, BookingStatus::PAID, contact(email, "Ana", "Silva"));
+        let recorded = directory.record_booking(new, &Actor::System).await.unwrap();
+        ids.push(recorded.outcome.customer().unwrap());
+    }
+    let rows = |records: &[Captured]| -> Vec<u64> {
+        records
+            .iter()
+            .filter(|record| record.span == "store")
+            .filter_map(|record| record.field("rows_affected"))
+            .map(|rows| rows.parse().unwrap())
+            .collect()
+    };
+    let booked = rows(&capture.records());
+    assert_eq!(booked.len(), 2, "each booking's commit: {booked:?}");
+    assert!(booked.iter().all(|&rows| rows > 0), "{booked:?}");
+    directory
+        .merge(
+            &customer_directory::MergeRequest::new(ids[0], [ids[1]]),
+            &Actor::staff("desk"),
+        )
+        .await
+        .unwrap();
+    let all = rows(&capture.records());
+    let merged = all[booked.len()..].to_vec();
+    assert_eq!(merged.len(), 1, "the merge's one commit: {all:?}");
+    // Two customers, a moved booking, the merge record with its two participants, an audit
+    // event: at least six rows, whatever the statistics tables add.
+    assert!(merged[0] >= 6, "{merged:?}");
     assert_no_personal_data(&capture.records());
 }

@@ -260,6 +260,9 @@ impl PostgresStore {
     async fn after_erasure(&self) {}
 
     const ERASURE_SETUP: &'static str = "";
+    /// The rows inserted, updated and deleted so far by the current transaction.
+    #[cfg(feature = "tracing")]
+    const ROWS_CHANGED: &'static str = "SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::BIGINT FROM pg_stat_xact_user_tables";
     const MIGRATIONS: &'static [Migration] = crate::adapters::sql::schema::POSTGRES;
     const LOCK: &'static str = "FOR UPDATE";
     const DEPENDENT_ROWS: DependentRows = DependentRows::DataModifyingWith;

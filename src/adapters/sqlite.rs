@@ -264,6 +264,10 @@ impl SqliteStore {
     /// Run first in an erasure's transaction: a connection of a host's pool may lack the
     /// setting [`connect`](Self::connect) gives every connection.
     const ERASURE_SETUP: &'static str = "PRAGMA secure_delete = ON";
+    /// The rows changed on this connection since it opened; a commit's count is the
+    /// difference before and after its statements.
+    #[cfg(feature = "tracing")]
+    const ROWS_CHANGED: &'static str = "SELECT total_changes()";
     const MIGRATIONS: &'static [Migration] = crate::adapters::sql::schema::SQLITE;
     const LOCK: &'static str = "";
     const DEPENDENT_ROWS: DependentRows = DependentRows::StatementList;

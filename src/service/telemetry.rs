@@ -11,7 +11,7 @@
 //! | span or event | level | fields |
 //! |---|---|---|
 //! | a span per use case, named after the method (`record_booking`, `merge`, `log_in`, ...) | `debug` | the ids it was given (`customer`, `booking`, `merge`, `account`, `list`, `note`), `outcome` (`ok`, `error`, or the attribution outcome's kind for bookings), `error` (the error's kind), counts where the use case has them (`merged`, `moved_bookings`, `conflicts`, `rows`, `hits`, ...), `email_tag` with an [`EmailCorrelation`] |
-//! | `store`: a store call (`commit`, `lookup_email`, `customer`, `search_customers`, `count_customers`) | `debug` | `op`, `elapsed_us`; on the SQL adapters a commit made in one call also records `rows_affected` |
+//! | `store`: a store call (`commit`, `lookup_email`, `customer`, `search_customers`, `count_customers`) | `debug` | `op`, `elapsed_us`; on the SQL adapters every commit also records `rows_affected` |
 //! | a commit conflicted; the use case decides again | `debug` | `attempt` (the attempt that conflicted, from 1), `conflict` ([`Conflict::kind`]) |
 //! | retries exhausted ([`Error::Contention`]) | `warn` | `attempts`, `conflict` |
 //! | a commit failed in the store | `error` | `error` (`backend`, or `conflict` for a conflict the use case does not retry) |
@@ -312,8 +312,9 @@ pub(crate) use use_case;
 
 /// Runs a store call inside a `debug` span named `store` with the call's name (`op`) and,
 /// when it ends, its duration in microseconds (`elapsed_us`, measured only when a
-/// subscriber wants the span). The SQL adapters record `rows_affected` on it for a commit
-/// made in one call. Without the feature this is the call's own future.
+/// subscriber wants the span). The SQL adapters record `rows_affected` on it for every
+/// commit (read only when a subscriber records the span). Without the feature this is the
+/// call's own future.
 #[cfg(feature = "tracing")]
 pub(crate) fn store<T, Fut: Future<Output = T>>(
     op: &'static str,

@@ -657,7 +657,9 @@ pub(crate) fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 /// `const MIGRATIONS: &[Migration]`, and for [erasures](crate::ports::store::changes::ChangeSet::mark_erasure):
 /// `const ERASURE_SETUP: &str` (a statement run first in an erasure's transaction; empty for
 /// none) and `async fn after_erasure(&self)` (what the store does once an erasure is
-/// committed; it cannot fail the commit, which stands).
+/// committed; it cannot fail the commit, which stands), and `const ROWS_CHANGED: &str` (a
+/// query answering how many rows the current transaction or connection has changed so far,
+/// read before and after a commit's statements when a subscriber records its store span).
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -1204,6 +1206,18 @@ macro_rules! sql_store {
 
             /// Applies `changes` inside `tx`: `Ok(Err(conflict))` when an expectation fails
             /// (the caller rolls back), `Err` when the database fails.
+            /// How many rows the transaction's connection has changed so far (see
+            /// `ROWS_CHANGED`), or `None` if the database would not say: the count is for the
+            /// trace only and never fails a commit.
+            #[cfg(feature = "tracing")]
+            async fn rows_changed(tx: &mut sqlx::Transaction<'static, $db>) -> Option<u64> {
+                let changed: i64 = sqlx::query_scalar(Self::ROWS_CHANGED)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .ok()?;
+                u64::try_from(changed).ok()
+            }
+
             async fn apply(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 changes: crate::ports::store::changes::ChangeSet,
@@ -1868,8 +1882,23 @@ macro_rules! sql_store {
                         return Err(aborted(error, "preparing an erasure"));
                     }
                 }
+                // Rows affected, for the store span the service opened around the commit:
+                // read only when a subscriber records that span, so it costs nothing else.
+                #[cfg(feature = "tracing")]
+                let rows_before = if tracing::Span::current().is_disabled() {
+                    None
+                } else {
+                    Self::rows_changed(&mut tx).await
+                };
                 match Self::apply(&mut tx, changes).await {
                     Ok(Ok(())) => {
+                        #[cfg(feature = "tracing")]
+                        if let Some(before) = rows_before {
+                            if let Some(after) = Self::rows_changed(&mut tx).await {
+                                tracing::Span::current()
+                                    .record("rows_affected", after.saturating_sub(before));
+                            }
+                        }
                         tx.commit()
                             .await
                             .map_err(|error| aborted(error, "committing"))?;
