@@ -833,6 +833,25 @@ async fn a_throttled_login_emits_a_warning_naming_the_account_only() {
             .iter()
             .any(|record| record.span == "log_in" && record.field("error") == Some("throttled"))
     );
+    // A change of password checks the current one the same way, and is refused the same way.
+    let changed = accounts
+        .change_password(account, &good, &wrong, &Actor::System)
+        .await;
+    assert!(
+        matches!(changed, Err(AccountError::Throttled { .. })),
+        "{changed:?}"
+    );
+    let warnings: Vec<Captured> = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == Level::WARN)
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(
+        warnings[1].field("account"),
+        Some(account.to_string().as_str())
+    );
+    assert_eq!(warnings[1].span, "change_password");
     assert_no_personal_data(&capture.records());
 }
 

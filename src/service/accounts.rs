@@ -188,8 +188,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     /// # });
     /// ```
     pub async fn account(&self, id: AccountId) -> Result<Account, AccountError> {
-        self.store()
-            .account(id)
+        telemetry::store("account", self.store().account(id))
             .await?
             .ok_or(AccountError::NotFound(id))
     }
@@ -249,7 +248,11 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                     .commit_retrying::<_, AccountError, _, _>(|| async {
                         let now = self.now();
                         let mut changes = ChangeSet::new();
-                        let existing = self.store().account_by_email(email.key()).await?;
+                        let existing = telemetry::store(
+                            "account_by_email",
+                            self.store().account_by_email(email.key()),
+                        )
+                        .await?;
                         let (account, message) = match existing {
                             Some(account) if account.is_verified() => {
                                 let message = Notification::AlreadyRegistered {
@@ -421,7 +424,13 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                         let now = self.now();
                         let mut changes = ChangeSet::new();
                         let account = match &key {
-                            Some(key) => self.store().account_by_email(key).await?,
+                            Some(key) => {
+                                telemetry::store(
+                                    "account_by_email",
+                                    self.store().account_by_email(key),
+                                )
+                                .await?
+                            }
                             None => None,
                         };
                         let Some(mut account) = account else {
@@ -681,7 +690,12 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                     .commit_retrying::<_, AccountError, _, _>(|| async {
                         let now = self.now();
                         let mut changes = ChangeSet::new();
-                        let Some(account) = self.store().account_by_email(&key).await? else {
+                        let Some(account) = telemetry::store(
+                            "account_by_email",
+                            self.store().account_by_email(&key),
+                        )
+                        .await?
+                        else {
                             // No address and no customer in the event: nothing personal is kept
                             // about a stranger's address.
                             changes.record(AuditEvent::new(
@@ -861,7 +875,12 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                         {
                             return Ok((failed, Err(AccountError::InvalidCredentials)));
                         }
-                        if let Some(holder) = self.store().account_by_email(email.key()).await? {
+                        if let Some(holder) = telemetry::store(
+                            "account_by_email",
+                            self.store().account_by_email(email.key()),
+                        )
+                        .await?
+                        {
                             if holder.id != stored.id {
                                 return Err(AccountError::EmailTaken);
                             }
@@ -933,7 +952,11 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                 let Some(customer) = account.customer.filter(|_| account.is_verified()) else {
                     return Ok(Vec::new());
                 };
-                let mut bookings = self.store().customer_bookings(customer).await?;
+                let mut bookings = telemetry::store(
+                    "customer_bookings",
+                    self.store().customer_bookings(customer),
+                )
+                .await?;
                 bookings.retain(|booking| booking.attribution == Attribution::Primary(customer));
                 Ok(bookings)
             },
@@ -1300,7 +1323,12 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         else {
             return Ok(());
         };
-        if let Some(other) = self.store().account_by_customer(customer.id).await? {
+        if let Some(other) = telemetry::store(
+            "account_by_customer",
+            self.store().account_by_customer(customer.id),
+        )
+        .await?
+        {
             if other.id != account.id {
                 return Ok(());
             }
@@ -1320,7 +1348,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         if !owner.is_verified() {
             return Err(AccountError::EmailNotVerified);
         }
-        let stored = self.store().booking(booking).await?;
+        let stored = telemetry::store("booking", self.store().booking(booking)).await?;
         match (owner.customer, stored) {
             (Some(customer), Some(stored))
                 if stored.attribution == Attribution::Primary(customer) =>
@@ -1370,6 +1398,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         actor: &Actor,
     ) -> Result<Option<ChangeSet>, AccountError> {
         if let Some(until) = stored.throttled_until.filter(|until| now < *until) {
+            telemetry::login_throttled(stored.id);
             return Err(AccountError::Throttled { until });
         }
         if self.verify(current, &stored.password).is_valid() {

@@ -11,7 +11,7 @@
 //! | span or event | level | fields |
 //! |---|---|---|
 //! | a span per use case, named after the method (`record_booking`, `merge`, `log_in`, ...) | `debug` | the ids it was given (`customer`, `booking`, `merge`, `account`, `list`, `note`), `outcome` (`ok`, `error`, or the attribution outcome's kind for bookings), `error` (the error's kind), counts where the use case has them (`merged`, `moved_bookings`, `conflicts`, `rows`, `hits`, ...), `email_tag` with an [`EmailCorrelation`] |
-//! | `store`: a store call (`commit`, `lookup_email`, `customer`, `search_customers`, `count_customers`) | `debug` | `op`, `elapsed_us`; on the SQL adapters every commit also records `rows_affected` |
+//! | `store`: every store call the service makes, named by its method (`commit`, `lookup_email`, `customer`, `customer_bookings`, `search_customers`, ...) | `debug` | `op`, `elapsed_us`; on the SQL adapters every commit also records `rows_affected` |
 //! | a commit conflicted; the use case decides again | `debug` | `attempt` (the attempt that conflicted, from 1), `conflict` ([`Conflict::kind`]) |
 //! | retries exhausted ([`Error::Contention`]) | `warn` | `attempts`, `conflict` |
 //! | a commit failed in the store | `error` | `error` (`backend`, or `conflict` for a conflict the use case does not retry) |

@@ -167,7 +167,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
         changes: &mut ChangeSet,
     ) -> Result<Vec<BookingId>, Error> {
         let mut attached = Vec::new();
-        for mut booking in self.store.unattributed_bookings(key).await? {
+        for mut booking in telemetry::store(
+            "unattributed_bookings",
+            self.store.unattributed_bookings(key),
+        )
+        .await?
+        {
             let differences = customer.profile.differences(&booking.contact);
             booking.attribution = if differences.is_empty() {
                 customer.fill_empty_from(&booking.contact);
@@ -360,7 +365,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let edited_id = edited_booking.as_ref().map(|b| b.id);
         let mut targets: Vec<Booking> = edited_booking.into_iter().collect();
         if self.settings.propagate_contact_edits {
-            for booking in self.store.customer_bookings(id).await? {
+            for booking in
+                telemetry::store("customer_bookings", self.store.customer_bookings(id)).await?
+            {
                 if booking.attribution == Attribution::Primary(id) && Some(booking.id) != edited_id
                 {
                     targets.push(booking);
@@ -512,7 +519,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         if let Some(email) = &detached.contact.email {
                             if let Some(holder) = telemetry::store(
                                 "lookup_email",
-                                self.store.lookup_email(email.key()),
+                                telemetry::store(
+                                    "lookup_email",
+                                    self.store.lookup_email(email.key()),
+                                ),
                             )
                             .await?
                             .customer
@@ -647,7 +657,10 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     .collect();
                 let mut suggestions: Vec<Suggestion> = Vec::new();
                 for probe in &probes {
-                    for booking in self.store.bookings_matching(probe).await? {
+                    for booking in
+                        telemetry::store("bookings_matching", self.store.bookings_matching(probe))
+                            .await?
+                    {
                         if booking.attribution.customer() == Some(customer)
                             || suggestions.iter().any(|s| s.booking.id == booking.id)
                         {
@@ -979,7 +992,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     }
                     let mut changes = ChangeSet::new();
                     let mut released = Vec::new();
-                    let bookings = self.store.customer_bookings(customer).await?;
+                    let bookings = telemetry::store(
+                        "customer_bookings",
+                        self.store.customer_bookings(customer),
+                    )
+                    .await?;
                     // None may be attached to it before the deletion commits.
                     changes.expect_bookings(customer, bookings.iter().map(|b| b.id));
                     for mut booking in bookings {
@@ -987,7 +1004,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
                         released.push(booking.id);
                         changes.save_booking(booking);
                     }
-                    if let Some(mut account) = self.store.account_by_customer(customer).await? {
+                    if let Some(mut account) = telemetry::store(
+                        "account_by_customer",
+                        self.store.account_by_customer(customer),
+                    )
+                    .await?
+                    {
                         // The login stays; it no longer claims a profile.
                         account.customer = None;
                         changes.save_account(account);
@@ -1104,11 +1126,17 @@ impl<S: Store, C: Clock> Directory<S, C> {
         changes.mark_erasure();
         let id = customer.id;
         let keys: Vec<EmailKey> = customer.email_keys().cloned().collect();
-        let mut bookings: Vec<Booking> = self.store.customer_bookings(id).await?;
+        let mut bookings: Vec<Booking> =
+            telemetry::store("customer_bookings", self.store.customer_bookings(id)).await?;
         // A booking attached before the commit would keep its personal snapshot.
         changes.expect_bookings(id, bookings.iter().map(|b| b.id));
         for key in &keys {
-            for booking in self.store.unattributed_bookings(key).await? {
+            for booking in telemetry::store(
+                "unattributed_bookings",
+                self.store.unattributed_bookings(key),
+            )
+            .await?
+            {
                 if !bookings.iter().any(|b| b.id == booking.id) {
                     bookings.push(booking);
                 }
@@ -1119,7 +1147,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
             changes.save_merge(redact_merge_record(record));
         }
         // Account credentials and the saved payment method go with the person.
-        if let Some(account) = self.store.account_by_customer(id).await? {
+        if let Some(account) =
+            telemetry::store("account_by_customer", self.store.account_by_customer(id)).await?
+        {
             changes.delete_account(&account);
         }
         let mut redacted = redact_customer(customer, keep);
@@ -1149,7 +1179,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let mut next = 0;
         while let Some(&person) = people.get(next) {
             next += 1;
-            for record in self.store.merges_involving(person).await? {
+            for record in
+                telemetry::store("merges_involving", self.store.merges_involving(person)).await?
+            {
                 if records.iter().any(|seen| seen.id == record.id) {
                     continue;
                 }
@@ -1303,7 +1335,12 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
         span.run(
             async {
                 let mut done = Vec::new();
-                for candidate in self.store.customers_inactive_since(cutoff).await? {
+                for candidate in telemetry::store(
+                    "customers_inactive_since",
+                    self.store.customers_inactive_since(cutoff),
+                )
+                .await?
+                {
                     let id = candidate.id;
                     let redacted = self
                         .commit_retrying::<_, Error, _, _>(|| async {

@@ -13,7 +13,7 @@ use crate::records::booking::Booking;
 use crate::records::customer::{Customer, CustomerStatus};
 use crate::records::merge::MergeReport;
 use crate::service::error::Error;
-use crate::service::telemetry::use_case;
+use crate::service::telemetry::{self, use_case};
 use crate::values::ids::MergeId;
 
 /// How many customers a duplicate scan reads per page.
@@ -138,11 +138,22 @@ impl<S: Store, C: Clock> Directory<S, C> {
         let mut others: Vec<Customer> = Vec::with_capacity(request.others.len());
         let mut bookings: Vec<Booking> = Vec::new();
         let mut accounts = Vec::new();
-        accounts.extend(self.store.account_by_customer(survivor.id).await?);
+        accounts.extend(
+            telemetry::store(
+                "account_by_customer",
+                self.store.account_by_customer(survivor.id),
+            )
+            .await?,
+        );
         for id in &request.others {
             others.push(self.person(*id).await?);
-            bookings.extend(self.store.customer_bookings(*id).await?);
-            accounts.extend(self.store.account_by_customer(*id).await?);
+            bookings.extend(
+                telemetry::store("customer_bookings", self.store.customer_bookings(*id)).await?,
+            );
+            accounts.extend(
+                telemetry::store("account_by_customer", self.store.account_by_customer(*id))
+                    .await?,
+            );
         }
         Ok(plan_merge_with_accounts(
             survivor,
@@ -213,12 +224,14 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     }
                     let mut bookings = Vec::new();
                     for moved in &record.report.moved {
-                        if let Some(booking) = self.store.booking(moved.booking).await? {
+                        if let Some(booking) =
+                            telemetry::store("booking", self.store.booking(moved.booking)).await?
+                        {
                             bookings.push(booking);
                         }
                     }
                     let kept_account = match record.report.account_kept {
-                        Some(id) => self.store.account(id).await?,
+                        Some(id) => telemetry::store("account", self.store.account(id)).await?,
                         None => None,
                     };
                     let mut plan = plan_undo(
@@ -286,9 +299,12 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
         span.run(
             async {
                 let mut finder = DuplicateFinder::default();
-                self.store
-                    .visit_customers(SCAN_PAGE, |customer| finder.add(customer))
-                    .await?;
+                telemetry::store(
+                    "visit_customers",
+                    self.store
+                        .visit_customers(SCAN_PAGE, |customer| finder.add(customer)),
+                )
+                .await?;
                 Ok(finder.groups())
             },
             |span, groups| {

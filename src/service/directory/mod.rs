@@ -414,8 +414,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
         merged: CustomerId,
         survivor: CustomerId,
     ) -> Result<MergeId, Error> {
-        self.store
-            .merges_involving(merged)
+        telemetry::store("merges_involving", self.store
+            .merges_involving(merged))
             .await?
             .iter()
             .rev()
@@ -451,8 +451,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn booking(&self, id: BookingId) -> Result<Booking, Error> {
-        self.store
-            .booking(id)
+        telemetry::store("booking", self.store.booking(id))
             .await?
             .ok_or(Error::BookingNotFound(id))
     }
@@ -474,7 +473,8 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # });
     /// ```
     pub async fn customer_bookings(&self, id: CustomerId) -> Result<Vec<Booking>, Error> {
-        let bookings = self.store.customer_bookings(id).await?;
+        let bookings =
+            telemetry::store("customer_bookings", self.store.customer_bookings(id)).await?;
         if bookings.is_empty() {
             // Tell "no bookings" apart from a merged, deleted or unknown id. A merge moves
             // every booking to the survivor and none attaches to a tombstone, so an id
@@ -671,7 +671,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # }).unwrap();
     /// ```
     pub async fn audit_trail(&self, customer: CustomerId) -> Result<Vec<AuditEvent>, Error> {
-        Ok(self.store.audit_trail(customer).await?)
+        Ok(telemetry::store("audit_trail", self.store.audit_trail(customer)).await?)
     }
 
     /// How long after a merge it can be undone, from the settings.

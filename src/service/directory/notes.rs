@@ -10,7 +10,7 @@ use crate::records::audit::{Actor, AuditAction};
 use crate::records::customer::Customer;
 use crate::records::notes::{BrochureRequest, ConsentEvent, CustomerList, Note, NoteText};
 use crate::service::error::{CustomerAction, Error};
-use crate::service::telemetry::use_case;
+use crate::service::telemetry::{self, use_case};
 use crate::values::ids::{BrochureRequestId, CustomerId, ListId, NoteId};
 use crate::values::text::Text;
 
@@ -250,7 +250,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     ///
     /// [`Error::Store`].
     pub async fn lists(&self) -> Result<Vec<CustomerList>, Error> {
-        Ok(self.store.lists().await?)
+        Ok(telemetry::store("lists", self.store.lists()).await?)
     }
 
     /// Creates a customer list.
@@ -313,7 +313,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     async fn list(&self, id: ListId) -> Result<CustomerList, Error> {
-        let lists = self.store.lists().await?;
+        let lists = telemetry::store("lists", self.store.lists()).await?;
         lists
             .into_iter()
             .find(|list| list.id == id)
@@ -334,7 +334,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         self.commit_retrying(|| {
             let list = list.clone();
             async move {
-                let lists = self.store.lists().await?;
+                let lists = telemetry::store("lists", self.store.lists()).await?;
                 let key = list.name_key();
                 if lists.iter().any(|o| o.id != list.id && o.name_key() == key) {
                     return Err(Error::ListNameTaken(list.name.as_str().to_owned()));
@@ -520,7 +520,9 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
                 let mut pending = Vec::new();
                 let mut after = None;
                 loop {
-                    let page = self.store.customers_after(after, 500).await?;
+                    let page =
+                        telemetry::store("customers_after", self.store.customers_after(after, 500))
+                            .await?;
                     let Some(last) = page.last() else { break };
                     after = Some(last.id);
                     for customer in page.into_iter().filter(|c| c.status.is_live()) {

@@ -155,7 +155,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
         span.run(
             async {
                 let customer = self.person(customer).await?;
-                let bookings = self.store.customer_bookings(customer.id).await?;
+                let bookings = telemetry::store(
+                    "customer_bookings",
+                    self.store.customer_bookings(customer.id),
+                )
+                .await?;
                 let last_login = self.last_login(customer.id).await?;
                 Ok(CustomerSummary::new(&customer, &bookings, last_login)?)
             },
@@ -209,7 +213,9 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 let (people, merges) = self.merge_history(customer.id).await?;
                 let mut audit_trail: Vec<AuditEvent> = Vec::new();
                 for person in people {
-                    for event in self.store.audit_trail(person).await? {
+                    for event in
+                        telemetry::store("audit_trail", self.store.audit_trail(person)).await?
+                    {
                         if !audit_trail.contains(&event) {
                             audit_trail.push(event);
                         }
@@ -218,7 +224,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 audit_trail.sort_by_key(|event| event.at);
                 Ok(DataSubjectExport {
                     exported_at: self.clock.now(),
-                    bookings: self.store.customer_bookings(customer.id).await?,
+                    bookings: telemetry::store(
+                        "customer_bookings",
+                        self.store.customer_bookings(customer.id),
+                    )
+                    .await?,
                     merges,
                     audit_trail,
                     customer,
@@ -264,7 +274,11 @@ impl<S: Store, C: Clock> Directory<S, C> {
         span.run(
             async {
                 let customer = self.person(customer).await?;
-                let bookings = self.store.customer_bookings(customer.id).await?;
+                let bookings = telemetry::store(
+                    "customer_bookings",
+                    self.store.customer_bookings(customer.id),
+                )
+                .await?;
                 Ok(Statement::new(
                     &customer,
                     &bookings,
@@ -459,7 +473,11 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
                 let mut exporter = CsvExporter::new(writer, options).map_err(Error::Export)?;
                 let mut after = None;
                 loop {
-                    let mut page = self.store.customers_after(after, EXPORT_PAGE).await?;
+                    let mut page = telemetry::store(
+                        "customers_after",
+                        self.store.customers_after(after, EXPORT_PAGE),
+                    )
+                    .await?;
                     let Some(last) = page.last() else { break };
                     after = Some(last.id);
                     page.retain(|customer| {
@@ -467,8 +485,11 @@ impl<S: BulkReadStore, C: Clock> Directory<S, C> {
                     });
                     // The page's bookings and accounts in one read each, not one per customer.
                     let ids: Vec<CustomerId> = page.iter().map(|customer| customer.id).collect();
-                    let bookings = self.store.bookings_of(&ids).await?;
-                    let accounts = self.store.accounts_claiming(&ids).await?;
+                    let bookings =
+                        telemetry::store("bookings_of", self.store.bookings_of(&ids)).await?;
+                    let accounts =
+                        telemetry::store("accounts_claiming", self.store.accounts_claiming(&ids))
+                            .await?;
                     if bookings.len() != ids.len() || accounts.len() != ids.len() {
                         return Err(Error::Store(StoreError::backend(
                             "exporting customers",
@@ -555,8 +576,11 @@ impl<S: SearchStore, C: Clock> Directory<S, C> {
                 let limit = limit.clamp(1, crate::ports::query::builder::MAX_PAGE_SIZE);
                 let mut hits = telemetry::store(
                     "search_customers",
-                    self.store
-                        .search_customers(query, after, limit.saturating_add(1)),
+                    telemetry::store(
+                        "search_customers",
+                        self.store
+                            .search_customers(query, after, limit.saturating_add(1)),
+                    ),
                 )
                 .await?;
                 let more = hits.len() > limit;
