@@ -221,7 +221,18 @@ fn bench(c: &mut Criterion) {
             store
         });
         bench_store(c, &rt, "sqlite", store.clone(), n);
-        rt.block_on(store.pool().close());
+        rt.block_on(store.close());
+        // The same file with every commit synced to disk (`synchronous = FULL`).
+        let store = rt.block_on(async {
+            SqliteStore::connect_with_durability(
+                &format!("sqlite://{}", path.display()),
+                customer_directory::adapters::Durability::Full,
+            )
+            .await
+            .expect("reopen with FULL")
+        });
+        bench_store(c, &rt, "sqlite_full", store.clone(), n);
+        rt.block_on(store.close());
 
         let Some(url) = &postgres else { continue };
         let schema = format!("cd_bench_{}_{n}", std::process::id());

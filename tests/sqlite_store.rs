@@ -172,3 +172,42 @@ mod in_memory {
         store
     });
 }
+
+/// The durability chosen is the `synchronous` setting of the file's connections: `NORMAL`
+/// (1) by default, `FULL` (2) when asked, and the file still takes commits either way.
+#[tokio::test]
+async fn durability_sets_synchronous_on_the_files_connections() {
+    use customer_directory::adapters::Durability;
+    for (durability, expected) in [(Durability::Normal, 1_i64), (Durability::Full, 2)] {
+        let file = std::env::temp_dir().join(format!("durability-{}.db", CustomerId::new()));
+        let url = format!("sqlite://{}", file.display());
+        let store = SqliteStore::connect_with_durability(&url, durability)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let synchronous: i64 =
+            customer_directory::adapters::sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(synchronous, expected, "{durability:?}");
+        let customer = Customer::new(customer_directory::Profile::default(), chrono::Utc::now());
+        let mut changes = ChangeSet::new();
+        changes.save_customer(customer.clone());
+        store.commit(changes).await.unwrap();
+        assert!(store.customer(customer.id).await.unwrap().is_some());
+        store.close().await;
+        let _ = std::fs::remove_file(&file);
+    }
+    let file = std::env::temp_dir().join(format!("durability-{}.db", CustomerId::new()));
+    let default = SqliteStore::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    let synchronous: i64 = customer_directory::adapters::sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(default.pool())
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 1, "connect keeps NORMAL");
+    default.close().await;
+    let _ = std::fs::remove_file(&file);
+}

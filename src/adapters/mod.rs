@@ -17,7 +17,7 @@ pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{MaintenanceError, PostgresStore, Vacuum};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 /// The `sqlx` crate the SQL adapters are built on, re-exported so a host opens pools and
 /// runs its own queries with the same version.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

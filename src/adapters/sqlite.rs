@@ -22,6 +22,40 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// gives up; each attempt already waits up to the connection's busy timeout for readers.
 const TRUNCATE_ATTEMPTS: u32 = 3;
 
+/// How far a committed change survives on a SQLite file in WAL mode: the `synchronous`
+/// setting of the store's connections.
+///
+/// Either way a crash of the process loses nothing that was committed, and the database is
+/// never corrupted; the two differ on a power cut or an operating-system crash.
+///
+/// # Examples
+///
+/// ```
+/// use customer_directory::adapters::Durability;
+/// assert_eq!(Durability::default(), Durability::Normal);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous = NORMAL`: the WAL is synced to disk at each checkpoint, not at each
+    /// commit, so a power cut can undo the last commits (never half of one). SQLite's own
+    /// recommendation for WAL mode, and the fastest durable setting.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: the WAL is synced at every commit, so a commit that returned
+    /// survives a power cut too; each commit waits for the disk.
+    Full,
+}
+
+impl Durability {
+    fn synchronous(self) -> SqliteSynchronous {
+        match self {
+            Durability::Normal => SqliteSynchronous::Normal,
+            Durability::Full => SqliteSynchronous::Full,
+        }
+    }
+}
+
 /// A [`Store`](crate::ports::store::Store) in a SQLite database.
 ///
 /// Files are opened in WAL mode (readers never wait for the writer) with a busy timeout.
@@ -82,12 +116,40 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url`: `sqlite://path/to/file.db`, or
-    /// `sqlite::memory:`.
+    /// `sqlite::memory:`, with [`Durability::Normal`].
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the URL is invalid or the file cannot be opened.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_durability(url, Durability::default()).await
+    }
+
+    /// Opens the database at `url` as [`connect`](Self::connect) does, its file with the
+    /// [`Durability`] given (an in-memory database has nothing to sync).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the URL is invalid or the file cannot be opened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use customer_directory::SqliteStore;
+    /// use customer_directory::adapters::Durability;
+    /// let file = std::env::temp_dir().join(format!("durable-{}.db", customer_directory::CustomerId::new()));
+    /// let store = SqliteStore::connect_with_durability(&format!("sqlite://{}", file.display()), Durability::Full).await?;
+    /// store.migrate().await?;
+    /// # store.close().await;
+    /// # let _ = std::fs::remove_file(&file);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn connect_with_durability(
+        url: &str,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|error| StoreError::backend("parsing the SQLite URL", error))?
@@ -112,7 +174,7 @@ impl SqliteStore {
         }
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(durability.synchronous());
         let writer = crate::adapters::sql::pool_options::<Sqlite>()
             .max_connections(1)
             .connect_with(options.clone())
@@ -131,7 +193,7 @@ impl SqliteStore {
     }
 
     /// Uses an existing pool (a [`sqlx`](crate::adapters::sqlx) 0.8 pool, re-exported as
-    /// `store::sqlx`). It should have foreign keys on, a busy timeout and
+    /// `adapters::sqlx`). It should have foreign keys on, a busy timeout and
     /// `secure_delete` on (`SqliteConnectOptions::pragma("secure_delete", "ON")`), as
     /// [`connect`](Self::connect) sets up; an in-memory database needs a pool that never
     /// closes its one connection, or the data goes with it. Reads and commits share it.
