@@ -327,9 +327,11 @@ fn fit(
     if ems * smaller <= max_width {
         return (text.to_owned(), smaller, glyphs, ems * smaller);
     }
-    // The longest prefix (in characters) that fits with an ellipsis.
-    let boundaries: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
-    let (mut low, mut high) = (0, boundaries.len());
+    // The longest prefix (in characters) that fits with an ellipsis: the prefix of `k`
+    // characters ends at `boundaries[k]`, for every `k` from none to all of them.
+    let mut boundaries: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
+    boundaries.push(text.len());
+    let (mut low, mut high) = (0, boundaries.len() - 1);
     while low < high {
         let middle = (low + high).div_ceil(2);
         let candidate = format!("{}…", &text[..boundaries[middle]]);
@@ -1103,5 +1105,23 @@ mod tests {
         let (text, size, _, width) = fit(&face, &long, BODY_SIZE, 100.0);
         assert!(text.ends_with('…') && text.len() < long.len());
         assert!((size - MIN_SIZE).abs() < f32::EPSILON && width <= 100.0);
+    }
+
+    /// When every character but the last fits with the ellipsis, the search for the longest
+    /// prefix reaches the end of the text (it once read past it).
+    #[test]
+    fn a_text_one_wide_character_too_long_keeps_all_but_that_character() {
+        let face = Face::load(None, dejavu::sans::regular()).unwrap();
+        let prefix = "i".repeat(40);
+        let ellipsized = format!("{prefix}…");
+        let max_width = face.shape(&ellipsized).1 * MIN_SIZE + 0.01;
+        let wide = ["W", "M", "Ж", "—", "%"]
+            .into_iter()
+            .find(|wide| face.shape(&format!("{prefix}{wide}")).1 * MIN_SIZE > max_width)
+            .expect("a character wider than the ellipsis");
+        let text = format!("{prefix}{wide}");
+        let (shown, size, _, width) = fit(&face, &text, BODY_SIZE, max_width);
+        assert_eq!(shown, ellipsized);
+        assert!((size - MIN_SIZE).abs() < f32::EPSILON && width <= max_width);
     }
 }
