@@ -563,7 +563,9 @@ impl BulkReadStore for SqliteStore {
 #[cfg(test)]
 mod sql_tests {
     use super::SqliteStore;
-    use crate::adapters::sql::{Bind, answer_in_order, placeholders, search_sql, values_rows};
+    use crate::adapters::sql::encoding::{answer_in_order, placeholders, values_rows};
+    use crate::adapters::sql::search::search_sql;
+    use crate::adapters::sqlite::session::SqliteSession;
     use crate::ports::query::builder::{CustomerQuery, SortBy, SortDirection};
     use crate::ports::query::evaluation::{SortPosition, SortValue};
     use crate::ports::store::Store;
@@ -598,18 +600,15 @@ mod sql_tests {
         after: Option<&SortPosition>,
     ) -> String {
         let (sql, binds) = search_sql(query, after, 50).expect("a statement");
-        let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        let mut statement = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
-        for bind in binds {
-            statement = match bind {
-                Bind::Text(text) => statement.bind(text),
-                Bind::MaybeText(text) => statement.bind(text),
-                Bind::Int(value) => statement.bind(value),
-            };
-        }
-        let rows = statement.fetch_all(store.pool()).await.expect("a plan");
-        rows.into_iter()
-            .map(|row| row.3)
+        let rows = store
+            .with_connection(move |connection| {
+                SqliteSession(connection).fetch_now(&format!("EXPLAIN QUERY PLAN {sql}"), &binds)
+            })
+            .await
+            .unwrap()
+            .expect("a plan");
+        rows.iter()
+            .map(|row| row.text(3, "a plan step").unwrap().to_owned())
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -644,11 +643,11 @@ mod sql_tests {
             ),
             (
                 CustomerQuery::new().sorted_by(SortBy::BookingCount, SortDirection::Descending),
-                "cd_customers_booking_count",
+                "cd_customer_stats_booking_count",
             ),
             (
                 CustomerQuery::new().sorted_by(SortBy::LastBooking, SortDirection::Ascending),
-                "cd_customers_last_booking",
+                "cd_customer_stats_last_booking",
             ),
         ];
         for (query, index) in cases {
