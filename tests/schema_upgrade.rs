@@ -41,10 +41,12 @@ use customer_directory::{
 
 /// The fixture files, relative to the crate.
 const SQLITE_FIXTURE: &str = "tests/fixtures/directory-v6.sqlite";
+#[cfg(feature = "postgres")]
 const POSTGRES_FIXTURE: &str = "tests/fixtures/directory-v6.postgres.sql";
 const EXPECTED_FIXTURE: &str = "tests/fixtures/directory-v6.expected.json";
 
 /// What the PostgreSQL dump says where the schema's name goes.
+#[cfg(feature = "postgres")]
 const SCHEMA_PLACEHOLDER: &str = "__CD_SCHEMA__";
 
 /// The page size searches are read with: small, so every search runs over several pages
@@ -693,7 +695,7 @@ async fn book_after_upgrade<S: AccountStore + SearchStore + BulkReadStore + Clon
         BookingStatus::PAID,
         regular_record.profile.clone(),
         starts,
-        Money::new(123_45, eur),
+        Money::new(99_50, eur),
     );
     let recorded = dir
         .record_booking(new, &Actor::System)
