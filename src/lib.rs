@@ -140,11 +140,11 @@
 //!   `--no-default-features` compiles it out.
 #![cfg_attr(
     feature = "sqlite",
-    doc = "- `sqlite`: [`SqliteStore`], the port on SQLite (via `sqlx`)."
+    doc = "- `sqlite`: [`SqliteStore`], the port on SQLite (via `rusqlite`, SQLite compiled in)."
 )]
 #![cfg_attr(
     not(feature = "sqlite"),
-    doc = "- `sqlite`: `SqliteStore`, the port on SQLite (via `sqlx`)."
+    doc = "- `sqlite`: `SqliteStore`, the port on SQLite (via `rusqlite`, SQLite compiled in)."
 )]
 #![cfg_attr(
     feature = "postgres",

@@ -25,6 +25,7 @@ const NOT_PERSONAL: &[&str] = &[
     "cd_audit_event_customers",
     "cd_audit_events",
     "cd_customer_lists",
+    "cd_customer_stats",
     "cd_customer_totals",
     "cd_lists",
     "cd_merge_participants",

@@ -30,8 +30,8 @@ use customer_directory::{
 };
 
 /// Every column of every row of every table, as text, in a fixed order.
-const DUMP: [&str; 16] = [
-    "SELECT id || '|' || search_text || '|' || sort_name || '|' || initial || '|' || COALESCE(country, '-') || '|' || CAST(booking_count AS TEXT) || '|' || CAST(last_booking_at AS TEXT) FROM cd_customers ORDER BY id",
+const DUMP: [&str; 17] = [
+    "SELECT id || '|' || search_text || '|' || sort_name || '|' || initial || '|' || COALESCE(country, '-') FROM cd_customers ORDER BY id",
     "SELECT customer_id || '|' || currency || '|' || CAST(total AS TEXT) FROM cd_customer_totals ORDER BY customer_id, currency",
     "SELECT list_id || '|' || customer_id FROM cd_customer_lists ORDER BY list_id, customer_id",
     "SELECT field_key || '|' || value || '|' || customer_id FROM cd_customer_fields ORDER BY field_key, value, customer_id",
@@ -47,6 +47,7 @@ const DUMP: [&str; 16] = [
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(email_key, '-') || '|' || COALESCE(customer_id, '-') || '|' || record FROM cd_accounts ORDER BY id",
     "SELECT hash || '|' || account_id || '|' || CAST(version AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_account_tokens ORDER BY hash",
     "SELECT CAST(version AS TEXT) || '|' || applied_at FROM cd_migrations ORDER BY version",
+    "SELECT customer_id || '|' || CAST(booking_count AS TEXT) || '|' || CAST(last_booking_at AS TEXT) || '|' || CAST(last_activity_at AS TEXT) FROM cd_customer_stats ORDER BY customer_id",
 ];
 
 fn contact(email: &str, name: &str) -> Profile {
@@ -323,15 +324,21 @@ mod sqlite {
     }
 
     async fn dump(store: &SqliteStore) -> Vec<Vec<String>> {
-        let mut tables = Vec::new();
-        for sql in DUMP {
-            tables.push(
-                sqlx::query_scalar::<_, String>(sql)
-                    .fetch_all(store.pool())
-                    .await
-                    .unwrap(),
-            );
-        }
+        let tables = store
+            .with_connection(|connection| {
+                DUMP.iter()
+                    .map(|sql| {
+                        let mut statement = connection.prepare(sql).unwrap();
+                        statement
+                            .query_map([], |row| row.get::<_, String>(0))
+                            .unwrap()
+                            .collect::<Result<Vec<_>, _>>()
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap();
         assert!(!tables[0].is_empty(), "the dump sees the rows");
         tables
     }

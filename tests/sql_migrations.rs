@@ -36,10 +36,33 @@ const UNDO_SEARCH_MIGRATION: &[&str] = &[
     "DELETE FROM cd_migrations WHERE version = 5",
 ];
 
-/// The statements that take a fully migrated schema back to what migration 1 left, given the
-/// one that undoes migration 6 (which differs between the databases).
-fn back_to_version_1(undo_migration_6: &'static str) -> Vec<&'static str> {
-    let mut statements = vec![undo_migration_6];
+/// What migration 7 (booking statistics in their own table) did, undone: the schema as
+/// version 6 left it, its statistics columns back at their defaults.
+const UNDO_STATISTICS_MIGRATION: &[&str] = &[
+    "DROP TABLE cd_customer_stats",
+    "ALTER TABLE cd_customers ADD COLUMN booking_count BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE cd_customers ADD COLUMN last_booking_at BIGINT NOT NULL \
+     DEFAULT -9223372036854775807",
+    "CREATE INDEX cd_customers_last_booking ON cd_customers (last_booking_at, id)",
+    "CREATE INDEX cd_customers_booking_count ON cd_customers (booking_count, id)",
+    "CREATE INDEX cd_bookings_customer_created ON cd_bookings (customer_id, created_at)",
+    "CREATE INDEX cd_customer_totals_value ON cd_customer_totals (currency, total, customer_id)",
+    "CREATE INDEX cd_booking_match_keys_booking ON cd_booking_match_keys (booking_id)",
+    "DELETE FROM cd_migrations WHERE version = 7",
+];
+
+/// The statements that take a fully migrated schema back to what version 4 left.
+fn back_to_version_4() -> Vec<&'static str> {
+    let mut statements = UNDO_STATISTICS_MIGRATION.to_vec();
+    statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
+    statements
+}
+
+/// The statements that take a fully migrated schema back to what migration 1 left, given
+/// those that undo migration 6 (which differs between the databases).
+fn back_to_version_1(undo_migration_6: &[&'static str]) -> Vec<&'static str> {
+    let mut statements = UNDO_STATISTICS_MIGRATION.to_vec();
+    statements.extend_from_slice(undo_migration_6);
     statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
     statements.extend_from_slice(&[
         "DROP INDEX cd_bookings_customer_created",
@@ -202,6 +225,35 @@ mod sqlite {
     use super::*;
     use customer_directory::SqliteStore;
 
+    /// Runs each of `statements` on the store's connection.
+    async fn execute(store: &SqliteStore, statements: Vec<&'static str>) {
+        store
+            .with_connection(move |connection| {
+                for sql in statements {
+                    connection
+                        .execute_batch(sql)
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+            })
+            .await
+            .unwrap();
+    }
+
+    /// The integers in the first column of what `sql` selects.
+    async fn integers(store: &SqliteStore, sql: &'static str) -> Vec<i64> {
+        store
+            .with_connection(move |connection| {
+                let mut statement = connection.prepare(sql).unwrap();
+                statement
+                    .query_map([], |row| row.get::<_, i64>(0))
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_migrations_of_one_file_apply_each_version_once() {
         let path = std::env::temp_dir().join(format!(
@@ -217,12 +269,12 @@ mod sqlite {
             Box::pin(async move { store.migrate().await.map_err(|e| e.to_string()) })
         })
         .await;
-        let versions: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM cd_migrations ORDER BY version")
-                .fetch_all(stores[0].pool())
-                .await
-                .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        let versions = integers(
+            &stores[0],
+            "SELECT version FROM cd_migrations ORDER BY version",
+        )
+        .await;
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
         drop(stores);
         remove_database(&path);
     }
@@ -237,29 +289,19 @@ mod sqlite {
             .await
             .expect("open");
         store.migrate().await.expect("migrate");
-        // Back to what version 1 left; migration 6 is the commit checks' trigger table.
-        for sql in back_to_version_1("DROP TABLE cd_commit_expectations") {
-            sqlx::query(sql).execute(store.pool()).await.unwrap();
-        }
-        let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cd_bookings_customer_created'";
-        let count: i64 = sqlx::query_scalar(index)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(count, 0);
+        // Back to what version 1 left; migration 7 already dropped migration 6's table.
+        execute(&store, back_to_version_1(&[])).await;
+        let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cd_customer_stats_booking_count'";
+        assert_eq!(integers(&store, index).await, [0]);
 
         store.migrate().await.expect("upgrade");
-        let count: i64 = sqlx::query_scalar(index)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(count, 1, "the later migrations ran");
-        let versions: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM cd_migrations ORDER BY version")
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            integers(&store, index).await,
+            [1],
+            "the later migrations ran"
+        );
+        let versions = integers(&store, "SELECT version FROM cd_migrations ORDER BY version").await;
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
         drop(store);
         remove_database(&path);
     }
@@ -276,9 +318,7 @@ mod sqlite {
             .expect("open");
         store.migrate().await.expect("migrate");
         let seeded = seed(store.clone()).await;
-        for sql in UNDO_SEARCH_MIGRATION {
-            sqlx::query(sql).execute(store.pool()).await.unwrap();
-        }
+        execute(&store, back_to_version_4()).await;
         store.migrate().await.expect("upgrade");
         assert_backfilled(store.clone(), &seeded).await;
         drop(store);
@@ -313,11 +353,11 @@ mod postgres {
             .expect("connect");
         store.migrate().await.expect("migrate");
         // Back to what version 1 left; migration 6 is the commit checks' function.
-        for sql in back_to_version_1("DROP FUNCTION cd_expectations_met(boolean)") {
+        for sql in back_to_version_1(&["DROP FUNCTION cd_expectations_met(boolean)"]) {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let index = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
-                     AND indexname = 'cd_bookings_customer_created'";
+                     AND indexname = 'cd_customer_stats_booking_count'";
         let count: i64 = sqlx::query_scalar(index)
             .fetch_one(store.pool())
             .await
@@ -335,7 +375,7 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
     }
 
     #[cfg(feature = "testing")]
@@ -348,7 +388,7 @@ mod postgres {
             .expect("connect");
         store.migrate().await.expect("migrate");
         let seeded = seed(store.clone()).await;
-        for sql in UNDO_SEARCH_MIGRATION {
+        for sql in back_to_version_4() {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         store.migrate().await.expect("upgrade");
@@ -380,6 +420,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
     }
 }

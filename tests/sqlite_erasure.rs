@@ -7,15 +7,11 @@
 mod erasure_support;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use customer_directory::SqliteStore;
-use customer_directory::adapters::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
-};
-use customer_directory::adapters::sqlx::{self, Connection};
+use customer_directory::adapters::rusqlite;
 use customer_directory::{Actor, CustomerId, CustomerStatus, Directory};
 use erasure_support::{Finder, KEPT, VALUES, populate, settings};
 
@@ -178,39 +174,31 @@ async fn customers_redacted_for_inactivity_leave_no_value_in_the_files() {
 
 /// A reader on an old snapshot keeps the WAL from being truncated: the redaction still
 /// succeeds (it is committed), the store owes the truncation, and `truncate_wal` settles it
-/// once the reader is done. A host pool without `secure_delete` gets it for the erasure.
+/// once the reader is done.
 #[tokio::test]
 async fn a_truncation_readers_prevent_is_owed_and_settled_by_truncate_wal() {
     let dir = TempDir::new();
     let database = dir.database();
-    let url = format!("sqlite://{}", database.display());
-    // A host's pool: WAL, a short busy timeout, secure_delete left off.
-    let options = SqliteConnectOptions::from_str(&url)
-        .unwrap()
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_millis(50));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.clone())
+    let store = SqliteStore::connect(&format!("sqlite://{}", database.display()))
         .await
         .unwrap();
-    let store = SqliteStore::from_pool(pool);
     store.migrate().await.unwrap();
+    // A short wait for readers, so the refused truncations below fail fast.
+    store
+        .with_connection(|connection| connection.busy_timeout(Duration::from_millis(50)))
+        .await
+        .unwrap()
+        .unwrap();
     let directory = Directory::new(store.clone(), settings());
     let customer = populate(&directory, 20).await;
     let staff = Actor::staff("desk");
     directory.archive(customer, &staff).await.unwrap();
 
     // Another process holding a read transaction open from before the erasure.
-    let mut reader = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .unwrap();
-    let mut snapshot = reader.begin().await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cd_customers")
-        .fetch_one(&mut *snapshot)
-        .await
+    let reader = rusqlite::Connection::open(&database).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let count: i64 = reader
+        .query_row("SELECT count(*) FROM cd_customers", [], |row| row.get(0))
         .unwrap();
     assert!(count > 20);
 
@@ -230,56 +218,30 @@ async fn a_truncation_readers_prevent_is_owed_and_settled_by_truncate_wal() {
     );
     assert!(store.wal_truncation_pending());
 
-    snapshot.rollback().await.unwrap();
+    reader.execute_batch("ROLLBACK").unwrap();
     store.truncate_wal().await.unwrap();
     assert!(!store.wal_truncation_pending());
     assert_eq!(wal_len(&database), Some(0));
-    // Whichever of the pool's connections the erasure ran on now has secure_delete on:
-    // holding all of them at once asks each.
-    let mut held = Vec::new();
-    let mut secure: Vec<i64> = Vec::new();
-    for _ in 0..4 {
-        let mut connection = store.pool().acquire().await.unwrap();
-        secure.push(
-            sqlx::query_scalar("PRAGMA secure_delete")
-                .fetch_one(&mut *connection)
-                .await
-                .unwrap(),
-        );
-        held.push(connection);
-    }
-    assert!(
-        secure.contains(&1),
-        "the erasure's connection has secure_delete on: {secure:?}"
-    );
-    assert!(
-        secure.contains(&0),
-        "the host's own connections keep their setting: {secure:?}"
-    );
-    drop(held);
-    reader.close().await.unwrap();
+    drop(reader);
     store.close().await;
 }
 
-/// Every connection `connect` opens, readers and writer, overwrites deleted content.
+/// The store's writing connection overwrites deleted content (its readers are opened the
+/// same way: see the unit tests of `adapters::sqlite::threads`).
 #[tokio::test]
-async fn every_connection_of_a_file_store_has_secure_delete_on() {
+async fn the_writing_connection_of_a_file_store_has_secure_delete_on() {
     let dir = TempDir::new();
     let store = SqliteStore::connect(&format!("sqlite://{}", dir.database().display()))
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    // Hold every reader at once, so each of them is asked.
-    let mut held = Vec::new();
-    for _ in 0..8 {
-        let mut connection = store.pool().acquire().await.unwrap();
-        let on: i64 = sqlx::query_scalar("PRAGMA secure_delete")
-            .fetch_one(&mut *connection)
-            .await
-            .unwrap();
-        assert_eq!(on, 1, "reader {} has secure_delete on", held.len());
-        held.push(connection);
-    }
-    drop(held);
+    let on: i64 = store
+        .with_connection(|connection| {
+            connection.query_row("PRAGMA secure_delete", [], |row| row.get(0))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(on, 1);
     store.close().await;
 }

@@ -1,9 +1,9 @@
 //! The account part of a commit: account deletions (with their tokens), account writes, then
 //! token writes, in the in-memory store's order.
 
-use crate::adapters::sql::commit::{Checked, version_of};
 use crate::adapters::sql::encoding::{Bind, nanos, to_json, version_column};
-use crate::adapters::sql::session::{Dialect, Session, failed};
+use crate::adapters::sql::reads::version_of;
+use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
 use crate::ports::store::changes::{AccountGuard, Expected, Write};
 use crate::ports::store::{Conflict, StoreError};
 use crate::records::account::{Account, AccountToken};

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::adapters::sql::accounts::apply_accounts;
 use crate::adapters::sql::encoding::{
     Bind, block_key, booking_row, customer_columns, insert_booking_sql, insert_customer_sql,
-    match_index_keys, membership_rows, nanos, placeholders, stored_customer_id, stored_version,
-    to_json, values_rows, version_column,
+    match_index_keys, membership_rows, nanos, placeholders, stored_customer_id, to_json,
+    values_rows, version_column,
 };
-use crate::adapters::sql::session::{Dialect, Session, failed};
+use crate::adapters::sql::reads::version_of;
+use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
 use crate::adapters::sql::statistics::{self, StatsDelta};
 use crate::ports::store::Conflict;
 use crate::ports::store::StoreError;
@@ -24,10 +25,6 @@ use crate::records::booking::Booking;
 use crate::records::customer::Customer;
 use crate::values::email::key::EmailKey;
 use crate::values::ids::CustomerId;
-
-/// What a step of the commit answers: `Ok(Err(conflict))` when an expectation failed (the
-/// caller rolls back), `Err` when the database failed.
-pub(crate) type Checked = Result<Result<(), Conflict>, StoreError>;
 
 /// Applies `changes` in the session's open transaction.
 pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Checked {
@@ -53,7 +50,10 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
     // Bookings this commit creates add to their customer's statistics in place; bookings it
     // rewrites have the statistics of the customers they leave and join recomputed.
     let mut created: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
-    for write in bookings.iter().filter(|write| write.expected == Expected::Absent) {
+    for write in bookings
+        .iter()
+        .filter(|write| write.expected == Expected::Absent)
+    {
         if let Some(customer) = write.record.attribution.customer() {
             created.entry(customer).or_default().push(&write.record);
         }
@@ -214,28 +214,17 @@ pub(crate) async fn customer_version<S: Session>(
     id: CustomerId,
     lock: bool,
 ) -> Result<Option<u64>, StoreError> {
-    let lock = if lock { <S::Dialect as Dialect>::LOCK } else { "" };
+    let lock = if lock {
+        <S::Dialect as Dialect>::LOCK
+    } else {
+        ""
+    };
     version_of(
         session,
         &format!("SELECT version FROM cd_customers WHERE id = $1 {lock}"),
         id.to_string(),
     )
     .await
-}
-
-/// The version column of the one row `sql` selects for `id`, if any.
-pub(crate) async fn version_of<S: Session>(
-    session: &mut S,
-    sql: &str,
-    id: String,
-) -> Result<Option<u64>, StoreError> {
-    let rows = session
-        .fetch(sql, vec![Bind::Text(id)])
-        .await
-        .map_err(failed("checking a version"))?;
-    rows.first()
-        .map(|row| stored_version(row.int(0, "a version")?))
-        .transpose()
 }
 
 /// Inserts or rewrites one customer with its list memberships and custom field values; a
@@ -248,9 +237,11 @@ async fn write_customer<S: Session>(
     let customer = &write.record;
     let mut binds = customer_columns(customer)?;
     let changed = match write.expected {
-        Expected::Absent => session
-            .execute(&insert_customer_sql(&placeholders(9, 1)), binds)
-            .await,
+        Expected::Absent => {
+            session
+                .execute(&insert_customer_sql(&placeholders(9, 1)), binds)
+                .await
+        }
         Expected::Version(expected) => {
             binds.push(Bind::Int(version_column(expected)));
             session
@@ -407,10 +398,8 @@ async fn write_booking<S: Session>(
         if let Some(customer) = row.maybe_text(0, "a booking's customer")? {
             restated.insert(stored_customer_id(customer)?);
         }
-        let old: Booking = crate::adapters::sql::encoding::from_json(
-            row.text(1, "a booking")?,
-            "booking",
-        )?;
+        let old: Booking =
+            crate::adapters::sql::encoding::from_json(row.text(1, "a booking")?, "booking")?;
         old_keys = match_index_keys(&old.contact.match_keys()).collect();
     }
     for key in old_keys.difference(&keys) {
@@ -479,15 +468,13 @@ async fn write_merge<S: Session>(
         Bind::Text(to_json(merge, "merge record")?),
     ];
     let changed = match write.expected {
-        Expected::Absent => {
-            session
-                .execute(
-                    "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
+        Expected::Absent => session
+            .execute(
+                "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (id) DO NOTHING",
-                    binds,
-                )
-                .await
-        }
+                binds,
+            )
+            .await,
         Expected::Version(expected) => {
             binds.push(Bind::Int(version_column(expected)));
             session
@@ -555,28 +542,27 @@ async fn write_list<S: Session>(
         Bind::Text(name_key),
         Bind::Text(to_json(list, "list")?),
     ];
-    let changed = match write.expected {
-        Expected::Absent => {
-            session
+    let changed =
+        match write.expected {
+            Expected::Absent => session
                 .execute(
                     "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT DO NOTHING",
                     binds,
                 )
-                .await
-        }
-        Expected::Version(expected) => {
-            binds.push(Bind::Int(version_column(expected)));
-            session
-                .execute(
-                    "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
+                .await,
+            Expected::Version(expected) => {
+                binds.push(Bind::Int(version_column(expected)));
+                session
+                    .execute(
+                        "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
                      WHERE id = $1 AND version = $5",
-                    binds,
-                )
-                .await
+                        binds,
+                    )
+                    .await
+            }
         }
-    }
-    .map_err(failed("writing a list"))?;
+        .map_err(failed("writing a list"))?;
     if changed > 0 {
         return Ok(Ok(()));
     }

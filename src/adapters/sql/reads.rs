@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::adapters::sql::encoding::{
     Bind, IDS_PER_QUERY, answer_in_order, block_key, from_json, match_index_keys, nanos,
-    placeholders,
+    placeholders, stored_version,
 };
 use crate::adapters::sql::search::{count_sql, search_sql};
 use crate::adapters::sql::session::{Session, failed};
@@ -72,18 +72,45 @@ async fn records_of_customers<T: DeserializeOwned, S: Session>(
     Ok(found)
 }
 
+/// The version column of the one row `sql` selects for `id`, if any.
+pub(crate) async fn version_of<S: Session>(
+    session: &mut S,
+    sql: &str,
+    id: String,
+) -> Result<Option<u64>, StoreError> {
+    let rows = session
+        .fetch(sql, vec![Bind::Text(id)])
+        .await
+        .map_err(failed("checking a version"))?;
+    rows.first()
+        .map(|row| stored_version(row.int(0, "a version")?))
+        .transpose()
+}
+
 pub(crate) async fn customer<S: Session>(
     session: &mut S,
     id: CustomerId,
 ) -> Result<Option<Customer>, StoreError> {
-    record(session, "SELECT record FROM cd_customers WHERE id = $1", id.to_string(), "customer").await
+    record(
+        session,
+        "SELECT record FROM cd_customers WHERE id = $1",
+        id.to_string(),
+        "customer",
+    )
+    .await
 }
 
 pub(crate) async fn booking<S: Session>(
     session: &mut S,
     id: BookingId,
 ) -> Result<Option<Booking>, StoreError> {
-    record(session, "SELECT record FROM cd_bookings WHERE id = $1", id.to_string(), "booking").await
+    record(
+        session,
+        "SELECT record FROM cd_bookings WHERE id = $1",
+        id.to_string(),
+        "booking",
+    )
+    .await
 }
 
 /// The holder of `key`, then the address's and the domain's blocklist entries, in one
@@ -173,7 +200,13 @@ pub(crate) async fn merge_record<S: Session>(
     session: &mut S,
     id: MergeId,
 ) -> Result<Option<MergeRecord>, StoreError> {
-    record(session, "SELECT record FROM cd_merges WHERE id = $1", id.to_string(), "merge record").await
+    record(
+        session,
+        "SELECT record FROM cd_merges WHERE id = $1",
+        id.to_string(),
+        "merge record",
+    )
+    .await
 }
 
 pub(crate) async fn merges_involving<S: Session>(
@@ -205,14 +238,26 @@ pub(crate) async fn audit_trail<S: Session>(
 }
 
 pub(crate) async fn lists<S: Session>(session: &mut S) -> Result<Vec<CustomerList>, StoreError> {
-    records(session, "SELECT record FROM cd_lists ORDER BY name_key, id", Vec::new(), "list").await
+    records(
+        session,
+        "SELECT record FROM cd_lists ORDER BY name_key, id",
+        Vec::new(),
+        "list",
+    )
+    .await
 }
 
 pub(crate) async fn account<S: Session>(
     session: &mut S,
     id: AccountId,
 ) -> Result<Option<Account>, StoreError> {
-    record(session, "SELECT record FROM cd_accounts WHERE id = $1", id.to_string(), "account").await
+    record(
+        session,
+        "SELECT record FROM cd_accounts WHERE id = $1",
+        id.to_string(),
+        "account",
+    )
+    .await
 }
 
 pub(crate) async fn account_by_customer<S: Session>(

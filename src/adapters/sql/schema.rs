@@ -218,13 +218,13 @@ macro_rules! schema_v7 {
              FROM cd_customers c",
             "CREATE INDEX cd_customer_stats_booking_count ON cd_customer_stats (booking_count, customer_id)",
             "CREATE INDEX cd_customer_stats_last_booking ON cd_customer_stats (last_booking_at, customer_id)",
-            "DROP INDEX cd_customers_booking_count",
-            "DROP INDEX cd_customers_last_booking",
+            "DROP INDEX IF EXISTS cd_customers_booking_count",
+            "DROP INDEX IF EXISTS cd_customers_last_booking",
             "ALTER TABLE cd_customers DROP COLUMN booking_count",
             "ALTER TABLE cd_customers DROP COLUMN last_booking_at",
-            "DROP INDEX cd_bookings_customer_created",
-            "DROP INDEX cd_customer_totals_value",
-            "DROP INDEX cd_booking_match_keys_booking",
+            "DROP INDEX IF EXISTS cd_bookings_customer_created",
+            "DROP INDEX IF EXISTS cd_customer_totals_value",
+            "DROP INDEX IF EXISTS cd_booking_match_keys_booking",
             $($extra),*
         ]
     };
@@ -277,7 +277,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!(
         "WITHOUT ROWID",
         // Commits no longer run as one statement list on SQLite (its driver runs each
         // statement in-process), so the expectation table of migration 6 goes.
-        "DROP TABLE cd_commit_expectations",
+        "DROP TABLE IF EXISTS cd_commit_expectations",
     )
 );
 

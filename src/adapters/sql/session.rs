@@ -9,6 +9,10 @@ use crate::adapters::sql::encoding::Bind;
 use crate::adapters::sql::schema::Migration;
 use crate::ports::store::{Conflict, StoreError};
 
+/// What a step of the commit answers: `Ok(Err(conflict))` when an expectation failed (the
+/// caller rolls back), `Err` when the database failed.
+pub(crate) type Checked = Result<Result<(), Conflict>, StoreError>;
+
 /// One cell of a result row, as both drivers hand it over: the schema's columns are
 /// integers or text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +134,9 @@ pub(crate) trait Dialect {
 /// # Errors
 ///
 /// A backend error if the future waits for something, which such a session never does.
-pub(crate) fn run_ready<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+pub(crate) fn run_ready<T>(
+    future: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     let mut future = std::pin::pin!(future);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {

@@ -5,14 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-use crate::adapters::sql::session::{Dialect, run_ready};
+use crate::adapters::sql::session::{Checked, Dialect, run_ready};
 use crate::adapters::sql::{commit, migrate, reads};
 use crate::adapters::sqlite::session::{SqliteDialect, SqliteSession, db_error};
 use crate::adapters::sqlite::threads::{Connections, Location, open, spawn};
 use crate::ports::query::builder::CustomerQuery;
 use crate::ports::query::evaluation::{SearchHit, SortPosition};
 use crate::ports::store::changes::ChangeSet;
-use crate::ports::store::{AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError};
+use crate::ports::store::{
+    AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError,
+};
 use crate::records::account::{Account, AccountToken};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
@@ -165,7 +167,12 @@ impl SqliteStore {
         let (closed_tx, closed) = flume::unbounded();
         let (writer, writer_jobs) = flume::unbounded();
         let connection = open(&location, synchronous, false).map_err(opening)?;
-        spawn("cd-sqlite-writer".into(), connection, writer_jobs, closed_tx.clone())?;
+        spawn(
+            "cd-sqlite-writer".into(),
+            connection,
+            writer_jobs,
+            closed_tx.clone(),
+        )?;
         let (readers, reader_count) = match location {
             Location::Memory => (None, 0),
             Location::File(_) => {
@@ -354,7 +361,9 @@ fn location(url: &str) -> Result<Location, StoreError> {
         return Ok(Location::Memory);
     }
     if rest.contains('?') {
-        return Err(invalid("has query parameters, which the store does not take"));
+        return Err(invalid(
+            "has query parameters, which the store does not take",
+        ));
     }
     let path = rest.strip_prefix("//").unwrap_or(rest);
     if path.is_empty() {
@@ -367,8 +376,8 @@ fn location(url: &str) -> Result<Location, StoreError> {
 /// it answers `Ok(Ok(()))`, rolled back otherwise, so nothing of a failed commit remains.
 fn in_transaction(
     connection: &mut Connection,
-    work: impl FnOnce(&mut SqliteSession<'_>) -> commit::Checked,
-) -> commit::Checked {
+    work: impl FnOnce(&mut SqliteSession<'_>) -> Checked,
+) -> Checked {
     let failed = |what: &'static str| move |error| db_error(error).while_(what);
     connection
         .execute_batch("BEGIN IMMEDIATE")
@@ -466,7 +475,10 @@ impl Store for SqliteStore {
         read!(self, account(id))
     }
 
-    async fn account_by_customer(&self, customer: CustomerId) -> Result<Option<Account>, StoreError> {
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
         read!(self, account_by_customer(customer))
     }
 
@@ -510,7 +522,10 @@ impl AccountStore for SqliteStore {
         read!(self, account_by_email(&key))
     }
 
-    async fn account_token(&self, hash: &ResetTokenHash) -> Result<Option<AccountToken>, StoreError> {
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
         let hash = hash.clone();
         read!(self, account_token(&hash))
     }

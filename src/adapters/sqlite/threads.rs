@@ -144,7 +144,10 @@ impl Connections {
         let mut running = 0;
         if let Some(readers) = &self.readers {
             for _ in 0..self.reader_count {
-                if readers.send(Box::new(|_: &mut Connection| Next::Stop)).is_ok() {
+                if readers
+                    .send(Box::new(|_: &mut Connection| Next::Stop))
+                    .is_ok()
+                {
                     running += 1;
                 }
             }
@@ -152,7 +155,11 @@ impl Connections {
         for _ in 0..running {
             let _ = closed.recv_async().await;
         }
-        if self.writer.send(Box::new(|_: &mut Connection| Next::Stop)).is_ok() {
+        if self
+            .writer
+            .send(Box::new(|_: &mut Connection| Next::Stop))
+            .is_ok()
+        {
             let _ = closed.recv_async().await;
         }
     }
@@ -172,4 +179,45 @@ async fn run_on<T: Send + 'static>(
     let closed = || StoreError::backend("using the SQLite store", "the store is closed");
     queue.send(job).map_err(|_| closed())?;
     answered.recv_async().await.map_err(|_| closed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Location, open};
+
+    /// Every connection the store opens on a file, writer and readers, overwrites deleted
+    /// content, waits for locks, checks foreign keys and syncs as asked; readers cannot write.
+    #[test]
+    fn every_connection_to_a_file_has_the_stores_settings() {
+        let path = std::env::temp_dir().join(format!(
+            "customer-directory-settings-{}.db",
+            crate::values::ids::CustomerId::new()
+        ));
+        let location = Location::File(path.clone());
+        let writer = open(&location, "FULL", false).unwrap();
+        let readers: Vec<_> = (0..2)
+            .map(|_| open(&location, "FULL", true).unwrap())
+            .collect();
+        for (n, connection) in std::iter::once(&writer).chain(&readers).enumerate() {
+            let pragma = |name: &str| -> i64 {
+                connection
+                    .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+                    .unwrap()
+            };
+            assert_eq!(pragma("secure_delete"), 1, "connection {n}");
+            assert_eq!(pragma("foreign_keys"), 1, "connection {n}");
+            assert_eq!(pragma("synchronous"), 2, "connection {n}");
+            assert_eq!(pragma("busy_timeout"), 10_000, "connection {n}");
+            assert_eq!(pragma("query_only"), i64::from(n > 0), "connection {n}");
+        }
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert!(readers[0].execute_batch("CREATE TABLE t (x)").is_err());
+        drop((writer, readers));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }
