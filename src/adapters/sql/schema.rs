@@ -278,6 +278,38 @@ pub(crate) const SQLITE: &[Migration] = migrations!(
         // Commits no longer run as one statement list on SQLite (its driver runs each
         // statement in-process), so the expectation table of migration 6 goes.
         "DROP TABLE IF EXISTS cd_commit_expectations",
+        // Fewer pages per booking. A table whose primary key is its only content is stored
+        // as that key's B-tree alone (`WITHOUT ROWID`) rather than as a row table beside an
+        // index of its key: the match keys and the audit events' customer rows. The audit log
+        // numbers its events without `AUTOINCREMENT`, whose counter table was one more page
+        // written per event (events are never deleted, so no number is ever reused).
+        "CREATE TABLE cd_booking_match_keys_v7 (
+            match_key TEXT NOT NULL,
+            booking_id TEXT NOT NULL REFERENCES cd_bookings (id) ON DELETE CASCADE,
+            PRIMARY KEY (match_key, booking_id)
+        ) WITHOUT ROWID",
+        "INSERT INTO cd_booking_match_keys_v7 (match_key, booking_id)
+         SELECT match_key, booking_id FROM cd_booking_match_keys",
+        "DROP TABLE cd_booking_match_keys",
+        "ALTER TABLE cd_booking_match_keys_v7 RENAME TO cd_booking_match_keys",
+        "CREATE TABLE cd_audit_events_v7 (
+            seq INTEGER PRIMARY KEY,
+            at BIGINT NOT NULL,
+            record TEXT NOT NULL
+        )",
+        "INSERT INTO cd_audit_events_v7 (seq, at, record) SELECT seq, at, record FROM cd_audit_events",
+        "CREATE TABLE cd_audit_event_customers_v7 (
+            customer_id TEXT NOT NULL,
+            event_seq BIGINT NOT NULL REFERENCES cd_audit_events_v7 (seq),
+            PRIMARY KEY (customer_id, event_seq)
+        ) WITHOUT ROWID",
+        "INSERT INTO cd_audit_event_customers_v7 (customer_id, event_seq)
+         SELECT customer_id, event_seq FROM cd_audit_event_customers",
+        "DROP TABLE cd_audit_event_customers",
+        "DROP TABLE cd_audit_events",
+        // Renaming a table renames the references to it (the customer rows' foreign key).
+        "ALTER TABLE cd_audit_events_v7 RENAME TO cd_audit_events",
+        "ALTER TABLE cd_audit_event_customers_v7 RENAME TO cd_audit_event_customers",
     )
 );
 
