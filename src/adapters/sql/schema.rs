@@ -158,8 +158,9 @@ macro_rules! schema_v5 {
 /// existing rows in the same transaction.
 pub(crate) const SEARCH_MIGRATION: i64 = 5;
 
-/// Migration 6 on SQLite: the table a commit made in one call (see
-/// `store::sql::one_call`) inserts the outcome of each check into. Its trigger drops the row
+/// Migration 6 on SQLite: the table a commit made in one call (a statement list, as the
+/// adapter ran commits until migration 7 dropped the table) inserted the outcome of each
+/// check into. Its trigger drops the row
 /// of a check that passed, so the table stays empty and nothing is written, and aborts the
 /// statement of a check that failed.
 #[cfg(feature = "sqlite")]
@@ -173,7 +174,7 @@ const SQLITE_V6: &[&str] = &[
 ];
 
 /// Migration 6 on PostgreSQL: the function a commit made in one statement (see
-/// `store::sql::one_call`) passes its checks to; it raises an error, aborting the
+/// `adapters::postgres::one_call`) passes its checks to; it raises an error, aborting the
 /// statement, unless they all hold. `VOLATILE`, so the planner never evaluates it early.
 const POSTGRES_V6: &[&str] = &[
     "CREATE FUNCTION cd_expectations_met(met boolean) RETURNS boolean
