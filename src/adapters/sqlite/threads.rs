@@ -8,6 +8,7 @@
 //! process beats polling the lock), reads share the readers' queue (WAL lets them run beside
 //! the writer).
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -92,8 +93,17 @@ pub(crate) fn spawn(
         .name(name)
         .spawn(move || {
             while let Ok(job) = jobs.recv() {
-                if let Next::Stop = job(&mut connection) {
-                    break;
+                // A job that panics (a bug) fails its own caller, whose answer is dropped,
+                // not the store: a transaction it left open is rolled back and the thread
+                // takes the next job.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection))) {
+                    Ok(Next::Stop) => break,
+                    Ok(Next::Continue) => {}
+                    Err(_) => {
+                        if !connection.is_autocommit() {
+                            let _ = connection.execute_batch("ROLLBACK");
+                        }
+                    }
                 }
             }
             // Closing the last connection to a file checkpoints the WAL and deletes it.
@@ -176,9 +186,15 @@ async fn run_on<T: Send + 'static>(
         let _ = answer.send(work(connection));
         Next::Continue
     });
-    let closed = || StoreError::backend("using the SQLite store", "the store is closed");
-    queue.send(job).map_err(|_| closed())?;
-    answered.recv_async().await.map_err(|_| closed())
+    queue
+        .send(job)
+        .map_err(|_| StoreError::backend("using the SQLite store", "the store is closed"))?;
+    answered.recv_async().await.map_err(|_| {
+        StoreError::backend(
+            "using the SQLite store",
+            "the connection's thread gave no answer: the store was closed, or the work panicked",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -219,5 +235,47 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    /// Work that panics fails its caller with an error and leaves the thread running, its
+    /// transaction rolled back: the next caller finds the connection as it was.
+    #[test]
+    fn a_panicking_job_fails_its_caller_and_the_connection_goes_on() {
+        let (jobs_tx, jobs) = flume::unbounded();
+        let (closed_tx, closed) = flume::unbounded();
+        let connection = open(&Location::Memory, "NORMAL", false).unwrap();
+        super::spawn("test".into(), connection, jobs, closed_tx).unwrap();
+        let connections = super::Connections {
+            writer: jobs_tx,
+            readers: None,
+            reader_count: 0,
+            closed: std::sync::Mutex::new(Some(closed)),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            connections
+                .on_writer(|c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
+                .await
+                .unwrap()
+                .unwrap();
+            let failed = connections
+                .on_writer(|c| {
+                    c.execute_batch("BEGIN; INSERT INTO t VALUES (1);").unwrap();
+                    panic!("a bug in the work");
+                })
+                .await;
+            let error = failed.expect_err("the caller learns of it");
+            assert!(error.to_string().contains("storage failed"), "{error}");
+            let rows: i64 = connections
+                .on_writer(|c| c.query_row("SELECT count(*) FROM t", [], |row| row.get(0)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(rows, 0, "the half-done transaction was rolled back");
+            connections.close().await;
+            assert!(connections.on_writer(|_| ()).await.is_err(), "closed");
+        });
     }
 }
