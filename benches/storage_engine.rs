@@ -1,0 +1,541 @@
+//! The storage engine's figures (issue 17): bookings a second for existing customers on a
+//! SQLite file (`synchronous = NORMAL` and `FULL`) and on PostgreSQL, SQLite WAL frames per
+//! booking, and PostgreSQL server CPU per booking with its HOT updates, through the
+//! crate's public API only, so the same bench runs on any version of the adapters.
+//!
+//! A fresh database is bulk-loaded with `CD_ENGINE_CUSTOMERS` typical customers (default
+//! 10,000; commits of 1,000), then:
+//!
+//! - criterion `sqlite/record-existing` (`SqliteStore::connect`, `Durability::Normal`) and
+//!   `sqlite-full/record-existing` (the same file reopened with `Durability::Full`):
+//!   `Directory::record_booking` for existing customers on one task, the raw email parsed
+//!   inside the timed loop;
+//! - WAL frames per booking, outside criterion's timing: the WAL is truncated
+//!   (`SqliteStore::truncate_wal`), `CD_ENGINE_WAL_BOOKINGS` bookings are recorded (default
+//!   20, so the WAL stays under SQLite's 1,000-page auto-checkpoint), and the frames are
+//!   `(size of the -wal file - 32) / (page size + 24)`, the page size read from the WAL's
+//!   header; for existing and for new customers, five times each;
+//! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing`, then
+//!   three measured phases of `CD_ENGINE_PG_BOOKINGS` bookings (default 3,000) reading the
+//!   CPU time (utime + stime in `/proc/<pid>/stat`) of the server's processes before and
+//!   after: the backends serving the store (found by the `application_name` the bench adds
+//!   to the URL), every `postgres` process, and the bench's own process (the client); then
+//!   `n_tup_upd` and `n_tup_hot_upd` of every `cd_` table from `pg_stat_user_tables`. The
+//!   store's tables live in a schema of their own (`connect_with_schema`), dropped at the
+//!   end. Statistics queries and the drop go through `psql`.
+//!
+//! At the end the bench prints each criterion function's mean over all the bookings it
+//! timed and their ratios, all from the same run.
+//!
+//! ```text
+//! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
+//!   cargo bench --features sqlite,postgres --bench storage_engine -- --warm-up-time 1 --measurement-time 5 --sample-size 10
+//! ```
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use customer_directory::adapters::Durability;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, ChangeSet, SearchStore};
+use customer_directory::{
+    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
+    NewBooking, Profile,
+};
+use customer_directory::{PostgresStore, SqliteStore, Store};
+use support::{Rng, typed_email, typical_profile};
+use tokio::runtime::Runtime;
+
+const PROBES: usize = 4096;
+/// Rounds of the WAL-frame count, each printed.
+const WAL_ROUNDS: usize = 5;
+/// Measured CPU phases on PostgreSQL, each printed.
+const CPU_PHASES: usize = 3;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).map_or(default, |value| {
+        value
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
+    })
+}
+
+fn booking(code: String, contact: Profile) -> NewBooking {
+    NewBooking::new(
+        code,
+        BookingStatus::PAID,
+        contact,
+        chrono::Utc::now(),
+        Money::new(4_500, Currency::parse("EUR").expect("currency")),
+    )
+}
+
+async fn load<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S, n: usize) {
+    let now = chrono::Utc::now();
+    for start in (0..n).step_by(1_000) {
+        let mut changes = ChangeSet::new();
+        for i in start..(start + 1_000).min(n) {
+            changes.save_customer(Customer::new(typical_profile(i), now));
+        }
+        store.commit(changes).await.expect("bulk load");
+    }
+}
+
+/// Probes: a customer's booking form (no email yet) and the email as typed.
+struct Probes {
+    forms: Vec<Profile>,
+    raw: Vec<String>,
+    next: usize,
+}
+
+impl Probes {
+    fn new(n: usize) -> Self {
+        let mut rng = Rng::new(0x5eed ^ n as u64);
+        let (mut forms, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..PROBES {
+            let i = rng.below(n);
+            let mut form = typical_profile(i);
+            form.email = None;
+            forms.push(form);
+            raw.push(typed_email(&mut rng, i));
+        }
+        Self {
+            forms,
+            raw,
+            next: 0,
+        }
+    }
+
+    /// `count` bookings, for existing customers or (with `new`) new ones.
+    fn inputs(&mut self, count: u64, new: bool) -> Vec<(NewBooking, String)> {
+        (0..count)
+            .map(|_| {
+                self.next += 1;
+                let next = self.next;
+                let k = next % PROBES;
+                let raw = if new {
+                    format!("new.{}.{next}@example.org", std::process::id())
+                } else {
+                    self.raw[k].clone()
+                };
+                (booking(format!("E-{next}"), self.forms[k].clone()), raw)
+            })
+            .collect()
+    }
+}
+
+async fn record<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    directory: &Directory<S>,
+    inputs: Vec<(NewBooking, String)>,
+) {
+    for (mut new, raw) in inputs {
+        new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
+        directory
+            .record_booking(new, &Actor::System)
+            .await
+            .expect("record");
+    }
+}
+
+/// Every booking each criterion function timed (warm-up included) and the time it took:
+/// the means and ratios printed at the end come from this run alone.
+#[derive(Default, Clone)]
+struct Timed(Arc<Mutex<BTreeMap<String, (Duration, u64)>>>);
+
+impl Timed {
+    fn add(&self, id: &str, elapsed: Duration, bookings: u64) {
+        let mut map = self.0.lock().expect("timings");
+        let entry = map.entry(id.to_owned()).or_default();
+        entry.0 += elapsed;
+        entry.1 += bookings;
+    }
+
+    fn mean_us(&self, id: &str) -> Option<f64> {
+        let map = self.0.lock().expect("timings");
+        let (elapsed, bookings) = map.get(id)?;
+        (*bookings > 0).then(|| elapsed.as_secs_f64() * 1e6 / *bookings as f64)
+    }
+
+    fn report(&self) {
+        let map = self.0.lock().expect("timings");
+        for (id, (elapsed, bookings)) in map.iter() {
+            let us = elapsed.as_secs_f64() * 1e6 / (*bookings).max(1) as f64;
+            println!(
+                "engine: {id}: mean {us:.1} µs per booking over {bookings} bookings ({:.0} bookings/s)",
+                1e6 / us
+            );
+        }
+    }
+}
+
+/// Criterion function `group/record-existing`: bookings for existing customers, one task.
+fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    group_name: &str,
+    directory: &Directory<S>,
+    probes: &mut Probes,
+    timed: &Timed,
+) {
+    let id = format!("{group_name}/record-existing");
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("record-existing", |b| {
+        b.iter_custom(|iters| {
+            let inputs = probes.inputs(iters, false);
+            let elapsed = rt.block_on(async {
+                let started = Instant::now();
+                record(directory, inputs).await;
+                started.elapsed()
+            });
+            timed.add(&id, elapsed, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+/// The `-wal` file beside a database file.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Frames in a WAL file: `(size - 32) / (page size + 24)`, the page size read from the
+/// WAL header (bytes 8 to 11, big-endian). Zero for a missing or empty file.
+fn wal_frames(wal: &Path) -> u64 {
+    let Ok(bytes) = std::fs::read(wal) else {
+        return 0;
+    };
+    if bytes.len() < 32 {
+        return 0;
+    }
+    let page_size = u64::from(u32::from_be_bytes(
+        bytes[8..12].try_into().expect("4 bytes"),
+    ));
+    let frame = page_size + 24;
+    let body = bytes.len() as u64 - 32;
+    assert_eq!(
+        body % frame,
+        0,
+        "WAL of {} bytes is not whole frames of {page_size}-byte pages",
+        bytes.len()
+    );
+    body / frame
+}
+
+/// WAL frames per booking on `store`, for existing customers and for new ones, several
+/// rounds each, printed. Outside any timing.
+fn sqlite_wal_frames(
+    rt: &Runtime,
+    label: &str,
+    store: &SqliteStore,
+    directory: &Directory<SqliteStore>,
+    db: &Path,
+    probes: &mut Probes,
+) {
+    let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
+    let wal = wal_path(db);
+    for (kind, new) in [("existing", false), ("new", true)] {
+        let mut per_round = Vec::new();
+        for round in 1..=WAL_ROUNDS {
+            let inputs = probes.inputs(n, new);
+            let frames = rt.block_on(async {
+                store.truncate_wal().await.expect("truncate the WAL");
+                let before = wal_frames(&wal);
+                assert_eq!(before, 0, "the WAL is empty after truncate_wal");
+                record(directory, inputs).await;
+                wal_frames(&wal)
+            });
+            let per = frames as f64 / n as f64;
+            per_round.push(per);
+            println!(
+                "engine: {label}: WAL frames per booking ({kind} customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
+            );
+        }
+        let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
+        println!("engine: {label}: WAL frames per booking ({kind} customer), mean: {mean:.2}");
+    }
+}
+
+/// Clock ticks a second for `/proc/<pid>/stat` times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// utime + stime of a process, in clock ticks (all its threads).
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: count fields after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the line; `rest` starts at field 3.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Every PostgreSQL server process: its `comm` is `postgres`, or its command line starts
+/// with `postgres` (backends rename themselves `postgres: user db ...`).
+fn postgres_pids() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.bytes().all(|b| b.is_ascii_digit()).then_some(name)
+        })
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            comm.trim() == "postgres" || cmdline.starts_with(b"postgres")
+        })
+        .collect()
+}
+
+fn snapshot(pids: &[String]) -> HashMap<String, u64> {
+    pids.iter()
+        .filter_map(|pid| Some((pid.clone(), cpu_ticks(pid)?)))
+        .collect()
+}
+
+/// Ticks spent between two snapshots; a process new in `after` counts from zero.
+fn spent(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
+    after
+        .iter()
+        .map(|(pid, ticks)| ticks.saturating_sub(before.get(pid).copied().unwrap_or(0)))
+        .sum()
+}
+
+/// Runs one statement through `psql`, rows as lines of `|`-separated fields.
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args([
+            url,
+            "-X",
+            "-A",
+            "-t",
+            "-F",
+            "|",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .output()
+        .map_err(|error| format!("running psql: {error}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Drops the bench's schema when the PostgreSQL part ends, however it ends.
+struct DropSchema<'a> {
+    url: &'a str,
+    schema: String,
+}
+
+impl Drop for DropSchema<'_> {
+    fn drop(&mut self) {
+        match psql(
+            self.url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+        ) {
+            Ok(_) => eprintln!("postgres: schema {} dropped", self.schema),
+            Err(error) => eprintln!("postgres: could not drop schema {}: {error}", self.schema),
+        }
+    }
+}
+
+/// `url` with `application_name` set, so the store's backends can be found.
+fn with_application_name(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+fn bench_postgres(
+    c: &mut Criterion,
+    rt: &Runtime,
+    url: &str,
+    n: usize,
+    probes: &mut Probes,
+    timed: &Timed,
+) {
+    let schema = format!("cd_engine_{}", std::process::id());
+    let application = format!("cd_engine_bench_{}", std::process::id());
+    let _drop = DropSchema {
+        url,
+        schema: schema.clone(),
+    };
+    let store = rt.block_on(async {
+        let store =
+            PostgresStore::connect_with_schema(&with_application_name(url, &application), &schema)
+                .await
+                .expect("connect");
+        store.migrate().await.expect("migrate");
+        let started = Instant::now();
+        load(&store, n).await;
+        eprintln!(
+            "postgres: {n} customers loaded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        store
+    });
+    let directory = Directory::new(store, DirectorySettings::default());
+    bench_record(c, rt, "postgres", &directory, probes, timed);
+
+    // Server and client CPU per booking, outside criterion.
+    let bookings = env_number("CD_ENGINE_PG_BOOKINGS", 3_000) as u64;
+    let hz = clock_ticks();
+    let own = std::process::id().to_string();
+    let backends_query = format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{application}' ORDER BY pid"
+    );
+    rt.block_on(record(&directory, probes.inputs(200, false)));
+    for phase in 1..=CPU_PHASES {
+        let inputs = probes.inputs(bookings, false);
+        let all = postgres_pids();
+        let backends: Vec<String> = psql(url, &backends_query)
+            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default();
+        let (all_before, backends_before) = (snapshot(&all), snapshot(&backends));
+        let client_before = cpu_ticks(&own).unwrap_or(0);
+        let started = Instant::now();
+        rt.block_on(record(&directory, inputs));
+        let wall = started.elapsed();
+        let client = cpu_ticks(&own).unwrap_or(0) - client_before;
+        // Backends the pool opened during the phase count too.
+        let mut backends_after: Vec<String> = psql(url, &backends_query)
+            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default();
+        backends_after.extend(backends.iter().cloned());
+        backends_after.sort();
+        backends_after.dedup();
+        let mut all_after = all.clone();
+        all_after.extend(postgres_pids());
+        all_after.sort();
+        all_after.dedup();
+        let all_spent = spent(&all_before, &snapshot(&all_after));
+        let backends_spent = spent(&backends_before, &snapshot(&backends_after));
+        let us = |ticks: u64| ticks as f64 / hz * 1e6 / bookings as f64;
+        println!(
+            "engine: postgres: CPU phase {phase}: {bookings} bookings in {:.2} s ({:.0} bookings/s); \
+             server CPU per booking: {:.1} µs all postgres processes, {:.1} µs the store's backends ({}); \
+             client CPU per booking: {:.1} µs",
+            wall.as_secs_f64(),
+            bookings as f64 / wall.as_secs_f64(),
+            us(all_spent),
+            us(backends_spent),
+            backends_after.len(),
+            us(client),
+        );
+    }
+
+    // Statistics are flushed lazily: a backend that goes idle flushes them within ~10 s.
+    std::thread::sleep(Duration::from_secs(11));
+    let _ = psql(url, "SELECT pg_stat_force_next_flush()");
+    match psql(
+        url,
+        &format!(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup FROM pg_stat_user_tables \
+             WHERE schemaname = '{schema}' AND relname LIKE 'cd\\_%' ORDER BY relname"
+        ),
+    ) {
+        Ok(rows) => {
+            println!(
+                "engine: postgres: table statistics (whole run): table, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup, HOT share"
+            );
+            for row in rows.lines().filter(|row| !row.trim().is_empty()) {
+                let fields: Vec<&str> = row.split('|').collect();
+                let upd: f64 = fields.get(2).and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                let hot: f64 = fields.get(3).and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                let share = if upd > 0.0 {
+                    format!("{:.0} %", hot / upd * 100.0)
+                } else {
+                    "-".into()
+                };
+                println!("engine: postgres:   {}, {share}", fields.join(", "));
+            }
+        }
+        Err(error) => eprintln!("postgres: table statistics unavailable: {error}"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let n = env_number("CD_ENGINE_CUSTOMERS", 10_000).max(1);
+    let timed = Timed::default();
+    let mut probes = Probes::new(n);
+    let dir = std::env::temp_dir().join(format!("cd-engine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("engine.db");
+    let url = format!("sqlite://{}", db.display());
+
+    // SQLite, `synchronous = NORMAL`.
+    let store = rt.block_on(async {
+        let store = SqliteStore::connect(&url).await.expect("open");
+        store.migrate().await.expect("migrate");
+        let started = Instant::now();
+        load(&store, n).await;
+        eprintln!(
+            "sqlite: {n} customers loaded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        store
+    });
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed);
+    sqlite_wal_frames(&rt, "sqlite", &store, &directory, &db, &mut probes);
+    drop(directory);
+    rt.block_on(store.close());
+
+    // The same file with every commit synced (`synchronous = FULL`).
+    let store = rt.block_on(async {
+        SqliteStore::connect_with_durability(&url, Durability::Full)
+            .await
+            .expect("reopen with FULL")
+    });
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    bench_record(c, &rt, "sqlite-full", &directory, &mut probes, &timed);
+    drop(directory);
+    rt.block_on(store.close());
+
+    match std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL") {
+        Ok(pg) => bench_postgres(c, &rt, &pg, n, &mut probes, &timed),
+        Err(_) => eprintln!("postgres: skipped; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"),
+    }
+
+    timed.report();
+    let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
+    if let Some(r) = ratio("sqlite-full/record-existing", "sqlite/record-existing") {
+        println!("engine: ratio sqlite-full / sqlite (time per booking): {r:.2}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
