@@ -477,7 +477,16 @@ fn bench_postgres(
     }
 }
 
+/// The machine's load average, printed beside the figures (the machine may be shared).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 fn bench(c: &mut Criterion) {
+    println!("engine: load average at the start: {}", load_average());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -525,6 +534,7 @@ fn bench(c: &mut Criterion) {
         Err(_) => eprintln!("postgres: skipped; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"),
     }
 
+    println!("engine: load average at the end: {}", load_average());
     timed.report();
     let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
     if let Some(r) = ratio("sqlite-full/record-existing", "sqlite/record-existing") {
