@@ -173,6 +173,17 @@ mod in_memory {
     });
 }
 
+/// The `synchronous` setting of the store's writing connection.
+async fn synchronous_of(store: &SqliteStore) -> i64 {
+    store
+        .with_connection(|connection| {
+            connection.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))
+        })
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The durability chosen is the `synchronous` setting of the file's connections: `NORMAL`
 /// (1) by default, `FULL` (2) when asked, and the file still takes commits either way.
 #[tokio::test]
@@ -185,11 +196,7 @@ async fn durability_sets_synchronous_on_the_files_connections() {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        let synchronous: i64 =
-            customer_directory::adapters::sqlx::query_scalar("PRAGMA synchronous")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
+        let synchronous = synchronous_of(&store).await;
         assert_eq!(synchronous, expected, "{durability:?}");
         let customer = Customer::new(customer_directory::Profile::default(), chrono::Utc::now());
         let mut changes = ChangeSet::new();
@@ -203,10 +210,7 @@ async fn durability_sets_synchronous_on_the_files_connections() {
     let default = SqliteStore::connect(&format!("sqlite://{}", file.display()))
         .await
         .unwrap();
-    let synchronous: i64 = customer_directory::adapters::sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(default.pool())
-        .await
-        .unwrap();
+    let synchronous = synchronous_of(&default).await;
     assert_eq!(synchronous, 1, "connect keeps NORMAL");
     default.close().await;
     let _ = std::fs::remove_file(&file);

@@ -18,7 +18,11 @@ pub use memory::MemoryStore;
 pub use postgres::{MaintenanceError, PostgresStore, Vacuum};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteStore};
-/// The `sqlx` crate the SQL adapters are built on, re-exported so a host opens pools and
-/// runs its own queries with the same version.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// The `rusqlite` crate the SQLite adapter is built on, re-exported so a host's own work on
+/// the store's connection ([`SqliteStore::with_connection`]) uses the same version.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+/// The `sqlx` crate the PostgreSQL adapter is built on, re-exported so a host opens pools
+/// and runs its own queries with the same version.
+#[cfg(feature = "postgres")]
 pub use sqlx;

@@ -187,10 +187,53 @@ const POSTGRES_V6: &[&str] = &[
      $$",
 ];
 
+/// Migration 7: booking statistics move out of the customer row into a narrow table of
+/// their own, so that recording a booking never rewrites `cd_customers` (see
+/// `adapters::sql::statistics`). Existing statistics are copied; the last activity (the
+/// latest creation or start among a customer's bookings, which the inactivity scan
+/// compares) is computed from the bookings, replacing the index that scan used. Indexes no
+/// read uses any more go: the totals' value index (the total-value sort joins by customer)
+/// and the match keys' booking index (a rewritten booking deletes its old keys by key).
+/// `$stats_options` ends the statistics table's definition (`WITHOUT ROWID` on SQLite, a
+/// fill factor leaving room for in-page updates on PostgreSQL); `$extra` is what one
+/// database does besides.
+macro_rules! schema_v7 {
+    ($stats_options:literal, $($extra:literal),* $(,)?) => {
+        &[
+            concat!(
+                "CREATE TABLE cd_customer_stats (
+                    customer_id TEXT PRIMARY KEY REFERENCES cd_customers (id) ON DELETE CASCADE,
+                    booking_count BIGINT NOT NULL,
+                    last_booking_at BIGINT NOT NULL,
+                    last_activity_at BIGINT NOT NULL
+                ) ",
+                $stats_options
+            ),
+            "INSERT INTO cd_customer_stats (customer_id, booking_count, last_booking_at, last_activity_at)
+             SELECT c.id, c.booking_count, c.last_booking_at,
+                 COALESCE((SELECT MAX(CASE WHEN b.created_at > b.starts_at
+                                           THEN b.created_at ELSE b.starts_at END)
+                           FROM cd_bookings b WHERE b.customer_id = c.id),
+                          -9223372036854775807)
+             FROM cd_customers c",
+            "CREATE INDEX cd_customer_stats_booking_count ON cd_customer_stats (booking_count, customer_id)",
+            "CREATE INDEX cd_customer_stats_last_booking ON cd_customer_stats (last_booking_at, customer_id)",
+            "DROP INDEX cd_customers_booking_count",
+            "DROP INDEX cd_customers_last_booking",
+            "ALTER TABLE cd_customers DROP COLUMN booking_count",
+            "ALTER TABLE cd_customers DROP COLUMN last_booking_at",
+            "DROP INDEX cd_bookings_customer_created",
+            "DROP INDEX cd_customer_totals_value",
+            "DROP INDEX cd_booking_match_keys_booking",
+            $($extra),*
+        ]
+    };
+}
+
 /// Every migration in order, given what the dialects spell differently: the audit log's
-/// sequence column, the collation of the name sort columns and migration 6.
+/// sequence column, the collation of the name sort columns, migration 6 and migration 7.
 macro_rules! migrations {
-    ($audit_seq:literal, $collate:literal, $v6:expr) => {
+    ($audit_seq:literal, $collate:literal, $v6:expr, $v7:expr) => {
         &[
             Migration {
                 version: 1,
@@ -216,16 +259,39 @@ macro_rules! migrations {
                 version: 6,
                 statements: $v6,
             },
+            Migration {
+                version: 7,
+                statements: $v7,
+            },
         ]
     };
 }
 
 /// SQLite's migrations.
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] =
-    migrations!("INTEGER PRIMARY KEY AUTOINCREMENT", "", SQLITE_V6);
+pub(crate) const SQLITE: &[Migration] = migrations!(
+    "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "",
+    SQLITE_V6,
+    schema_v7!(
+        "WITHOUT ROWID",
+        // Commits no longer run as one statement list on SQLite (its driver runs each
+        // statement in-process), so the expectation table of migration 6 goes.
+        "DROP TABLE cd_commit_expectations",
+    )
+);
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] =
-    migrations!("BIGSERIAL PRIMARY KEY", "COLLATE \"C\"", POSTGRES_V6);
+pub(crate) const POSTGRES: &[Migration] = migrations!(
+    "BIGSERIAL PRIMARY KEY",
+    "COLLATE \"C\"",
+    POSTGRES_V6,
+    schema_v7!(
+        "WITH (fillfactor = 80)",
+        // Room in each page for a rewritten customer's new row version: an update that
+        // changes no indexed column then stays in its page (a HOT update) and adds no index
+        // entries.
+        "ALTER TABLE cd_customers SET (fillfactor = 80)",
+    )
+);

@@ -1,58 +1,49 @@
-//! Commits that only add rows and check versions, written by one call to the database.
+//! Commits that only add rows and check versions, written by one statement.
 //!
 //! Recording a booking commits a change of this shape: a version check on the customer (with
 //! the booking's addition to its statistics), or a new customer with its email keys; the
-//! booking with its match keys; an audit event. The general commit (`apply` in
-//! [`sql_store!`](super::sql_store)) runs a statement, looks at what it did and decides the
-//! next, one round trip each. Here every check travels with the writes instead: each
-//! statement that must touch a known number of rows is followed by a check of that number,
-//! and a failed check aborts everything the call did.
+//! booking with its match keys; an audit event. The general commit
+//! ([`commit::apply`](crate::adapters::sql::commit::apply)) runs a statement, looks at what
+//! it did and decides the next, one round trip each. Here every check travels with the
+//! writes instead: one statement of data-modifying `WITH` clauses. A statement is atomic on
+//! its own, so no `BEGIN` or `COMMIT` is sent. Its `SELECT` hands the checks to
+//! `cd_expectations_met`, a function of migration 6 that raises an error when one fails,
+//! which aborts everything the statement did.
 //!
-//! - PostgreSQL: one statement of data-modifying `WITH` clauses. A statement is atomic on its
-//!   own, so no `BEGIN` or `COMMIT` is sent. Its `SELECT` hands the checks to
-//!   `cd_expectations_met`, a function of migration 6 that raises an error when one fails.
-//! - SQLite: `BEGIN IMMEDIATE`, the statements and `COMMIT` as one statement list, run by
-//!   sqlx on the connection's thread in one go. After each checked statement, the check's
-//!   outcome is inserted into `cd_commit_expectations`, whose trigger (migration 6) drops the
-//!   row when the check passed and aborts the statement when it failed; the caller then rolls
-//!   back.
-//!
-//! A failed call says that a check failed, not which. The caller rolls back and runs the
-//! general commit, which names the conflict (or commits, when the state it finds allows it).
+//! A failed call says that a check failed, not which. The caller runs the general commit,
+//! which names the conflict (or commits, when the state it finds allows it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Bind, DependentRows, nanos, to_json, version_column};
-use crate::ports::query::evaluation::CustomerStats;
+use crate::adapters::sql::encoding::{
+    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql,
+    match_index_keys, membership_rows, nanos, to_json, version_column,
+};
+use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{ChangeSet, Expected};
+use crate::records::booking::Booking;
 use crate::values::ids::CustomerId;
 
 /// Commits writing more records than this take the general path: a statement of thousands
-/// of `WITH` clauses plans slowly, and parameters are bounded (32,766 on SQLite).
+/// of `WITH` clauses plans slowly.
 const MOST_RECORDS: usize = 32;
 
-/// One call that applies a whole commit: the SQL and its parameters, numbered from `$1`
-/// across every statement of the call.
+/// One statement that applies a whole commit: the SQL and its parameters, numbered from
+/// `$1`.
 #[derive(Debug)]
 pub(crate) struct OneCall {
     pub(crate) sql: String,
     pub(crate) binds: Vec<Bind>,
-    /// The call opens a transaction and commits it last (SQLite): when the call fails, the
-    /// transaction may still be open and must be rolled back.
-    pub(crate) opens_transaction: bool,
 }
 
-/// The one call applying `changes`, when they only add customers and bookings, check
+/// The one statement applying `changes`, when they only add customers and bookings, check
 /// customer versions and append audit events; `None` for every other commit.
 ///
 /// # Errors
 ///
 /// [`StoreError::Backend`] when a record cannot be encoded.
-pub(crate) fn plan(
-    dialect: DependentRows,
-    changes: &ChangeSet,
-) -> Result<Option<OneCall>, StoreError> {
+pub(crate) fn plan(changes: &ChangeSet) -> Result<Option<OneCall>, StoreError> {
     let only_adds = changes.deletions().is_empty()
         && changes.booking_guards().is_empty()
         && changes.merges().is_empty()
@@ -89,7 +80,7 @@ pub(crate) fn plan(
     if created.len() != changes.customers().len() {
         return Ok(None);
     }
-    let mut added: BTreeMap<CustomerId, Vec<&crate::records::booking::Booking>> = BTreeMap::new();
+    let mut added: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
     for write in changes.bookings() {
         if let Some(customer) = write.record.attribution.customer() {
             // A booking for a customer the commit neither checks nor creates: the general
@@ -100,21 +91,22 @@ pub(crate) fn plan(
             added.entry(customer).or_default().push(&write.record);
         }
     }
-    let stats = |customer: &CustomerId| {
-        CustomerStats::of(added.get(customer).into_iter().flatten().copied())
+    let delta = |customer: &CustomerId| match added.get(customer) {
+        Some(bookings) => StatsDelta::of(bookings.iter().copied()),
+        None => StatsDelta::none(),
     };
 
-    let mut call = Builder::new(dialect);
+    let mut call = Builder::default();
     // One order for every writer: concurrent commits lock customers in the same order.
     for (&customer, &version) in &guarded {
         call.check_customer(
             customer,
             version,
-            added.contains_key(&customer).then(|| stats(&customer)),
+            added.contains_key(&customer).then(|| delta(&customer)),
         );
     }
     for customer in sorted_by_id(changes.customers(), |customer| customer.id) {
-        call.insert_customer(customer, &stats(&customer.id))?;
+        call.insert_customer(customer, &delta(&customer.id))?;
     }
     for booking in sorted_by_id(changes.bookings(), |booking| booking.id) {
         call.insert_booking(booking)?;
@@ -135,26 +127,16 @@ fn sorted_by_id<T, K: Ord>(
     records
 }
 
-/// Builds the call: statements, their checks and the shared parameter list.
+/// Builds the statement: its `WITH` clauses, their checks and the shared parameter list.
+#[derive(Default)]
 struct Builder {
-    dialect: DependentRows,
     binds: Vec<Bind>,
-    /// PostgreSQL: the `WITH` clauses; SQLite: the statements.
-    parts: Vec<String>,
-    /// PostgreSQL: the conditions the final `SELECT` checks.
+    clauses: Vec<String>,
+    /// The conditions the final `SELECT` checks.
     checks: Vec<String>,
 }
 
 impl Builder {
-    fn new(dialect: DependentRows) -> Self {
-        Self {
-            dialect,
-            binds: Vec::new(),
-            parts: Vec::new(),
-            checks: Vec::new(),
-        }
-    }
-
     /// Adds a parameter, returning its placeholder.
     fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
@@ -170,86 +152,76 @@ impl Builder {
             .join(", ")
     }
 
+    /// Adds `body` as a `WITH` clause of its own and returns the clause's name.
+    fn clause(&mut self, body: String) -> String {
+        let name = format!("w{}", self.clauses.len());
+        self.clauses.push(format!("{name} AS ({body})"));
+        name
+    }
+
     /// Runs the data-modifying `sql`; when `rows` is given, the call fails unless it wrote
     /// exactly that many rows.
     fn write(&mut self, sql: String, rows: Option<usize>) {
-        match self.dialect {
-            DependentRows::DataModifyingWith => match rows {
-                Some(rows) => {
-                    let name = self.clause(format!("{sql} RETURNING 1"));
-                    self.expect_rows(&name, rows);
-                }
-                None => {
-                    self.clause(sql);
-                }
-            },
-            DependentRows::StatementList => {
-                self.parts.push(sql);
-                if let Some(rows) = rows {
-                    self.parts.push(format!(
-                        "INSERT INTO cd_commit_expectations (met) VALUES (changes() = {rows})"
-                    ));
-                }
+        match rows {
+            Some(rows) => {
+                let name = self.clause(format!("{sql} RETURNING 1"));
+                self.expect_rows(&name, rows);
+            }
+            None => {
+                self.clause(sql);
             }
         }
     }
 
-    /// PostgreSQL: adds `body` as a `WITH` clause of its own and returns the clause's name.
-    fn clause(&mut self, body: String) -> String {
-        let name = format!("w{}", self.parts.len());
-        self.parts.push(format!("{name} AS ({body})"));
-        name
-    }
-
-    /// PostgreSQL: the call fails unless the clause `name` returned exactly `rows` rows.
+    /// The call fails unless the clause `name` returned exactly `rows` rows.
     fn expect_rows(&mut self, name: &str, rows: usize) {
         self.checks
             .push(format!("(SELECT count(*) FROM {name}) = {rows}"));
     }
 
-    /// Customer `customer` must be stored at `version`, and gains `stats` (the bookings this
-    /// commit attributes to it) when given. The customer's row stays locked until the end.
-    fn check_customer(&mut self, customer: CustomerId, version: u64, stats: Option<CustomerStats>) {
+    /// Customer `customer` must be stored at `version` (its row locked until the end), and
+    /// gains `delta` (the bookings this commit attributes to it) when given.
+    fn check_customer(&mut self, customer: CustomerId, version: u64, delta: Option<StatsDelta>) {
         let id = self.bind(Bind::Text(customer.to_string()));
         let version = self.bind(Bind::Int(version_column(version)));
-        let Some(stats) = stats else {
-            let found = format!("FROM cd_customers WHERE id = {id} AND version = {version}");
-            match self.dialect {
-                DependentRows::DataModifyingWith => {
-                    let name = self.clause(format!("SELECT 1 {found} FOR UPDATE"));
-                    self.expect_rows(&name, 1);
-                }
-                DependentRows::StatementList => self.parts.push(format!(
-                    "INSERT INTO cd_commit_expectations (met) SELECT count(*) = 1 {found}"
-                )),
-            }
+        let name = self.clause(format!(
+            "SELECT 1 FROM cd_customers WHERE id = {id} AND version = {version} FOR UPDATE"
+        ));
+        self.expect_rows(&name, 1);
+        let Some(delta) = delta else {
             return;
         };
-        let count = self.bind(Bind::Int(super::count_column(stats.booking_count)));
-        let last = self.bind(Bind::Int(
-            crate::ports::query::evaluation::last_booking_key(stats.last_booking),
-        ));
-        let update = super::add_to_statistics(&id, &count, &last);
-        self.write(format!("{update} AND version = {version}"), Some(1));
-        self.add_totals(&id, &stats, true);
+        let count = self.bind(Bind::Int(delta.count));
+        let last = self.bind(Bind::Int(delta.last_booking));
+        let activity = self.bind(Bind::Int(delta.last_activity));
+        self.write(
+            format!(
+                "UPDATE cd_customer_stats SET booking_count = booking_count + {count}, \
+                 last_booking_at = CASE WHEN last_booking_at < {last} THEN {last} ELSE last_booking_at END, \
+                 last_activity_at = CASE WHEN last_activity_at < {activity} THEN {activity} ELSE last_activity_at END \
+                 WHERE customer_id = {id}"
+            ),
+            Some(1),
+        );
+        self.add_totals(&id, &delta, true);
     }
 
-    /// Writes the per-currency totals of `stats` for the customer whose id is bound at `id`,
+    /// Writes the per-currency totals of `delta` for the customer whose id is bound at `id`,
     /// adding to the stored ones (`add`) or as the first ones.
-    fn add_totals(&mut self, id: &str, stats: &CustomerStats, add: bool) {
-        if stats.totals.is_empty() {
+    fn add_totals(&mut self, id: &str, delta: &StatsDelta, add: bool) {
+        if delta.totals.is_empty() {
             return;
         }
-        let rows: Vec<String> = stats
+        let rows: Vec<String> = delta
             .totals
             .iter()
             .map(|(currency, total)| {
-                let currency = self.bind(Bind::Text(currency.as_str().to_owned()));
+                let currency = self.bind(Bind::Text(currency.clone()));
                 let total = self.bind(Bind::Int(*total));
                 format!("({id}, {currency}, {total})")
             })
             .collect();
-        let upsert = if add { super::ADD_TO_TOTALS } else { "" };
+        let upsert = if add { ADD_TO_TOTALS } else { "" };
         self.write(
             format!(
                 "INSERT INTO cd_customer_totals (customer_id, currency, total) VALUES {} {upsert}",
@@ -264,13 +236,23 @@ impl Builder {
     fn insert_customer(
         &mut self,
         customer: &crate::records::customer::Customer,
-        stats: &CustomerStats,
+        delta: &StatsDelta,
     ) -> Result<(), StoreError> {
-        let values = self.row(super::customer_row(customer, stats)?);
-        self.write(super::insert_customer_sql(&values), Some(1));
+        let values = self.row(customer_columns(customer)?);
+        self.write(insert_customer_sql(&values), Some(1));
         let id = self.bind(Bind::Text(customer.id.to_string()));
-        self.add_totals(&id, stats, false);
-        for side in super::membership_rows(customer) {
+        let count = self.bind(Bind::Int(delta.count));
+        let last = self.bind(Bind::Int(delta.last_booking));
+        let activity = self.bind(Bind::Int(delta.last_activity));
+        self.write(
+            format!(
+                "INSERT INTO cd_customer_stats (customer_id, booking_count, last_booking_at, \
+                 last_activity_at) VALUES ({id}, {count}, {last}, {activity})"
+            ),
+            None,
+        );
+        self.add_totals(&id, delta, false);
+        for side in membership_rows(customer) {
             if side.rows.is_empty() {
                 continue;
             }
@@ -301,14 +283,10 @@ impl Builder {
     }
 
     /// A new booking and its match keys; fails when the id is taken.
-    fn insert_booking(
-        &mut self,
-        booking: &crate::records::booking::Booking,
-    ) -> Result<(), StoreError> {
-        let values = self.row(super::booking_row(booking)?);
-        self.write(super::insert_booking_sql(&values), Some(1));
-        let keys: BTreeSet<String> =
-            super::match_index_keys(&booking.contact.match_keys()).collect();
+    fn insert_booking(&mut self, booking: &Booking) -> Result<(), StoreError> {
+        let values = self.row(booking_row(booking)?);
+        self.write(insert_booking_sql(&values), Some(1));
+        let keys: BTreeSet<String> = match_index_keys(&booking.contact.match_keys()).collect();
         if !keys.is_empty() {
             let id = self.bind(Bind::Text(booking.id.to_string()));
             let rows: Vec<String> = keys
@@ -344,55 +322,30 @@ impl Builder {
             .map(|person| format!("({})", self.bind(Bind::Text(person.to_string()))))
             .collect();
         let people = people.join(", ");
-        match self.dialect {
-            DependentRows::DataModifyingWith => {
-                let name = self.clause(format!("{insert} RETURNING seq"));
-                self.write(
-                    format!(
-                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
-                         SELECT person.id, {name}.seq FROM {name} \
-                         CROSS JOIN (VALUES {people}) AS person (id)"
-                    ),
-                    None,
-                );
-            }
-            DependentRows::StatementList => {
-                self.write(insert, None);
-                // The event just appended has the highest sequence number: `AUTOINCREMENT`
-                // never reuses one and the transaction holds the write lock.
-                self.write(
-                    format!(
-                        "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
-                         SELECT column1, (SELECT MAX(seq) FROM cd_audit_events) FROM (VALUES {people})"
-                    ),
-                    None,
-                );
-            }
-        }
+        let name = self.clause(format!("{insert} RETURNING seq"));
+        self.write(
+            format!(
+                "INSERT INTO cd_audit_event_customers (customer_id, event_seq) \
+                 SELECT person.id, {name}.seq FROM {name} \
+                 CROSS JOIN (VALUES {people}) AS person (id)"
+            ),
+            None,
+        );
         Ok(())
     }
 
     fn finish(self) -> OneCall {
-        let sql = match self.dialect {
-            DependentRows::DataModifyingWith => {
-                let checks = if self.checks.is_empty() {
-                    "true".to_owned()
-                } else {
-                    self.checks.join(" AND ")
-                };
-                format!(
-                    "WITH {} SELECT cd_expectations_met({checks})",
-                    self.parts.join(", ")
-                )
-            }
-            DependentRows::StatementList => {
-                format!("BEGIN IMMEDIATE; {}; COMMIT", self.parts.join("; "))
-            }
+        let checks = if self.checks.is_empty() {
+            "true".to_owned()
+        } else {
+            self.checks.join(" AND ")
         };
         OneCall {
-            sql,
+            sql: format!(
+                "WITH {} SELECT cd_expectations_met({checks})",
+                self.clauses.join(", ")
+            ),
             binds: self.binds,
-            opens_transaction: self.dialect == DependentRows::StatementList,
         }
     }
 }
@@ -401,7 +354,7 @@ impl Builder {
 mod tests {
     use std::sync::Arc;
 
-    use super::{DependentRows, MOST_RECORDS, OneCall, plan};
+    use super::{MOST_RECORDS, OneCall, plan};
     use crate::decisions::attribution::attribute;
     use crate::ports::store::EmailLookup;
     use crate::ports::store::changes::ChangeSet;
@@ -415,10 +368,6 @@ mod tests {
     use crate::values::money::{Currency, Money};
     use crate::values::text::PersonName;
 
-    const DIALECTS: [DependentRows; 2] = [
-        DependentRows::DataModifyingWith,
-        DependentRows::StatementList,
-    ];
 
     fn contact(email: &str, name: &str) -> Profile {
         Profile {
@@ -476,74 +425,49 @@ mod tests {
             .unwrap_or(0)
     }
 
-    fn check_shape(dialect: DependentRows, call: &OneCall) {
+    fn check_shape(call: &OneCall) {
         assert_eq!(
             highest_placeholder(&call.sql),
             call.binds.len(),
             "{}",
             call.sql
         );
-        match dialect {
-            DependentRows::DataModifyingWith => {
-                assert!(call.sql.starts_with("WITH "), "{}", call.sql);
-                assert!(
-                    call.sql.contains(" SELECT cd_expectations_met("),
-                    "{}",
-                    call.sql
-                );
-                assert!(!call.opens_transaction);
-            }
-            DependentRows::StatementList => {
-                assert!(call.sql.starts_with("BEGIN IMMEDIATE; "), "{}", call.sql);
-                assert!(call.sql.ends_with("; COMMIT"), "{}", call.sql);
-                assert!(call.opens_transaction);
-            }
-        }
+        assert!(call.sql.starts_with("WITH "), "{}", call.sql);
+        assert!(
+            call.sql.contains(" SELECT cd_expectations_met("),
+            "{}",
+            call.sql
+        );
     }
 
     #[test]
     fn what_recording_a_booking_commits_is_one_call_with_a_check_per_expectation() {
         let ana = stored("ana@example.com", "Ana");
         let cases = [
-            // Existing customer: the version check with the statistics, booking, event.
+            // Existing customer: the version check, the statistics, the booking.
             (
                 recorded(booking("ana@example.com", "Ana"), Some(ana.clone())),
-                2,
+                3,
             ),
             // Related booking: the same checks.
             (
                 recorded(booking("ana@example.com", "Other"), Some(ana.clone())),
-                2,
+                3,
             ),
             // New customer: its row, its email key, the booking.
             (recorded(booking("new@example.com", "New"), None), 3),
         ];
-        for dialect in DIALECTS {
-            for (changes, checks) in &cases {
-                let call = plan(dialect, changes).unwrap().expect("one call");
-                check_shape(dialect, &call);
-                let found = match dialect {
-                    DependentRows::DataModifyingWith => {
-                        call.sql.matches("(SELECT count(*) FROM w").count()
-                    }
-                    DependentRows::StatementList => call
-                        .sql
-                        .matches("INSERT INTO cd_commit_expectations")
-                        .count(),
-                };
-                assert_eq!(found, *checks, "{}", call.sql);
-            }
+        for (changes, checks) in &cases {
+            let call = plan(changes).unwrap().expect("one call");
+            check_shape(&call);
+            let found = call.sql.matches("(SELECT count(*) FROM w").count();
+            assert_eq!(found, *checks, "{}", call.sql);
         }
         // A booking without an email: only the booking and its event.
         let mut unattributed = booking("x@example.com", "X");
         unattributed.contact.email = None;
         let changes = recorded(unattributed, None);
-        for dialect in DIALECTS {
-            check_shape(
-                dialect,
-                &plan(dialect, &changes).unwrap().expect("one call"),
-            );
-        }
+        check_shape(&plan(&changes).unwrap().expect("one call"));
     }
 
     #[test]
@@ -587,16 +511,14 @@ mod tests {
             block,
             ChangeSet::new(),
         ] {
-            for dialect in DIALECTS {
-                assert!(plan(dialect, &changes).unwrap().is_none(), "{changes:?}");
-            }
+            assert!(plan(&changes).unwrap().is_none(), "{changes:?}");
         }
     }
 
     /// On a real database: the call commits what it planned, and a call whose check fails
     /// late (after writes) leaves nothing and reports `false`.
     macro_rules! one_call_on {
-        ($store:expr, $dialect:expr) => {{
+        ($store:expr) => {{
             use crate::ports::store::{SearchStore, Store};
             let store = $store;
             let ana = Customer::new(contact("ana@example.com", "Ana"), chrono::Utc::now());
@@ -610,7 +532,7 @@ mod tests {
             let id = changes.bookings()[0].record.id;
             assert!(
                 store
-                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .commit_in_one_call(plan(&changes).unwrap().unwrap())
                     .await
             );
             assert_eq!(
@@ -641,7 +563,7 @@ mod tests {
             let late = changes.bookings()[0].record.id;
             assert!(
                 !store
-                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .commit_in_one_call(plan(&changes).unwrap().unwrap())
                     .await
             );
             assert!(store.booking(late).await.unwrap().is_none());
@@ -653,7 +575,7 @@ mod tests {
             let late = changes.bookings()[0].record.id;
             assert!(
                 !store
-                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .commit_in_one_call(plan(&changes).unwrap().unwrap())
                     .await
             );
             assert!(store.customer(newcomer).await.unwrap().is_none());
@@ -668,32 +590,13 @@ mod tests {
             let changes = recorded(booking("cy@example.com", "Cy"), None);
             assert!(
                 store
-                    .commit_in_one_call(plan($dialect, &changes).unwrap().unwrap())
+                    .commit_in_one_call(plan(&changes).unwrap().unwrap())
                     .await
             );
             store
         }};
     }
 
-    #[cfg(feature = "sqlite")]
-    #[tokio::test]
-    async fn sqlite_commits_in_one_call_or_leaves_nothing() {
-        let path = std::env::temp_dir().join(format!(
-            "customer-directory-one-call-{}.db",
-            crate::values::ids::CustomerId::new()
-        ));
-        let store =
-            crate::adapters::sqlite::SqliteStore::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap();
-        store.migrate().await.unwrap();
-        drop(one_call_on!(store, DependentRows::StatementList));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-    }
-
-    #[cfg(feature = "postgres")]
     #[tokio::test]
     async fn postgres_commits_in_one_call_or_leaves_nothing() {
         let Some(url) = std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL")
@@ -715,7 +618,7 @@ mod tests {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        let store = one_call_on!(store, DependentRows::DataModifyingWith);
+        let store = one_call_on!(store);
         sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
             .execute(store.pool())
             .await

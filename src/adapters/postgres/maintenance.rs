@@ -1,149 +1,9 @@
-//! [`PostgresStore`]: the port on PostgreSQL (feature `postgres`), for hosts that share one
-//! directory between many processes.
+//! Clearing what a redaction leaves behind in PostgreSQL's files: vacuum and checkpoint.
 
-use sqlx::Postgres;
-use sqlx::postgres::PgPool;
-
-use crate::adapters::sql::schema::Migration;
-use crate::adapters::sql::{DependentRows, sql_store};
+use crate::adapters::postgres::PostgresStore;
 use crate::ports::store::StoreError;
 
-/// A [`Store`](crate::ports::store::Store) in a PostgreSQL database (or one that speaks its protocol).
-///
-/// Commits run at READ COMMITTED; every check is a row-level compare-and-set or a locked
-/// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
-/// in full or fail with a [`Conflict`](crate::ports::store::Conflict) that the directory retries. Recording
-/// a booking commits as a single statement (no `BEGIN`, no `COMMIT`): with its email lookup,
-/// two statements, plus the pool's check of each connection it takes back. Call
-/// [`migrate`](Self::migrate) once before use.
-///
-/// # Erasure
-///
-/// A redaction's commit leaves the erased values behind in the server's files for a while,
-/// and the store cannot remove them as part of the commit (`VACUUM` cannot run in a
-/// transaction):
-///
-/// - **old row versions**: an `UPDATE` or `DELETE` leaves the old row (and its index
-///   entries, and any TOAST chunks of a long record) in place as a dead tuple until `VACUUM`
-///   (or autovacuum, whenever it comes) removes it; plain `VACUUM` makes the space reusable
-///   but does not overwrite it, so the bytes can stay in the page until new rows land there.
-///   [`vacuum_after_erasure`](Self::vacuum_after_erasure) vacuums the tables holding
-///   personal values now ([`Vacuum::Full`] rewrites them into new files);
-/// - **planner statistics** (`pg_statistic`) may hold sampled column values; the vacuum
-///   also analyzes, replacing them, though the old catalog rows stay until autovacuum
-///   vacuums `pg_statistic`;
-/// - **shared buffers and data files**: vacuumed pages reach the files at the next
-///   checkpoint ([`checkpoint`](Self::checkpoint) asks for one now);
-/// - **the write-ahead log** holds every value written (new rows and full-page images)
-///   until its segments are recycled and overwritten, which takes at least one checkpoint
-///   and longer with `wal_keep_size`, replication slots or WAL archiving;
-/// - **replicas, WAL archives, backups and server logs** (if they log statement
-///   parameters) are out of the store's reach.
-///
-/// # Examples
-///
-/// ```no_run
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use customer_directory::PostgresStore;
-/// use customer_directory::{Directory, DirectorySettings};
-/// let url = "postgres://directory:directory@localhost/directory";
-/// // The directory's tables in a schema of their own, beside the host's.
-/// let store = PostgresStore::connect_with_schema(url, "customer_directory").await?;
-/// store.migrate().await?;
-/// let directory = Directory::new(store, DirectorySettings::default());
-/// assert!(directory.find_by_email("nobody@example.com").await?.is_none());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # }).unwrap();
-/// ```
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
-
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user:password@host/database`) with a pool of up to
-    /// 16 connections.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Backend`] when the URL is invalid or the server cannot be reached.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = crate::adapters::sql::pool_options::<Postgres>()
-            .max_connections(16)
-            .connect(url)
-            .await
-            .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
-        Ok(Self { pool })
-    }
-
-    /// Connects like [`connect`](Self::connect), keeping the directory's tables in their own
-    /// `schema` (created if missing): every pooled connection sets its `search_path` to it.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Backend`] when `schema` is not a plain lower-case identifier (letters,
-    /// digits, `_`, at most 63 bytes, not starting with a digit) or the server cannot be
-    /// reached.
-    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
-        let plain = !schema.is_empty()
-            && schema.len() <= 63
-            && !schema.starts_with(|c: char| c.is_ascii_digit())
-            && schema
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !plain {
-            return Err(StoreError::backend(
-                "choosing the PostgreSQL schema",
-                format!("`{schema}` is not a plain lower-case identifier"),
-            ));
-        }
-        let setup = Self::connect(url).await?;
-        let create = async {
-            // Concurrent `CREATE SCHEMA IF NOT EXISTS` can fail; a lock on the name makes
-            // processes starting together take turns.
-            let mut tx = setup.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(format!("customer_directory.schema.{schema}"))
-                .execute(&mut *tx)
-                .await?;
-            // The name was checked above, so it is safe to place in the statement.
-            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        };
-        let created = create.await;
-        setup.pool.close().await;
-        created.map_err(|error| StoreError::backend("creating the PostgreSQL schema", error))?;
-        let search_path = format!("SET search_path TO {schema}");
-        let pool = crate::adapters::sql::pool_options::<Postgres>()
-            .max_connections(16)
-            .after_connect(move |connection, _| {
-                let search_path = search_path.clone();
-                Box::pin(async move {
-                    sqlx::Executor::execute(connection, search_path.as_str()).await?;
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await
-            .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
-        Ok(Self { pool })
-    }
-
-    /// Uses an existing pool (a [`sqlx`](crate::adapters::sqlx) 0.8 pool, re-exported as
-    /// `store::sqlx`), sharing it with the host's own queries.
-    #[must_use]
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
-    }
-
-    /// The pool, for the host's own queries.
-    #[must_use]
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Vacuums and analyzes the directory's tables that hold personal values, so the dead
     /// row versions a redaction left (in the tables, their indexes and TOAST tables) are
     /// removed and the planner's sampled values are replaced. Call it after a redaction, or
@@ -202,7 +62,7 @@ impl PostgresStore {
              ORDER BY t.n",
         )
         .bind(&tables)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await
         .map_err(|error| StoreError::backend("checking who may vacuum the tables", error))?;
         if let Some((table, _)) = refused.iter().find(|(_, exists)| !exists) {
@@ -229,7 +89,7 @@ impl PostgresStore {
         // Fixed names only; VACUUM cannot run in a transaction, hence one plain statement.
         let statement = format!("VACUUM ({options}) {}", PERSONAL_TABLES.join(", "));
         sqlx::raw_sql(&statement)
-            .execute(&self.pool)
+            .execute(self.pool())
             .await
             .map_err(|error| maintenance_error("VACUUM", error))?;
         Ok(())
@@ -249,46 +109,13 @@ impl PostgresStore {
     /// when the server fails.
     pub async fn checkpoint(&self) -> Result<(), MaintenanceError> {
         sqlx::raw_sql("CHECKPOINT")
-            .execute(&self.pool)
+            .execute(self.pool())
             .await
             .map_err(|error| maintenance_error("CHECKPOINT", error))?;
         Ok(())
     }
-
-    /// Nothing can be done inside an erasure's commit: see
-    /// [`vacuum_after_erasure`](Self::vacuum_after_erasure).
-    async fn after_erasure(&self) {}
-
-    const ERASURE_SETUP: &'static str = "";
-    /// The rows inserted, updated and deleted so far by the current transaction.
-    #[cfg(feature = "tracing")]
-    const ROWS_CHANGED: &'static str = "SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::BIGINT FROM pg_stat_xact_user_tables";
-    const MIGRATIONS: &'static [Migration] = crate::adapters::sql::schema::POSTGRES;
-    const LOCK: &'static str = "FOR UPDATE";
-    const DEPENDENT_ROWS: DependentRows = DependentRows::DataModifyingWith;
-    // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
-    // lock per schema makes concurrent `migrate` calls take turns.
-    const MIGRATION_LOCK: &'static str =
-        "SELECT pg_advisory_xact_lock(hashtext('customer_directory.migrate.' || current_schema()))";
-
-    /// Commits go through the one pool.
-    fn committer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
-        self.committer().begin().await
-    }
-
-    /// Serialization failures (40001) and deadlocks (40P01): retrying succeeds.
-    fn aborted(error: &sqlx::Error) -> Option<String> {
-        let database = error.as_database_error()?;
-        matches!(database.code()?.as_ref(), "40001" | "40P01")
-            .then(|| database.message().to_owned())
-    }
 }
 
-sql_store!(PostgresStore, Postgres);
 
 /// The tables whose rows hold personal values (records, email keys, suggestion keys, search
 /// columns, custom field values, blocklist entries, accounts and their tokens); the others
