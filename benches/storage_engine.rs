@@ -10,11 +10,18 @@
 //!   `sqlite-full/record-existing` (the same file reopened with `Durability::Full`):
 //!   `Directory::record_booking` for existing customers on one task, the raw email parsed
 //!   inside the timed loop;
+//! - criterion `sqlite/floor` and `sqlite-full/floor`: the floor, a bare `rusqlite` loop on a
+//!   file of its own whose schema and rows are copied from the adapter's migrated file
+//!   (`sqlite_master`), with the adapter's connection settings, writing per booking in one
+//!   transaction the rows the adapter writes for a booking of an existing customer (see
+//!   [`Floor`]); then, outside criterion, adapter and floor in turn, five rounds of
+//!   `CD_ENGINE_TURN_BOOKINGS` bookings each (default 1,000), each round's ratio printed;
 //! - WAL frames per booking, outside criterion's timing: the WAL is truncated
 //!   (`SqliteStore::truncate_wal`), `CD_ENGINE_WAL_BOOKINGS` bookings are recorded (default
 //!   20, so the WAL stays under SQLite's 1,000-page auto-checkpoint), and the frames are
 //!   `(size of the -wal file - 32) / (page size + 24)`, the page size read from the WAL's
-//!   header; for existing and for new customers, five times each;
+//!   header; for existing and for new customers, five times each, and for the floor; the
+//!   last round's frames are also counted per B-tree (`dbstat`);
 //! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing`, then
 //!   three measured phases of `CD_ENGINE_PG_BOOKINGS` bookings (default 3,000) reading the
 //!   CPU time (utime + stime in `/proc/<pid>/stat`) of the server's processes before and
@@ -231,6 +238,69 @@ fn wal_frames(wal: &Path) -> u64 {
     body / frame
 }
 
+/// Which B-tree each WAL frame belongs to: the page number in each frame's header, named
+/// through SQLite's `dbstat` table (read on a connection of its own, which sees the WAL).
+/// Frames and distinct pages per B-tree, most frames first.
+fn wal_breakdown(db: &Path, wal: &Path) -> Vec<(String, u64, u64)> {
+    let Ok(bytes) = std::fs::read(wal) else {
+        return Vec::new();
+    };
+    if bytes.len() < 32 {
+        return Vec::new();
+    }
+    let page_size = u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+    let mut pages: Vec<u32> = Vec::new();
+    let mut offset = 32;
+    while offset + 24 + page_size <= bytes.len() {
+        pages.push(u32::from_be_bytes(
+            bytes[offset..offset + 4].try_into().expect("4 bytes"),
+        ));
+        offset += 24 + page_size;
+    }
+    let connection =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open for dbstat");
+    let names: HashMap<u32, String> = connection
+        .prepare("SELECT pageno, name FROM dbstat")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .expect("dbstat");
+    let mut by_tree: BTreeMap<String, (u64, std::collections::BTreeSet<u32>)> = BTreeMap::new();
+    for page in pages {
+        let name = names
+            .get(&page)
+            .cloned()
+            .unwrap_or_else(|| "(free list or header)".into());
+        let entry = by_tree.entry(name).or_default();
+        entry.0 += 1;
+        entry.1.insert(page);
+    }
+    let mut rows: Vec<(String, u64, u64)> = by_tree
+        .into_iter()
+        .map(|(name, (frames, pages))| (name, frames, pages.len() as u64))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+fn print_breakdown(label: &str, what: &str, db: &Path, wal: &Path, bookings: u64) {
+    let rows = wal_breakdown(db, wal);
+    let listed = rows
+        .iter()
+        .map(|(name, frames, pages)| {
+            format!(
+                "{name} {:.2} ({pages} pages)",
+                *frames as f64 / bookings as f64
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("engine: {label}: WAL frames per booking by B-tree ({what}, last round): {listed}");
+}
+
 /// WAL frames per booking on `store`, for existing customers and for new ones, several
 /// rounds each, printed. Outside any timing.
 fn sqlite_wal_frames(
@@ -259,10 +329,332 @@ fn sqlite_wal_frames(
             println!(
                 "engine: {label}: WAL frames per booking ({kind} customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
             );
+            if round == WAL_ROUNDS {
+                print_breakdown(label, &format!("{kind} customer"), db, &wal, n);
+            }
         }
         let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
         println!("engine: {label}: WAL frames per booking ({kind} customer), mean: {mean:.2}");
     }
+}
+
+/// One booking the floor replays, taken from the adapter's own file: the floor writes rows
+/// of the same sizes, for the same customers, under the same keys.
+struct FloorTemplate {
+    customer_id: String,
+    email_key: Option<String>,
+    record: String,
+    match_keys: Vec<String>,
+}
+
+/// The totals upsert as the adapter writes it (saturating at the ends of `i64`).
+const FLOOR_TOTALS: &str = "INSERT INTO cd_customer_totals (customer_id, currency, total) \
+     VALUES (?1, 'EUR', 4500) ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
+     CASE WHEN excluded.total > 0 THEN \
+       CASE WHEN cd_customer_totals.total > 9223372036854775807 - excluded.total \
+         THEN 9223372036854775807 ELSE cd_customer_totals.total + excluded.total END \
+     ELSE \
+       CASE WHEN cd_customer_totals.total < (-9223372036854775807 - 1) - excluded.total \
+         THEN (-9223372036854775807 - 1) ELSE cd_customer_totals.total + excluded.total END \
+     END";
+
+/// The floor: a bare `rusqlite` loop on a file of its own with the schema and rows of the
+/// adapter's file, the adapter's connection settings (WAL, `synchronous`, foreign keys,
+/// `secure_delete`, cached prepared statements) and, per booking, in one `BEGIN IMMEDIATE`
+/// ... `COMMIT`, the rows the adapter writes for a booking of an existing customer: the
+/// booking row, its match keys (one multi-row insert), the statistics update, the totals
+/// upsert, the audit event and its customer row. No reads: the adapter's email lookup and
+/// version check are what it costs beyond this.
+struct Floor {
+    connection: rusqlite::Connection,
+    path: PathBuf,
+    templates: Vec<FloorTemplate>,
+    audit_record: String,
+    next: usize,
+}
+
+impl Floor {
+    /// Copies the schema (`sqlite_master` in creation order, SQLite's own objects left out)
+    /// and every row of the adapter's file at `source` into a new file at `path`.
+    fn create(source: &Path, path: &Path) -> Self {
+        use rusqlite::{Connection, OpenFlags};
+        let _ = std::fs::remove_file(path);
+        let connection = Connection::open(path).expect("open the floor's file");
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        connection.set_prepared_statement_cache_capacity(64);
+        let _: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .expect("WAL");
+        connection
+            .execute_batch("PRAGMA secure_delete = ON; PRAGMA foreign_keys = OFF;")
+            .expect("pragmas");
+        let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the adapter's file");
+        let objects: Vec<(String, String, String)> = src
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_master \
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .expect("the adapter's schema");
+        for (_, name, sql) in &objects {
+            connection
+                .execute_batch(sql)
+                .unwrap_or_else(|error| panic!("floor schema `{name}`: {error}"));
+        }
+        connection
+            .execute(
+                "ATTACH DATABASE ?1 AS src",
+                [source.to_string_lossy().as_ref()],
+            )
+            .expect("attach the adapter's file");
+        connection.execute_batch("BEGIN").expect("begin");
+        for (kind, name, _) in &objects {
+            if kind == "table" {
+                connection
+                    .execute_batch(&format!(
+                        "INSERT INTO main.\"{name}\" SELECT * FROM src.\"{name}\""
+                    ))
+                    .unwrap_or_else(|error| panic!("copying `{name}`: {error}"));
+            }
+        }
+        connection
+            .execute_batch("COMMIT; DETACH DATABASE src; PRAGMA foreign_keys = ON;")
+            .expect("copy the adapter's rows");
+
+        // Bookings of existing customers to replay, with their match keys.
+        let mut templates: Vec<(String, FloorTemplate)> = src
+            .prepare(
+                "SELECT id, customer_id, email_key, record FROM cd_bookings \
+                 WHERE customer_id IS NOT NULL LIMIT 4096",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| {
+                        Ok((
+                            row.get(0)?,
+                            FloorTemplate {
+                                customer_id: row.get(1)?,
+                                email_key: row.get(2)?,
+                                record: row.get(3)?,
+                                match_keys: Vec::new(),
+                            },
+                        ))
+                    })?
+                    .collect()
+            })
+            .expect("bookings to replay");
+        assert!(
+            !templates.is_empty(),
+            "the adapter's file has bookings to replay"
+        );
+        let index: HashMap<String, usize> = templates
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.clone(), i))
+            .collect();
+        let keys: Vec<(String, String)> = src
+            .prepare("SELECT booking_id, match_key FROM cd_booking_match_keys")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .expect("match keys");
+        for (booking, key) in keys {
+            if let Some(&i) = index.get(&booking) {
+                templates[i].1.match_keys.push(key);
+            }
+        }
+        let audit_record: String = src
+            .query_row(
+                "SELECT record FROM cd_audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .expect("an audit event to replay");
+        Self {
+            connection,
+            path: path.to_owned(),
+            templates: templates
+                .into_iter()
+                .map(|(_, template)| template)
+                .collect(),
+            audit_record,
+            next: 0,
+        }
+    }
+
+    /// `PRAGMA synchronous` as [`Durability`] sets it on the adapter.
+    fn set_synchronous(&self, value: &str) {
+        self.connection
+            .execute_batch(&format!("PRAGMA synchronous = {value};"))
+            .expect("synchronous");
+    }
+
+    /// One booking of an existing customer, in one transaction.
+    fn record(&mut self) {
+        use rusqlite::params;
+        self.next += 1;
+        let template = &self.templates[self.next % self.templates.len()];
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        let db = &self.connection;
+        let run = || -> rusqlite::Result<()> {
+            db.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            db.prepare_cached(
+                "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, \
+                 created_at, record) VALUES (?1, 1, ?2, ?3, ?4, ?4, ?5) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                template.customer_id,
+                template.email_key,
+                now,
+                template.record
+            ])?;
+            if !template.match_keys.is_empty() {
+                let rows = (0..template.match_keys.len())
+                    .map(|i| format!("(?{}, ?1)", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut statement = db.prepare_cached(&format!(
+                    "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {rows} \
+                     ON CONFLICT DO NOTHING"
+                ))?;
+                statement.raw_bind_parameter(1, id.as_str())?;
+                for (i, key) in template.match_keys.iter().enumerate() {
+                    statement.raw_bind_parameter(i + 2, key.as_str())?;
+                }
+                statement.raw_execute()?;
+            }
+            db.prepare_cached(
+                "UPDATE cd_customer_stats SET booking_count = booking_count + 1, \
+                 last_booking_at = CASE WHEN last_booking_at < ?2 THEN ?2 ELSE last_booking_at END, \
+                 last_activity_at = CASE WHEN last_activity_at < ?2 THEN ?2 ELSE last_activity_at END \
+                 WHERE customer_id = ?1",
+            )?
+            .execute(params![template.customer_id, now])?;
+            db.prepare_cached(FLOOR_TOTALS)?
+                .execute(params![template.customer_id])?;
+            let seq: i64 = db
+                .prepare_cached(
+                    "INSERT INTO cd_audit_events (at, record) VALUES (?1, ?2) RETURNING seq",
+                )?
+                .query_row(params![now, self.audit_record], |row| row.get(0))?;
+            db.prepare_cached(
+                "INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES (?1, ?2)",
+            )?
+            .execute(params![template.customer_id, seq])?;
+            db.prepare_cached("COMMIT")?.execute([])?;
+            Ok(())
+        };
+        if let Err(error) = run() {
+            let _ = db.execute_batch("ROLLBACK");
+            panic!("floor booking: {error}");
+        }
+    }
+
+    fn records(&mut self, count: u64) {
+        for _ in 0..count {
+            self.record();
+        }
+    }
+
+    fn truncate_wal(&self) {
+        let busy: i64 = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .expect("checkpoint");
+        assert_eq!(busy, 0, "the floor's WAL truncated");
+    }
+}
+
+/// Criterion function `group/floor`.
+fn bench_floor(c: &mut Criterion, group_name: &str, floor: &mut Floor, timed: &Timed) {
+    let id = format!("{group_name}/floor");
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("floor", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            floor.records(iters);
+            let elapsed = started.elapsed();
+            timed.add(&id, elapsed, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+/// Adapter and floor in turn, outside criterion: rounds of `CD_ENGINE_TURN_BOOKINGS`
+/// bookings each (default 1,000), so both see the same load on a shared machine. Prints
+/// each round's ratio adapter / floor.
+fn sqlite_turns(
+    rt: &Runtime,
+    label: &str,
+    directory: &Directory<SqliteStore>,
+    floor: &mut Floor,
+    probes: &mut Probes,
+) {
+    let n = env_number("CD_ENGINE_TURN_BOOKINGS", 1_000) as u64;
+    let (mut adapter_total, mut floor_total) = (Duration::ZERO, Duration::ZERO);
+    for round in 1..=5 {
+        let inputs = probes.inputs(n, false);
+        let adapter = rt.block_on(async {
+            let started = Instant::now();
+            record(directory, inputs).await;
+            started.elapsed()
+        });
+        let started = Instant::now();
+        floor.records(n);
+        let bare = started.elapsed();
+        adapter_total += adapter;
+        floor_total += bare;
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "engine: {label}: in turn, round {round}: adapter {:.1} µs ({:.0}/s), floor {:.1} µs ({:.0}/s) per booking, ratio adapter / floor {:.2}",
+            us(adapter),
+            1e6 / us(adapter),
+            us(bare),
+            1e6 / us(bare),
+            adapter.as_secs_f64() / bare.as_secs_f64()
+        );
+    }
+    println!(
+        "engine: {label}: in turn, all rounds: ratio adapter / floor {:.2}",
+        adapter_total.as_secs_f64() / floor_total.as_secs_f64()
+    );
+}
+
+/// WAL frames per booking of the floor, several rounds, printed.
+fn floor_wal_frames(label: &str, floor: &mut Floor) {
+    let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
+    let wal = wal_path(&floor.path);
+    let mut per_round = Vec::new();
+    for round in 1..=WAL_ROUNDS {
+        floor.truncate_wal();
+        assert_eq!(wal_frames(&wal), 0, "the floor's WAL is empty");
+        floor.records(n);
+        let frames = wal_frames(&wal);
+        let per = frames as f64 / n as f64;
+        per_round.push(per);
+        println!(
+            "engine: {label}: WAL frames per booking (floor, existing customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
+        );
+        if round == WAL_ROUNDS {
+            print_breakdown(label, "floor", &floor.path, &wal, n);
+        }
+    }
+    let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
+    println!("engine: {label}: WAL frames per booking (floor, existing customer), mean: {mean:.2}");
 }
 
 /// Clock ticks a second for `/proc/<pid>/stat` times.
@@ -513,21 +905,32 @@ fn bench(c: &mut Criterion) {
         store
     });
     let directory = Directory::new(store.clone(), DirectorySettings::default());
+    // Bookings for the floor to replay; then the floor copies the file as it stands.
+    rt.block_on(record(&directory, probes.inputs(500, false)));
+    let mut floor = Floor::create(&db, &dir.join("floor.db"));
+    floor.set_synchronous("NORMAL");
     bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed);
+    bench_floor(c, "sqlite", &mut floor, &timed);
+    sqlite_turns(&rt, "sqlite", &directory, &mut floor, &mut probes);
     sqlite_wal_frames(&rt, "sqlite", &store, &directory, &db, &mut probes);
+    floor_wal_frames("sqlite", &mut floor);
     drop(directory);
     rt.block_on(store.close());
 
-    // The same file with every commit synced (`synchronous = FULL`).
+    // The same files with every commit synced (`synchronous = FULL`).
     let store = rt.block_on(async {
         SqliteStore::connect_with_durability(&url, Durability::Full)
             .await
             .expect("reopen with FULL")
     });
+    floor.set_synchronous("FULL");
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     bench_record(c, &rt, "sqlite-full", &directory, &mut probes, &timed);
+    bench_floor(c, "sqlite-full", &mut floor, &timed);
+    sqlite_turns(&rt, "sqlite-full", &directory, &mut floor, &mut probes);
     drop(directory);
     rt.block_on(store.close());
+    drop(floor);
 
     match std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL") {
         Ok(pg) => bench_postgres(c, &rt, &pg, n, &mut probes, &timed),
@@ -537,8 +940,15 @@ fn bench(c: &mut Criterion) {
     println!("engine: load average at the end: {}", load_average());
     timed.report();
     let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
-    if let Some(r) = ratio("sqlite-full/record-existing", "sqlite/record-existing") {
-        println!("engine: ratio sqlite-full / sqlite (time per booking): {r:.2}");
+    for (a, b) in [
+        ("sqlite/record-existing", "sqlite/floor"),
+        ("sqlite-full/record-existing", "sqlite-full/floor"),
+        ("sqlite-full/record-existing", "sqlite/record-existing"),
+        ("sqlite-full/floor", "sqlite/floor"),
+    ] {
+        if let Some(r) = ratio(a, b) {
+            println!("engine: ratio {a} / {b} (time per booking, criterion's bookings): {r:.2}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,12 +16,12 @@ pub(crate) mod sqlite;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{MaintenanceError, PostgresStore, Vacuum};
-#[cfg(feature = "sqlite")]
-pub use sqlite::{Durability, SqliteStore};
 /// The `rusqlite` crate the SQLite adapter is built on, re-exported so a host's own work on
 /// the store's connection ([`SqliteStore::with_connection`]) uses the same version.
 #[cfg(feature = "sqlite")]
 pub use rusqlite;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{Durability, SqliteStore};
 /// The `sqlx` crate the PostgreSQL adapter is built on, re-exported so a host opens pools
 /// and runs its own queries with the same version.
 #[cfg(feature = "postgres")]

@@ -116,7 +116,6 @@ impl PostgresStore {
     }
 }
 
-
 /// The tables whose rows hold personal values (records, email keys, suggestion keys, search
 /// columns, custom field values, blocklist entries, accounts and their tokens); the others
 /// hold ids, dates, amounts and audit events.

@@ -3,7 +3,9 @@
 
 use sqlx::postgres::PgPool;
 
-use crate::adapters::postgres::session::{PgSession, PostgresDialect, bind_all, db_error, pool_options};
+use crate::adapters::postgres::session::{
+    PgSession, PostgresDialect, bind_all, db_error, pool_options,
+};
 use crate::adapters::sql::session::Dialect;
 use crate::adapters::sql::{commit, migrate, reads};
 use crate::ports::query::builder::CustomerQuery;
@@ -320,7 +322,10 @@ impl Store for PostgresStore {
         read!(self, account(id))
     }
 
-    async fn account_by_customer(&self, customer: CustomerId) -> Result<Option<Account>, StoreError> {
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
         read!(self, account_by_customer(customer))
     }
 
@@ -349,7 +354,10 @@ impl AccountStore for PostgresStore {
         read!(self, account_by_email(key))
     }
 
-    async fn account_token(&self, hash: &ResetTokenHash) -> Result<Option<AccountToken>, StoreError> {
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
         read!(self, account_token(hash))
     }
 

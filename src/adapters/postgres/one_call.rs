@@ -16,8 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::sql::encoding::{
-    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql,
-    match_index_keys, membership_rows, nanos, to_json, version_column,
+    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
+    membership_rows, nanos, to_json, version_column,
 };
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
 use crate::ports::store::StoreError;
@@ -367,7 +367,6 @@ mod tests {
     use crate::values::email::address::EmailAddress;
     use crate::values::money::{Currency, Money};
     use crate::values::text::PersonName;
-
 
     fn contact(email: &str, name: &str) -> Profile {
         Profile {

@@ -53,7 +53,10 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
     // Bookings this commit creates add to their customer's statistics in place; bookings it
     // rewrites have the statistics of the customers they leave and join recomputed.
     let mut created: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
-    for write in bookings.iter().filter(|write| write.expected == Expected::Absent) {
+    for write in bookings
+        .iter()
+        .filter(|write| write.expected == Expected::Absent)
+    {
         if let Some(customer) = write.record.attribution.customer() {
             created.entry(customer).or_default().push(&write.record);
         }
@@ -214,7 +217,11 @@ pub(crate) async fn customer_version<S: Session>(
     id: CustomerId,
     lock: bool,
 ) -> Result<Option<u64>, StoreError> {
-    let lock = if lock { <S::Dialect as Dialect>::LOCK } else { "" };
+    let lock = if lock {
+        <S::Dialect as Dialect>::LOCK
+    } else {
+        ""
+    };
     version_of(
         session,
         &format!("SELECT version FROM cd_customers WHERE id = $1 {lock}"),
@@ -248,9 +255,11 @@ async fn write_customer<S: Session>(
     let customer = &write.record;
     let mut binds = customer_columns(customer)?;
     let changed = match write.expected {
-        Expected::Absent => session
-            .execute(&insert_customer_sql(&placeholders(9, 1)), binds)
-            .await,
+        Expected::Absent => {
+            session
+                .execute(&insert_customer_sql(&placeholders(9, 1)), binds)
+                .await
+        }
         Expected::Version(expected) => {
             binds.push(Bind::Int(version_column(expected)));
             session
@@ -407,10 +416,8 @@ async fn write_booking<S: Session>(
         if let Some(customer) = row.maybe_text(0, "a booking's customer")? {
             restated.insert(stored_customer_id(customer)?);
         }
-        let old: Booking = crate::adapters::sql::encoding::from_json(
-            row.text(1, "a booking")?,
-            "booking",
-        )?;
+        let old: Booking =
+            crate::adapters::sql::encoding::from_json(row.text(1, "a booking")?, "booking")?;
         old_keys = match_index_keys(&old.contact.match_keys()).collect();
     }
     for key in old_keys.difference(&keys) {
@@ -479,15 +486,13 @@ async fn write_merge<S: Session>(
         Bind::Text(to_json(merge, "merge record")?),
     ];
     let changed = match write.expected {
-        Expected::Absent => {
-            session
-                .execute(
-                    "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
+        Expected::Absent => session
+            .execute(
+                "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (id) DO NOTHING",
-                    binds,
-                )
-                .await
-        }
+                binds,
+            )
+            .await,
         Expected::Version(expected) => {
             binds.push(Bind::Int(version_column(expected)));
             session
@@ -555,28 +560,27 @@ async fn write_list<S: Session>(
         Bind::Text(name_key),
         Bind::Text(to_json(list, "list")?),
     ];
-    let changed = match write.expected {
-        Expected::Absent => {
-            session
+    let changed =
+        match write.expected {
+            Expected::Absent => session
                 .execute(
                     "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT DO NOTHING",
                     binds,
                 )
-                .await
-        }
-        Expected::Version(expected) => {
-            binds.push(Bind::Int(version_column(expected)));
-            session
-                .execute(
-                    "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
+                .await,
+            Expected::Version(expected) => {
+                binds.push(Bind::Int(version_column(expected)));
+                session
+                    .execute(
+                        "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
                      WHERE id = $1 AND version = $5",
-                    binds,
-                )
-                .await
+                        binds,
+                    )
+                    .await
+            }
         }
-    }
-    .map_err(failed("writing a list"))?;
+        .map_err(failed("writing a list"))?;
     if changed > 0 {
         return Ok(Ok(()));
     }

@@ -8,13 +8,11 @@ use serde::de::DeserializeOwned;
 use crate::ports::store::StoreError;
 use crate::records::customer::{BlockTarget, CustomerStatus};
 
-
 /// Encodes a record as its JSON column.
 pub(crate) fn to_json<T: Serialize>(record: &T, what: &str) -> Result<String, StoreError> {
     serde_json::to_string(record)
         .map_err(|error| StoreError::backend(format!("encoding {what}"), error))
 }
-
 
 /// Decodes a record from its JSON column; a row that does not decode is a backend error.
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
@@ -22,19 +20,16 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T
         .map_err(|error| StoreError::backend(format!("decoding a stored {what}"), error))
 }
 
-
 /// A time as the sortable integer the indexed columns hold: nanoseconds since 1970,
 /// saturating outside the years 1677 to 2262.
 pub(crate) fn nanos(at: DateTime<Utc>) -> i64 {
     crate::ports::query::evaluation::time_key(at)
 }
 
-
 /// A version as the database stores it (versions never come near `i64::MAX`).
 pub(crate) fn version_column(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
 }
-
 
 /// A stored version column read back; a negative one means the row was not written by
 /// this crate, which is a backend error rather than a version to compare.
@@ -47,19 +42,16 @@ pub(crate) fn stored_version(version: i64) -> Result<u64, StoreError> {
     })
 }
 
-
 /// A stored customer id column read back.
 pub(crate) fn stored_customer_id(text: &str) -> Result<crate::values::ids::CustomerId, StoreError> {
     text.parse()
         .map_err(|error| StoreError::backend("reading a stored customer id", error))
 }
 
-
 /// The status column: what the reads filter on.
 pub(crate) fn status_column(status: CustomerStatus) -> &'static str {
     crate::ports::query::builder::StatusKind::of(status).as_str()
 }
-
 
 /// The blocklist's key column: one namespace for addresses and domains.
 pub(crate) fn block_key(target: &BlockTarget) -> String {
@@ -68,7 +60,6 @@ pub(crate) fn block_key(target: &BlockTarget) -> String {
         BlockTarget::Domain(domain) => format!("domain:{domain}"),
     }
 }
-
 
 /// A value bound to a numbered parameter of a statement built at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +70,9 @@ pub(crate) enum Bind {
     Int(i64),
 }
 
-
 /// How many ids a batched read binds per query: far below either database's limit on
 /// parameters (32,766 on SQLite, 65,535 on PostgreSQL), and a page of the export in one.
 pub(crate) const IDS_PER_QUERY: usize = 500;
-
 
 /// The answers `found` for each of `customers` in order (`missing()` for one without), an
 /// id asked twice answered twice.
@@ -115,7 +104,6 @@ pub(crate) fn answer_in_order<T: Clone>(
         .collect()
 }
 
-
 /// `count` placeholders numbered from `$first`, separated by commas: `$1, $2, $3`.
 pub(crate) fn placeholders(count: usize, first: usize) -> String {
     (first..first + count)
@@ -123,7 +111,6 @@ pub(crate) fn placeholders(count: usize, first: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
 
 /// The `VALUES` list of a multi-row insert: `rows` tuples of `columns` placeholders
 /// numbered from `$first`, so a commit inserts all of a record's side rows in one statement
@@ -135,12 +122,10 @@ pub(crate) fn values_rows(rows: usize, columns: usize, first: usize) -> String {
         .join(", ")
 }
 
-
 /// A booking count as its column (saturating: no directory holds `i64::MAX` bookings).
 pub(crate) fn count_column(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
-
 
 /// Inserts a customer row from the placeholders of [`customer_columns`]; touches no row
 /// when the id is taken.
@@ -150,7 +135,6 @@ pub(crate) fn insert_customer_sql(values: &str) -> String {
          sort_name, initial, country) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
     )
 }
-
 
 /// A customer's record columns, `$1` to `$9` of [`insert_customer_sql`] and of a rewrite:
 /// id, version, status, creation time, record, search text, name sort key, initial, country.
@@ -170,7 +154,6 @@ pub(crate) fn customer_columns(
         Bind::MaybeText(columns.country.map(|c| c.as_str().to_owned())),
     ])
 }
-
 
 /// A customer's list memberships and custom field values (the query tables of migration 5
 /// besides its totals), each table with the statement head that inserts its rows and the
@@ -207,7 +190,6 @@ pub(crate) fn membership_rows(customer: &crate::records::customer::Customer) -> 
     ]
 }
 
-
 /// Rows a record brings into a side table (see [`membership_rows`]).
 pub(crate) struct SideRows {
     /// `INSERT INTO table (columns) VALUES`, the rows to follow.
@@ -218,7 +200,6 @@ pub(crate) struct SideRows {
     pub(crate) rows: Vec<Vec<Bind>>,
 }
 
-
 /// Inserts a booking row from the placeholders of [`booking_row`]; touches no row when the
 /// id is taken.
 pub(crate) fn insert_booking_sql(values: &str) -> String {
@@ -227,7 +208,6 @@ pub(crate) fn insert_booking_sql(values: &str) -> String {
          record) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
     )
 }
-
 
 /// The columns [`insert_booking_sql`] writes for `booking`.
 pub(crate) fn booking_row(
@@ -250,11 +230,8 @@ pub(crate) fn booking_row(
     ])
 }
 
-
-
 /// How a database takes a row and the rows that depend on it (a booking and its match keys,
 /// a customer's statistics and totals, an audit event and its customers) in one call, so a
-
 
 /// The suggestion keys of a booking contact as the text `cd_booking_match_keys` stores:
 /// kind, colon, key (see [`match_index_parts`](crate::ports::store::match_index_parts)).

@@ -76,14 +76,26 @@ pub(crate) async fn customer<S: Session>(
     session: &mut S,
     id: CustomerId,
 ) -> Result<Option<Customer>, StoreError> {
-    record(session, "SELECT record FROM cd_customers WHERE id = $1", id.to_string(), "customer").await
+    record(
+        session,
+        "SELECT record FROM cd_customers WHERE id = $1",
+        id.to_string(),
+        "customer",
+    )
+    .await
 }
 
 pub(crate) async fn booking<S: Session>(
     session: &mut S,
     id: BookingId,
 ) -> Result<Option<Booking>, StoreError> {
-    record(session, "SELECT record FROM cd_bookings WHERE id = $1", id.to_string(), "booking").await
+    record(
+        session,
+        "SELECT record FROM cd_bookings WHERE id = $1",
+        id.to_string(),
+        "booking",
+    )
+    .await
 }
 
 /// The holder of `key`, then the address's and the domain's blocklist entries, in one
@@ -173,7 +185,13 @@ pub(crate) async fn merge_record<S: Session>(
     session: &mut S,
     id: MergeId,
 ) -> Result<Option<MergeRecord>, StoreError> {
-    record(session, "SELECT record FROM cd_merges WHERE id = $1", id.to_string(), "merge record").await
+    record(
+        session,
+        "SELECT record FROM cd_merges WHERE id = $1",
+        id.to_string(),
+        "merge record",
+    )
+    .await
 }
 
 pub(crate) async fn merges_involving<S: Session>(
@@ -205,14 +223,26 @@ pub(crate) async fn audit_trail<S: Session>(
 }
 
 pub(crate) async fn lists<S: Session>(session: &mut S) -> Result<Vec<CustomerList>, StoreError> {
-    records(session, "SELECT record FROM cd_lists ORDER BY name_key, id", Vec::new(), "list").await
+    records(
+        session,
+        "SELECT record FROM cd_lists ORDER BY name_key, id",
+        Vec::new(),
+        "list",
+    )
+    .await
 }
 
 pub(crate) async fn account<S: Session>(
     session: &mut S,
     id: AccountId,
 ) -> Result<Option<Account>, StoreError> {
-    record(session, "SELECT record FROM cd_accounts WHERE id = $1", id.to_string(), "account").await
+    record(
+        session,
+        "SELECT record FROM cd_accounts WHERE id = $1",
+        id.to_string(),
+        "account",
+    )
+    .await
 }
 
 pub(crate) async fn account_by_customer<S: Session>(

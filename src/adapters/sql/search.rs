@@ -3,7 +3,6 @@
 
 use crate::adapters::sql::encoding::{Bind, count_column, nanos};
 
-
 /// The rows a search goes through: every customer with its statistics row (each customer has
 /// one, written with it).
 const FROM_CUSTOMERS: &str = "cd_customers c JOIN cd_customer_stats s ON s.customer_id = c.id";
@@ -23,7 +22,6 @@ fn like_escaped(text: &str) -> String {
     out.push('%');
     out
 }
-
 
 /// The `WHERE` conditions of a query's filters (statuses, text, country, first letter,
 /// claimed, list, ranges, booking count, custom field) over `cd_customers c` joined with its
@@ -125,7 +123,6 @@ fn search_conditions(
     Some(conditions)
 }
 
-
 /// The statement that answers [`Store::search_customers`](crate::ports::store::Store::search_customers)
 /// from the search columns of migration 5, with its parameters; `None` when nothing can
 /// match (no status listed, or an integer sort asked to continue after a text position).
@@ -213,7 +210,6 @@ pub(crate) fn search_sql(
     Some((sql, binds))
 }
 
-
 /// The statement that answers [`Store::count_customers`](crate::ports::store::Store::count_customers):
 /// `SELECT count(*)` over the rows [`search_sql`] pages through (the same conditions), with
 /// no sort and no page; `None` when nothing can match.
@@ -231,4 +227,3 @@ pub(crate) fn count_sql(
         binds,
     ))
 }
-

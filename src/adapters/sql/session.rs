@@ -130,7 +130,9 @@ pub(crate) trait Dialect {
 /// # Errors
 ///
 /// A backend error if the future waits for something, which such a session never does.
-pub(crate) fn run_ready<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+pub(crate) fn run_ready<T>(
+    future: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     let mut future = std::pin::pin!(future);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {

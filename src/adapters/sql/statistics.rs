@@ -91,7 +91,10 @@ pub(crate) const ADD_TO_TOTALS: &str = "ON CONFLICT (customer_id, currency) DO U
 
 /// The statement and parameters that add `delta`'s totals to `customer`'s (`None` when it
 /// has none).
-pub(crate) fn add_totals_statement(customer: &str, delta: &StatsDelta) -> Option<(String, Vec<Bind>)> {
+pub(crate) fn add_totals_statement(
+    customer: &str,
+    delta: &StatsDelta,
+) -> Option<(String, Vec<Bind>)> {
     if delta.totals.is_empty() {
         return None;
     }

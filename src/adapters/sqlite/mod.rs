@@ -12,7 +12,9 @@ use crate::adapters::sqlite::threads::{Connections, Location, open, spawn};
 use crate::ports::query::builder::CustomerQuery;
 use crate::ports::query::evaluation::{SearchHit, SortPosition};
 use crate::ports::store::changes::ChangeSet;
-use crate::ports::store::{AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError};
+use crate::ports::store::{
+    AccountStore, BulkReadStore, EmailLookup, SearchStore, Store, StoreError,
+};
 use crate::records::account::{Account, AccountToken};
 use crate::records::audit::AuditEvent;
 use crate::records::booking::Booking;
@@ -165,7 +167,12 @@ impl SqliteStore {
         let (closed_tx, closed) = flume::unbounded();
         let (writer, writer_jobs) = flume::unbounded();
         let connection = open(&location, synchronous, false).map_err(opening)?;
-        spawn("cd-sqlite-writer".into(), connection, writer_jobs, closed_tx.clone())?;
+        spawn(
+            "cd-sqlite-writer".into(),
+            connection,
+            writer_jobs,
+            closed_tx.clone(),
+        )?;
         let (readers, reader_count) = match location {
             Location::Memory => (None, 0),
             Location::File(_) => {
@@ -354,7 +361,9 @@ fn location(url: &str) -> Result<Location, StoreError> {
         return Ok(Location::Memory);
     }
     if rest.contains('?') {
-        return Err(invalid("has query parameters, which the store does not take"));
+        return Err(invalid(
+            "has query parameters, which the store does not take",
+        ));
     }
     let path = rest.strip_prefix("//").unwrap_or(rest);
     if path.is_empty() {
@@ -466,7 +475,10 @@ impl Store for SqliteStore {
         read!(self, account(id))
     }
 
-    async fn account_by_customer(&self, customer: CustomerId) -> Result<Option<Account>, StoreError> {
+    async fn account_by_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<Account>, StoreError> {
         read!(self, account_by_customer(customer))
     }
 
@@ -510,7 +522,10 @@ impl AccountStore for SqliteStore {
         read!(self, account_by_email(&key))
     }
 
-    async fn account_token(&self, hash: &ResetTokenHash) -> Result<Option<AccountToken>, StoreError> {
+    async fn account_token(
+        &self,
+        hash: &ResetTokenHash,
+    ) -> Result<Option<AccountToken>, StoreError> {
         let hash = hash.clone();
         read!(self, account_token(&hash))
     }

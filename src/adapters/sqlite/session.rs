@@ -49,7 +49,11 @@ impl SqliteSession<'_> {
     /// parameters. The SQL numbers them `$1`, `$2`, ... as PostgreSQL does; SQLite reads
     /// `$1` as a parameter *named* `$1` and numbers parameters in order of first
     /// appearance, so each is bound by its name.
-    fn prepared(&self, sql: &str, binds: &[Bind]) -> Result<rusqlite::CachedStatement<'_>, rusqlite::Error> {
+    fn prepared(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+    ) -> Result<rusqlite::CachedStatement<'_>, rusqlite::Error> {
         let mut statement = self.0.prepare_cached(sql)?;
         for index in 1..=statement.parameter_count() {
             let position = statement
@@ -69,14 +73,22 @@ impl SqliteSession<'_> {
     }
 
     /// Runs a statement now, answering how many rows it changed.
-    pub(crate) fn execute_now(&mut self, sql: &str, binds: &[Bind]) -> Result<u64, rusqlite::Error> {
+    pub(crate) fn execute_now(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+    ) -> Result<u64, rusqlite::Error> {
         let mut statement = self.prepared(sql, binds)?;
         let changed = statement.raw_execute()?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
 
     /// Runs a statement now and collects its rows.
-    pub(crate) fn fetch_now(&mut self, sql: &str, binds: &[Bind]) -> Result<Vec<Row>, rusqlite::Error> {
+    pub(crate) fn fetch_now(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+    ) -> Result<Vec<Row>, rusqlite::Error> {
         let mut statement = self.prepared(sql, binds)?;
         let columns = statement.column_count();
         let mut rows = statement.raw_query();

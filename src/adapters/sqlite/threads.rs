@@ -144,7 +144,10 @@ impl Connections {
         let mut running = 0;
         if let Some(readers) = &self.readers {
             for _ in 0..self.reader_count {
-                if readers.send(Box::new(|_: &mut Connection| Next::Stop)).is_ok() {
+                if readers
+                    .send(Box::new(|_: &mut Connection| Next::Stop))
+                    .is_ok()
+                {
                     running += 1;
                 }
             }
@@ -152,7 +155,11 @@ impl Connections {
         for _ in 0..running {
             let _ = closed.recv_async().await;
         }
-        if self.writer.send(Box::new(|_: &mut Connection| Next::Stop)).is_ok() {
+        if self
+            .writer
+            .send(Box::new(|_: &mut Connection| Next::Stop))
+            .is_ok()
+        {
             let _ = closed.recv_async().await;
         }
     }
