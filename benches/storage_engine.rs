@@ -1,0 +1,961 @@
+//! The storage engine's figures (issue 17): bookings a second for existing customers on a
+//! SQLite file (`synchronous = NORMAL` and `FULL`) and on PostgreSQL, SQLite WAL frames per
+//! booking, and PostgreSQL server CPU per booking with its HOT updates, through the
+//! crate's public API only, so the same bench runs on any version of the adapters.
+//!
+//! A fresh database is bulk-loaded with `CD_ENGINE_CUSTOMERS` typical customers (default
+//! 10,000; commits of 1,000), then:
+//!
+//! - criterion `sqlite/record-existing` (`SqliteStore::connect`, `Durability::Normal`) and
+//!   `sqlite-full/record-existing` (the same file reopened with `Durability::Full`):
+//!   `Directory::record_booking` for existing customers on one task, the raw email parsed
+//!   inside the timed loop;
+//! - criterion `sqlite/floor` and `sqlite-full/floor`: the floor, a bare `rusqlite` loop on a
+//!   file of its own whose schema and rows are copied from the adapter's migrated file
+//!   (`sqlite_master`), with the adapter's connection settings, writing per booking in one
+//!   transaction the rows the adapter writes for a booking of an existing customer (see
+//!   [`Floor`]); then, outside criterion, adapter and floor in turn, five rounds of
+//!   `CD_ENGINE_TURN_BOOKINGS` bookings each (default 1,000), each round's ratio printed;
+//! - WAL frames per booking, outside criterion's timing: the WAL is truncated
+//!   (`SqliteStore::truncate_wal`), `CD_ENGINE_WAL_BOOKINGS` bookings are recorded (default
+//!   20, so the WAL stays under SQLite's 1,000-page auto-checkpoint), and the frames are
+//!   `(size of the -wal file - 32) / (page size + 24)`, the page size read from the WAL's
+//!   header; for existing and for new customers, five times each, and for the floor; the
+//!   last round's frames are also counted per B-tree (`dbstat`);
+//! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing`, then
+//!   three measured phases of `CD_ENGINE_PG_BOOKINGS` bookings (default 3,000) reading the
+//!   CPU time (utime + stime in `/proc/<pid>/stat`) of the server's processes before and
+//!   after: the backends serving the store (found by the `application_name` the bench adds
+//!   to the URL), every `postgres` process, and the bench's own process (the client); then
+//!   `n_tup_upd` and `n_tup_hot_upd` of every `cd_` table from `pg_stat_user_tables`. The
+//!   store's tables live in a schema of their own (`connect_with_schema`), dropped at the
+//!   end. Statistics queries and the drop go through `psql`.
+//!
+//! At the end the bench prints each criterion function's mean over all the bookings it
+//! timed and their ratios, all from the same run.
+//!
+//! ```text
+//! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
+//!   cargo bench --features sqlite,postgres --bench storage_engine -- --warm-up-time 1 --measurement-time 5 --sample-size 10
+//! ```
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use customer_directory::adapters::Durability;
+use customer_directory::ports::store::{AccountStore, BulkReadStore, ChangeSet, SearchStore};
+use customer_directory::{
+    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
+    NewBooking, Profile,
+};
+use customer_directory::{PostgresStore, SqliteStore, Store};
+use support::{Rng, typed_email, typical_profile};
+use tokio::runtime::Runtime;
+
+const PROBES: usize = 4096;
+/// Rounds of the WAL-frame count, each printed.
+const WAL_ROUNDS: usize = 5;
+/// Measured CPU phases on PostgreSQL, each printed.
+const CPU_PHASES: usize = 3;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).map_or(default, |value| {
+        value
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
+    })
+}
+
+fn booking(code: String, contact: Profile) -> NewBooking {
+    NewBooking::new(
+        code,
+        BookingStatus::PAID,
+        contact,
+        chrono::Utc::now(),
+        Money::new(4_500, Currency::parse("EUR").expect("currency")),
+    )
+}
+
+async fn load<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S, n: usize) {
+    let now = chrono::Utc::now();
+    for start in (0..n).step_by(1_000) {
+        let mut changes = ChangeSet::new();
+        for i in start..(start + 1_000).min(n) {
+            changes.save_customer(Customer::new(typical_profile(i), now));
+        }
+        store.commit(changes).await.expect("bulk load");
+    }
+}
+
+/// Probes: a customer's booking form (no email yet) and the email as typed.
+struct Probes {
+    forms: Vec<Profile>,
+    raw: Vec<String>,
+    next: usize,
+}
+
+impl Probes {
+    fn new(n: usize) -> Self {
+        let mut rng = Rng::new(0x5eed ^ n as u64);
+        let (mut forms, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..PROBES {
+            let i = rng.below(n);
+            let mut form = typical_profile(i);
+            form.email = None;
+            forms.push(form);
+            raw.push(typed_email(&mut rng, i));
+        }
+        Self {
+            forms,
+            raw,
+            next: 0,
+        }
+    }
+
+    /// `count` bookings, for existing customers or (with `new`) new ones.
+    fn inputs(&mut self, count: u64, new: bool) -> Vec<(NewBooking, String)> {
+        (0..count)
+            .map(|_| {
+                self.next += 1;
+                let next = self.next;
+                let k = next % PROBES;
+                let raw = if new {
+                    format!("new.{}.{next}@example.org", std::process::id())
+                } else {
+                    self.raw[k].clone()
+                };
+                (booking(format!("E-{next}"), self.forms[k].clone()), raw)
+            })
+            .collect()
+    }
+}
+
+async fn record<S: Store + AccountStore + SearchStore + BulkReadStore>(
+    directory: &Directory<S>,
+    inputs: Vec<(NewBooking, String)>,
+) {
+    for (mut new, raw) in inputs {
+        new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
+        directory
+            .record_booking(new, &Actor::System)
+            .await
+            .expect("record");
+    }
+}
+
+/// Every booking each criterion function timed (warm-up included) and the time it took:
+/// the means and ratios printed at the end come from this run alone.
+#[derive(Default, Clone)]
+struct Timed(Arc<Mutex<BTreeMap<String, (Duration, u64)>>>);
+
+impl Timed {
+    fn add(&self, id: &str, elapsed: Duration, bookings: u64) {
+        let mut map = self.0.lock().expect("timings");
+        let entry = map.entry(id.to_owned()).or_default();
+        entry.0 += elapsed;
+        entry.1 += bookings;
+    }
+
+    fn mean_us(&self, id: &str) -> Option<f64> {
+        let map = self.0.lock().expect("timings");
+        let (elapsed, bookings) = map.get(id)?;
+        (*bookings > 0).then(|| elapsed.as_secs_f64() * 1e6 / *bookings as f64)
+    }
+
+    fn report(&self) {
+        let map = self.0.lock().expect("timings");
+        for (id, (elapsed, bookings)) in map.iter() {
+            let us = elapsed.as_secs_f64() * 1e6 / (*bookings).max(1) as f64;
+            println!(
+                "engine: {id}: mean {us:.1} µs per booking over {bookings} bookings ({:.0} bookings/s)",
+                1e6 / us
+            );
+        }
+    }
+}
+
+/// Criterion function `group/record-existing`: bookings for existing customers, one task.
+fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    group_name: &str,
+    directory: &Directory<S>,
+    probes: &mut Probes,
+    timed: &Timed,
+) {
+    let id = format!("{group_name}/record-existing");
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("record-existing", |b| {
+        b.iter_custom(|iters| {
+            let inputs = probes.inputs(iters, false);
+            let elapsed = rt.block_on(async {
+                let started = Instant::now();
+                record(directory, inputs).await;
+                started.elapsed()
+            });
+            timed.add(&id, elapsed, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+/// The `-wal` file beside a database file.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Frames in a WAL file: `(size - 32) / (page size + 24)`, the page size read from the
+/// WAL header (bytes 8 to 11, big-endian). Zero for a missing or empty file.
+fn wal_frames(wal: &Path) -> u64 {
+    let Ok(bytes) = std::fs::read(wal) else {
+        return 0;
+    };
+    if bytes.len() < 32 {
+        return 0;
+    }
+    let page_size = u64::from(u32::from_be_bytes(
+        bytes[8..12].try_into().expect("4 bytes"),
+    ));
+    let frame = page_size + 24;
+    let body = bytes.len() as u64 - 32;
+    assert_eq!(
+        body % frame,
+        0,
+        "WAL of {} bytes is not whole frames of {page_size}-byte pages",
+        bytes.len()
+    );
+    body / frame
+}
+
+/// Which B-tree each WAL frame belongs to: the page number in each frame's header, named
+/// through SQLite's `dbstat` table (read on a connection of its own, which sees the WAL).
+/// Frames and distinct pages per B-tree, most frames first.
+fn wal_breakdown(db: &Path, wal: &Path) -> Vec<(String, u64, u64)> {
+    let Ok(bytes) = std::fs::read(wal) else {
+        return Vec::new();
+    };
+    if bytes.len() < 32 {
+        return Vec::new();
+    }
+    let page_size = u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+    let mut pages: Vec<u32> = Vec::new();
+    let mut offset = 32;
+    while offset + 24 + page_size <= bytes.len() {
+        pages.push(u32::from_be_bytes(
+            bytes[offset..offset + 4].try_into().expect("4 bytes"),
+        ));
+        offset += 24 + page_size;
+    }
+    let connection =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open for dbstat");
+    let names: HashMap<u32, String> = connection
+        .prepare("SELECT pageno, name FROM dbstat")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .expect("dbstat");
+    let mut by_tree: BTreeMap<String, (u64, std::collections::BTreeSet<u32>)> = BTreeMap::new();
+    for page in pages {
+        let name = names
+            .get(&page)
+            .cloned()
+            .unwrap_or_else(|| "(free list or header)".into());
+        let entry = by_tree.entry(name).or_default();
+        entry.0 += 1;
+        entry.1.insert(page);
+    }
+    let mut rows: Vec<(String, u64, u64)> = by_tree
+        .into_iter()
+        .map(|(name, (frames, pages))| (name, frames, pages.len() as u64))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+fn print_breakdown(label: &str, what: &str, db: &Path, wal: &Path, bookings: u64) {
+    let rows = wal_breakdown(db, wal);
+    let listed = rows
+        .iter()
+        .map(|(name, frames, pages)| {
+            format!(
+                "{name} {:.2} ({pages} pages)",
+                *frames as f64 / bookings as f64
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("engine: {label}: WAL frames per booking by B-tree ({what}, last round): {listed}");
+}
+
+/// WAL frames per booking on `store`, for existing customers and for new ones, several
+/// rounds each, printed. Outside any timing.
+fn sqlite_wal_frames(
+    rt: &Runtime,
+    label: &str,
+    store: &SqliteStore,
+    directory: &Directory<SqliteStore>,
+    db: &Path,
+    probes: &mut Probes,
+) {
+    let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
+    let wal = wal_path(db);
+    for (kind, new) in [("existing", false), ("new", true)] {
+        let mut per_round = Vec::new();
+        for round in 1..=WAL_ROUNDS {
+            let inputs = probes.inputs(n, new);
+            let frames = rt.block_on(async {
+                store.truncate_wal().await.expect("truncate the WAL");
+                let before = wal_frames(&wal);
+                assert_eq!(before, 0, "the WAL is empty after truncate_wal");
+                record(directory, inputs).await;
+                wal_frames(&wal)
+            });
+            let per = frames as f64 / n as f64;
+            per_round.push(per);
+            println!(
+                "engine: {label}: WAL frames per booking ({kind} customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
+            );
+            if round == WAL_ROUNDS {
+                print_breakdown(label, &format!("{kind} customer"), db, &wal, n);
+            }
+        }
+        let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
+        println!("engine: {label}: WAL frames per booking ({kind} customer), mean: {mean:.2}");
+    }
+}
+
+/// One booking the floor replays, taken from the adapter's own file: the floor writes rows
+/// of the same sizes, for the same customers, under the same keys.
+struct FloorTemplate {
+    customer_id: String,
+    email_key: Option<String>,
+    record: String,
+    match_keys: Vec<String>,
+}
+
+/// The totals upsert as the adapter writes it (saturating at the ends of `i64`).
+const FLOOR_TOTALS: &str = "INSERT INTO cd_customer_totals (customer_id, currency, total) \
+     VALUES (?1, 'EUR', 4500) ON CONFLICT (customer_id, currency) DO UPDATE SET total = \
+     CASE WHEN excluded.total > 0 THEN \
+       CASE WHEN cd_customer_totals.total > 9223372036854775807 - excluded.total \
+         THEN 9223372036854775807 ELSE cd_customer_totals.total + excluded.total END \
+     ELSE \
+       CASE WHEN cd_customer_totals.total < (-9223372036854775807 - 1) - excluded.total \
+         THEN (-9223372036854775807 - 1) ELSE cd_customer_totals.total + excluded.total END \
+     END";
+
+/// The floor: a bare `rusqlite` loop on a file of its own with the schema and rows of the
+/// adapter's file, the adapter's connection settings (WAL, `synchronous`, foreign keys,
+/// `secure_delete`, cached prepared statements) and, per booking, in one `BEGIN IMMEDIATE`
+/// ... `COMMIT`, the rows the adapter writes for a booking of an existing customer: the
+/// booking row, its match keys (one multi-row insert), the statistics update, the totals
+/// upsert, the audit event and its customer row. No reads: the adapter's email lookup and
+/// version check are what it costs beyond this.
+struct Floor {
+    connection: rusqlite::Connection,
+    path: PathBuf,
+    templates: Vec<FloorTemplate>,
+    audit_record: String,
+    next: usize,
+}
+
+impl Floor {
+    /// Copies the schema (`sqlite_master` in creation order, SQLite's own objects left out)
+    /// and every row of the adapter's file at `source` into a new file at `path`.
+    fn create(source: &Path, path: &Path) -> Self {
+        use rusqlite::{Connection, OpenFlags};
+        let _ = std::fs::remove_file(path);
+        let connection = Connection::open(path).expect("open the floor's file");
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        connection.set_prepared_statement_cache_capacity(64);
+        let _: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .expect("WAL");
+        connection
+            .execute_batch("PRAGMA secure_delete = ON; PRAGMA foreign_keys = OFF;")
+            .expect("pragmas");
+        let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the adapter's file");
+        let objects: Vec<(String, String, String)> = src
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_master \
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .expect("the adapter's schema");
+        for (_, name, sql) in &objects {
+            connection
+                .execute_batch(sql)
+                .unwrap_or_else(|error| panic!("floor schema `{name}`: {error}"));
+        }
+        connection
+            .execute(
+                "ATTACH DATABASE ?1 AS src",
+                [source.to_string_lossy().as_ref()],
+            )
+            .expect("attach the adapter's file");
+        connection.execute_batch("BEGIN").expect("begin");
+        for (kind, name, _) in &objects {
+            if kind == "table" {
+                connection
+                    .execute_batch(&format!(
+                        "INSERT INTO main.\"{name}\" SELECT * FROM src.\"{name}\""
+                    ))
+                    .unwrap_or_else(|error| panic!("copying `{name}`: {error}"));
+            }
+        }
+        connection
+            .execute_batch("COMMIT; DETACH DATABASE src; PRAGMA foreign_keys = ON;")
+            .expect("copy the adapter's rows");
+
+        // Bookings of existing customers to replay, with their match keys.
+        let mut templates: Vec<(String, FloorTemplate)> = src
+            .prepare(
+                "SELECT id, customer_id, email_key, record FROM cd_bookings \
+                 WHERE customer_id IS NOT NULL LIMIT 4096",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| {
+                        Ok((
+                            row.get(0)?,
+                            FloorTemplate {
+                                customer_id: row.get(1)?,
+                                email_key: row.get(2)?,
+                                record: row.get(3)?,
+                                match_keys: Vec::new(),
+                            },
+                        ))
+                    })?
+                    .collect()
+            })
+            .expect("bookings to replay");
+        assert!(
+            !templates.is_empty(),
+            "the adapter's file has bookings to replay"
+        );
+        let index: HashMap<String, usize> = templates
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.clone(), i))
+            .collect();
+        let keys: Vec<(String, String)> = src
+            .prepare("SELECT booking_id, match_key FROM cd_booking_match_keys")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .expect("match keys");
+        for (booking, key) in keys {
+            if let Some(&i) = index.get(&booking) {
+                templates[i].1.match_keys.push(key);
+            }
+        }
+        let audit_record: String = src
+            .query_row(
+                "SELECT record FROM cd_audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .expect("an audit event to replay");
+        Self {
+            connection,
+            path: path.to_owned(),
+            templates: templates
+                .into_iter()
+                .map(|(_, template)| template)
+                .collect(),
+            audit_record,
+            next: 0,
+        }
+    }
+
+    /// `PRAGMA synchronous` as [`Durability`] sets it on the adapter.
+    fn set_synchronous(&self, value: &str) {
+        self.connection
+            .execute_batch(&format!("PRAGMA synchronous = {value};"))
+            .expect("synchronous");
+    }
+
+    /// One booking of an existing customer, in one transaction.
+    fn record(&mut self) {
+        use rusqlite::params;
+        self.next += 1;
+        let template = &self.templates[self.next % self.templates.len()];
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        let db = &self.connection;
+        let run = || -> rusqlite::Result<()> {
+            db.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            db.prepare_cached(
+                "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, \
+                 created_at, record) VALUES (?1, 1, ?2, ?3, ?4, ?4, ?5) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                template.customer_id,
+                template.email_key,
+                now,
+                template.record
+            ])?;
+            if !template.match_keys.is_empty() {
+                let rows = (0..template.match_keys.len())
+                    .map(|i| format!("(?{}, ?1)", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut statement = db.prepare_cached(&format!(
+                    "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {rows} \
+                     ON CONFLICT DO NOTHING"
+                ))?;
+                statement.raw_bind_parameter(1, id.as_str())?;
+                for (i, key) in template.match_keys.iter().enumerate() {
+                    statement.raw_bind_parameter(i + 2, key.as_str())?;
+                }
+                statement.raw_execute()?;
+            }
+            db.prepare_cached(
+                "UPDATE cd_customer_stats SET booking_count = booking_count + 1, \
+                 last_booking_at = CASE WHEN last_booking_at < ?2 THEN ?2 ELSE last_booking_at END, \
+                 last_activity_at = CASE WHEN last_activity_at < ?2 THEN ?2 ELSE last_activity_at END \
+                 WHERE customer_id = ?1",
+            )?
+            .execute(params![template.customer_id, now])?;
+            db.prepare_cached(FLOOR_TOTALS)?
+                .execute(params![template.customer_id])?;
+            let seq: i64 = db
+                .prepare_cached(
+                    "INSERT INTO cd_audit_events (at, record) VALUES (?1, ?2) RETURNING seq",
+                )?
+                .query_row(params![now, self.audit_record], |row| row.get(0))?;
+            db.prepare_cached(
+                "INSERT INTO cd_audit_event_customers (customer_id, event_seq) VALUES (?1, ?2)",
+            )?
+            .execute(params![template.customer_id, seq])?;
+            db.prepare_cached("COMMIT")?.execute([])?;
+            Ok(())
+        };
+        if let Err(error) = run() {
+            let _ = db.execute_batch("ROLLBACK");
+            panic!("floor booking: {error}");
+        }
+    }
+
+    fn records(&mut self, count: u64) {
+        for _ in 0..count {
+            self.record();
+        }
+    }
+
+    fn truncate_wal(&self) {
+        let busy: i64 = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .expect("checkpoint");
+        assert_eq!(busy, 0, "the floor's WAL truncated");
+    }
+}
+
+/// Criterion function `group/floor`.
+fn bench_floor(c: &mut Criterion, group_name: &str, floor: &mut Floor, timed: &Timed) {
+    let id = format!("{group_name}/floor");
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("floor", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            floor.records(iters);
+            let elapsed = started.elapsed();
+            timed.add(&id, elapsed, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+/// Adapter and floor in turn, outside criterion: rounds of `CD_ENGINE_TURN_BOOKINGS`
+/// bookings each (default 1,000), so both see the same load on a shared machine. Prints
+/// each round's ratio adapter / floor.
+fn sqlite_turns(
+    rt: &Runtime,
+    label: &str,
+    directory: &Directory<SqliteStore>,
+    floor: &mut Floor,
+    probes: &mut Probes,
+) {
+    let n = env_number("CD_ENGINE_TURN_BOOKINGS", 1_000) as u64;
+    let (mut adapter_total, mut floor_total) = (Duration::ZERO, Duration::ZERO);
+    for round in 1..=5 {
+        let inputs = probes.inputs(n, false);
+        let adapter = rt.block_on(async {
+            let started = Instant::now();
+            record(directory, inputs).await;
+            started.elapsed()
+        });
+        let started = Instant::now();
+        floor.records(n);
+        let bare = started.elapsed();
+        adapter_total += adapter;
+        floor_total += bare;
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "engine: {label}: in turn, round {round}: adapter {:.1} µs ({:.0}/s), floor {:.1} µs ({:.0}/s) per booking, ratio adapter / floor {:.2}",
+            us(adapter),
+            1e6 / us(adapter),
+            us(bare),
+            1e6 / us(bare),
+            adapter.as_secs_f64() / bare.as_secs_f64()
+        );
+    }
+    println!(
+        "engine: {label}: in turn, all rounds: ratio adapter / floor {:.2}",
+        adapter_total.as_secs_f64() / floor_total.as_secs_f64()
+    );
+}
+
+/// WAL frames per booking of the floor, several rounds, printed.
+fn floor_wal_frames(label: &str, floor: &mut Floor) {
+    let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
+    let wal = wal_path(&floor.path);
+    let mut per_round = Vec::new();
+    for round in 1..=WAL_ROUNDS {
+        floor.truncate_wal();
+        assert_eq!(wal_frames(&wal), 0, "the floor's WAL is empty");
+        floor.records(n);
+        let frames = wal_frames(&wal);
+        let per = frames as f64 / n as f64;
+        per_round.push(per);
+        println!(
+            "engine: {label}: WAL frames per booking (floor, existing customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
+        );
+        if round == WAL_ROUNDS {
+            print_breakdown(label, "floor", &floor.path, &wal, n);
+        }
+    }
+    let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
+    println!("engine: {label}: WAL frames per booking (floor, existing customer), mean: {mean:.2}");
+}
+
+/// Clock ticks a second for `/proc/<pid>/stat` times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// utime + stime of a process, in clock ticks (all its threads).
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: count fields after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the line; `rest` starts at field 3.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Every PostgreSQL server process: its `comm` is `postgres`, or its command line starts
+/// with `postgres` (backends rename themselves `postgres: user db ...`).
+fn postgres_pids() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.bytes().all(|b| b.is_ascii_digit()).then_some(name)
+        })
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            comm.trim() == "postgres" || cmdline.starts_with(b"postgres")
+        })
+        .collect()
+}
+
+fn snapshot(pids: &[String]) -> HashMap<String, u64> {
+    pids.iter()
+        .filter_map(|pid| Some((pid.clone(), cpu_ticks(pid)?)))
+        .collect()
+}
+
+/// Ticks spent between two snapshots; a process new in `after` counts from zero.
+fn spent(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
+    after
+        .iter()
+        .map(|(pid, ticks)| ticks.saturating_sub(before.get(pid).copied().unwrap_or(0)))
+        .sum()
+}
+
+/// Runs one statement through `psql`, rows as lines of `|`-separated fields.
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args([
+            url,
+            "-X",
+            "-A",
+            "-t",
+            "-F",
+            "|",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .output()
+        .map_err(|error| format!("running psql: {error}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Drops the bench's schema when the PostgreSQL part ends, however it ends.
+struct DropSchema<'a> {
+    url: &'a str,
+    schema: String,
+}
+
+impl Drop for DropSchema<'_> {
+    fn drop(&mut self) {
+        match psql(
+            self.url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+        ) {
+            Ok(_) => eprintln!("postgres: schema {} dropped", self.schema),
+            Err(error) => eprintln!("postgres: could not drop schema {}: {error}", self.schema),
+        }
+    }
+}
+
+/// `url` with `application_name` set, so the store's backends can be found.
+fn with_application_name(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+fn bench_postgres(
+    c: &mut Criterion,
+    rt: &Runtime,
+    url: &str,
+    n: usize,
+    probes: &mut Probes,
+    timed: &Timed,
+) {
+    let schema = format!("cd_engine_{}", std::process::id());
+    let application = format!("cd_engine_bench_{}", std::process::id());
+    let _drop = DropSchema {
+        url,
+        schema: schema.clone(),
+    };
+    let store = rt.block_on(async {
+        let store =
+            PostgresStore::connect_with_schema(&with_application_name(url, &application), &schema)
+                .await
+                .expect("connect");
+        store.migrate().await.expect("migrate");
+        let started = Instant::now();
+        load(&store, n).await;
+        eprintln!(
+            "postgres: {n} customers loaded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        store
+    });
+    let directory = Directory::new(store, DirectorySettings::default());
+    bench_record(c, rt, "postgres", &directory, probes, timed);
+
+    // Server and client CPU per booking, outside criterion.
+    let bookings = env_number("CD_ENGINE_PG_BOOKINGS", 3_000) as u64;
+    let hz = clock_ticks();
+    let own = std::process::id().to_string();
+    let backends_query = format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{application}' ORDER BY pid"
+    );
+    rt.block_on(record(&directory, probes.inputs(200, false)));
+    for phase in 1..=CPU_PHASES {
+        let inputs = probes.inputs(bookings, false);
+        let all = postgres_pids();
+        let backends: Vec<String> = psql(url, &backends_query)
+            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default();
+        let (all_before, backends_before) = (snapshot(&all), snapshot(&backends));
+        let client_before = cpu_ticks(&own).unwrap_or(0);
+        let started = Instant::now();
+        rt.block_on(record(&directory, inputs));
+        let wall = started.elapsed();
+        let client = cpu_ticks(&own).unwrap_or(0) - client_before;
+        // Backends the pool opened during the phase count too.
+        let mut backends_after: Vec<String> = psql(url, &backends_query)
+            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default();
+        backends_after.extend(backends.iter().cloned());
+        backends_after.sort();
+        backends_after.dedup();
+        let mut all_after = all.clone();
+        all_after.extend(postgres_pids());
+        all_after.sort();
+        all_after.dedup();
+        let all_spent = spent(&all_before, &snapshot(&all_after));
+        let backends_spent = spent(&backends_before, &snapshot(&backends_after));
+        let us = |ticks: u64| ticks as f64 / hz * 1e6 / bookings as f64;
+        println!(
+            "engine: postgres: CPU phase {phase}: {bookings} bookings in {:.2} s ({:.0} bookings/s); \
+             server CPU per booking: {:.1} µs all postgres processes, {:.1} µs the store's backends ({}); \
+             client CPU per booking: {:.1} µs",
+            wall.as_secs_f64(),
+            bookings as f64 / wall.as_secs_f64(),
+            us(all_spent),
+            us(backends_spent),
+            backends_after.len(),
+            us(client),
+        );
+    }
+
+    // Statistics are flushed lazily: a backend that goes idle flushes them within ~10 s.
+    std::thread::sleep(Duration::from_secs(11));
+    let _ = psql(url, "SELECT pg_stat_force_next_flush()");
+    match psql(
+        url,
+        &format!(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup FROM pg_stat_user_tables \
+             WHERE schemaname = '{schema}' AND relname LIKE 'cd\\_%' ORDER BY relname"
+        ),
+    ) {
+        Ok(rows) => {
+            println!(
+                "engine: postgres: table statistics (whole run): table, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup, HOT share"
+            );
+            for row in rows.lines().filter(|row| !row.trim().is_empty()) {
+                let fields: Vec<&str> = row.split('|').collect();
+                let upd: f64 = fields.get(2).and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                let hot: f64 = fields.get(3).and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                let share = if upd > 0.0 {
+                    format!("{:.0} %", hot / upd * 100.0)
+                } else {
+                    "-".into()
+                };
+                println!("engine: postgres:   {}, {share}", fields.join(", "));
+            }
+        }
+        Err(error) => eprintln!("postgres: table statistics unavailable: {error}"),
+    }
+}
+
+/// The machine's load average, printed beside the figures (the machine may be shared).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    println!("engine: load average at the start: {}", load_average());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let n = env_number("CD_ENGINE_CUSTOMERS", 10_000).max(1);
+    let timed = Timed::default();
+    let mut probes = Probes::new(n);
+    let dir = std::env::temp_dir().join(format!("cd-engine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("engine.db");
+    let url = format!("sqlite://{}", db.display());
+
+    // SQLite, `synchronous = NORMAL`.
+    let store = rt.block_on(async {
+        let store = SqliteStore::connect(&url).await.expect("open");
+        store.migrate().await.expect("migrate");
+        let started = Instant::now();
+        load(&store, n).await;
+        eprintln!(
+            "sqlite: {n} customers loaded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        store
+    });
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    // Bookings for the floor to replay; then the floor copies the file as it stands.
+    rt.block_on(record(&directory, probes.inputs(500, false)));
+    let mut floor = Floor::create(&db, &dir.join("floor.db"));
+    floor.set_synchronous("NORMAL");
+    bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed);
+    bench_floor(c, "sqlite", &mut floor, &timed);
+    sqlite_turns(&rt, "sqlite", &directory, &mut floor, &mut probes);
+    sqlite_wal_frames(&rt, "sqlite", &store, &directory, &db, &mut probes);
+    floor_wal_frames("sqlite", &mut floor);
+    drop(directory);
+    rt.block_on(store.close());
+
+    // The same files with every commit synced (`synchronous = FULL`).
+    let store = rt.block_on(async {
+        SqliteStore::connect_with_durability(&url, Durability::Full)
+            .await
+            .expect("reopen with FULL")
+    });
+    floor.set_synchronous("FULL");
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    bench_record(c, &rt, "sqlite-full", &directory, &mut probes, &timed);
+    bench_floor(c, "sqlite-full", &mut floor, &timed);
+    sqlite_turns(&rt, "sqlite-full", &directory, &mut floor, &mut probes);
+    drop(directory);
+    rt.block_on(store.close());
+    drop(floor);
+
+    match std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL") {
+        Ok(pg) => bench_postgres(c, &rt, &pg, n, &mut probes, &timed),
+        Err(_) => eprintln!("postgres: skipped; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"),
+    }
+
+    println!("engine: load average at the end: {}", load_average());
+    timed.report();
+    let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
+    for (a, b) in [
+        ("sqlite/record-existing", "sqlite/floor"),
+        ("sqlite-full/record-existing", "sqlite-full/floor"),
+        ("sqlite-full/record-existing", "sqlite/record-existing"),
+        ("sqlite-full/floor", "sqlite/floor"),
+    ] {
+        if let Some(r) = ratio(a, b) {
+            println!("engine: ratio {a} / {b} (time per booking, criterion's bookings): {r:.2}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
