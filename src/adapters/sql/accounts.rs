@@ -2,8 +2,8 @@
 //! token writes, in the in-memory store's order.
 
 use crate::adapters::sql::encoding::{Bind, nanos, to_json, version_column};
-use crate::adapters::sql::reads::version_of;
 use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
+use crate::adapters::sql::versioned::{version_of, write_versioned};
 use crate::ports::store::changes::{AccountGuard, Expected, Write};
 use crate::ports::store::{Conflict, StoreError};
 use crate::records::account::{Account, AccountToken};
@@ -152,28 +152,24 @@ async fn write_token<S: Session>(session: &mut S, write: &Write<AccountToken>) -
         return Ok(Err(Conflict::AccountMissing(token.account)));
     }
     let hash = token.hash.to_hex();
-    let mut binds = vec![
+    let binds = vec![
         Bind::Text(hash.clone()),
         Bind::Int(version_column(token.version)),
         Bind::Text(token.account.to_string()),
         Bind::Int(nanos(token.created_at)),
         Bind::Text(to_json(token, "account token")?),
     ];
-    let sql = match write.expected {
-        Expected::Absent => {
-            "INSERT INTO cd_account_tokens (hash, version, account_id, created_at, record) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING"
-        }
-        Expected::Version(expected) => {
-            binds.push(Bind::Int(version_column(expected)));
-            "UPDATE cd_account_tokens SET version = $2, account_id = $3, created_at = $4, \
-             record = $5 WHERE hash = $1 AND version = $6"
-        }
-    };
-    let changed = session
-        .execute(sql, binds)
-        .await
-        .map_err(failed("writing an account token"))?;
+    let changed = write_versioned(
+        session,
+        write.expected,
+        "INSERT INTO cd_account_tokens (hash, version, account_id, created_at, record) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
+        "UPDATE cd_account_tokens SET version = $2, account_id = $3, created_at = $4, \
+         record = $5 WHERE hash = $1 AND version = $6",
+        binds,
+        "writing an account token",
+    )
+    .await?;
     if changed > 0 {
         return Ok(Ok(()));
     }

@@ -15,9 +15,9 @@ use crate::adapters::sql::encoding::{
     match_index_keys, membership_rows, nanos, placeholders, stored_customer_id, to_json,
     values_rows, version_column,
 };
-use crate::adapters::sql::reads::version_of;
 use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
 use crate::adapters::sql::statistics::{self, StatsDelta};
+use crate::adapters::sql::versioned::{version_of, write_versioned};
 use crate::ports::store::Conflict;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Write};
@@ -235,26 +235,17 @@ async fn write_customer<S: Session>(
     additions: &mut BTreeMap<CustomerId, StatsDelta>,
 ) -> Checked {
     let customer = &write.record;
-    let mut binds = customer_columns(customer)?;
-    let changed = match write.expected {
-        Expected::Absent => {
-            session
-                .execute(&insert_customer_sql(&placeholders(9, 1)), binds)
-                .await
-        }
-        Expected::Version(expected) => {
-            binds.push(Bind::Int(version_column(expected)));
-            session
-                .execute(
-                    "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, \
-                     record = $5, search_text = $6, sort_name = $7, initial = $8, \
-                     country = $9 WHERE id = $1 AND version = $10",
-                    binds,
-                )
-                .await
-        }
-    }
-    .map_err(failed("writing a customer"))?;
+    let changed = write_versioned(
+        session,
+        write.expected,
+        &insert_customer_sql(&placeholders(9, 1)),
+        "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5, \
+         search_text = $6, sort_name = $7, initial = $8, country = $9 \
+         WHERE id = $1 AND version = $10",
+        customer_columns(customer)?,
+        "writing a customer",
+    )
+    .await?;
     if changed == 0 {
         let found = customer_version(session, customer.id, false).await?;
         return Ok(Err(Conflict::CustomerVersion {
@@ -461,32 +452,23 @@ async fn write_merge<S: Session>(
 ) -> Checked {
     let merge = &write.record;
     let id = merge.id.to_string();
-    let mut binds = vec![
+    let binds = vec![
         Bind::Text(id.clone()),
         Bind::Int(version_column(merge.version)),
         Bind::Int(nanos(merge.merged_at)),
         Bind::Text(to_json(merge, "merge record")?),
     ];
-    let changed = match write.expected {
-        Expected::Absent => session
-            .execute(
-                "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (id) DO NOTHING",
-                binds,
-            )
-            .await,
-        Expected::Version(expected) => {
-            binds.push(Bind::Int(version_column(expected)));
-            session
-                .execute(
-                    "UPDATE cd_merges SET version = $2, merged_at = $3, record = $4 \
-                     WHERE id = $1 AND version = $5",
-                    binds,
-                )
-                .await
-        }
-    }
-    .map_err(failed("writing a merge record"))?;
+    let changed = write_versioned(
+        session,
+        write.expected,
+        "INSERT INTO cd_merges (id, version, merged_at, record) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
+        "UPDATE cd_merges SET version = $2, merged_at = $3, record = $4 \
+         WHERE id = $1 AND version = $5",
+        binds,
+        "writing a merge record",
+    )
+    .await?;
     if changed == 0 {
         let found = version_of(session, "SELECT version FROM cd_merges WHERE id = $1", id).await?;
         return Ok(Err(Conflict::MergeVersion {
@@ -536,33 +518,23 @@ async fn write_list<S: Session>(
             name: list.name.as_str().to_owned(),
         }));
     }
-    let mut binds = vec![
+    let binds = vec![
         Bind::Text(id.clone()),
         Bind::Int(version_column(list.version)),
         Bind::Text(name_key),
         Bind::Text(to_json(list, "list")?),
     ];
-    let changed =
-        match write.expected {
-            Expected::Absent => session
-                .execute(
-                    "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT DO NOTHING",
-                    binds,
-                )
-                .await,
-            Expected::Version(expected) => {
-                binds.push(Bind::Int(version_column(expected)));
-                session
-                    .execute(
-                        "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
-                     WHERE id = $1 AND version = $5",
-                        binds,
-                    )
-                    .await
-            }
-        }
-        .map_err(failed("writing a list"))?;
+    let changed = write_versioned(
+        session,
+        write.expected,
+        "INSERT INTO cd_lists (id, version, name_key, record) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+        "UPDATE cd_lists SET version = $2, name_key = $3, record = $4 \
+         WHERE id = $1 AND version = $5",
+        binds,
+        "writing a list",
+    )
+    .await?;
     if changed > 0 {
         return Ok(Ok(()));
     }

@@ -19,3 +19,4 @@ pub(crate) mod schema;
 pub(crate) mod search;
 pub(crate) mod session;
 pub(crate) mod statistics;
+pub(crate) mod versioned;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::adapters::sql::encoding::{
     Bind, IDS_PER_QUERY, answer_in_order, block_key, from_json, match_index_keys, nanos,
-    placeholders, stored_version,
+    placeholders,
 };
 use crate::adapters::sql::search::{count_sql, search_sql};
 use crate::adapters::sql::session::{Session, failed};
@@ -70,21 +70,6 @@ async fn records_of_customers<T: DeserializeOwned, S: Session>(
         found.extend(records::<T, S>(session, &sql, binds, what).await?);
     }
     Ok(found)
-}
-
-/// The version column of the one row `sql` selects for `id`, if any.
-pub(crate) async fn version_of<S: Session>(
-    session: &mut S,
-    sql: &str,
-    id: String,
-) -> Result<Option<u64>, StoreError> {
-    let rows = session
-        .fetch(sql, vec![Bind::Text(id)])
-        .await
-        .map_err(failed("checking a version"))?;
-    rows.first()
-        .map(|row| stored_version(row.int(0, "a version")?))
-        .transpose()
 }
 
 pub(crate) async fn customer<S: Session>(

@@ -132,18 +132,7 @@ pub(crate) async fn add<S: Session>(
     customer: CustomerId,
     delta: &StatsDelta,
 ) -> Result<(), StoreError> {
-    let id = customer.to_string();
-    session
-        .execute(ADD_TO_STATS, stats_binds(&id, delta))
-        .await
-        .map_err(failed("updating booking statistics"))?;
-    if let Some((sql, binds)) = add_totals_statement(&id, delta) {
-        session
-            .execute(&sql, binds)
-            .await
-            .map_err(failed("updating booking totals"))?;
-    }
-    Ok(())
+    write(session, ADD_TO_STATS, customer, delta).await
 }
 
 /// Writes the first statistics of a customer the commit inserts: those of its bookings in
@@ -153,9 +142,20 @@ pub(crate) async fn insert<S: Session>(
     customer: CustomerId,
     delta: &StatsDelta,
 ) -> Result<(), StoreError> {
+    write(session, INSERT_STATS, customer, delta).await
+}
+
+/// Runs `statement` ([`ADD_TO_STATS`] or [`INSERT_STATS`]) for `customer` and `delta`,
+/// then adds `delta`'s totals.
+async fn write<S: Session>(
+    session: &mut S,
+    statement: &str,
+    customer: CustomerId,
+    delta: &StatsDelta,
+) -> Result<(), StoreError> {
     let id = customer.to_string();
     session
-        .execute(INSERT_STATS, stats_binds(&id, delta))
+        .execute(statement, stats_binds(&id, delta))
         .await
         .map_err(failed("writing booking statistics"))?;
     if let Some((sql, binds)) = add_totals_statement(&id, delta) {

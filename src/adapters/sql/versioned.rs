@@ -1,0 +1,44 @@
+//! Versioned rows: the compare-and-set write every record row goes through, and the read
+//! that names the conflict when it changed nothing.
+
+use crate::adapters::sql::encoding::{Bind, stored_version, version_column};
+use crate::adapters::sql::session::{Session, failed};
+use crate::ports::store::StoreError;
+use crate::ports::store::changes::Expected;
+
+/// Writes one record row: `insert` (its parameters `binds`, touching no row when the id is
+/// taken) when the commit expects none, else `update` with the expected version bound after
+/// `binds` (touching no row unless the stored version is that one). Answers how many rows
+/// changed: 0 means the expectation failed.
+pub(crate) async fn write_versioned<S: Session>(
+    session: &mut S,
+    expected: Expected,
+    insert: &str,
+    update: &str,
+    mut binds: Vec<Bind>,
+    what: &'static str,
+) -> Result<u64, StoreError> {
+    let sql = match expected {
+        Expected::Absent => insert,
+        Expected::Version(version) => {
+            binds.push(Bind::Int(version_column(version)));
+            update
+        }
+    };
+    session.execute(sql, binds).await.map_err(failed(what))
+}
+
+/// The version column of the one row `sql` selects for `id`, if any.
+pub(crate) async fn version_of<S: Session>(
+    session: &mut S,
+    sql: &str,
+    id: String,
+) -> Result<Option<u64>, StoreError> {
+    let rows = session
+        .fetch(sql, vec![Bind::Text(id)])
+        .await
+        .map_err(failed("checking a version"))?;
+    rows.first()
+        .map(|row| stored_version(row.int(0, "a version")?))
+        .transpose()
+}
