@@ -30,15 +30,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_directory::ports::store::ChangeSet;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::reports::csv::CsvExportOptions;
-use customer_directory::{
-    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
-    NewBooking, Profile,
-};
+use customer_directory::{Actor, Directory, DirectorySettings, EmailAddress, NewBooking, Profile};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{Rng, typed_email, typical_profile};
+use support::{Rng, load_typical_customers, paid_booking, typed_email, typical_profile};
 use tokio::runtime::Runtime;
 
 const PROBES: usize = 4096;
@@ -53,27 +49,6 @@ fn sizes() -> Vec<usize> {
                 .expect("CD_SQL_SIZES: comma-separated numbers")
         })
         .collect()
-}
-
-fn booking(code: String, contact: Profile) -> NewBooking {
-    NewBooking::new(
-        code,
-        BookingStatus::PAID,
-        contact,
-        chrono::Utc::now(),
-        Money::new(4_500, Currency::parse("EUR").expect("currency")),
-    )
-}
-
-async fn load<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S, n: usize) {
-    let now = chrono::Utc::now();
-    for start in (0..n).step_by(1_000) {
-        let mut changes = ChangeSet::new();
-        for i in start..(start + 1_000).min(n) {
-            changes.save_customer(Customer::new(typical_profile(i), now));
-        }
-        store.commit(changes).await.expect("bulk load");
-    }
 }
 
 /// Probes: a customer's booking form (no email yet) and the email as typed.
@@ -107,7 +82,10 @@ impl Probes {
                 } else {
                     self.raw[k].clone()
                 };
-                (booking(format!("S-{next}"), self.forms[k].clone()), raw)
+                (
+                    paid_booking(format!("S-{next}"), self.forms[k].clone()),
+                    raw,
+                )
             })
             .collect()
     }
@@ -213,7 +191,7 @@ fn bench(c: &mut Criterion) {
                 .expect("open");
             store.migrate().await.expect("migrate");
             let started = Instant::now();
-            load(&store, n).await;
+            load_typical_customers(&store, n).await;
             eprintln!(
                 "sqlite/{n}: loaded in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -242,7 +220,7 @@ fn bench(c: &mut Criterion) {
                 .expect("connect");
             store.migrate().await.expect("migrate");
             let started = Instant::now();
-            load(&store, n).await;
+            load_typical_customers(&store, n).await;
             eprintln!(
                 "postgres/{n}: loaded in {:.1} s",
                 started.elapsed().as_secs_f64()

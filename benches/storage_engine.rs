@@ -49,13 +49,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_directory::adapters::Durability;
-use customer_directory::ports::store::{AccountStore, BulkReadStore, ChangeSet, SearchStore};
-use customer_directory::{
-    Actor, BookingStatus, Currency, Customer, Directory, DirectorySettings, EmailAddress, Money,
-    NewBooking, Profile,
-};
+use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
+use customer_directory::{Actor, Directory, DirectorySettings, EmailAddress, NewBooking, Profile};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{Rng, typed_email, typical_profile};
+use support::{Rng, load_typical_customers, paid_booking, typed_email, typical_profile};
 use tokio::runtime::Runtime;
 
 const PROBES: usize = 4096;
@@ -71,27 +68,6 @@ fn env_number(name: &str, default: usize) -> usize {
             .parse()
             .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
     })
-}
-
-fn booking(code: String, contact: Profile) -> NewBooking {
-    NewBooking::new(
-        code,
-        BookingStatus::PAID,
-        contact,
-        chrono::Utc::now(),
-        Money::new(4_500, Currency::parse("EUR").expect("currency")),
-    )
-}
-
-async fn load<S: Store + AccountStore + SearchStore + BulkReadStore>(store: &S, n: usize) {
-    let now = chrono::Utc::now();
-    for start in (0..n).step_by(1_000) {
-        let mut changes = ChangeSet::new();
-        for i in start..(start + 1_000).min(n) {
-            changes.save_customer(Customer::new(typical_profile(i), now));
-        }
-        store.commit(changes).await.expect("bulk load");
-    }
 }
 
 /// Probes: a customer's booking form (no email yet) and the email as typed.
@@ -131,7 +107,10 @@ impl Probes {
                 } else {
                     self.raw[k].clone()
                 };
-                (booking(format!("E-{next}"), self.forms[k].clone()), raw)
+                (
+                    paid_booking(format!("E-{next}"), self.forms[k].clone()),
+                    raw,
+                )
             })
             .collect()
     }
@@ -782,7 +761,7 @@ fn bench_postgres(
                 .expect("connect");
         store.migrate().await.expect("migrate");
         let started = Instant::now();
-        load(&store, n).await;
+        load_typical_customers(&store, n).await;
         eprintln!(
             "postgres: {n} customers loaded in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -897,7 +876,7 @@ fn bench(c: &mut Criterion) {
         let store = SqliteStore::connect(&url).await.expect("open");
         store.migrate().await.expect("migrate");
         let started = Instant::now();
-        load(&store, n).await;
+        load_typical_customers(&store, n).await;
         eprintln!(
             "sqlite: {n} customers loaded in {:.1} s",
             started.elapsed().as_secs_f64()

@@ -268,3 +268,32 @@ pub fn typed_email(rng: &mut Rng, i: usize) -> String {
         _ => address,
     }
 }
+
+/// A paid booking of 45 EUR starting now, for `contact`: what the SQL benches record.
+pub fn paid_booking(
+    code: String,
+    contact: customer_directory::Profile,
+) -> customer_directory::NewBooking {
+    customer_directory::NewBooking::new(
+        code,
+        customer_directory::BookingStatus::PAID,
+        contact,
+        chrono::Utc::now(),
+        customer_directory::Money::new(
+            4_500,
+            customer_directory::Currency::parse("EUR").expect("currency"),
+        ),
+    )
+}
+
+/// Bulk-loads `n` typical customers into `store`, in commits of 1,000.
+pub async fn load_typical_customers<S: customer_directory::Store>(store: &S, n: usize) {
+    let now = chrono::Utc::now();
+    for start in (0..n).step_by(1_000) {
+        let mut changes = customer_directory::ports::store::ChangeSet::new();
+        for i in start..(start + 1_000).min(n) {
+            changes.save_customer(customer_directory::Customer::new(typical_profile(i), now));
+        }
+        store.commit(changes).await.expect("bulk load");
+    }
+}
