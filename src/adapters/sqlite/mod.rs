@@ -1,14 +1,14 @@
 //! [`SqliteStore`]: the port on SQLite (feature `sqlite`), for a directory kept in a file.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
 use crate::adapters::sql::session::{Checked, Dialect, run_ready};
 use crate::adapters::sql::{commit, migrate, reads};
 use crate::adapters::sqlite::session::{SqliteDialect, SqliteSession, db_error};
-use crate::adapters::sqlite::threads::{Connections, Location, open, spawn};
+use crate::adapters::sqlite::threads::{Connections, Location, Queues, open, spawn};
 use crate::ports::query::builder::CustomerQuery;
 use crate::ports::query::evaluation::{SearchHit, SortPosition};
 use crate::ports::store::changes::ChangeSet;
@@ -190,12 +190,12 @@ impl SqliteStore {
             }
         };
         Ok(Self {
-            connections: Arc::new(Connections {
+            connections: Arc::new(Connections::new(Queues {
                 writer,
                 readers,
                 reader_count,
-                closed: Mutex::new(Some(closed)),
-            }),
+                closed,
+            })),
             truncation_pending: Arc::default(),
         })
     }

@@ -10,7 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -117,6 +117,15 @@ pub(crate) fn spawn(
 /// The queues to the store's connection threads, shared by the store's clones.
 #[derive(Debug)]
 pub(crate) struct Connections {
+    /// The queues while the store is open; [`close`](Self::close) takes them out, so no
+    /// work is sent after the threads were told to stop (it would wait for an answer that
+    /// never comes).
+    open: RwLock<Option<Queues>>,
+}
+
+/// The queues of an open store.
+#[derive(Debug)]
+pub(crate) struct Queues {
     /// The writer: commits, migrations, WAL truncation and the host's own work.
     pub(crate) writer: flume::Sender<Job>,
     /// The readers' shared queue; `None` for an in-memory database, whose one connection
@@ -125,16 +134,23 @@ pub(crate) struct Connections {
     /// How many reader threads take from `readers`.
     pub(crate) reader_count: usize,
     /// Each thread reports here once it has closed its connection.
-    pub(crate) closed: Mutex<Option<flume::Receiver<()>>>,
+    pub(crate) closed: flume::Receiver<()>,
 }
 
 impl Connections {
+    /// The store's connections, behind `queues`.
+    pub(crate) fn new(queues: Queues) -> Self {
+        Self {
+            open: RwLock::new(Some(queues)),
+        }
+    }
+
     /// Runs `work` on the writer's connection and answers what it returned.
     pub(crate) async fn on_writer<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
-        run_on(&self.writer, work).await
+        self.run(|queues| &queues.writer, work).await
     }
 
     /// Runs `work` on a reader's connection (the writer's for an in-memory database).
@@ -142,59 +158,73 @@ impl Connections {
         &self,
         work: impl FnOnce(&mut Connection) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
-        run_on(self.readers.as_ref().unwrap_or(&self.writer), work).await
+        self.run(
+            |queues| queues.readers.as_ref().unwrap_or(&queues.writer),
+            work,
+        )
+        .await
+    }
+
+    /// Sends `work` to the queue `pick` chooses and awaits the answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        pick: impl FnOnce(&Queues) -> &flume::Sender<Job>,
+        work: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = flume::bounded(1);
+        let job: Job = Box::new(move |connection: &mut Connection| {
+            // The caller may have stopped waiting; the work is done either way.
+            let _ = answer.send(work(connection));
+            Next::Continue
+        });
+        {
+            // Held while sending only: `close` waits for it, so every job sent is queued
+            // before the threads' stop.
+            let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+            let sent = open.as_ref().map(|queues| pick(queues).send(job));
+            if !matches!(sent, Some(Ok(()))) {
+                return Err(StoreError::backend(
+                    "using the SQLite store",
+                    "the store is closed",
+                ));
+            }
+        }
+        answered.recv_async().await.map_err(|_| {
+            StoreError::backend(
+                "using the SQLite store",
+                "the connection's thread gave no answer: its work panicked",
+            )
+        })
     }
 
     /// Stops every thread and waits until each has closed its connection: the readers
-    /// first, so that the writer's connection is the last to the file.
+    /// first, so that the writer's connection is the last to the file. Work sent before
+    /// is done first; work sent after fails.
     pub(crate) async fn close(&self) {
-        let Some(closed) = self.closed.lock().ok().and_then(|mut closed| closed.take()) else {
+        let taken = self
+            .open
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(queues) = taken else {
             return;
         };
+        let stop = || -> Job { Box::new(|_: &mut Connection| Next::Stop) };
         let mut running = 0;
-        if let Some(readers) = &self.readers {
-            for _ in 0..self.reader_count {
-                if readers
-                    .send(Box::new(|_: &mut Connection| Next::Stop))
-                    .is_ok()
-                {
+        if let Some(readers) = &queues.readers {
+            for _ in 0..queues.reader_count {
+                if readers.send(stop()).is_ok() {
                     running += 1;
                 }
             }
         }
         for _ in 0..running {
-            let _ = closed.recv_async().await;
+            let _ = queues.closed.recv_async().await;
         }
-        if self
-            .writer
-            .send(Box::new(|_: &mut Connection| Next::Stop))
-            .is_ok()
-        {
-            let _ = closed.recv_async().await;
+        if queues.writer.send(stop()).is_ok() {
+            let _ = queues.closed.recv_async().await;
         }
     }
-}
-
-/// Sends `work` to the thread behind `queue` and awaits its answer.
-async fn run_on<T: Send + 'static>(
-    queue: &flume::Sender<Job>,
-    work: impl FnOnce(&mut Connection) -> T + Send + 'static,
-) -> Result<T, StoreError> {
-    let (answer, answered) = flume::bounded(1);
-    let job: Job = Box::new(move |connection: &mut Connection| {
-        // The caller may have stopped waiting; the work is done either way.
-        let _ = answer.send(work(connection));
-        Next::Continue
-    });
-    queue
-        .send(job)
-        .map_err(|_| StoreError::backend("using the SQLite store", "the store is closed"))?;
-    answered.recv_async().await.map_err(|_| {
-        StoreError::backend(
-            "using the SQLite store",
-            "the connection's thread gave no answer: the store was closed, or the work panicked",
-        )
-    })
 }
 
 #[cfg(test)]
@@ -245,12 +275,12 @@ mod tests {
         let (closed_tx, closed) = flume::unbounded();
         let connection = open(&Location::Memory, "NORMAL", false).unwrap();
         super::spawn("test".into(), connection, jobs, closed_tx).unwrap();
-        let connections = super::Connections {
+        let connections = super::Connections::new(super::Queues {
             writer: jobs_tx,
             readers: None,
             reader_count: 0,
-            closed: std::sync::Mutex::new(Some(closed)),
-        };
+            closed,
+        });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -277,5 +307,49 @@ mod tests {
             connections.close().await;
             assert!(connections.on_writer(|_| ()).await.is_err(), "closed");
         });
+    }
+
+    /// Work sent while the store closes either runs (it was queued before the stop) or
+    /// fails at once; no caller waits for an answer that never comes.
+    #[test]
+    fn work_racing_a_close_is_done_or_refused_never_left_waiting() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap();
+        for _ in 0..20 {
+            let (jobs_tx, jobs) = flume::unbounded();
+            let (closed_tx, closed) = flume::unbounded();
+            let connection = open(&Location::Memory, "NORMAL", false).unwrap();
+            super::spawn("test".into(), connection, jobs, closed_tx).unwrap();
+            let connections = std::sync::Arc::new(super::Connections::new(super::Queues {
+                writer: jobs_tx,
+                readers: None,
+                reader_count: 0,
+                closed,
+            }));
+            runtime.block_on(async {
+                let callers: Vec<_> = (0..16)
+                    .map(|n| {
+                        let connections = connections.clone();
+                        tokio::spawn(async move { connections.on_writer(move |_| n).await })
+                    })
+                    .collect();
+                connections.close().await;
+                for caller in callers {
+                    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), caller)
+                        .await
+                        .expect("every caller is answered")
+                        .unwrap();
+                    if let Err(error) = answer {
+                        assert!(
+                            format!("{error:?}").contains("the store is closed"),
+                            "{error:?}"
+                        );
+                    }
+                }
+            });
+        }
     }
 }
