@@ -91,28 +91,19 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         let span = use_case!("cancel_booking", [], account = %account, booking = %booking);
         span.run(
             async {
-                self.enabled()?;
-                if !self.directory.settings.accounts.self_service_cancel {
-                    return Err(AccountError::SelfServiceDisabled {
-                        change: BookingChange::Cancel,
-                    });
-                }
-                self.directory
-                    .commit_retrying::<_, AccountError, _, _>(|| async {
-                        let now = self.now();
-                        let (owner, mut stored) = self.own_booking(account, booking).await?;
-                        self.check_change_allowed(&stored, now, BookingChange::Cancel)?;
+                let allowed = self.directory.settings.accounts.self_service_cancel;
+                self.change_own_booking(
+                    account,
+                    booking,
+                    BookingChange::Cancel,
+                    allowed,
+                    actor,
+                    |stored, _| {
                         stored.status = BookingStatus::CANCELLED;
-                        let mut changes = ChangeSet::new();
-                        let mut event =
-                            self.event(now, actor, AuditAction::BookingCancelledByCustomer, &owner);
-                        event.booking = Some(booking);
-                        changes.record(event);
-                        changes.save_booking(stored.clone());
-                        stored.version += 1;
-                        Ok((changes, stored))
-                    })
-                    .await
+                        Ok(())
+                    },
+                )
+                .await
             },
             |_, _| "ok",
         )
@@ -141,32 +132,23 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
         let span = use_case!("modify_booking", [], account = %account, booking = %booking);
         span.run(
             async {
-                self.enabled()?;
-                if !self.directory.settings.accounts.self_service_modify {
-                    return Err(AccountError::SelfServiceDisabled {
-                        change: BookingChange::Modify,
-                    });
-                }
-                self.directory
-                    .commit_retrying::<_, AccountError, _, _>(|| async {
-                        let now = self.now();
-                        let (owner, mut stored) = self.own_booking(account, booking).await?;
-                        self.check_change_allowed(&stored, now, BookingChange::Modify)?;
+                let allowed = self.directory.settings.accounts.self_service_modify;
+                self.change_own_booking(
+                    account,
+                    booking,
+                    BookingChange::Modify,
+                    allowed,
+                    actor,
+                    |stored, now| {
                         let shift = new_start - stored.starts_at;
                         stored.starts_at = new_start;
-                        self.check_change_allowed(&stored, now, BookingChange::Modify)?;
+                        self.check_change_allowed(stored, now, BookingChange::Modify)?;
                         stored.ends_at =
                             stored.ends_at.and_then(|end| end.checked_add_signed(shift));
-                        let mut changes = ChangeSet::new();
-                        let mut event =
-                            self.event(now, actor, AuditAction::BookingModifiedByCustomer, &owner);
-                        event.booking = Some(booking);
-                        changes.record(event);
-                        changes.save_booking(stored.clone());
-                        stored.version += 1;
-                        Ok((changes, stored))
-                    })
-                    .await
+                        Ok(())
+                    },
+                )
+                .await
             },
             |_, _| "ok",
         )
@@ -288,5 +270,42 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
             },
         )
         .await
+    }
+
+    /// A customer's change to one of their own bookings (`change`, when the business
+    /// `allowed` it): checked against the change window before and, through `edit`,
+    /// after, then committed with its audit event. The booking is answered as stored.
+    async fn change_own_booking(
+        &self,
+        account: AccountId,
+        booking: BookingId,
+        change: BookingChange,
+        allowed: bool,
+        actor: &Actor,
+        edit: impl Fn(&mut Booking, DateTime<Utc>) -> Result<(), AccountError>,
+    ) -> Result<Booking, AccountError> {
+        self.enabled()?;
+        if !allowed {
+            return Err(AccountError::SelfServiceDisabled { change });
+        }
+        let action = match change {
+            BookingChange::Cancel => AuditAction::BookingCancelledByCustomer,
+            BookingChange::Modify => AuditAction::BookingModifiedByCustomer,
+        };
+        self.directory
+            .commit_retrying::<_, AccountError, _, _>(|| async {
+                let now = self.now();
+                let (owner, mut stored) = self.own_booking(account, booking).await?;
+                self.check_change_allowed(&stored, now, change)?;
+                edit(&mut stored, now)?;
+                let mut changes = ChangeSet::new();
+                let mut event = self.event(now, actor, action, &owner);
+                event.booking = Some(booking);
+                changes.record(event);
+                changes.save_booking(stored.clone());
+                stored.version += 1;
+                Ok((changes, stored))
+            })
+            .await
     }
 }
