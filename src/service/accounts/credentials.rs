@@ -398,23 +398,14 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                         stored.verified_at = None;
                         // Links mailed to the old address are void.
                         stored.credential_version = stored.credential_version.saturating_add(1);
-                        changes.save_account_token(self.token_for(
-                            &stored,
-                            token_hash.clone(),
-                            TokenPurpose::Verification,
-                            now,
-                        ));
+                        let message =
+                            self.verification_mail(&mut changes, &stored, &token, &token_hash, now);
                         changes.record(self.event(
                             now,
                             actor,
                             AuditAction::AccountEmailChanged,
                             &stored,
                         ));
-                        let message = Notification::VerifyEmail {
-                            account: stored.id,
-                            to: email.clone(),
-                            token: token.clone(),
-                        };
                         changes.save_account(stored);
                         Ok((changes, Ok(message)))
                     })

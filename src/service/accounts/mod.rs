@@ -8,12 +8,13 @@ mod sign_in;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ports::clock::{Clock, SystemClock};
-use crate::ports::notify::Notifier;
+use crate::ports::notify::{Notification, Notifier};
 use crate::ports::store::AccountStore;
 use crate::ports::store::changes::ChangeSet;
 use crate::records::account::{Account, AccountToken, TokenPurpose};
 use crate::records::audit::{Actor, AuditAction, AuditEvent};
 use crate::records::booking::{Attribution, Booking};
+use crate::records::tokens::{ResetTokenHash, VerificationToken};
 use crate::service::directory::{Directory, audit_event};
 use crate::service::error::{AccountError, BookingChange, Error};
 use crate::service::telemetry::{self};
@@ -255,7 +256,7 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
     fn token_for(
         &self,
         account: &Account,
-        hash: crate::records::tokens::ResetTokenHash,
+        hash: ResetTokenHash,
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> AccountToken {
@@ -275,6 +276,30 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
             now,
             expires_at,
         )
+    }
+
+    /// Files a new verification token for `account` (its hash `hash`) in `changes` and
+    /// answers the mail carrying `token` to the account's address, to send after the
+    /// commit.
+    fn verification_mail(
+        &self,
+        changes: &mut ChangeSet,
+        account: &Account,
+        token: &VerificationToken,
+        hash: &ResetTokenHash,
+        now: DateTime<Utc>,
+    ) -> Notification {
+        changes.save_account_token(self.token_for(
+            account,
+            hash.clone(),
+            TokenPurpose::Verification,
+            now,
+        ));
+        Notification::VerifyEmail {
+            account: account.id,
+            to: account.email.clone(),
+            token: token.clone(),
+        }
     }
 
     /// Spends a one-time token: a change set marking it used, and its account, if the token

@@ -99,17 +99,13 @@ impl<S: AccountStore, N: Notifier, C: Clock> Accounts<S, N, C> {
                                     }
                                     None => Account::new(email.clone(), hash.clone(), now),
                                 };
-                                changes.save_account_token(self.token_for(
+                                let message = self.verification_mail(
+                                    &mut changes,
                                     &account,
-                                    token_hash.clone(),
-                                    TokenPurpose::Verification,
+                                    &token,
+                                    &token_hash,
                                     now,
-                                ));
-                                let message = Notification::VerifyEmail {
-                                    account: account.id,
-                                    to: account.email.clone(),
-                                    token: token.clone(),
-                                };
+                                );
                                 changes.save_account(account.clone());
                                 (account, message)
                             }
