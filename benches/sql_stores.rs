@@ -32,12 +32,10 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::reports::csv::CsvExportOptions;
-use customer_directory::{Actor, Directory, DirectorySettings, EmailAddress, NewBooking, Profile};
+use customer_directory::{Directory, DirectorySettings};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{Rng, load_typical_customers, paid_booking, typed_email, typical_profile};
+use support::{BookingProbes, load_typical_customers, record_all};
 use tokio::runtime::Runtime;
-
-const PROBES: usize = 4096;
 
 fn sizes() -> Vec<usize> {
     std::env::var("CD_SQL_SIZES")
@@ -51,59 +49,6 @@ fn sizes() -> Vec<usize> {
         .collect()
 }
 
-/// Probes: a customer's booking form (no email yet) and the email as typed.
-struct Probes {
-    forms: Vec<Profile>,
-    raw: Vec<String>,
-}
-
-impl Probes {
-    fn new(n: usize) -> Self {
-        let mut rng = Rng::new(0x5eed ^ n as u64);
-        let (mut forms, mut raw) = (Vec::new(), Vec::new());
-        for _ in 0..PROBES {
-            let i = rng.below(n);
-            let mut form = typical_profile(i);
-            form.email = None;
-            forms.push(form);
-            raw.push(typed_email(&mut rng, i));
-        }
-        Self { forms, raw }
-    }
-
-    /// `count` bookings, for existing customers or (with `new`) new ones.
-    fn inputs(&self, count: u64, new: bool, next: &mut usize) -> Vec<(NewBooking, String)> {
-        (0..count)
-            .map(|_| {
-                *next += 1;
-                let k = *next % PROBES;
-                let raw = if new {
-                    format!("new.{}.{}@example.org", std::process::id(), *next)
-                } else {
-                    self.raw[k].clone()
-                };
-                (
-                    paid_booking(format!("S-{next}"), self.forms[k].clone()),
-                    raw,
-                )
-            })
-            .collect()
-    }
-}
-
-async fn record<S: Store + AccountStore + SearchStore + BulkReadStore>(
-    directory: &Directory<S>,
-    inputs: Vec<(NewBooking, String)>,
-) {
-    for (mut new, raw) in inputs {
-        new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
-        directory
-            .record_booking(new, &Actor::System)
-            .await
-            .expect("record");
-    }
-}
-
 /// Times the booking paths and the export on one store.
 fn bench_store<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
     c: &mut Criterion,
@@ -113,17 +58,17 @@ fn bench_store<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + '
     n: usize,
 ) {
     let directory = Arc::new(Directory::new(store, DirectorySettings::default()));
-    let probes = Arc::new(Probes::new(n));
+    let probes = Arc::new(BookingProbes::new(n));
     let mut next = 0usize;
     let mut group = c.benchmark_group(format!("{name}/{n}"));
     group.throughput(Throughput::Elements(1));
     for (label, new) in [("record/existing", false), ("record/new", true)] {
         group.bench_function(label, |b| {
             b.iter_custom(|iters| {
-                let inputs = probes.inputs(iters, new, &mut next);
+                let inputs = probes.inputs(iters, new, &mut next, "S");
                 rt.block_on(async {
                     let started = Instant::now();
-                    record(&directory, inputs).await;
+                    record_all(&directory, inputs).await;
                     started.elapsed()
                 })
             });
@@ -147,7 +92,7 @@ fn bench_store<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + '
         b.iter_custom(|iters| {
             let per_task = iters.div_ceil(8);
             let batches: Vec<_> = (0..8)
-                .map(|_| probes.inputs(per_task, false, &mut next))
+                .map(|_| probes.inputs(per_task, false, &mut next, "S"))
                 .collect();
             rt.block_on(async {
                 let started = Instant::now();
@@ -155,7 +100,7 @@ fn bench_store<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + '
                     .into_iter()
                     .map(|inputs| {
                         let directory = Arc::clone(&directory);
-                        tokio::spawn(async move { record(&directory, inputs).await })
+                        tokio::spawn(async move { record_all(&directory, inputs).await })
                     })
                     .collect();
                 for task in tasks {
@@ -237,15 +182,15 @@ fn bench(c: &mut Criterion) {
                 .await
                 .expect("connect through the proxy");
             let directory = Directory::new(proxied.clone(), DirectorySettings::default());
-            let probes = Probes::new(n);
+            let probes = BookingProbes::new(n);
             let mut next = 1_000_000usize;
             // Warm the statement cache, then count.
-            record(&directory, probes.inputs(50, false, &mut next)).await;
-            record(&directory, probes.inputs(50, true, &mut next)).await;
+            record_all(&directory, probes.inputs(50, false, &mut next, "S")).await;
+            record_all(&directory, probes.inputs(50, true, &mut next, "S")).await;
             for (label, new) in [("existing", false), ("new", true)] {
-                let inputs = probes.inputs(200, new, &mut next);
+                let inputs = probes.inputs(200, new, &mut next, "S");
                 let (trips, statements) = (count.round_trips(), count.statements());
-                record(&directory, inputs).await;
+                record_all(&directory, inputs).await;
                 let trips = count.round_trips() - trips;
                 let statements = count.statements() - statements;
                 eprintln!(

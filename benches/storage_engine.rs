@@ -50,12 +50,11 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_directory::adapters::Durability;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
-use customer_directory::{Actor, Directory, DirectorySettings, EmailAddress, NewBooking, Profile};
+use customer_directory::{Directory, DirectorySettings, NewBooking};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{Rng, load_typical_customers, paid_booking, typed_email, typical_profile};
+use support::{BookingProbes, load_typical_customers, record_all};
 use tokio::runtime::Runtime;
 
-const PROBES: usize = 4096;
 /// Rounds of the WAL-frame count, each printed.
 const WAL_ROUNDS: usize = 5;
 /// Measured CPU phases on PostgreSQL, each printed.
@@ -70,62 +69,23 @@ fn env_number(name: &str, default: usize) -> usize {
     })
 }
 
-/// Probes: a customer's booking form (no email yet) and the email as typed.
+/// The booking probes with the count of bookings drawn from them so far.
 struct Probes {
-    forms: Vec<Profile>,
-    raw: Vec<String>,
+    probes: BookingProbes,
     next: usize,
 }
 
 impl Probes {
     fn new(n: usize) -> Self {
-        let mut rng = Rng::new(0x5eed ^ n as u64);
-        let (mut forms, mut raw) = (Vec::new(), Vec::new());
-        for _ in 0..PROBES {
-            let i = rng.below(n);
-            let mut form = typical_profile(i);
-            form.email = None;
-            forms.push(form);
-            raw.push(typed_email(&mut rng, i));
-        }
         Self {
-            forms,
-            raw,
+            probes: BookingProbes::new(n),
             next: 0,
         }
     }
 
     /// `count` bookings, for existing customers or (with `new`) new ones.
     fn inputs(&mut self, count: u64, new: bool) -> Vec<(NewBooking, String)> {
-        (0..count)
-            .map(|_| {
-                self.next += 1;
-                let next = self.next;
-                let k = next % PROBES;
-                let raw = if new {
-                    format!("new.{}.{next}@example.org", std::process::id())
-                } else {
-                    self.raw[k].clone()
-                };
-                (
-                    paid_booking(format!("E-{next}"), self.forms[k].clone()),
-                    raw,
-                )
-            })
-            .collect()
-    }
-}
-
-async fn record<S: Store + AccountStore + SearchStore + BulkReadStore>(
-    directory: &Directory<S>,
-    inputs: Vec<(NewBooking, String)>,
-) {
-    for (mut new, raw) in inputs {
-        new.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
-        directory
-            .record_booking(new, &Actor::System)
-            .await
-            .expect("record");
+        self.probes.inputs(count, new, &mut self.next, "E")
     }
 }
 
@@ -177,7 +137,7 @@ fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 
             let inputs = probes.inputs(iters, false);
             let elapsed = rt.block_on(async {
                 let started = Instant::now();
-                record(directory, inputs).await;
+                record_all(directory, inputs).await;
                 started.elapsed()
             });
             timed.add(&id, elapsed, iters);
@@ -300,7 +260,7 @@ fn sqlite_wal_frames(
                 store.truncate_wal().await.expect("truncate the WAL");
                 let before = wal_frames(&wal);
                 assert_eq!(before, 0, "the WAL is empty after truncate_wal");
-                record(directory, inputs).await;
+                record_all(directory, inputs).await;
                 wal_frames(&wal)
             });
             let per = frames as f64 / n as f64;
@@ -589,7 +549,7 @@ fn sqlite_turns(
         let inputs = probes.inputs(n, false);
         let adapter = rt.block_on(async {
             let started = Instant::now();
-            record(directory, inputs).await;
+            record_all(directory, inputs).await;
             started.elapsed()
         });
         let started = Instant::now();
@@ -778,7 +738,7 @@ fn bench_postgres(
     let backends_query = format!(
         "SELECT pid FROM pg_stat_activity WHERE application_name = '{application}' ORDER BY pid"
     );
-    rt.block_on(record(&directory, probes.inputs(200, false)));
+    rt.block_on(record_all(&directory, probes.inputs(200, false)));
     for phase in 1..=CPU_PHASES {
         let inputs = probes.inputs(bookings, false);
         let all = postgres_pids();
@@ -788,7 +748,7 @@ fn bench_postgres(
         let (all_before, backends_before) = (snapshot(&all), snapshot(&backends));
         let client_before = cpu_ticks(&own).unwrap_or(0);
         let started = Instant::now();
-        rt.block_on(record(&directory, inputs));
+        rt.block_on(record_all(&directory, inputs));
         let wall = started.elapsed();
         let client = cpu_ticks(&own).unwrap_or(0) - client_before;
         // Backends the pool opened during the phase count too.
@@ -885,7 +845,7 @@ fn bench(c: &mut Criterion) {
     });
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     // Bookings for the floor to replay; then the floor copies the file as it stands.
-    rt.block_on(record(&directory, probes.inputs(500, false)));
+    rt.block_on(record_all(&directory, probes.inputs(500, false)));
     let mut floor = Floor::create(&db, &dir.join("floor.db"));
     floor.set_synchronous("NORMAL");
     bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed);

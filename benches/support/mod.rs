@@ -297,3 +297,68 @@ pub async fn load_typical_customers<S: customer_directory::Store>(store: &S, n: 
         store.commit(changes).await.expect("bulk load");
     }
 }
+
+/// How many booking forms [`BookingProbes`] prepares.
+pub const PROBES: usize = 4096;
+
+/// Probes for the booking benches: a customer's booking form (no email yet) and the email
+/// as typed, for `PROBES` customers drawn from `n` typical ones.
+pub struct BookingProbes {
+    forms: Vec<customer_directory::Profile>,
+    raw: Vec<String>,
+}
+
+impl BookingProbes {
+    pub fn new(n: usize) -> Self {
+        let mut rng = Rng::new(0x5eed ^ n as u64);
+        let (mut forms, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..PROBES {
+            let i = rng.below(n);
+            let mut form = typical_profile(i);
+            form.email = None;
+            forms.push(form);
+            raw.push(typed_email(&mut rng, i));
+        }
+        Self { forms, raw }
+    }
+
+    /// `count` bookings (codes `{prefix}-{n}`, `next` counting them), for existing
+    /// customers or (with `new`) new ones.
+    pub fn inputs(
+        &self,
+        count: u64,
+        new: bool,
+        next: &mut usize,
+        prefix: &str,
+    ) -> Vec<(customer_directory::NewBooking, String)> {
+        (0..count)
+            .map(|_| {
+                *next += 1;
+                let k = *next % PROBES;
+                let raw = if new {
+                    format!("new.{}.{}@example.org", std::process::id(), *next)
+                } else {
+                    self.raw[k].clone()
+                };
+                (
+                    paid_booking(format!("{prefix}-{next}"), self.forms[k].clone()),
+                    raw,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Records `inputs` one by one, each email parsed as typed.
+pub async fn record_all<S: customer_directory::Store>(
+    directory: &customer_directory::Directory<S>,
+    inputs: Vec<(customer_directory::NewBooking, String)>,
+) {
+    for (mut new, raw) in inputs {
+        new.contact.email = Some(customer_directory::EmailAddress::parse(&raw).expect("email"));
+        directory
+            .record_booking(new, &customer_directory::Actor::System)
+            .await
+            .expect("record");
+    }
+}
