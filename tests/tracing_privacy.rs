@@ -640,13 +640,14 @@ where
         .with_hashing(PasswordHashing::with_params(HashParams::new(256, 1, 1).unwrap()).unwrap())
 }
 
-#[tokio::test]
-async fn a_conflict_retry_emits_its_attempt_and_conflict_kind() {
-    let (capture, _guard) = local_capture();
-    let store = FaultInjectingStore::new(MemoryStore::new());
-    // Both bookings read before either commits: the second commit finds the key taken.
-    store.delay_each(std::time::Duration::from_millis(20));
-    let directory = customer_directory::testing::conformance::directory(store);
+/// Two bookings for one new email recorded at once: with the store's reads delayed, both
+/// read before either commits, so the second commit finds the key taken.
+async fn two_racing_bookings<S: customer_directory::Store, C: customer_directory::Clock>(
+    directory: &Directory<S, C>,
+) -> (
+    Result<customer_directory::Recorded, Error>,
+    Result<customer_directory::Recorded, Error>,
+) {
     let first = booking(
         "BK-1",
         BookingStatus::PAID,
@@ -657,10 +658,20 @@ async fn a_conflict_retry_emits_its_attempt_and_conflict_kind() {
         BookingStatus::PAID,
         contact("ana@example.com", "Ana", "Silva"),
     );
-    let (one, two) = tokio::join!(
+    tokio::join!(
         directory.record_booking(first, &Actor::System),
         directory.record_booking(second, &Actor::System)
-    );
+    )
+}
+
+#[tokio::test]
+async fn a_conflict_retry_emits_its_attempt_and_conflict_kind() {
+    let (capture, _guard) = local_capture();
+    let store = FaultInjectingStore::new(MemoryStore::new());
+    // Both bookings read before either commits: the second commit finds the key taken.
+    store.delay_each(std::time::Duration::from_millis(20));
+    let directory = customer_directory::testing::conformance::directory(store);
+    let (one, two) = two_racing_bookings(&directory).await;
     one.unwrap();
     two.unwrap();
     let retries: Vec<Captured> = capture
@@ -691,20 +702,7 @@ async fn exhausted_retries_emit_a_warning_with_the_attempts_and_the_last_conflic
     let mut settings = DirectorySettings::default();
     settings.max_commit_attempts = 1;
     let directory = customer_directory::testing::conformance::directory_with(store, settings);
-    let first = booking(
-        "BK-1",
-        BookingStatus::PAID,
-        contact("ana@example.com", "Ana", "Silva"),
-    );
-    let second = booking(
-        "BK-2",
-        BookingStatus::PAID,
-        contact("ana@example.com", "Ana", "Silva"),
-    );
-    let (one, two) = tokio::join!(
-        directory.record_booking(first, &Actor::System),
-        directory.record_booking(second, &Actor::System)
-    );
+    let (one, two) = two_racing_bookings(&directory).await;
     one.unwrap();
     assert!(
         matches!(two, Err(Error::Contention { attempts: 1, .. })),
