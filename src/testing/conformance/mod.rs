@@ -49,6 +49,9 @@ use crate::ports::store::{AccountStore, BulkReadStore, SearchStore, Store};
 ///   named). Naming a trait the store does not implement is a compile error.
 /// - `optional` before the block: the block yields an `Option` and each test returns early
 ///   on `None` (for databases that are not available; the block should say so loudly).
+/// - `conformance_tests!(for_each_scenario my_macro!(tokens))`: calls
+///   `my_macro!(tokens a, b, c, ...)` with the name of every scenario, in the order of
+///   [`SCENARIOS`], for a caller that runs the suite its own way (inside one test, say).
 ///
 /// Needs the `testing` feature, and `tokio` (features `macros`, `rt-multi-thread`) in the
 /// calling crate. See [`testing::conformance`](crate::testing::conformance).
@@ -65,6 +68,10 @@ macro_rules! conformance_tests {
     };
     ($make_store:expr) => {
         $crate::conformance_tests!(@flags [yes yes yes] [] required $make_store);
+    };
+    // Every scenario's name handed to the caller's macro, after the caller's own tokens.
+    (for_each_scenario $callback:ident ! ($($args:tt)*)) => {
+        $crate::conformance_tests!(@list @call $callback ($($args)*))
     };
     // Turns the traits named into three flags: accounts, search, bulk reads.
     (@flags [$a:tt $s:tt $b:tt] [Store $($rest:ident)*] $($tail:tt)*) => {
@@ -246,6 +253,9 @@ macro_rules! conformance_tests {
     };
     (@names; core [$($core:ident),* $(,)?], accounts [$($accounts:ident),* $(,)?], search [$($search:ident),* $(,)?], bulk_reads [$($bulk_reads:ident),* $(,)?], accounts_search [$($accounts_search:ident),* $(,)?], accounts_bulk_reads [$($accounts_bulk_reads:ident),* $(,)?], search_bulk_reads [$($search_bulk_reads:ident),* $(,)?] $(,)?) => {
         &[$($crate::testing::conformance::Scenario { name: stringify!($core), needs: &[] },)* $($crate::testing::conformance::Scenario { name: stringify!($accounts), needs: &["AccountStore"] },)* $($crate::testing::conformance::Scenario { name: stringify!($search), needs: &["SearchStore"] },)* $($crate::testing::conformance::Scenario { name: stringify!($bulk_reads), needs: &["BulkReadStore"] },)* $($crate::testing::conformance::Scenario { name: stringify!($accounts_search), needs: &["AccountStore", "SearchStore"] },)* $($crate::testing::conformance::Scenario { name: stringify!($accounts_bulk_reads), needs: &["AccountStore", "BulkReadStore"] },)* $($crate::testing::conformance::Scenario { name: stringify!($search_bulk_reads), needs: &["SearchStore", "BulkReadStore"] },)*]
+    };
+    (@call $callback:ident ($($args:tt)*); core [$($core:ident),* $(,)?], accounts [$($accounts:ident),* $(,)?], search [$($search:ident),* $(,)?], bulk_reads [$($bulk_reads:ident),* $(,)?], accounts_search [$($accounts_search:ident),* $(,)?], accounts_bulk_reads [$($accounts_bulk_reads:ident),* $(,)?], search_bulk_reads [$($search_bulk_reads:ident),* $(,)?] $(,)?) => {
+        $callback!($($args)* $($core,)* $($accounts,)* $($search,)* $($bulk_reads,)* $($accounts_search,)* $($accounts_bulk_reads,)* $($search_bulk_reads,)*)
     };
     (@groups [$a:tt $s:tt $b:tt] $mode:ident $make_store:expr; core [$($core:ident),* $(,)?], accounts [$($accounts:ident),* $(,)?], search [$($search:ident),* $(,)?], bulk_reads [$($bulk_reads:ident),* $(,)?], accounts_search [$($accounts_search:ident),* $(,)?], accounts_bulk_reads [$($accounts_bulk_reads:ident),* $(,)?], search_bulk_reads [$($search_bulk_reads:ident),* $(,)?] $(,)?) => {
         $crate::conformance_tests!(@if [] $mode $make_store; $($core),*);
