@@ -3,9 +3,21 @@
 
 use crate::adapters::sql::encoding::{Bind, count_column, nanos};
 
-/// The rows a search goes through: every customer with its statistics row (each customer has
-/// one, written with it).
-const FROM_CUSTOMERS: &str = "cd_customers c JOIN cd_customer_stats s ON s.customer_id = c.id";
+/// The rows a search goes through: the customers, joined with their statistics rows when the
+/// query sorts or filters on them (each customer has one, written with it, so the join
+/// neither adds nor drops a customer).
+fn from_customers(query: &crate::ports::query::builder::CustomerQuery) -> &'static str {
+    use crate::ports::query::builder::SortBy;
+    let statistics = matches!(query.sort, SortBy::LastBooking | SortBy::BookingCount)
+        || !query.last_booking.is_unbounded()
+        || query.booking_count.min.is_some()
+        || query.booking_count.max.is_some();
+    if statistics {
+        "cd_customers c JOIN cd_customer_stats s ON s.customer_id = c.id"
+    } else {
+        "cd_customers c"
+    }
+}
 
 /// Escapes `text` for a `LIKE ... ESCAPE '!'` substring pattern. The escape is `!` rather
 /// than a backslash, whose meaning in a string literal depends on PostgreSQL's
@@ -25,7 +37,7 @@ fn like_escaped(text: &str) -> String {
 
 /// The `WHERE` conditions of a query's filters (statuses, text, country, first letter,
 /// claimed, list, ranges, booking count, custom field) over `cd_customers c` joined with its
-/// statistics row `cd_customer_stats s` (see [`FROM_CUSTOMERS`]), binding their
+/// statistics row `cd_customer_stats s` (see [`from_customers`]), binding their
 /// values through `param`: the one home of the filter rules in SQL, shared by
 /// [`search_sql`] and [`count_sql`]. `None` when nothing can match (no status listed).
 fn search_conditions(
@@ -141,7 +153,7 @@ pub(crate) fn search_sql(
         binds.push(bind);
         format!("${}", binds.len())
     };
-    let mut from = FROM_CUSTOMERS.to_owned();
+    let mut from = from_customers(query).to_owned();
     // The statistics sorts page through the statistics table's indexes, on (key, customer).
     let mut id = "c.id";
     let key = match query.sort {
@@ -223,7 +235,10 @@ pub(crate) fn count_sql(
     };
     let conditions = search_conditions(query, &mut param)?.join(" AND ");
     Some((
-        format!("SELECT count(*) FROM {FROM_CUSTOMERS} WHERE {conditions}"),
+        format!(
+            "SELECT count(*) FROM {} WHERE {conditions}",
+            from_customers(query)
+        ),
         binds,
     ))
 }
