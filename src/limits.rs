@@ -66,6 +66,10 @@ pub const CURSOR_MAX_BYTES: usize = 4_096;
 pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The data rows of a customer import file (one commit holds them all).
 pub const IMPORT_MAX_ROWS: usize = 100_000;
+/// The bookings of one [`Directory::record_bookings`](crate::service::directory::Directory::record_bookings)
+/// call: one decision and one commit hold them all, so the bound keeps a batch's memory and
+/// its transaction's length in check. Batches of about a thousand are fastest.
+pub const BOOKING_BATCH_MAX: usize = 10_000;
 /// One cell of a customer import file, in bytes: room for any value a field takes.
 pub const IMPORT_CELL_MAX_BYTES: usize = 4_096;
 /// A password, in bytes ([`MAX_PASSWORD_BYTES`](crate::values::password::hashing::MAX_PASSWORD_BYTES)).
@@ -157,6 +161,8 @@ pub enum Input {
     ImportRows,
     /// [`IMPORT_CELL_MAX_BYTES`].
     ImportCell,
+    /// [`BOOKING_BATCH_MAX`].
+    BookingBatch,
     /// [`PASSWORD_MAX_BYTES`].
     Password,
     /// [`PAYMENT_TOKEN_MAX_CHARS`].
@@ -167,7 +173,7 @@ pub enum Input {
 
 impl Input {
     /// Every bounded input, in the order of the documentation's table.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::BookingCode,
         Self::BookingStatus,
         Self::SearchText,
@@ -187,6 +193,7 @@ impl Input {
         Self::ImportFile,
         Self::ImportRows,
         Self::ImportCell,
+        Self::BookingBatch,
         Self::Password,
         Self::PaymentToken,
         Self::PaymentBrand,
@@ -222,6 +229,7 @@ impl Input {
             Self::ImportFile => IMPORT_MAX_BYTES,
             Self::ImportRows => IMPORT_MAX_ROWS,
             Self::ImportCell => IMPORT_CELL_MAX_BYTES,
+            Self::BookingBatch => BOOKING_BATCH_MAX,
             Self::Password => PASSWORD_MAX_BYTES,
             Self::PaymentToken => PAYMENT_TOKEN_MAX_CHARS,
             Self::PaymentBrand => PAYMENT_BRAND_MAX_CHARS,
@@ -243,7 +251,7 @@ impl Input {
             Self::Email | Self::Cursor | Self::ImportFile | Self::ImportCell | Self::Password => {
                 Unit::Bytes
             }
-            Self::ImportRows => Unit::Rows,
+            Self::ImportRows | Self::BookingBatch => Unit::Rows,
             _ => Unit::Chars,
         }
     }
@@ -277,6 +285,7 @@ impl Input {
             Self::ImportFile => "import file",
             Self::ImportRows => "import file",
             Self::ImportCell => "import cell",
+            Self::BookingBatch => "booking batch",
             Self::Password => "password",
             Self::PaymentToken => "payment provider token",
             Self::PaymentBrand => "payment card brand",

@@ -84,6 +84,10 @@ impl Store for FirstStore {
         self.read().lists().await
     }
 
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.read().booking_codes_stored(codes).await
+    }
+
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         self.data.commit(changes).await
     }
@@ -135,6 +139,10 @@ impl Store for GrownStore {
 
     async fn lists(&self) -> Result<Vec<CustomerList>, StoreError> {
         self.first.lists().await
+    }
+
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.first.booking_codes_stored(codes).await
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {

@@ -36,6 +36,13 @@ const UNDO_SEARCH_MIGRATION: &[&str] = &[
     "DELETE FROM cd_migrations WHERE version = 5",
 ];
 
+/// What migration 8 (the booking code column) did, undone.
+const UNDO_BOOKING_CODE_MIGRATION: &[&str] = &[
+    "DROP INDEX cd_bookings_code",
+    "ALTER TABLE cd_bookings DROP COLUMN code",
+    "DELETE FROM cd_migrations WHERE version = 8",
+];
+
 /// What migration 7 (booking statistics in their own table) did, undone: the schema as
 /// version 6 left it, its statistics columns back at their defaults.
 const UNDO_STATISTICS_MIGRATION: &[&str] = &[
@@ -53,7 +60,8 @@ const UNDO_STATISTICS_MIGRATION: &[&str] = &[
 
 /// The statements that take a fully migrated schema back to what version 4 left.
 fn back_to_version_4() -> Vec<&'static str> {
-    let mut statements = UNDO_STATISTICS_MIGRATION.to_vec();
+    let mut statements = UNDO_BOOKING_CODE_MIGRATION.to_vec();
+    statements.extend_from_slice(UNDO_STATISTICS_MIGRATION);
     statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
     statements
 }
@@ -61,7 +69,8 @@ fn back_to_version_4() -> Vec<&'static str> {
 /// The statements that take a fully migrated schema back to what migration 1 left, given
 /// those that undo migration 6 (which differs between the databases).
 fn back_to_version_1(undo_migration_6: &[&'static str]) -> Vec<&'static str> {
-    let mut statements = UNDO_STATISTICS_MIGRATION.to_vec();
+    let mut statements = UNDO_BOOKING_CODE_MIGRATION.to_vec();
+    statements.extend_from_slice(UNDO_STATISTICS_MIGRATION);
     statements.extend_from_slice(undo_migration_6);
     statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
     statements.extend_from_slice(&[
@@ -274,7 +283,7 @@ mod sqlite {
             "SELECT version FROM cd_migrations ORDER BY version",
         )
         .await;
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         drop(stores);
         remove_database(&path);
     }
@@ -301,7 +310,7 @@ mod sqlite {
             "the later migrations ran"
         );
         let versions = integers(&store, "SELECT version FROM cd_migrations ORDER BY version").await;
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         drop(store);
         remove_database(&path);
     }
@@ -375,7 +384,7 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[cfg(feature = "testing")]
@@ -420,6 +429,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

@@ -96,6 +96,14 @@ impl Store for FileStore {
         self.store.lists().await
     }
 
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.store.booking_codes_stored(codes).await
+    }
+
+    async fn lookup_emails(&self, keys: &[EmailKey]) -> Result<Vec<EmailLookup>, StoreError> {
+        self.store.lookup_emails(keys).await
+    }
+
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         self.store.account(id).await
     }

@@ -272,6 +272,16 @@ impl<S: Store> Store for FaultInjectingStore<S> {
         self.inner.lists().await
     }
 
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.before_read().await?;
+        self.inner.booking_codes_stored(codes).await
+    }
+
+    async fn lookup_emails(&self, keys: &[EmailKey]) -> Result<Vec<EmailLookup>, StoreError> {
+        self.before_read().await?;
+        self.inner.lookup_emails(keys).await
+    }
+
     async fn account(
         &self,
         id: crate::values::ids::AccountId,

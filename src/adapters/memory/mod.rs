@@ -57,6 +57,9 @@ struct State {
     /// id and the shared record itself (the same `Arc` as `customers`), so a lookup is one
     /// probe, and an id lookup does not touch the record.
     customer_by_key: HashMap<IndexKey, (CustomerId, Arc<Customer>)>,
+    /// How many stored bookings carry each code: what [`Store::booking_codes_stored`]
+    /// reads. Codes are not unique (a host may reuse one), hence a count.
+    bookings_by_code: HashMap<Box<str>, u32>,
     /// Attributed bookings (primary and related) per customer.
     bookings_by_customer: HashMap<CustomerId, Vec<BookingId>>,
     blocked_addresses: HashMap<EmailKey, BlockEntry>,
@@ -373,6 +376,19 @@ impl Store for MemoryStore {
 
     async fn lookup_email(&self, key: &EmailKey) -> Result<EmailLookup, StoreError> {
         Ok(self.read().lookup(key))
+    }
+
+    async fn lookup_emails(&self, keys: &[EmailKey]) -> Result<Vec<EmailLookup>, StoreError> {
+        let state = self.read();
+        Ok(keys.iter().map(|key| state.lookup(key)).collect())
+    }
+
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        let state = self.read();
+        Ok(codes
+            .iter()
+            .map(|code| state.bookings_by_code.contains_key(code.as_str()))
+            .collect())
     }
 
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {

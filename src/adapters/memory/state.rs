@@ -240,6 +240,16 @@ impl State {
 
 impl State {
     /// Stores a booking and moves it between the customer and key indexes.
+    /// One booking carrying `code` less.
+    fn forget_code(&mut self, code: &str) {
+        if let Some(count) = self.bookings_by_code.get_mut(code) {
+            *count -= 1;
+            if *count == 0 {
+                self.bookings_by_code.remove(code);
+            }
+        }
+    }
+
     pub(super) fn put_booking(&mut self, booking: Booking) {
         let id = booking.id;
         let old = self.bookings.remove(&id);
@@ -257,6 +267,15 @@ impl State {
                     .or_default()
                     .push(id);
             }
+        }
+        if old.as_ref().is_none_or(|old| old.code != booking.code) {
+            if let Some(old) = &old {
+                self.forget_code(&old.code);
+            }
+            *self
+                .bookings_by_code
+                .entry(booking.code.as_str().into())
+                .or_default() += 1;
         }
         if let Some(old) = &old {
             if let Some(key) = unattributed_email_key(old) {

@@ -290,6 +290,14 @@ impl Store for PostgresStore {
         read!(self, lookup_email(key))
     }
 
+    async fn lookup_emails(&self, keys: &[EmailKey]) -> Result<Vec<EmailLookup>, StoreError> {
+        read!(self, lookup_emails(keys))
+    }
+
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        read!(self, booking_codes_stored(codes))
+    }
+
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
         read!(self, customer_bookings(customer))
     }

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::sql::accounts::apply_accounts;
 use crate::adapters::sql::encoding::{
-    Bind, block_key, booking_row, customer_columns, insert_booking_sql, insert_customer_sql,
-    match_index_keys, membership_rows, nanos, placeholders, stored_customer_id, to_json,
-    values_rows, version_column,
+    BOOKING_COLUMNS, Bind, block_key, booking_row, customer_columns, insert_booking_sql,
+    insert_customer_sql, match_index_keys, membership_rows, nanos, placeholders,
+    stored_customer_id, to_json, values_rows, version_column,
 };
 use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
 use crate::adapters::sql::statistics::{self, StatsDelta};
@@ -354,7 +354,10 @@ async fn write_booking<S: Session>(
     let mut binds = booking_row(booking)?;
     let Expected::Version(expected) = write.expected else {
         let changed = session
-            .execute(&insert_booking_sql(&placeholders(7, 1)), binds)
+            .execute(
+                &insert_booking_sql(&placeholders(BOOKING_COLUMNS, 1)),
+                binds,
+            )
             .await
             .map_err(failed("writing a booking"))?;
         if changed == 0 {
@@ -375,7 +378,7 @@ async fn write_booking<S: Session>(
     let changed = session
         .execute(
             "UPDATE cd_bookings SET version = $2, customer_id = $3, email_key = $4, \
-             starts_at = $5, created_at = $6, record = $7 WHERE id = $1 AND version = $8",
+             starts_at = $5, created_at = $6, record = $7, code = $8 WHERE id = $1 AND version = $9",
             binds,
         )
         .await

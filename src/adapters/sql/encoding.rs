@@ -205,7 +205,7 @@ pub(crate) struct SideRows {
 pub(crate) fn insert_booking_sql(values: &str) -> String {
     format!(
         "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, \
-         record) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+         record, code) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
     )
 }
 
@@ -227,8 +227,12 @@ pub(crate) fn booking_row(
         Bind::Int(nanos(booking.starts_at)),
         Bind::Int(nanos(booking.created_at)),
         Bind::Text(to_json(booking, "booking")?),
+        Bind::Text(booking.code.clone()),
     ])
 }
+
+/// How many columns [`booking_row`] binds.
+pub(crate) const BOOKING_COLUMNS: usize = 8;
 
 /// The suggestion keys of a booking contact as the text `cd_booking_match_keys` stores:
 /// kind, colon, key (see [`match_index_parts`](crate::ports::store::match_index_parts)).

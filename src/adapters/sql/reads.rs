@@ -137,6 +137,119 @@ pub(crate) async fn lookup_email<S: Session>(
     ))
 }
 
+/// [`lookup_email`] for each of `keys`, in the order asked: per [`IDS_PER_QUERY`] keys, one
+/// query for their holders and one for the blocklist entries of their addresses and domains.
+pub(crate) async fn lookup_emails<S: Session>(
+    session: &mut S,
+    keys: &[EmailKey],
+) -> Result<Vec<EmailLookup>, StoreError> {
+    const WHAT: &str = "looking up emails";
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(IDS_PER_QUERY) {
+        let mut distinct: Vec<&str> = chunk.iter().map(EmailKey::as_str).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let rows = session
+            .fetch(
+                &format!(
+                    "SELECT k.email_key, c.record FROM cd_customer_email_keys k \
+                     JOIN cd_customers c ON c.id = k.customer_id WHERE k.email_key IN ({})",
+                    placeholders(distinct.len(), 1)
+                ),
+                distinct
+                    .iter()
+                    .map(|key| Bind::Text((*key).to_owned()))
+                    .collect(),
+            )
+            .await
+            .map_err(failed(WHAT))?;
+        let mut holders: HashMap<String, Arc<Customer>> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            holders.insert(
+                row.text(0, WHAT)?.to_owned(),
+                Arc::new(from_json(row.text(1, WHAT)?, "customer")?),
+            );
+        }
+        let mut targets: Vec<String> = chunk
+            .iter()
+            .flat_map(|key| {
+                [
+                    block_key(&BlockTarget::Address(key.clone())),
+                    format!("domain:{}", key.domain()),
+                ]
+            })
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let mut entries: HashMap<String, BlockEntry> = HashMap::new();
+        // Nearly every directory's blocklist is small or empty: one probe says so.
+        let any_block = session
+            .fetch("SELECT 1 FROM cd_blocklist LIMIT 1", Vec::new())
+            .await
+            .map_err(failed(WHAT))?;
+        if !any_block.is_empty() {
+            for targets in targets.chunks(IDS_PER_QUERY) {
+                let rows = session
+                    .fetch(
+                        &format!(
+                            "SELECT target, record FROM cd_blocklist WHERE target IN ({})",
+                            placeholders(targets.len(), 1)
+                        ),
+                        targets.iter().cloned().map(Bind::Text).collect(),
+                    )
+                    .await
+                    .map_err(failed(WHAT))?;
+                for row in &rows {
+                    entries.insert(
+                        row.text(0, WHAT)?.to_owned(),
+                        from_json(row.text(1, WHAT)?, "blocklist entry")?,
+                    );
+                }
+            }
+        }
+        for key in chunk {
+            let block = entries
+                .get(&block_key(&BlockTarget::Address(key.clone())))
+                .or_else(|| entries.get(&format!("domain:{}", key.domain())))
+                .cloned();
+            found.push(EmailLookup::new(holders.get(key.as_str()).cloned(), block));
+        }
+    }
+    Ok(found)
+}
+
+/// Whether a stored booking carries each of `codes`, in the order asked: one indexed query
+/// per [`IDS_PER_QUERY`] codes.
+pub(crate) async fn booking_codes_stored<S: Session>(
+    session: &mut S,
+    codes: &[String],
+) -> Result<Vec<bool>, StoreError> {
+    const WHAT: &str = "reading stored booking codes";
+    let mut stored: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut distinct: Vec<&String> = codes.iter().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for chunk in distinct.chunks(IDS_PER_QUERY) {
+        let rows = session
+            .fetch(
+                &format!(
+                    "SELECT DISTINCT code FROM cd_bookings WHERE code IN ({})",
+                    placeholders(chunk.len(), 1)
+                ),
+                chunk
+                    .iter()
+                    .map(|code| Bind::Text((*code).clone()))
+                    .collect(),
+            )
+            .await
+            .map_err(failed(WHAT))?;
+        for row in &rows {
+            stored.insert(row.text(0, WHAT)?.to_owned());
+        }
+    }
+    Ok(codes.iter().map(|code| stored.contains(code)).collect())
+}
+
 pub(crate) async fn customer_bookings<S: Session>(
     session: &mut S,
     customer: CustomerId,

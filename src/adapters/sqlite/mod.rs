@@ -441,6 +441,16 @@ impl Store for SqliteStore {
         read!(self, lookup_email(&key))
     }
 
+    async fn lookup_emails(&self, keys: &[EmailKey]) -> Result<Vec<EmailLookup>, StoreError> {
+        let keys = keys.to_vec();
+        read!(self, lookup_emails(&keys))
+    }
+
+    async fn booking_codes_stored(&self, codes: &[String]) -> Result<Vec<bool>, StoreError> {
+        let codes = codes.to_vec();
+        read!(self, booking_codes_stored(&codes))
+    }
+
     async fn customer_bookings(&self, customer: CustomerId) -> Result<Vec<Booking>, StoreError> {
         read!(self, customer_bookings(customer))
     }

@@ -112,7 +112,7 @@ impl EmailLookup {
 /// The storage port's core: the reads attribution and every customer use case need, and one
 /// atomic commit.
 ///
-/// A host's first store implements this trait alone (eleven methods; the account reads
+/// A host's first store implements this trait alone (twelve methods; the account reads
 /// have defaults) and gets every use case of [`Directory`](crate::Directory) except search,
 /// counting and the whole-directory reads. Optional capabilities are extension traits,
 /// checked at compile time: [`AccountStore`] (customer accounts, for
@@ -204,6 +204,37 @@ pub trait Store: Send + Sync {
 
     /// Every customer list, ordered by name (ignoring case) then id.
     fn lists(&self) -> impl Future<Output = Result<Vec<CustomerList>, StoreError>> + Send;
+
+    /// Whether a stored booking carries each of `codes`, answered in the order asked (a code
+    /// asked twice is answered twice).
+    ///
+    /// [`Directory::record_bookings`](crate::Directory::record_bookings) skips the bookings
+    /// whose code is already stored, so an import can be run again after a failure. It asks
+    /// for at most [`BOOKING_BATCH_MAX`](crate::limits::BOOKING_BATCH_MAX) codes at a time;
+    /// implementations MUST answer from an index.
+    fn booking_codes_stored(
+        &self,
+        codes: &[String],
+    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+
+    /// [`lookup_email`](Self::lookup_email) for each of `keys`, answered in the order asked.
+    ///
+    /// A batch of bookings reads every email it holds at once. The default asks
+    /// [`lookup_email`](Self::lookup_email) once per key; a store whose reads each cost a
+    /// round trip answers them in one. At most
+    /// [`BOOKING_BATCH_MAX`](crate::limits::BOOKING_BATCH_MAX) keys are asked at a time.
+    fn lookup_emails(
+        &self,
+        keys: &[EmailKey],
+    ) -> impl Future<Output = Result<Vec<EmailLookup>, StoreError>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                found.push(self.lookup_email(key).await?);
+            }
+            Ok(found)
+        }
+    }
 
     // The account reads the directory's own use cases make: merging moves or closes the
     // account claiming a customer, redaction erases it, deletion unclaims it, the summary and
