@@ -119,6 +119,7 @@
 //! | import file | 33,554,432 bytes | `import_customers`, `read_customer_rows` (32 MiB; no more is read) | `ImportError::FileTooLarge` |
 //! | import file | 100,000 rows | data rows of one import (one commit) | `ImportError::TooLong` |
 //! | import cell | 4,096 bytes | every cell, header included | `ImportError::TooLong` |
+//! | booking batch | 10,000 rows | bookings of one `record_bookings` call (one commit) | `Error::TooLong` |
 //! | password | 4,096 bytes | `MAX_PASSWORD_BYTES`, before hashing (the policy's own maximum is lower) | `HashError::PasswordTooLong` |
 //! | payment provider token | 255 characters | `SavedPaymentMethod::MAX_TOKEN_CHARS` | `PaymentMethodError::Token` |
 //! | payment card brand | 32 characters | `SavedPaymentMethod::MAX_BRAND_CHARS` | `PaymentMethodError::Brand` |

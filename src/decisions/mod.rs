@@ -6,11 +6,13 @@
 //! the store or the clock itself, so each can be tested, and property-tested, alone.
 
 pub(crate) mod attribution;
+pub(crate) mod batch;
 pub(crate) mod duplicates;
 pub(crate) mod merge;
 pub(crate) mod redaction;
 
 pub use attribution::{AttributionOutcome, Decision, UnattributedReason, attribute};
+pub use batch::BatchAttribution;
 pub use duplicates::{DuplicateFinder, DuplicateGroup, DuplicateReason};
 pub use merge::{
     MAX_MERGE_SIZE, MergeError, MergePlan, MergeRequest, UndoPlan, UndoReport, plan_merge,

@@ -12,6 +12,7 @@ pub(crate) mod error;
 pub(crate) mod telemetry;
 
 pub use accounts::{Accounts, Login};
+pub use directory::batch::{BatchItem, BatchReport};
 pub use directory::lifecycle::{
     ContactUpdate, Created, DetachMode, MergeStep, Redacted, Resolution, Resolved, Suggestion,
     SuggestionReason,

@@ -670,6 +670,19 @@ impl ChangeSet {
         }
     }
 
+    /// Adds a customer write as given: a batch of decisions writes each customer once, its
+    /// record at the version the batch's decisions reached, expecting the stored one.
+    pub(crate) fn push_customer_write(&mut self, write: Write<Customer>) -> &mut Self {
+        self.customers.push(write);
+        self
+    }
+
+    /// Adds a booking write as given (see [`push_customer_write`](Self::push_customer_write)).
+    pub(crate) fn push_booking_write(&mut self, write: Write<Booking>) -> &mut Self {
+        self.bookings.push(write);
+        self
+    }
+
     /// The ids of customers this change set rewrites or deletes: their current keys are
     /// released by the commit.
     pub(crate) fn rewritten_customer_ids(&self) -> impl Iterator<Item = CustomerId> + '_ {

@@ -1,5 +1,6 @@
 //! The service: one method per use case, each `read -> decide -> commit`, retried on conflict.
 
+pub(crate) mod batch;
 pub(crate) mod checks;
 pub(crate) mod lifecycle;
 pub(crate) mod merging;
@@ -246,15 +247,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         actor: &Actor,
     ) -> Result<Recorded, Error> {
         crate::service::directory::checks::check_actor(actor)?;
-        crate::service::directory::checks::check_new_booking(&new)?;
-        let problems = new.problems();
-        if !problems.is_empty() {
-            return Err(Error::InvalidBooking(problems));
-        }
-        // Booking forms are not held to the fields staff must fill, only to valid values.
-        crate::records::contact_form::check_custom_fields(&self.settings, &new.contact, false)
-            .map_err(Error::InvalidContact)?;
-        let booking = Booking::from_new(new, self.clock.now());
+        let booking = self.new_booking(new)?;
         let id = booking.id;
         let outcome = self
             .commit_retrying(|| async {
@@ -280,6 +273,20 @@ impl<S: Store, C: Clock> Directory<S, C> {
             booking: id,
             outcome,
         })
+    }
+
+    /// The booking `new` stands for, once it passed every check a booking must pass before
+    /// the store is read: lengths, values, custom fields.
+    pub(in crate::service) fn new_booking(&self, new: NewBooking) -> Result<Booking, Error> {
+        crate::service::directory::checks::check_new_booking(&new)?;
+        let problems = new.problems();
+        if !problems.is_empty() {
+            return Err(Error::InvalidBooking(problems));
+        }
+        // Booking forms are not held to the fields staff must fill, only to valid values.
+        crate::records::contact_form::check_custom_fields(&self.settings, &new.contact, false)
+            .map_err(Error::InvalidContact)?;
+        Ok(Booking::from_new(new, self.clock.now()))
     }
 
     /// Changes a booking's status. An unattributed booking is attributed again, so a
