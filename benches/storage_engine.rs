@@ -44,7 +44,6 @@ mod support;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -52,7 +51,7 @@ use customer_directory::adapters::Durability;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::{Directory, DirectorySettings, NewBooking};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{BookingProbes, load_typical_customers, record_all};
+use support::{BookingProbes, Timed, load_typical_customers, record_all};
 use tokio::runtime::Runtime;
 
 /// Rounds of the WAL-frame count, each printed.
@@ -86,37 +85,6 @@ impl Probes {
     /// `count` bookings, for existing customers or (with `new`) new ones.
     fn inputs(&mut self, count: u64, new: bool) -> Vec<(NewBooking, String)> {
         self.probes.inputs(count, new, &mut self.next, "E")
-    }
-}
-
-/// Every booking each criterion function timed (warm-up included) and the time it took:
-/// the means and ratios printed at the end come from this run alone.
-#[derive(Default, Clone)]
-struct Timed(Arc<Mutex<BTreeMap<String, (Duration, u64)>>>);
-
-impl Timed {
-    fn add(&self, id: &str, elapsed: Duration, bookings: u64) {
-        let mut map = self.0.lock().expect("timings");
-        let entry = map.entry(id.to_owned()).or_default();
-        entry.0 += elapsed;
-        entry.1 += bookings;
-    }
-
-    fn mean_us(&self, id: &str) -> Option<f64> {
-        let map = self.0.lock().expect("timings");
-        let (elapsed, bookings) = map.get(id)?;
-        (*bookings > 0).then(|| elapsed.as_secs_f64() * 1e6 / *bookings as f64)
-    }
-
-    fn report(&self) {
-        let map = self.0.lock().expect("timings");
-        for (id, (elapsed, bookings)) in map.iter() {
-            let us = elapsed.as_secs_f64() * 1e6 / (*bookings).max(1) as f64;
-            println!(
-                "engine: {id}: mean {us:.1} µs per booking over {bookings} bookings ({:.0} bookings/s)",
-                1e6 / us
-            );
-        }
     }
 }
 
@@ -877,7 +845,7 @@ fn bench(c: &mut Criterion) {
     }
 
     println!("engine: load average at the end: {}", load_average());
-    timed.report();
+    timed.report("engine");
     let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
     for (a, b) in [
         ("sqlite/record-existing", "sqlite/floor"),

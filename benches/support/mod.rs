@@ -362,3 +362,39 @@ pub async fn record_all<S: customer_directory::Store>(
             .expect("record");
     }
 }
+
+/// Every booking each criterion function timed (warm-up included) and the time it took:
+/// the means and ratios a bench prints at its end come from its own run alone.
+#[derive(Default, Clone)]
+pub struct Timed(
+    std::sync::Arc<
+        std::sync::Mutex<std::collections::BTreeMap<String, (std::time::Duration, u64)>>,
+    >,
+);
+
+impl Timed {
+    pub fn add(&self, id: &str, elapsed: std::time::Duration, bookings: u64) {
+        let mut map = self.0.lock().expect("timings");
+        let entry = map.entry(id.to_owned()).or_default();
+        entry.0 += elapsed;
+        entry.1 += bookings;
+    }
+
+    pub fn mean_us(&self, id: &str) -> Option<f64> {
+        let map = self.0.lock().expect("timings");
+        let (elapsed, bookings) = map.get(id)?;
+        (*bookings > 0).then(|| elapsed.as_secs_f64() * 1e6 / *bookings as f64)
+    }
+
+    /// Prints each function's mean per booking, each line starting with `prefix`.
+    pub fn report(&self, prefix: &str) {
+        let map = self.0.lock().expect("timings");
+        for (id, (elapsed, bookings)) in map.iter() {
+            let us = elapsed.as_secs_f64() * 1e6 / (*bookings).max(1) as f64;
+            println!(
+                "{prefix}: {id}: mean {us:.1} µs per booking over {bookings} bookings ({:.0} bookings/s)",
+                1e6 / us
+            );
+        }
+    }
+}
