@@ -259,26 +259,6 @@ async fn sqlite_file_survives_sigkill_at_random_moments() {
     );
 }
 
-/// Waits until the server has no session named `application` (a killed client's), for up to
-/// 30 seconds.
-#[cfg(feature = "postgres")]
-async fn wait_for_sessions_to_end(store: &customer_directory::PostgresStore, application: &str) {
-    for _ in 0..300 {
-        let open: i64 = customer_directory::adapters::sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-        )
-        .bind(application)
-        .fetch_one(store.pool())
-        .await
-        .expect("read the server's sessions");
-        if open == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the killed client's sessions ({application}) are still open after 30 s");
-}
-
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_survives_the_client_killed_at_random_moments() {
@@ -303,7 +283,7 @@ async fn postgres_survives_the_client_killed_at_random_moments() {
         acknowledged_total += acknowledged.bookings.len();
         // The server may still be finishing the dead client's last statement (and commit
         // it): check only once its sessions are gone.
-        wait_for_sessions_to_end(&store, &application).await;
+        support::wait_for_sessions_to_end(&store, &application).await;
         check_after_kill(store, &acknowledged, &format!("run {run} ({after:?})")).await;
     }
     eprintln!("10 kills; {acknowledged_total} bookings acknowledged in all, each found once");

@@ -201,3 +201,26 @@ pub async fn fresh_postgres_store(url: &str, prefix: &str) -> customer_directory
     store.migrate().await.expect("migrate");
     store
 }
+
+/// Waits until the server has no session named `application` (a killed client's), for up to
+/// 30 seconds.
+#[cfg(feature = "postgres")]
+pub async fn wait_for_sessions_to_end(
+    store: &customer_directory::PostgresStore,
+    application: &str,
+) {
+    for _ in 0..300 {
+        let open: i64 = customer_directory::adapters::sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+        )
+        .bind(application)
+        .fetch_one(store.pool())
+        .await
+        .expect("read the server's sessions");
+        if open == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the killed client's sessions ({application}) are still open after 30 s");
+}
