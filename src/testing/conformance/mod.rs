@@ -107,6 +107,8 @@ macro_rules! conformance_tests {
                 port_blocklist_covers_addresses_and_domains,
                 port_customer_bookings_are_ordered_and_follow_attribution,
                 port_unattributed_bookings_follow_attribution,
+                port_booking_codes_stored_follow_commits_and_answer_in_order,
+                port_lookup_emails_answer_each_key_like_lookup_email,
                 // the service specifications
                 blocked_address_refuses_booking_and_changes_nothing,
                 blocked_domain_refuses_booking,
@@ -162,6 +164,10 @@ macro_rules! conformance_tests {
                 a_redacted_customer_refuses_writes_by_its_status_and_still_answers_reads,
                 reads_of_a_redacted_customer_answer_without_personal_data,
                 over_long_booking_status_cannot_be_made_and_one_at_the_limit_is_kept,
+                a_batch_attributes_each_booking_against_the_ones_before_it,
+                a_batch_run_again_records_nothing_twice,
+                a_batch_whose_commit_fails_stores_nothing_and_succeeds_when_run_again,
+                a_batch_over_its_limit_is_refused_before_the_store,
             ],
             accounts [
                 // the store contract

@@ -7,6 +7,7 @@
 mod account_timing;
 mod accounts;
 mod attribution;
+mod batches;
 mod bounds;
 mod counting;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod records;
 pub use account_timing::*;
 pub use accounts::*;
 pub use attribution::*;
+pub use batches::*;
 pub use bounds::*;
 pub use counting::*;
 pub use lifecycle::*;
