@@ -31,20 +31,11 @@ use customer_directory::{
     Actor, Directory, DirectorySettings, EmailAddress, NewBooking, PostgresStore, SqliteStore,
     Store,
 };
-use support::{BookingProbes, Timed, load_typical_customers};
+use support::{BookingProbes, Timed, env_number, load_typical_customers};
 use tokio::runtime::Runtime;
 
 /// Bookings per `record_bookings` call.
 const BATCH: u64 = 1_000;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).map_or(default, |value| {
-        value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
-    })
-}
 
 /// The history the bench records: probes for existing customers and a counter for codes and
 /// new guests.

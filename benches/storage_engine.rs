@@ -51,22 +51,13 @@ use customer_directory::adapters::Durability;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
 use customer_directory::{Directory, DirectorySettings, NewBooking};
 use customer_directory::{PostgresStore, SqliteStore, Store};
-use support::{BookingProbes, Timed, load_typical_customers, record_all};
+use support::{BookingProbes, Timed, env_number, load_typical_customers, record_all};
 use tokio::runtime::Runtime;
 
 /// Rounds of the WAL-frame count, each printed.
 const WAL_ROUNDS: usize = 5;
 /// Measured CPU phases on PostgreSQL, each printed.
 const CPU_PHASES: usize = 3;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).map_or(default, |value| {
-        value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
-    })
-}
 
 /// The booking probes with the count of bookings drawn from them so far.
 struct Probes {

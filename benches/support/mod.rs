@@ -398,3 +398,13 @@ impl Timed {
         }
     }
 }
+
+/// The number in the environment variable `name`, or `default` when it is unset.
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).map_or(default, |value| {
+        value
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: a number, not `{value}`"))
+    })
+}
