@@ -15,6 +15,8 @@ impl Dialect for SqliteDialect {
     // A transaction that began with `BEGIN IMMEDIATE` holds the database's one write lock:
     // no row can change under it.
     const LOCK: &'static str = "";
+    // Rows go in `VALUES` lists: SQLite has no array parameters.
+    const ARRAYS: bool = false;
     // `BEGIN IMMEDIATE` already makes one migration wait for another.
     const MIGRATION_LOCK: &'static str = "";
     const MIGRATIONS: &'static [Migration] = crate::adapters::sql::schema::SQLITE;
@@ -67,6 +69,11 @@ impl SqliteSession<'_> {
                 Bind::Text(text) => statement.raw_bind_parameter(index, text.as_str())?,
                 Bind::MaybeText(text) => statement.raw_bind_parameter(index, text.as_deref())?,
                 Bind::Int(number) => statement.raw_bind_parameter(index, number)?,
+                Bind::Texts(_) | Bind::MaybeTexts(_) | Bind::Ints(_) => {
+                    return Err(rusqlite::Error::ToSqlConversionFailure(
+                        "SQLite takes no array parameters".into(),
+                    ));
+                }
             }
         }
         Ok(statement)
