@@ -13,6 +13,7 @@ pub(crate) struct PostgresDialect;
 impl Dialect for PostgresDialect {
     const LOCK: &'static str = "FOR UPDATE";
     const ARRAYS: bool = true;
+    const NUMBERED: char = '$';
     // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
     // lock per schema makes concurrent `migrate` calls take turns.
     const MIGRATION_LOCK: &'static str =

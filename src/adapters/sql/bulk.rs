@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::adapters::sql::encoding::{
     Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
-    stored_customer_id, stored_version, to_json, values_rows, version_column,
+    stored_customer_id, stored_version, to_json, version_column,
 };
 use crate::adapters::sql::session::{Checked, Dialect, Row, Session, failed};
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
@@ -316,7 +316,7 @@ fn chunks<D: Dialect>(kinds: &[Kind], rows: Vec<Vec<Bind>>) -> Result<Vec<Chunk>
             binds.extend(row);
         }
         found.push(Chunk {
-            source: format!("VALUES {}", values_rows(range.len(), kinds.len(), 1)),
+            source: values_list(D::NUMBERED, range.len(), kinds.len()),
             rows: range,
             binds,
         });
@@ -340,6 +340,28 @@ fn ladder(count: usize) -> Vec<Range<usize>> {
         start += size;
     }
     ranges
+}
+
+/// `VALUES` and `rows` tuples of `columns` parameters, numbered from 1 and written with
+/// `mark` (`$` or `?`).
+fn values_list(mark: char, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(8 + rows * columns * 6);
+    sql.push_str("VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push(mark);
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// `rows` as one array parameter per column.
@@ -592,15 +614,17 @@ async fn index_memberships<S: Session>(
     .await
 }
 
-/// Claims every email key `customers` index, in the order of the customers' ids and then
-/// the keys. A statement that claims fewer keys than it was given is checked key by key:
-/// the first held by another customer is the conflict, naming the holder.
+/// Claims every email key `customers` index, in the order of the keys (then of the
+/// customers' ids), so that concurrent batches claim shared keys in one order. A statement
+/// that claims fewer keys than it was given is checked key by key: the first held by
+/// another customer is the conflict, naming the holder.
 async fn claim_email_keys<S: Session>(session: &mut S, customers: &[Write<Customer>]) -> Checked {
     let mut claims: Vec<(&EmailKey, CustomerId)> = Vec::new();
     for write in customers {
         let keys: BTreeSet<&EmailKey> = write.record.indexed_keys().collect();
         claims.extend(keys.into_iter().map(|key| (key, write.record.id)));
     }
+    claims.sort();
     let rows = claims
         .iter()
         .map(|(key, customer)| {
@@ -691,6 +715,8 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
             }
         }
     }
+    // The bookings are new (a stored one's id was a conflict above) and each one's keys are
+    // distinct, so no key row can exist yet: a plain insert, cheaper than an upsert.
     let mut keys = Vec::new();
     for write in bookings {
         let id = write.record.id.to_string();
@@ -704,12 +730,7 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
         session,
         &[Kind::Text, Kind::Text],
         keys,
-        |source| {
-            format!(
-                "INSERT INTO cd_booking_match_keys (match_key, booking_id) {source} \
-                 ON CONFLICT DO NOTHING"
-            )
-        },
+        |source| format!("INSERT INTO cd_booking_match_keys (match_key, booking_id) {source}"),
         "indexing a booking",
     )
     .await?;
@@ -802,7 +823,19 @@ fn total_rows(customer: CustomerId, delta: &StatsDelta) -> impl Iterator<Item = 
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK_ROWS, ladder};
+    use super::{CHUNK_ROWS, ladder, values_list};
+    use crate::adapters::sql::encoding::values_rows;
+
+    #[test]
+    fn values_lists_number_parameters_in_order() {
+        assert_eq!(values_list('?', 2, 3), "VALUES (?1, ?2, ?3), (?4, ?5, ?6)");
+        for (rows, columns) in [(1, 1), (3, 2), (64, 9)] {
+            assert_eq!(
+                values_list('$', rows, columns),
+                format!("VALUES {}", values_rows(rows, columns, 1))
+            );
+        }
+    }
 
     #[test]
     fn the_ladder_covers_every_row_once_with_few_chunk_sizes() {
