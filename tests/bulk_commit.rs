@@ -100,10 +100,7 @@ fn batch(tag: usize, stored: &[Customer]) -> Vec<Step> {
             } else {
                 BookingStatus::PAID
             };
-            let price = Money::new(
-                i64::try_from(1_000 + i * 7).unwrap(),
-                currencies[i % 2].clone(),
-            );
+            let price = Money::new(i64::try_from(1_000 + i * 7).unwrap(), currencies[i % 2]);
             let kind = i % 10;
             let (profile, target) = if kind == 9 {
                 (contact(None, "Walkin", None), None)
