@@ -823,8 +823,85 @@ fn total_rows(customer: CustomerId, delta: &StatsDelta) -> impl Iterator<Item = 
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK_ROWS, ladder, values_list};
+    use super::{CHUNK_ROWS, FEWEST_RECORDS, fits, ladder, values_list};
     use crate::adapters::sql::encoding::values_rows;
+    use crate::ports::store::changes::ChangeSet;
+    use crate::records::audit::{Actor, AuditAction, AuditEvent};
+    use crate::records::booking::{Attribution, Booking, NewBooking};
+    use crate::records::customer::Customer;
+    use crate::records::profile::Profile;
+    use crate::values::booking_status::BookingStatus;
+    use crate::values::money::{Currency, Money};
+
+    fn booking(customer: &Customer) -> Booking {
+        let now = chrono::Utc::now();
+        let new = NewBooking::new(
+            "B",
+            BookingStatus::PAID,
+            Profile::default(),
+            now,
+            Money::new(5_00, Currency::parse("EUR").unwrap()),
+        );
+        let mut booking = Booking::from_new(new, now);
+        booking.attribution = Attribution::Primary(customer.id);
+        booking
+    }
+
+    /// A batch: `count` bookings of one stored customer, checked once, and their events.
+    fn batch(count: usize) -> (ChangeSet, Customer) {
+        let mut customer = Customer::new(Profile::default(), chrono::Utc::now());
+        customer.version = 2;
+        let mut changes = ChangeSet::new();
+        changes.guard_customer(customer.id, 2);
+        for _ in 0..count {
+            let booking = booking(&customer);
+            changes.record(
+                AuditEvent::new(
+                    chrono::Utc::now(),
+                    Actor::System,
+                    AuditAction::BookingRecorded,
+                )
+                .booking(booking.id)
+                .customer(customer.id),
+            );
+            changes.save_booking(booking);
+        }
+        (changes, customer)
+    }
+
+    #[test]
+    fn only_large_batches_of_new_bookings_take_the_multi_row_path() {
+        let (one, _) = batch(1);
+        assert!(!fits(&one), "a single booking keeps to the general commit");
+        let (many, customer) = batch(FEWEST_RECORDS);
+        assert!(fits(&many));
+
+        let mut updated = many.clone();
+        let mut changed = customer.clone();
+        changed.version = 2;
+        updated.save_customer(changed.clone());
+        assert!(fits(&updated), "customers rewritten with the batch");
+        let mut twice = updated.clone();
+        twice.save_customer(changed);
+        assert!(!fits(&twice), "a customer written twice");
+
+        let mut rewrite = many.clone();
+        let mut old = booking(&customer);
+        old.version = 3;
+        rewrite.save_booking(old);
+        assert!(!fits(&rewrite), "a booking rewritten");
+        let mut same = many.clone();
+        let mut again = many.bookings()[0].record.clone();
+        again.version = 0;
+        same.save_booking(again);
+        assert!(!fits(&same), "a booking written twice");
+        let mut deletion = many.clone();
+        deletion.delete_customer(&customer);
+        assert!(!fits(&deletion), "a deletion");
+        let mut guarded = many;
+        guarded.expect_bookings(customer.id, []);
+        assert!(!fits(&guarded), "a check of a customer's bookings");
+    }
 
     #[test]
     fn values_lists_number_parameters_in_order() {
