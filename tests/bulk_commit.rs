@@ -512,6 +512,53 @@ async fn conflicts_leave_nothing<S: Store + SearchStore + BulkReadStore>(store: 
     );
 }
 
+/// A batch racing edits of the customers it checks or rewrites: every commit either applies
+/// or fails with a conflict (never a backend error or a deadlock), and the batch is all or
+/// nothing.
+async fn batch_races_edits<S: Store + SearchStore + BulkReadStore + Clone + 'static>(store: S) {
+    let stored = seed(&store, &stored_customers(0)).await;
+    let steps = batch(0, &stored);
+    let changes = all_at_once(&steps);
+    let batched = {
+        let store = store.clone();
+        tokio::spawn(async move { store.commit(changes).await })
+    };
+    let mut edits = Vec::new();
+    for customer in stored.iter().step_by(7) {
+        let store = store.clone();
+        let mut edited = customer.clone();
+        edited.profile.family_name = Some(PersonName::parse("Edited").unwrap());
+        edits.push(tokio::spawn(async move {
+            let mut change = ChangeSet::new();
+            change.save_customer(edited);
+            store.commit(change).await
+        }));
+    }
+    let mut edited = 0;
+    for edit in edits {
+        match edit.await.unwrap() {
+            Ok(()) => edited += 1,
+            Err(error) => assert!(
+                matches!(error.conflict(), Some(Conflict::CustomerVersion { .. })),
+                "an edit failed with {error}"
+            ),
+        }
+    }
+    let outcome = batched.await.unwrap();
+    let after = snapshot(&store, &steps).await;
+    match outcome {
+        Ok(()) => assert!(after.bookings.iter().all(Option::is_some)),
+        Err(error) => {
+            assert!(
+                matches!(error.conflict(), Some(Conflict::CustomerVersion { .. })),
+                "the batch failed with {error}"
+            );
+            assert!(edited > 0, "the batch lost to an edit");
+            assert!(after.bookings.iter().all(Option::is_none));
+        }
+    }
+}
+
 /// A SQLite store on a new file, removed (with its WAL files) when dropped.
 struct SqliteFile {
     store: SqliteStore,
@@ -569,6 +616,20 @@ async fn postgres_conflicts_in_a_batch_leave_nothing() {
         return;
     };
     conflicts_leave_nothing(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_batch_races_edits() {
+    let file = SqliteFile::new().await;
+    batch_races_edits(file.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_batch_races_edits() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    batch_races_edits(store).await;
 }
 
 /// Times `rounds` commits of a batch against the same bookings one by one, alternating, on

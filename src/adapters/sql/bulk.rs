@@ -106,8 +106,30 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
         .map(|(customer, bookings)| (customer, StatsDelta::of(bookings.iter().copied())))
         .collect();
 
+    // The email keys of every rewritten customer are released first, so keys can move
+    // between customers within one commit, and before any customer row is locked: a single
+    // rewrite of a customer (the general commit) releases its keys, then writes its row, and
+    // taking the two in the other order could deadlock with it.
+    let rewritten_ids: Vec<Vec<Bind>> = rewritten
+        .iter()
+        .map(|write| vec![Bind::Text(write.record.id.to_string())])
+        .collect();
+    run(
+        session,
+        &[Kind::Text],
+        rewritten_ids.clone(),
+        |source| {
+            format!(
+                "WITH v (id) AS ({source}) \
+                 DELETE FROM cd_customer_email_keys WHERE customer_id IN (SELECT id FROM v)"
+            )
+        },
+        "releasing email keys",
+    )
+    .await?;
+
     // Every stored customer the batch checks or rewrites, locked in the order of their ids
-    // before anything is written; their versions name a conflict.
+    // before their rows are written; their versions name a conflict.
     let stored: BTreeSet<CustomerId> = guards
         .iter()
         .map(|guard| guard.customer)
@@ -135,17 +157,8 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
         }
     }
 
-    // Keys and side rows of every rewritten customer go first, so keys can move between
-    // customers within one commit.
-    let rewritten_ids: Vec<Vec<Bind>> = rewritten
-        .iter()
-        .map(|write| vec![Bind::Text(write.record.id.to_string())])
-        .collect();
-    for table in [
-        "cd_customer_email_keys",
-        "cd_customer_lists",
-        "cd_customer_fields",
-    ] {
+    // Their list memberships and custom field values are written anew below.
+    for table in ["cd_customer_lists", "cd_customer_fields"] {
         run(
             session,
             &[Kind::Text],
@@ -156,7 +169,7 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
                      DELETE FROM {table} WHERE customer_id IN (SELECT id FROM v)"
                 )
             },
-            "releasing a customer's indexed rows",
+            "re-indexing a customer",
         )
         .await?;
     }
