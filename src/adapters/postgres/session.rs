@@ -12,6 +12,8 @@ pub(crate) struct PostgresDialect;
 
 impl Dialect for PostgresDialect {
     const LOCK: &'static str = "FOR UPDATE";
+    const ARRAYS: bool = true;
+    const NUMBERED: char = '$';
     // DDL races (`CREATE TABLE IF NOT EXISTS` included) fail on PostgreSQL; a transaction
     // lock per schema makes concurrent `migrate` calls take turns.
     const MIGRATION_LOCK: &'static str =
@@ -32,6 +34,9 @@ pub(crate) fn bind_all<'q>(
             Bind::Text(text) => query.bind(text),
             Bind::MaybeText(text) => query.bind(text),
             Bind::Int(number) => query.bind(number),
+            Bind::Texts(texts) => query.bind(texts),
+            Bind::MaybeTexts(texts) => query.bind(texts),
+            Bind::Ints(numbers) => query.bind(numbers),
         };
     }
     query

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::sql::accounts::apply_accounts;
+use crate::adapters::sql::bulk;
 use crate::adapters::sql::encoding::{
     BOOKING_COLUMNS, Bind, block_key, booking_row, customer_columns, insert_booking_sql,
     insert_customer_sql, match_index_keys, membership_rows, nanos, placeholders,
@@ -28,6 +29,10 @@ use crate::values::ids::CustomerId;
 
 /// Applies `changes` in the session's open transaction.
 pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Checked {
+    // A batch of new bookings: multi-row statements instead of one per row.
+    if bulk::fits(&changes) {
+        return bulk::apply(session, changes).await;
+    }
     let ChangeSetParts {
         mut customers,
         mut bookings,

@@ -68,6 +68,13 @@ pub(crate) enum Bind {
     /// Text or `NULL`.
     MaybeText(Option<String>),
     Int(i64),
+    /// A column of texts bound as one array (PostgreSQL only: see
+    /// [`Dialect::ARRAYS`](crate::adapters::sql::session::Dialect::ARRAYS)).
+    Texts(Vec<String>),
+    /// A column of texts or `NULL`s bound as one array (PostgreSQL only).
+    MaybeTexts(Vec<Option<String>>),
+    /// A column of integers bound as one array (PostgreSQL only).
+    Ints(Vec<i64>),
 }
 
 /// How many ids a batched read binds per query: far below either database's limit on

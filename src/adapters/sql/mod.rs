@@ -11,6 +11,7 @@
 //! recording a booking never rewrites its customer's row.
 
 pub(crate) mod accounts;
+pub(crate) mod bulk;
 pub(crate) mod commit;
 pub(crate) mod encoding;
 pub(crate) mod migrate;

@@ -121,6 +121,14 @@ pub(crate) trait Dialect {
     /// Appended to the reads a commit makes to lock the rows it checks (`FOR UPDATE`);
     /// empty where the transaction already holds the database's one write lock.
     const LOCK: &'static str;
+    /// Whether a statement can take a whole column of rows as one array parameter
+    /// (`UNNEST($1::text[], ...)`): a multi-row write is then one statement whatever its
+    /// number of rows. Elsewhere rows go in `VALUES` lists, chunked under the parameter limit.
+    const ARRAYS: bool;
+    /// How SQL built for this database alone writes parameter `n`: `$n`, or `?n` where the
+    /// driver binds that by number more cheaply. The shared SQL text writes `$n`, which both
+    /// databases read.
+    const NUMBERED: char;
     /// A statement run first in each migration's transaction to serialise concurrent
     /// `migrate` calls; empty where the transaction's start already does.
     const MIGRATION_LOCK: &'static str;

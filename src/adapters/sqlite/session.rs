@@ -15,6 +15,10 @@ impl Dialect for SqliteDialect {
     // A transaction that began with `BEGIN IMMEDIATE` holds the database's one write lock:
     // no row can change under it.
     const LOCK: &'static str = "";
+    // Rows go in `VALUES` lists: SQLite has no array parameters.
+    const ARRAYS: bool = false;
+    // `?n` is bound by its number (see `SqliteSession::prepared`).
+    const NUMBERED: char = '?';
     // `BEGIN IMMEDIATE` already makes one migration wait for another.
     const MIGRATION_LOCK: &'static str = "";
     const MIGRATIONS: &'static [Migration] = crate::adapters::sql::schema::SQLITE;
@@ -48,25 +52,38 @@ impl SqliteSession<'_> {
     /// Prepares `sql` (from the connection's statement cache) and binds `binds` to its
     /// parameters. The SQL numbers them `$1`, `$2`, ... as PostgreSQL does; SQLite reads
     /// `$1` as a parameter *named* `$1` and numbers parameters in order of first
-    /// appearance, so each is bound by its name.
+    /// appearance, so each is bound by its name. SQL written for SQLite alone may number
+    /// them `?1`, `?2`, ... instead (see [`SqliteDialect`]), which SQLite numbers as written:
+    /// those are bound by number, without looking up names (a lookup costs a scan of the
+    /// statement's parameters, which adds up in a statement of hundreds).
     fn prepared(
         &self,
         sql: &str,
         binds: &[Bind],
     ) -> Result<rusqlite::CachedStatement<'_>, rusqlite::Error> {
         let mut statement = self.0.prepare_cached(sql)?;
+        let by_number = !sql.contains('$');
         for index in 1..=statement.parameter_count() {
-            let position = statement
-                .parameter_name(index)
-                .and_then(|name| name.strip_prefix('$'))
-                .and_then(|digits| digits.parse::<usize>().ok())
-                .and_then(|n| n.checked_sub(1))
-                .filter(|&n| n < binds.len())
-                .ok_or(rusqlite::Error::InvalidParameterCount(index, binds.len()))?;
+            let position = if by_number {
+                Some(index - 1)
+            } else {
+                statement
+                    .parameter_name(index)
+                    .and_then(|name| name.strip_prefix('$'))
+                    .and_then(|digits| digits.parse::<usize>().ok())
+                    .and_then(|n| n.checked_sub(1))
+            }
+            .filter(|&n| n < binds.len())
+            .ok_or(rusqlite::Error::InvalidParameterCount(index, binds.len()))?;
             match &binds[position] {
                 Bind::Text(text) => statement.raw_bind_parameter(index, text.as_str())?,
                 Bind::MaybeText(text) => statement.raw_bind_parameter(index, text.as_deref())?,
                 Bind::Int(number) => statement.raw_bind_parameter(index, number)?,
+                Bind::Texts(_) | Bind::MaybeTexts(_) | Bind::Ints(_) => {
+                    return Err(rusqlite::Error::ToSqlConversionFailure(
+                        "SQLite takes no array parameters".into(),
+                    ));
+                }
             }
         }
         Ok(statement)
