@@ -113,8 +113,15 @@ pub(crate) fn answer_in_order<T: Clone>(
 
 /// `count` placeholders numbered from `$first`, separated by commas: `$1, $2, $3`.
 pub(crate) fn placeholders(count: usize, first: usize) -> String {
+    marked_placeholders('$', count, first)
+}
+
+/// [`placeholders`] with the dialect's mark ([`Dialect::NUMBERED`](crate::adapters::sql::session::Dialect::NUMBERED)):
+/// `?1, ?2` on SQLite, where numbered parameters are bound without a search by name (a
+/// statement of hundreds of parameters pays for each search).
+pub(crate) fn marked_placeholders(mark: char, count: usize, first: usize) -> String {
     (first..first + count)
-        .map(|n| format!("${n}"))
+        .map(|n| format!("{mark}{n}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::adapters::sql::encoding::{
-    Bind, IDS_PER_QUERY, answer_in_order, block_key, from_json, match_index_keys, nanos,
-    placeholders,
+    Bind, IDS_PER_QUERY, answer_in_order, block_key, from_json, marked_placeholders,
+    match_index_keys, nanos, placeholders,
 };
 use crate::adapters::sql::search::{count_sql, search_sql};
-use crate::adapters::sql::session::{Session, failed};
+use crate::adapters::sql::session::{Dialect, Session, failed};
 use crate::ports::query::builder::{CustomerQuery, SortBy};
 use crate::ports::query::evaluation::{SearchHit, SortPosition, SortValue};
 use crate::ports::store::{EmailLookup, StoreError};
@@ -154,7 +154,7 @@ pub(crate) async fn lookup_emails<S: Session>(
                 &format!(
                     "SELECT k.email_key, c.record FROM cd_customer_email_keys k \
                      JOIN cd_customers c ON c.id = k.customer_id WHERE k.email_key IN ({})",
-                    placeholders(distinct.len(), 1)
+                    marked_placeholders(S::Dialect::NUMBERED, distinct.len(), 1)
                 ),
                 distinct
                     .iter()
@@ -193,7 +193,7 @@ pub(crate) async fn lookup_emails<S: Session>(
                     .fetch(
                         &format!(
                             "SELECT target, record FROM cd_blocklist WHERE target IN ({})",
-                            placeholders(targets.len(), 1)
+                            marked_placeholders(S::Dialect::NUMBERED, targets.len(), 1)
                         ),
                         targets.iter().cloned().map(Bind::Text).collect(),
                     )
@@ -234,7 +234,7 @@ pub(crate) async fn booking_codes_stored<S: Session>(
             .fetch(
                 &format!(
                     "SELECT DISTINCT code FROM cd_bookings WHERE code IN ({})",
-                    placeholders(chunk.len(), 1)
+                    marked_placeholders(S::Dialect::NUMBERED, chunk.len(), 1)
                 ),
                 chunk
                     .iter()
