@@ -449,7 +449,7 @@ mod tests {
         // and its bound is tested by its reader.
         for input in Input::ALL
             .into_iter()
-            .filter(|input| input.unit() != Unit::Rows && input != Input::BookingImportFile)
+            .filter(|input| input.unit() != Unit::Rows && *input != Input::BookingImportFile)
         {
             let max = input.max();
             // Two-byte characters: the byte pre-check must not decide for characters.

@@ -16,6 +16,7 @@
 //! [`IMPORT_CELL_MAX_BYTES`](limits::IMPORT_CELL_MAX_BYTES), as a customer file's cells.
 //! A cell over its limit makes its row invalid; the other limits stop the reading.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 
@@ -534,6 +535,8 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
                 bounds,
                 read: 0,
                 row_start: 0,
+                breaks: VecDeque::new(),
+                line_feeds: 0,
             });
         let mut header = csv::ByteRecord::new();
         match csv.read_byte_record(&mut header) {
@@ -655,7 +658,7 @@ impl<R: io::Read> Iterator for BookingReader<'_, R> {
         if self.done {
             return None;
         }
-        let line = self.csv.position().line();
+        let next = self.csv.position().byte();
         match self.csv.read_byte_record(&mut self.record) {
             Ok(true) => {}
             Ok(false) => {
@@ -664,10 +667,12 @@ impl<R: io::Read> Iterator for BookingReader<'_, R> {
             }
             Err(error) => {
                 self.done = true;
+                let line = self.csv.get_mut().line_at(next);
                 return Some(Err(file_error(error, line, self.bounds)));
             }
         }
-        let line = self.record.position().map_or(line, csv::Position::line);
+        let start = self.record.position().map_or(next, csv::Position::byte);
+        let line = self.csv.get_mut().line_at(start);
         self.mark_row_start();
         self.rows += 1;
         let rows = usize::try_from(self.rows).unwrap_or(usize::MAX);
@@ -888,6 +893,10 @@ fn cell_text(raw: &[u8]) -> Result<&str, RowError> {
 /// [`BOOKING_IMPORT_MAX_BYTES`](limits::BOOKING_IMPORT_MAX_BYTES), and none that would let
 /// one row grow past [`BOOKING_IMPORT_ROW_MAX_BYTES`](limits::BOOKING_IMPORT_ROW_MAX_BYTES)
 /// (plus the parser's buffer), so memory stays bounded whatever the file holds.
+///
+/// It also counts lines, because the CSV parser's own count is one short after a row ended
+/// by CR LF: it notes where each CR and LF is among the bytes handed on and not yet
+/// counted, at most a row and a buffer of them.
 struct Guarded<R> {
     inner: R,
     bounds: Bounds,
@@ -895,6 +904,30 @@ struct Guarded<R> {
     read: u64,
     /// Where the row being parsed starts, in bytes of the file.
     row_start: u64,
+    /// Offsets of the CRs and LFs handed on and not yet counted, and whether each is a LF.
+    breaks: VecDeque<(u64, bool)>,
+    /// LFs counted: those before the offsets still in `breaks`.
+    line_feeds: u64,
+}
+
+impl<R> Guarded<R> {
+    /// The line of the row the parser says starts at byte `start`: one more than the LFs
+    /// before its first byte that is neither CR nor LF. Calls come with growing `start`s.
+    fn line_at(&mut self, start: u64) -> u64 {
+        let mut start = start;
+        while let Some(&(offset, line_feed)) = self.breaks.front() {
+            // Before the row, or the line ends just ahead of its content.
+            if offset > start {
+                break;
+            }
+            if offset == start {
+                start += 1;
+            }
+            self.breaks.pop_front();
+            self.line_feeds += u64::from(line_feed);
+        }
+        self.line_feeds + 1
+    }
 }
 
 impl<R: io::Read> io::Read for Guarded<R> {
@@ -917,6 +950,12 @@ impl<R: io::Read> io::Read for Guarded<R> {
             .unwrap_or(usize::MAX)
             .min(buf.len());
         let read = self.inner.read(&mut buf[..wanted])?;
+        for (index, byte) in buf[..read].iter().enumerate() {
+            if matches!(byte, b'\r' | b'\n') {
+                self.breaks
+                    .push_back((self.read + as_u64(index), *byte == b'\n'));
+            }
+        }
         self.read += as_u64(read);
         Ok(read)
     }
