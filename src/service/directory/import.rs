@@ -14,6 +14,7 @@ use crate::records::booking::NewBooking;
 use crate::reports::booking_import::{
     BookingColumns, BookingFileError, BookingReader, RowProblems,
 };
+use crate::service::directory::batch::BatchItem;
 use crate::service::directory::{Directory, Recorded};
 use crate::service::error::Error;
 use crate::service::telemetry::{ErrorKind, use_case};
@@ -50,8 +51,10 @@ pub struct BookingImport {
 impl BookingImport {
     /// The default [`batch_size`](Self::batch_size).
     pub const DEFAULT_BATCH_SIZE: usize = 1_000;
-    /// The largest [`batch_size`](Self::batch_size).
-    pub const MAX_BATCH_SIZE: usize = 10_000;
+    /// The largest [`batch_size`](Self::batch_size): what one
+    /// [`record_bookings`](Directory::record_bookings) call takes
+    /// ([`BOOKING_BATCH_MAX`](crate::limits::BOOKING_BATCH_MAX)).
+    pub const MAX_BATCH_SIZE: usize = crate::limits::BOOKING_BATCH_MAX;
     /// The default [`max_reported_rows`](Self::max_reported_rows).
     pub const DEFAULT_MAX_REPORTED_ROWS: usize = 1_000;
 
@@ -461,43 +464,3 @@ fn missing_item() -> Error {
         source: None,
     })
 }
-
-// SHIM-BEGIN: stands in for the lead's `record_bookings` until it lands in main.
-/// Shim.
-#[derive(Debug)]
-pub struct BatchReport {
-    /// Shim.
-    pub items: Vec<BatchItem>,
-}
-/// Shim.
-#[derive(Debug)]
-pub enum BatchItem {
-    /// Shim.
-    Recorded(Recorded),
-    /// Shim.
-    AlreadyStored {
-        /// Shim.
-        code: String,
-    },
-    /// Shim.
-    Refused(Error),
-}
-impl<S: Store, C: Clock> Directory<S, C> {
-    /// Shim.
-    pub async fn record_bookings(
-        &self,
-        batch: Vec<NewBooking>,
-        actor: &Actor,
-    ) -> Result<BatchReport, Error> {
-        let mut items = Vec::new();
-        for booking in batch {
-            match self.record_booking(booking, actor).await {
-                Ok(recorded) => items.push(BatchItem::Recorded(recorded)),
-                Err(error @ (Error::Store(_) | Error::Contention { .. })) => return Err(error),
-                Err(error) => items.push(BatchItem::Refused(error)),
-            }
-        }
-        Ok(BatchReport { items })
-    }
-}
-// SHIM-END
