@@ -21,7 +21,14 @@ use customer_directory::service::{BookingImport, BookingOutcome};
 use customer_directory::{Actor, CustomerQuery, Directory, DirectorySettings};
 use indicatif::{ProgressBar, ProgressStyle};
 
-const STATES: [&str; 6] = ["Paid", "Paid", "Completed", "Cancelled", "Pending", "No-show"];
+const STATES: [&str; 6] = [
+    "Paid",
+    "Paid",
+    "Completed",
+    "Cancelled",
+    "Pending",
+    "No-show",
+];
 const FIRST: [&str; 8] = ["Ana", "Bo", "Cy", "Dana", "Eli", "Femi", "Gus", "Hana"];
 const LAST: [&str; 8] = [
     "Silva", "Berg", "Okafor", "Novak", "Lee", "Haddad", "Moreau", "Sato",
@@ -55,7 +62,11 @@ fn write_history(path: &std::path::Path, rows: u64) -> std::io::Result<()> {
         let hour = 8 + dice.roll(10);
         let mut date = format!("{year}-{month:02}-{day:02} {hour:02}:00");
         let mut amount = format!("{}.{:02}", 20 + dice.roll(300), dice.roll(100));
-        let mut email = format!("{}.{}{customer}@example.com", first.to_lowercase(), last.to_lowercase());
+        let mut email = format!(
+            "{}.{}{customer}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase()
+        );
         // About one row in a thousand is broken, as exports from old systems are.
         match dice.roll(1_000) {
             0 => date = format!("{day:02}/{month:02}/{year}"),
@@ -146,7 +157,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  recorded          {:>8}", counts.recorded);
     println!("    new customers   {:>8}", counts.created_customers);
     println!("    attached        {:>8}", counts.attached);
-    println!("    unattributed    {:>8}  (cancelled or pending, and no profile yet)", counts.unattributed);
+    println!(
+        "    unattributed    {:>8}  (cancelled or pending, and no profile yet)",
+        counts.unattributed
+    );
     println!("  already present   {:>8}", counts.already_present);
     println!("  invalid           {:>8}", counts.invalid);
     println!("  refused           {:>8}", counts.refused);
