@@ -9,7 +9,7 @@
 //! (`Ref,State,Date,Amount,Cur,First,Last,E-mail,Tel`: repeat customers, cancellations and a
 //! few bad rows) into a temporary folder, imports it into a new SQLite file in batches with
 //! a progress bar, prints what the directory now holds, then imports the same file again
-//! to show that nothing is recorded twice.
+//! to show that nothing is recorded twice, and removes the folder.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -198,6 +198,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         again.counts.recorded,
         again.counts.already_present
     );
-    println!("Directory file: {}", db_path.display());
+    // The files are large (the SQLite file holds every booking and its indexes): tidy up.
+    drop(directory);
+    std::fs::remove_dir_all(&folder)?;
+    println!("Removed {}.", folder.display());
     Ok(())
 }
