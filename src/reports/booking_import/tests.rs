@@ -65,7 +65,7 @@ fn the_default_mapping_reads_every_field() {
     assert_eq!(booking.status, BookingStatus::COMPLETED);
     assert_eq!(booking.starts_at, at("2019-06-01T07:30:00Z"));
     assert_eq!(booking.ends_at, Some(at("2019-06-01T12:00:00Z")));
-    assert_eq!(booking.total, Money::new(120_50, eur));
+    assert_eq!(booking.total, Money::new(12_050, eur));
     assert_eq!(booking.paid, Money::new(20_00, eur));
     let contact = &booking.contact;
     let name =
@@ -90,18 +90,20 @@ fn the_default_mapping_reads_every_field() {
 
 #[test]
 fn another_systems_headers_map_in_any_case_with_custom_fields_and_extra_columns_ignored() {
-    let mut columns = BookingColumns::default();
-    columns.code = "Ref".into();
-    columns.status = "State".into();
-    columns.starts_at = "Date".into();
-    columns.total = "Amount".into();
-    columns.currency = Some("Cur".into());
-    columns.paid = None;
-    columns.given_name = Some("First".into());
-    columns.family_name = Some("Last".into());
-    columns.email = Some("E-mail".into());
-    columns.phone = Some("Tel".into());
-    let columns = columns.with_custom_field("Shoe size", "shoe_size");
+    let columns = BookingColumns {
+        code: "Ref".into(),
+        status: "State".into(),
+        starts_at: "Date".into(),
+        total: "Amount".into(),
+        currency: Some("Cur".into()),
+        paid: None,
+        given_name: Some("First".into()),
+        family_name: Some("Last".into()),
+        email: Some("E-mail".into()),
+        phone: Some("Tel".into()),
+        ..BookingColumns::default()
+    }
+    .with_custom_field("Shoe size", "shoe_size");
     let file = " REF ,state,date,Amount,Cur,First,Last,e-mail,Tel,Shoe Size,Agent\n\
                 R-9,Cancelled,2019-02-03,3000,JPY,Bo,Berg,bo@example.com,,42,someone\n";
     let rows = rows_with(file, &columns);
@@ -127,8 +129,10 @@ fn another_systems_headers_map_in_any_case_with_custom_fields_and_extra_columns_
 
 #[test]
 fn a_default_currency_serves_rows_without_one_and_a_currency_cell_wins() {
-    let mut columns = BookingColumns::default();
-    columns.default_currency = Some(Currency::parse("GBP").unwrap());
+    let columns = BookingColumns {
+        default_currency: Some(Currency::parse("GBP").unwrap()),
+        ..BookingColumns::default()
+    };
     let file = format!("{HEADER}\nA,paid,2020-01-01,5.5,\nB,paid,2020-01-01,5.5,USD\n");
     let rows = rows_with(&file, &columns);
     let currency = |i: usize| {
@@ -530,10 +534,8 @@ fn reading_never_panics_on_arbitrary_bytes() {
         if let Ok(reader) =
             BookingReader::new(file.as_slice(), &BookingColumns::default(), &settings)
         {
-            for row in reader {
-                if let Ok(row) = row {
-                    assert!(row.line >= 2);
-                }
+            for row in reader.flatten() {
+                assert!(row.line >= 2);
             }
         }
     }
