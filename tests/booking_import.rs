@@ -472,3 +472,59 @@ async fn attribution_matches_recording_the_same_bookings_one_by_one() {
         live.store().customer_count()
     );
 }
+
+/// The same import on SQLite: the stored codes are found in SQL, so a rerun after a failed
+/// batch finishes without duplicates there too.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn on_sqlite_a_rerun_after_a_failed_batch_finishes_without_duplicates() {
+    use customer_directory::CustomerQuery;
+    let sqlite = customer_directory::SqliteStore::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let store = FaultInjectingStore::new(sqlite);
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    let file = history(60);
+    let import = BookingImport::default().with_batch_size(16);
+    let mut batches = 0;
+    let failed = directory
+        .import_bookings(
+            file.as_bytes(),
+            &import,
+            |_| {
+                batches += 1;
+                if batches == 1 {
+                    store.fail_next_commits(1);
+                }
+            },
+            &staff(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        failed,
+        BookingImportError::Batch {
+            first: 18,
+            last: 33,
+            ..
+        }
+    ));
+    let resumed = directory
+        .import_bookings(file.as_bytes(), &import, |_| {}, &staff())
+        .await
+        .unwrap();
+    assert_eq!(
+        (resumed.counts.recorded, resumed.counts.already_present),
+        (44, 16)
+    );
+    let again = directory
+        .import_bookings(file.as_bytes(), &import, |_| {}, &staff())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.counts.recorded, again.counts.already_present),
+        (0, 60)
+    );
+    assert_eq!(directory.count(&CustomerQuery::new()).await.unwrap(), 10);
+}

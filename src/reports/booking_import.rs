@@ -551,6 +551,8 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
                 _ => raw,
             };
             let name = cell_text(raw).map_err(BookingFileError::Header)?;
+            TooLong::check(Input::ImportCell, name)
+                .map_err(|limit| BookingFileError::Header(RowError::TooLong(limit)))?;
             names.push(restore_cell(name).trim().to_owned());
         }
         let mut found = Vec::new();

@@ -335,6 +335,22 @@ fn the_header_is_checked_for_missing_repeated_and_unreadable_columns() {
         read(b"code,status,starts_at,total,currency,\xff\n"),
         Err(BookingFileError::Header(RowError::NotUtf8))
     ));
+    let long_header = format!(
+        "{HEADER},{}\n",
+        "h".repeat(limits::IMPORT_CELL_MAX_BYTES + 1)
+    );
+    let long = BookingReader::new(
+        long_header.as_bytes(),
+        &BookingColumns::default(),
+        &settings,
+    );
+    assert!(matches!(
+        long,
+        Err(BookingFileError::Header(RowError::TooLong(TooLong {
+            input: Input::ImportCell,
+            ..
+        })))
+    ));
     // Only a header: no rows.
     assert_eq!(
         read(b"code,status,starts_at,total,currency\n")
