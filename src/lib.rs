@@ -120,6 +120,9 @@
 //! | import file | 100,000 rows | data rows of one import (one commit) | `ImportError::TooLong` |
 //! | import cell | 4,096 bytes | every cell, header included | `ImportError::TooLong` |
 //! | booking batch | 10,000 rows | bookings of one `record_bookings` call (one commit) | `Error::TooLong` |
+//! | booking import file | 4,000,000,000 bytes | `BookingReader`, `import_bookings` (read row by row; no more is read) | `BookingFileError::FileTooLarge` |
+//! | booking import file | 10,000,000 rows | data rows of one booking import (committed in batches) | `BookingFileError::TooLong` |
+//! | booking import row | 1,048,576 bytes | one row of a booking file as written: the most buffered for a row | `BookingFileError::TooLong` |
 //! | password | 4,096 bytes | `MAX_PASSWORD_BYTES`, before hashing (the policy's own maximum is lower) | `HashError::PasswordTooLong` |
 //! | payment provider token | 255 characters | `SavedPaymentMethod::MAX_TOKEN_CHARS` | `PaymentMethodError::Token` |
 //! | payment card brand | 32 characters | `SavedPaymentMethod::MAX_BRAND_CHARS` | `PaymentMethodError::Brand` |

@@ -255,7 +255,15 @@ fn string_limit() -> impl Strategy<Value = Input> {
     prop::sample::select(
         Input::ALL
             .into_iter()
-            .filter(|input| !matches!(input, Input::ImportFile | Input::ImportRows))
+            .filter(|input| {
+                !matches!(
+                    input,
+                    Input::ImportFile
+                        | Input::ImportRows
+                        | Input::BookingImportFile
+                        | Input::BookingImportRows
+                )
+            })
             .collect::<Vec<_>>(),
     )
 }

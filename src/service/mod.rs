@@ -13,6 +13,10 @@ pub(crate) mod telemetry;
 
 pub use accounts::{Accounts, Login};
 pub use directory::batch::{BatchItem, BatchReport};
+pub use directory::import::{
+    BookingImport, BookingImportCounts, BookingImportError, BookingImportReport, BookingOutcome,
+    ImportProgress, ImportedBooking,
+};
 pub use directory::lifecycle::{
     ContactUpdate, Created, DetachMode, MergeStep, Redacted, Resolution, Resolved, Suggestion,
     SuggestionReason,

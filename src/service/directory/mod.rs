@@ -2,6 +2,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod checks;
+pub(crate) mod import;
 pub(crate) mod lifecycle;
 pub(crate) mod merging;
 pub(crate) mod notes;
