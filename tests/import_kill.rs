@@ -63,8 +63,8 @@ fn write_history(path: &Path) -> Vec<String> {
     let mut valid = Vec::new();
     for row in 0..ROWS {
         let guest = random.below(3_000);
-        let status = ["paid", "confirmed", "cancelled", "pending", "completed"]
-            [random.below(5) as usize];
+        let status =
+            ["paid", "confirmed", "cancelled", "pending", "completed"][random.below(5) as usize];
         let email = if random.below(20) == 0 {
             String::new()
         } else {
@@ -208,7 +208,9 @@ async fn sqlite_rows(store: &SqliteStore) -> Vec<Row> {
                 )
                 .unwrap();
             statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+                .query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
                 .unwrap()
                 .collect::<Result<Vec<Row>, _>>()
                 .unwrap()
@@ -265,7 +267,10 @@ fn check(rows: &[Row], valid: &[String], expected: &[Row], run: &str) {
             "{run}: booking {code} is not stored exactly once"
         );
     }
-    assert!(counts.is_empty(), "{run}: stored codes not in the file: {counts:?}");
+    assert!(
+        counts.is_empty(),
+        "{run}: stored codes not in the file: {counts:?}"
+    );
     assert_eq!(
         directory_of(rows),
         directory_of(expected),
@@ -305,7 +310,10 @@ async fn a_sqlite_import_killed_part_way_finishes_when_run_again() {
     let mut random = Xorshift(0x9E37_79B9_7F4A_7C15);
     let mut killed_part_way = 0;
     for run in 0..10 {
-        let url = format!("sqlite://{}", directory.join(format!("run-{run}.db")).display());
+        let url = format!(
+            "sqlite://{}",
+            directory.join(format!("run-{run}.db")).display()
+        );
         let store = SqliteStore::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
         store.close().await;
@@ -337,12 +345,20 @@ async fn a_sqlite_import_killed_part_way_finishes_when_run_again() {
         if !before.is_empty() && before.len() < valid.len() {
             killed_part_way += 1;
         }
-        check(&sqlite_rows(&store).await, &valid, &expected, &format!("run {run} ({after:?})"));
+        check(
+            &sqlite_rows(&store).await,
+            &valid,
+            &expected,
+            &format!("run {run} ({after:?})"),
+        );
         store.close().await;
     }
     std::fs::remove_dir_all(&directory).ok();
     eprintln!("10 kills, {killed_part_way} of them part way through the import");
-    assert!(killed_part_way >= 3, "only {killed_part_way} kills landed mid-import");
+    assert!(
+        killed_part_way >= 3,
+        "only {killed_part_way} kills landed mid-import"
+    );
 }
 
 #[cfg(feature = "postgres")]
@@ -370,7 +386,10 @@ async fn a_postgres_import_killed_part_way_finishes_when_run_again() {
 
     let mut random = Xorshift(0xD1B5_4A32_D192_ED03);
     for run in 0..3 {
-        let schema = format!("import_kill_{}", customer_directory::CustomerId::new().as_uuid().simple());
+        let schema = format!(
+            "import_kill_{}",
+            customer_directory::CustomerId::new().as_uuid().simple()
+        );
         let store = customer_directory::PostgresStore::connect_with_schema(&url, &schema)
             .await
             .unwrap();
@@ -387,7 +406,12 @@ async fn a_postgres_import_killed_part_way_finishes_when_run_again() {
             false,
         )
         .await;
-        check(&postgres_rows(&store).await, &valid, &expected, &format!("run {run} ({after:?})"));
+        check(
+            &postgres_rows(&store).await,
+            &valid,
+            &expected,
+            &format!("run {run} ({after:?})"),
+        );
     }
     std::fs::remove_dir_all(&directory).ok();
 }
