@@ -137,6 +137,21 @@ pub(crate) async fn lookup_email<S: Session>(
     ))
 }
 
+/// `column` is one of `values`: one array parameter (`column = ANY($1)`) where the dialect
+/// takes arrays, else an `IN` list of numbered parameters. PostgreSQL plans an `IN` list of
+/// 500 parameters in about 5 ms (it estimates each value), an array in microseconds.
+fn one_of<D: Dialect>(column: &str, values: Vec<String>) -> (String, Vec<Bind>) {
+    if D::ARRAYS {
+        (format!("{column} = ANY($1)"), vec![Bind::Texts(values)])
+    } else {
+        let condition = format!(
+            "{column} IN ({})",
+            marked_placeholders(D::NUMBERED, values.len(), 1)
+        );
+        (condition, values.into_iter().map(Bind::Text).collect())
+    }
+}
+
 /// [`lookup_email`] for each of `keys`, in the order asked: per [`IDS_PER_QUERY`] keys, one
 /// query for their holders and one for the blocklist entries of their addresses and domains.
 pub(crate) async fn lookup_emails<S: Session>(
@@ -149,17 +164,17 @@ pub(crate) async fn lookup_emails<S: Session>(
         let mut distinct: Vec<&str> = chunk.iter().map(EmailKey::as_str).collect();
         distinct.sort_unstable();
         distinct.dedup();
+        let (condition, binds) = one_of::<S::Dialect>(
+            "k.email_key",
+            distinct.iter().map(|key| (*key).to_owned()).collect(),
+        );
         let rows = session
             .fetch(
                 &format!(
                     "SELECT k.email_key, c.record FROM cd_customer_email_keys k \
-                     JOIN cd_customers c ON c.id = k.customer_id WHERE k.email_key IN ({})",
-                    marked_placeholders(S::Dialect::NUMBERED, distinct.len(), 1)
+                     JOIN cd_customers c ON c.id = k.customer_id WHERE {condition}"
                 ),
-                distinct
-                    .iter()
-                    .map(|key| Bind::Text((*key).to_owned()))
-                    .collect(),
+                binds,
             )
             .await
             .map_err(failed(WHAT))?;
@@ -189,13 +204,11 @@ pub(crate) async fn lookup_emails<S: Session>(
             .map_err(failed(WHAT))?;
         if !any_block.is_empty() {
             for targets in targets.chunks(IDS_PER_QUERY) {
+                let (condition, binds) = one_of::<S::Dialect>("target", targets.to_vec());
                 let rows = session
                     .fetch(
-                        &format!(
-                            "SELECT target, record FROM cd_blocklist WHERE target IN ({})",
-                            marked_placeholders(S::Dialect::NUMBERED, targets.len(), 1)
-                        ),
-                        targets.iter().cloned().map(Bind::Text).collect(),
+                        &format!("SELECT target, record FROM cd_blocklist WHERE {condition}"),
+                        binds,
                     )
                     .await
                     .map_err(failed(WHAT))?;
@@ -230,16 +243,12 @@ pub(crate) async fn booking_codes_stored<S: Session>(
     distinct.sort_unstable();
     distinct.dedup();
     for chunk in distinct.chunks(IDS_PER_QUERY) {
+        let (condition, binds) =
+            one_of::<S::Dialect>("code", chunk.iter().map(|code| (*code).clone()).collect());
         let rows = session
             .fetch(
-                &format!(
-                    "SELECT DISTINCT code FROM cd_bookings WHERE code IN ({})",
-                    marked_placeholders(S::Dialect::NUMBERED, chunk.len(), 1)
-                ),
-                chunk
-                    .iter()
-                    .map(|code| Bind::Text((*code).clone()))
-                    .collect(),
+                &format!("SELECT DISTINCT code FROM cd_bookings WHERE {condition}"),
+                binds,
             )
             .await
             .map_err(failed(WHAT))?;

@@ -142,6 +142,7 @@ pub(crate) trait Dialect {
 /// # Errors
 ///
 /// A backend error if the future waits for something, which such a session never does.
+#[cfg(feature = "sqlite")]
 pub(crate) fn run_ready<T>(
     future: impl Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
