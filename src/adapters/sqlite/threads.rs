@@ -69,9 +69,6 @@ pub(crate) fn open(
     // Statement journals (a multi-row statement's undo within its transaction) in memory,
     // not in temporary files.
     connection.execute_batch("PRAGMA temp_store = MEMORY;")?;
-    // Pages read through a memory map instead of a `read` call copying each one: reader
-    // connections start from an empty cache after every commit, so they read a lot.
-    connection.execute_batch(&format!("PRAGMA mmap_size = {MMAP_BYTES};"))?;
     if !reader {
         // A batch of a thousand bookings touches a few thousand pages: with SQLite's default
         // cache of 2 MB the writer spills them to the WAL mid-transaction and reads them back.
@@ -99,9 +96,6 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// writes a few thousand, and a checkpoint after each (copying them into the database
 /// file and syncing it) took a fifth of a batch's time.
 const CHECKPOINT_PAGES: u32 = 16_384;
-
-/// How much of the database file each connection maps into memory.
-const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Starts a thread owning `connection` that runs the jobs it receives, in order, until a
 /// job says stop or every sender is gone; then it closes the connection and reports on
