@@ -7,7 +7,7 @@
 //! ([`commit::apply`](crate::adapters::sql::commit::apply)) writes such a change set row by
 //! row, thousands of statements for a thousand bookings (each a round trip on PostgreSQL).
 //! Here each table gets multi-row statements instead: on PostgreSQL one per table, its rows
-//! bound as one array per column (`UNNEST`); on SQLite `VALUES` lists of [`CHUNK_ROWS`] rows
+//! bound as one array per column (`UNNEST`); on SQLite `VALUES` lists of [`CHUNK_ROWS`](rows::CHUNK_ROWS) rows
 //! and a few smaller chunks for the remainder, so that the connection's cache of prepared
 //! statements holds every statement text a batch uses.
 //!
@@ -16,11 +16,12 @@
 //! naming the record (the driver then rolls everything back); statistics end exactly as the
 //! bookings committed one by one leave them.
 
+mod rows;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ops::Range;
 
 use crate::adapters::sql::encoding::{
-    BOOKING_COLUMNS, Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
+    Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
     stored_customer_id, stored_version, to_json, version_column,
 };
 use crate::adapters::sql::session::{Checked, Dialect, Row, Session, failed};
@@ -33,16 +34,12 @@ use crate::records::booking::Booking;
 use crate::records::customer::Customer;
 use crate::values::email::key::EmailKey;
 use crate::values::ids::CustomerId;
+use rows::{BOOKING, CUSTOMER, Kind, STATS, chunks, fetch, run};
 
 /// Change sets writing fewer records than this (customers, bookings, checks and audit
 /// events together) keep to the general commit: recording one booking writes about four,
 /// and its few statements are cheaper than the multi-row ones built here.
 const FEWEST_RECORDS: usize = 8;
-
-/// Rows per `VALUES` statement: far below SQLite's 32,766 parameters at nine columns. A
-/// remainder goes in halving chunks (32, 16, ... 1 rows), so a table needs at most seven
-/// statement texts, which the prepared-statement cache keeps.
-const CHUNK_ROWS: usize = 64;
 
 /// Whether `changes` has the shape of a batch of bookings and is large enough for this
 /// path: only new bookings, customers inserted or rewritten, customer checks and audit
@@ -249,221 +246,6 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
 
     append_audit_events(session, &audit).await?;
     Ok(Ok(()))
-}
-
-/// The type of a column of a multi-row statement: what its array is on PostgreSQL.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Text,
-    MaybeText,
-    Int,
-}
-
-/// The columns of [`customer_columns`].
-const CUSTOMER: [Kind; 9] = [
-    Kind::Text,
-    Kind::Int,
-    Kind::Text,
-    Kind::Int,
-    Kind::Text,
-    Kind::Text,
-    Kind::Text,
-    Kind::Text,
-    Kind::MaybeText,
-];
-
-/// The columns of [`booking_row`].
-const BOOKING: [Kind; BOOKING_COLUMNS] = [
-    Kind::Text,
-    Kind::Int,
-    Kind::MaybeText,
-    Kind::MaybeText,
-    Kind::Int,
-    Kind::Int,
-    Kind::Text,
-    Kind::Text,
-];
-
-/// The columns of [`stats_row`].
-const STATS: [Kind; 4] = [Kind::Text, Kind::Int, Kind::Int, Kind::Int];
-
-/// A statement's share of the rows: which of them, the row source (`VALUES ...` or
-/// `SELECT * FROM UNNEST(...)`) and its parameters, numbered from `$1`.
-struct Chunk {
-    rows: Range<usize>,
-    source: String,
-    binds: Vec<Bind>,
-}
-
-/// Splits `rows` of columns `kinds` into the statements' row sources: one array per column
-/// where the dialect takes arrays, else `VALUES` lists of [`CHUNK_ROWS`] rows and halving
-/// chunks for the remainder.
-fn chunks<D: Dialect>(kinds: &[Kind], rows: Vec<Vec<Bind>>) -> Result<Vec<Chunk>, StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    if D::ARRAYS {
-        let count = rows.len();
-        let source = format!(
-            "SELECT * FROM UNNEST({})",
-            kinds
-                .iter()
-                .enumerate()
-                .map(|(n, kind)| format!("${}::{}", n + 1, kind.array_type()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return Ok(vec![Chunk {
-            rows: 0..count,
-            source,
-            binds: arrays(kinds, rows)?,
-        }]);
-    }
-    let mut found = Vec::new();
-    let mut rows = rows.into_iter();
-    for range in ladder(rows.len()) {
-        let mut binds = Vec::with_capacity(range.len() * kinds.len());
-        for row in rows.by_ref().take(range.len()) {
-            if row.len() != kinds.len() {
-                return Err(shape_error(kinds.len(), row.len()));
-            }
-            binds.extend(row);
-        }
-        found.push(Chunk {
-            source: values_list(D::NUMBERED, range.len(), kinds.len()),
-            rows: range,
-            binds,
-        });
-    }
-    Ok(found)
-}
-
-/// The row ranges of the `VALUES` statements for `count` rows: chunks of [`CHUNK_ROWS`],
-/// then the largest power of two that fits, until none is left.
-fn ladder(count: usize) -> Vec<Range<usize>> {
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    while start < count {
-        let left = count - start;
-        let size = if left >= CHUNK_ROWS {
-            CHUNK_ROWS
-        } else {
-            1 << left.ilog2()
-        };
-        ranges.push(start..start + size);
-        start += size;
-    }
-    ranges
-}
-
-/// `VALUES` and `rows` tuples of `columns` parameters, numbered from 1 and written with
-/// `mark` (`$` or `?`).
-fn values_list(mark: char, rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(8 + rows * columns * 6);
-    sql.push_str("VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push(mark);
-            sql.push_str(&(row * columns + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// `rows` as one array parameter per column.
-fn arrays(kinds: &[Kind], rows: Vec<Vec<Bind>>) -> Result<Vec<Bind>, StoreError> {
-    let count = rows.len();
-    let mut columns: Vec<Bind> = kinds
-        .iter()
-        .map(|kind| match kind {
-            Kind::Text => Bind::Texts(Vec::with_capacity(count)),
-            Kind::MaybeText => Bind::MaybeTexts(Vec::with_capacity(count)),
-            Kind::Int => Bind::Ints(Vec::with_capacity(count)),
-        })
-        .collect();
-    for row in rows {
-        if row.len() != kinds.len() {
-            return Err(shape_error(kinds.len(), row.len()));
-        }
-        for (column, cell) in columns.iter_mut().zip(row) {
-            match (column, cell) {
-                (Bind::Texts(texts), Bind::Text(text)) => texts.push(text),
-                (Bind::MaybeTexts(texts), Bind::MaybeText(text)) => texts.push(text),
-                (Bind::MaybeTexts(texts), Bind::Text(text)) => texts.push(Some(text)),
-                (Bind::Ints(numbers), Bind::Int(number)) => numbers.push(number),
-                (column, cell) => {
-                    return Err(StoreError::backend(
-                        "building a multi-row statement",
-                        format!("a {cell:?} in a column of {column:?}"),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(columns)
-}
-
-fn shape_error(columns: usize, found: usize) -> StoreError {
-    StoreError::backend(
-        "building a multi-row statement",
-        format!("a row of {found} values for {columns} columns"),
-    )
-}
-
-impl Kind {
-    /// The PostgreSQL array type of the column.
-    fn array_type(self) -> &'static str {
-        match self {
-            Self::Text | Self::MaybeText => "text[]",
-            Self::Int => "int8[]",
-        }
-    }
-}
-
-/// Runs the statement `sql` builds around each chunk's row source, for all of `rows`.
-async fn run<S: Session>(
-    session: &mut S,
-    kinds: &[Kind],
-    rows: Vec<Vec<Bind>>,
-    sql: impl Fn(&str) -> String,
-    what: &'static str,
-) -> Result<(), StoreError> {
-    for chunk in chunks::<S::Dialect>(kinds, rows)? {
-        session
-            .execute(&sql(&chunk.source), chunk.binds)
-            .await
-            .map_err(failed(what))?;
-    }
-    Ok(())
-}
-
-/// Runs the statement `sql` builds around each chunk's row source and collects the rows
-/// the statements return.
-async fn fetch<S: Session>(
-    session: &mut S,
-    kinds: &[Kind],
-    rows: Vec<Vec<Bind>>,
-    sql: impl Fn(&str) -> String,
-    what: &'static str,
-) -> Result<Vec<Row>, StoreError> {
-    let mut found = Vec::new();
-    for chunk in chunks::<S::Dialect>(kinds, rows)? {
-        found.extend(
-            session
-                .fetch(&sql(&chunk.source), chunk.binds)
-                .await
-                .map_err(failed(what))?,
-        );
-    }
-    Ok(found)
 }
 
 /// The stored versions of `customers`, their rows locked (on databases with row locks)
@@ -837,7 +619,8 @@ fn total_rows(customer: CustomerId, delta: &StatsDelta) -> impl Iterator<Item = 
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK_ROWS, FEWEST_RECORDS, fits, ladder, values_list};
+    use super::rows::{CHUNK_ROWS, ladder, values_list};
+    use super::{FEWEST_RECORDS, fits};
     use crate::adapters::sql::encoding::values_rows;
     use crate::ports::store::changes::ChangeSet;
     use crate::records::audit::{Actor, AuditAction, AuditEvent};
