@@ -19,9 +19,8 @@
 mod support;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use customer_directory::service::{BookingImport, BookingImportReport};
@@ -160,38 +159,19 @@ async fn child_imports_until_killed() {
 
 /// Runs the child, kills it after `after`, and returns the rows it last reported recorded.
 fn run_and_kill(database: &str, schema: Option<&str>, file: &Path, after: Duration) -> u64 {
-    let mut command = Command::new(std::env::current_exe().expect("test binary"));
-    command
-        .args([
-            "--exact",
-            "child_imports_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DATABASE, database)
-        .env(FILE, file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let file = file.display().to_string();
+    let mut envs = vec![(DATABASE, database), (FILE, file.as_str())];
     if let Some(schema) = schema {
-        command.env(SCHEMA, schema);
+        envs.push((SCHEMA, schema));
     }
-    let mut child = command.spawn().expect("spawn the child");
-    let stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|line| {
-                let (_, count) = line.split_once("committed ")?;
-                count.trim().parse::<u64>().ok()
-            })
-            .last()
-            .unwrap_or(0)
-    });
-    std::thread::sleep(after);
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
-    reader.join().expect("reader")
+    support::run_child_and_kill("child_imports_until_killed", &envs, after)
+        .iter()
+        .filter_map(|line| {
+            let (_, count) = line.split_once("committed ")?;
+            count.trim().parse::<u64>().ok()
+        })
+        .last()
+        .unwrap_or(0)
 }
 
 /// One stored booking row: code, status, start (ns) and customer id.

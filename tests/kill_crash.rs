@@ -17,8 +17,6 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use customer_directory::ports::store::BulkReadStore;
@@ -111,37 +109,12 @@ async fn record_forever<S: Store>(dir: Directory<S>) {
 /// Runs the child against `database`, kills it after `after`, and returns what it
 /// acknowledged (complete lines only).
 fn run_and_kill(database: &str, schema: Option<&str>, after: Duration) -> Acknowledged {
-    let mut command = Command::new(std::env::current_exe().expect("test binary"));
-    command
-        .args([
-            "--exact",
-            "child_records_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DATABASE, database)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut envs = vec![(DATABASE, database)];
     if let Some(schema) = schema {
-        command.env(SCHEMA, schema);
+        envs.push((SCHEMA, schema));
     }
-    let mut child = command.spawn().expect("spawn the child");
-    let stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            match line {
-                Ok(line) => lines.push(line),
-                Err(_) => break,
-            }
-        }
-        lines
-    });
-    std::thread::sleep(after);
-    child.kill().expect("SIGKILL"); // `kill` sends SIGKILL on Unix
-    child.wait().expect("reap");
     let mut acknowledged = Acknowledged::default();
-    for line in reader.join().expect("reader") {
+    for line in support::run_child_and_kill("child_records_until_killed", &envs, after) {
         // The harness's "test child_records_until_killed ... " has no line end of its own,
         // so the first acknowledgement shares its line.
         if let Some((_, id)) = line.split_once("booked ") {

@@ -224,3 +224,34 @@ pub async fn wait_for_sessions_to_end(
     }
     panic!("the killed client's sessions ({application}) are still open after 30 s");
 }
+
+/// Runs this test binary's test `child` (which acts only when `envs` are set), kills it with
+/// SIGKILL after `after`, and returns the lines it printed before it died.
+#[cfg(unix)]
+pub fn run_child_and_kill(
+    child: &str,
+    envs: &[(&str, &str)],
+    after: std::time::Duration,
+) -> Vec<String> {
+    use std::io::BufRead;
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut process = command.spawn().expect("spawn the child");
+    let stdout = process.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(after);
+    process.kill().expect("SIGKILL"); // `kill` sends SIGKILL on Unix
+    process.wait().expect("reap");
+    reader.join().expect("reader")
+}

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::adapters::sql::commit::{only_records_bookings, records_written};
 use crate::adapters::sql::encoding::{
     Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
     membership_rows, nanos, to_json, version_column,
@@ -44,24 +45,12 @@ pub(crate) struct OneCall {
 ///
 /// [`StoreError::Backend`] when a record cannot be encoded.
 pub(crate) fn plan(changes: &ChangeSet) -> Result<Option<OneCall>, StoreError> {
-    let only_adds = changes.deletions().is_empty()
-        && changes.booking_guards().is_empty()
-        && changes.merges().is_empty()
-        && changes.lists().is_empty()
-        && changes.blocklist().is_empty()
-        && !changes.has_account_changes()
+    let only_adds = only_records_bookings(changes)
         && changes
             .customers()
             .iter()
-            .all(|write| write.expected == Expected::Absent)
-        && changes
-            .bookings()
-            .iter()
             .all(|write| write.expected == Expected::Absent);
-    let records = changes.customers().len()
-        + changes.bookings().len()
-        + changes.guards().len()
-        + changes.audit().len();
+    let records = records_written(changes);
     // The statement's clauses run in no defined order, so two audit events could be
     // numbered against the order they were recorded in: such commits take the general path.
     if !only_adds || records == 0 || records > MOST_RECORDS || changes.audit().len() > 1 {

@@ -20,6 +20,7 @@ mod rows;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::adapters::sql::commit::{key_held_by, only_records_bookings, records_written};
 use crate::adapters::sql::encoding::{
     Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
     stored_customer_id, stored_version, to_json, version_column,
@@ -45,31 +46,16 @@ const FEWEST_RECORDS: usize = 8;
 /// path: only new bookings, customers inserted or rewritten, customer checks and audit
 /// events, each record written once.
 pub(crate) fn fits(changes: &ChangeSet) -> bool {
-    let records = changes.customers().len()
-        + changes.bookings().len()
-        + changes.guards().len()
-        + changes.audit().len();
-    if records < FEWEST_RECORDS {
+    if records_written(changes) < FEWEST_RECORDS || !only_records_bookings(changes) {
         return false;
     }
-    let only_adds = changes.deletions().is_empty()
-        && changes.booking_guards().is_empty()
-        && changes.merges().is_empty()
-        && changes.lists().is_empty()
-        && changes.blocklist().is_empty()
-        && !changes.has_account_changes()
-        && changes
-            .bookings()
-            .iter()
-            .all(|write| write.expected == Expected::Absent);
     // A record written twice: the general commit reports the second write's conflict.
     let mut customers = HashSet::with_capacity(changes.customers().len());
     let mut bookings = HashSet::with_capacity(changes.bookings().len());
-    only_adds
-        && changes
-            .customers()
-            .iter()
-            .all(|write| customers.insert(write.record.id))
+    changes
+        .customers()
+        .iter()
+        .all(|write| customers.insert(write.record.id))
         && changes
             .bookings()
             .iter()
@@ -446,26 +432,8 @@ async fn claim_email_keys<S: Session>(session: &mut S, customers: &[Write<Custom
             continue;
         }
         for (key, customer) in &claims[chunk.rows] {
-            let rows = session
-                .fetch(
-                    "SELECT customer_id FROM cd_customer_email_keys WHERE email_key = $1",
-                    vec![Bind::Text(key.as_str().to_owned())],
-                )
-                .await
-                .map_err(failed("reading an email key's holder"))?;
-            // No holder row: a racing commit took the key and let it go again. There is
-            // nobody to name, but a retry reads the new state.
-            let Some(holder) = rows.first() else {
-                return Ok(Err(Conflict::TransactionAborted {
-                    reason: format!("email key {key} changed hands during the commit"),
-                }));
-            };
-            let holder = stored_customer_id(holder.text(0, "an email key's holder")?)?;
-            if holder != *customer {
-                return Ok(Err(Conflict::EmailKeyTaken {
-                    key: (*key).clone(),
-                    holder,
-                }));
+            if let Err(conflict) = key_held_by(session, key, *customer).await? {
+                return Ok(Err(conflict));
             }
         }
     }
