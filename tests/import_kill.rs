@@ -166,11 +166,11 @@ fn run_and_kill(database: &str, schema: Option<&str>, file: &Path, after: Durati
     }
     support::run_child_and_kill("child_imports_until_killed", &envs, after)
         .iter()
-        .filter_map(|line| {
+        .rev()
+        .find_map(|line| {
             let (_, count) = line.split_once("committed ")?;
             count.trim().parse::<u64>().ok()
         })
-        .last()
         .unwrap_or(0)
 }
 
