@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::adapters::sql::commit::{only_records_bookings, records_written};
+use crate::adapters::sql::bulk::{only_records_bookings, records_written};
 use crate::adapters::sql::encoding::{
     Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
     membership_rows, nanos, to_json, version_column,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::sql::accounts::apply_accounts;
 use crate::adapters::sql::bulk;
+use crate::adapters::sql::email_keys::key_held_by;
 use crate::adapters::sql::encoding::{
     BOOKING_COLUMNS, Bind, block_key, booking_row, customer_columns, insert_booking_sql,
     insert_customer_sql, match_index_keys, membership_rows, nanos, placeholders,
@@ -582,59 +583,4 @@ async fn append_audit_event<S: Session>(
         .await
         .map_err(failed("indexing an audit event"))?;
     Ok(())
-}
-
-/// After a claim of `key` by `claimant` touched no row: whoever holds the key now. The
-/// claimant itself is fine; another customer is [`Conflict::EmailKeyTaken`] naming it.
-pub(crate) async fn key_held_by<S: Session>(
-    session: &mut S,
-    key: &EmailKey,
-    claimant: CustomerId,
-) -> Checked {
-    let rows = session
-        .fetch(
-            "SELECT customer_id FROM cd_customer_email_keys WHERE email_key = $1",
-            vec![Bind::Text(key.as_str().to_owned())],
-        )
-        .await
-        .map_err(failed("reading an email key's holder"))?;
-    // No holder row: a racing commit took the key and let it go again. There is nobody to
-    // name, but a retry reads the new state.
-    let Some(holder) = rows.first() else {
-        return Ok(Err(Conflict::TransactionAborted {
-            reason: format!("email key {key} changed hands during the commit"),
-        }));
-    };
-    let holder = stored_customer_id(holder.text(0, "an email key's holder")?)?;
-    if holder == claimant {
-        return Ok(Ok(()));
-    }
-    Ok(Err(Conflict::EmailKeyTaken {
-        key: key.clone(),
-        holder,
-    }))
-}
-
-/// Whether `changes` only records bookings: new bookings, customers written, customer
-/// version checks and audit events, nothing else. The commits of `record_booking` and of a
-/// batch of bookings have this shape, and the faster paths take only these.
-pub(crate) fn only_records_bookings(changes: &ChangeSet) -> bool {
-    changes.deletions().is_empty()
-        && changes.booking_guards().is_empty()
-        && changes.merges().is_empty()
-        && changes.lists().is_empty()
-        && changes.blocklist().is_empty()
-        && !changes.has_account_changes()
-        && changes
-            .bookings()
-            .iter()
-            .all(|write| write.expected == Expected::Absent)
-}
-
-/// The records `changes` writes or checks: customers, bookings, guards and audit events.
-pub(crate) fn records_written(changes: &ChangeSet) -> usize {
-    changes.customers().len()
-        + changes.bookings().len()
-        + changes.guards().len()
-        + changes.audit().len()
 }

@@ -13,6 +13,7 @@
 pub(crate) mod accounts;
 pub(crate) mod bulk;
 pub(crate) mod commit;
+pub(crate) mod email_keys;
 pub(crate) mod encoding;
 pub(crate) mod migrate;
 pub(crate) mod reads;

@@ -20,7 +20,7 @@ mod rows;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::adapters::sql::commit::{key_held_by, only_records_bookings, records_written};
+use crate::adapters::sql::email_keys::key_held_by;
 use crate::adapters::sql::encoding::{
     Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
     stored_customer_id, stored_version, to_json, version_column,
@@ -60,6 +60,30 @@ pub(crate) fn fits(changes: &ChangeSet) -> bool {
             .bookings()
             .iter()
             .all(|write| bookings.insert(write.record.id))
+}
+
+/// Whether `changes` only records bookings: new bookings, customers written, customer
+/// version checks and audit events, nothing else. The commits of `record_booking` and of a
+/// batch of bookings have this shape, and the faster paths take only these.
+pub(crate) fn only_records_bookings(changes: &ChangeSet) -> bool {
+    changes.deletions().is_empty()
+        && changes.booking_guards().is_empty()
+        && changes.merges().is_empty()
+        && changes.lists().is_empty()
+        && changes.blocklist().is_empty()
+        && !changes.has_account_changes()
+        && changes
+            .bookings()
+            .iter()
+            .all(|write| write.expected == Expected::Absent)
+}
+
+/// The records `changes` writes or checks: customers, bookings, guards and audit events.
+pub(crate) fn records_written(changes: &ChangeSet) -> usize {
+    changes.customers().len()
+        + changes.bookings().len()
+        + changes.guards().len()
+        + changes.audit().len()
 }
 
 /// Applies `changes` (for which [`fits`] holds) in the session's open transaction.
