@@ -230,7 +230,7 @@ impl Builder {
         delta: &StatsDelta,
     ) -> Result<(), StoreError> {
         let values = self.row(customer_columns(customer)?);
-        self.write(insert_customer_sql(&values), Some(1));
+        self.write(insert_customer_sql(&format!("VALUES ({values})")), Some(1));
         let id = self.bind(Bind::Text(customer.id.to_string()));
         let count = self.bind(Bind::Int(delta.count));
         let last = self.bind(Bind::Int(delta.last_booking));
@@ -276,7 +276,7 @@ impl Builder {
     /// A new booking and its match keys; fails when the id is taken.
     fn insert_booking(&mut self, booking: &Booking) -> Result<(), StoreError> {
         let values = self.row(booking_row(booking)?);
-        self.write(insert_booking_sql(&values), Some(1));
+        self.write(insert_booking_sql(&format!("VALUES ({values})")), Some(1));
         let keys: BTreeSet<String> = match_index_keys(&booking.contact.match_keys()).collect();
         if !keys.is_empty() {
             let id = self.bind(Bind::Text(booking.id.to_string()));

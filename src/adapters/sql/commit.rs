@@ -244,7 +244,7 @@ async fn write_customer<S: Session>(
     let changed = write_versioned(
         session,
         write.expected,
-        &insert_customer_sql(&placeholders(9, 1)),
+        &insert_customer_sql(&format!("VALUES ({})", placeholders(9, 1))),
         "UPDATE cd_customers SET version = $2, status = $3, created_at = $4, record = $5, \
          search_text = $6, sort_name = $7, initial = $8, country = $9 \
          WHERE id = $1 AND version = $10",
@@ -344,7 +344,7 @@ async fn write_booking<S: Session>(
     let Expected::Version(expected) = write.expected else {
         let changed = session
             .execute(
-                &insert_booking_sql(&placeholders(BOOKING_COLUMNS, 1)),
+                &insert_booking_sql(&format!("VALUES ({})", placeholders(BOOKING_COLUMNS, 1))),
                 binds,
             )
             .await

@@ -141,12 +141,12 @@ pub(crate) fn count_column(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
 
-/// Inserts a customer row from the placeholders of [`customer_columns`]; touches no row
-/// when the id is taken.
-pub(crate) fn insert_customer_sql(values: &str) -> String {
+/// Inserts customer rows from `rows`, a row source of [`customer_columns`] (`VALUES (..)`,
+/// or an `UNNEST` of arrays); touches no row whose id is taken.
+pub(crate) fn insert_customer_sql(rows: &str) -> String {
     format!(
         "INSERT INTO cd_customers (id, version, status, created_at, record, search_text, \
-         sort_name, initial, country) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+         sort_name, initial, country) {rows} ON CONFLICT (id) DO NOTHING"
     )
 }
 
@@ -214,12 +214,12 @@ pub(crate) struct SideRows {
     pub(crate) rows: Vec<Vec<Bind>>,
 }
 
-/// Inserts a booking row from the placeholders of [`booking_row`]; touches no row when the
-/// id is taken.
-pub(crate) fn insert_booking_sql(values: &str) -> String {
+/// Inserts booking rows from `rows`, a row source of [`booking_row`] (`VALUES (..)`, or an
+/// `UNNEST` of arrays); touches no row whose id is taken.
+pub(crate) fn insert_booking_sql(rows: &str) -> String {
     format!(
         "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, created_at, \
-         record, code) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+         record, code) {rows} ON CONFLICT (id) DO NOTHING"
     )
 }
 

@@ -210,10 +210,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
                 continue;
             };
             // A code stored, or recorded earlier in this batch, is skipped.
-            let Some(stored) = code_stored.get_mut(booking.code.as_str()) else {
-                planned.push(Planned::Invalid);
-                continue;
-            };
+            let stored = code_stored.entry(booking.code.as_str()).or_default();
             if *stored {
                 planned.push(Planned::AlreadyStored);
                 continue;

@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::adapters::sql::email_keys::key_held_by;
 use crate::adapters::sql::encoding::{
-    Bind, booking_row, customer_columns, match_index_keys, membership_rows, nanos,
-    stored_customer_id, stored_version, to_json, version_column,
+    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
+    membership_rows, nanos, stored_customer_id, stored_version, to_json, version_column,
 };
 use crate::adapters::sql::session::{Checked, Dialect, Row, Session, failed};
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
@@ -306,13 +306,7 @@ async fn write_customers<S: Session>(
         session,
         &CUSTOMER,
         rows,
-        |source| {
-            format!(
-                "INSERT INTO cd_customers (id, version, status, created_at, record, \
-                 search_text, sort_name, initial, country) {source} \
-                 ON CONFLICT (id) DO NOTHING RETURNING id"
-            )
-        },
+        |source| format!("{} RETURNING id", insert_customer_sql(source)),
         "writing a customer",
     )
     .await?;
@@ -475,12 +469,7 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
         session,
         &BOOKING,
         rows,
-        |source| {
-            format!(
-                "INSERT INTO cd_bookings (id, version, customer_id, email_key, starts_at, \
-                 created_at, record, code) {source} ON CONFLICT (id) DO NOTHING RETURNING id"
-            )
-        },
+        |source| format!("{} RETURNING id", insert_booking_sql(source)),
         "writing a booking",
     )
     .await?;
