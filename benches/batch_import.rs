@@ -13,8 +13,17 @@
 //! - `batch-1000`: `record_bookings` of 1,000 bookings per call (criterion's throughput is in
 //!   bookings).
 //!
+//! On SQLite also, against the floor of a batch commit:
+//! - `batch-1000-existing`: `record_bookings` of 1,000 bookings, all for existing customers;
+//! - `floor-batch-1000`: a bare `rusqlite` connection on a copy of the adapter's file
+//!   writing, in one transaction per 1,000 bookings, the rows the adapter writes for a
+//!   booking of an existing customer (`support::floor::Floor::record_batch`);
+//! - then, outside criterion, the two in turn, five rounds of 10 batches each, each round's
+//!   ratio printed.
+//!
 //! At the end the bench prints each function's mean per booking over every booking it timed
-//! (warm-up included) and the ratio one-by-one / batch, all from the same run.
+//! (warm-up included), the ratio one-by-one / batch and the ratio adapter / floor, all from
+//! the same run.
 //!
 //! ```text
 //! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
@@ -31,6 +40,7 @@ use customer_directory::{
     Actor, Directory, DirectorySettings, EmailAddress, NewBooking, PostgresStore, SqliteStore,
     Store,
 };
+use support::floor::Floor;
 use support::{BookingProbes, Timed, env_number, load_typical_customers};
 use tokio::runtime::Runtime;
 
@@ -64,6 +74,99 @@ impl History {
             })
             .collect()
     }
+
+    /// `count` bookings, all for existing customers, emails parsed.
+    fn existing(&mut self, count: u64) -> Vec<NewBooking> {
+        self.probes
+            .inputs(count, false, &mut self.next, "E")
+            .into_iter()
+            .map(|(mut booking, raw)| {
+                booking.contact.email = Some(EmailAddress::parse(&raw).expect("email"));
+                booking
+            })
+            .collect()
+    }
+}
+
+/// Records `batches` batches of 1,000 bookings for existing customers; the time it took.
+fn record_existing_batches<S: Store>(
+    rt: &Runtime,
+    directory: &Directory<S>,
+    history: &mut History,
+    batches: u64,
+) -> Duration {
+    let batches: Vec<Vec<NewBooking>> = (0..batches).map(|_| history.existing(BATCH)).collect();
+    rt.block_on(async {
+        let started = Instant::now();
+        for batch in batches {
+            let report = directory
+                .record_bookings(batch, &Actor::System)
+                .await
+                .expect("record batch");
+            assert_eq!(report.recorded().count() as u64, BATCH);
+        }
+        started.elapsed()
+    })
+}
+
+/// Writes `batches` floor batches of 1,000 bookings; the time it took.
+fn floor_batches(floor: &mut Floor, batches: u64) -> Duration {
+    let started = Instant::now();
+    for _ in 0..batches {
+        floor.record_batch(BATCH);
+    }
+    started.elapsed()
+}
+
+/// Criterion functions `sqlite/batch-1000-existing` and `sqlite/floor-batch-1000`, then the
+/// two in turn (five rounds of `CD_BATCH_TURN_BATCHES` batches, default 10), each round's
+/// ratio adapter / floor printed.
+fn bench_floor<S: Store>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    directory: &Directory<S>,
+    floor: &mut Floor,
+    history: &mut History,
+    timed: &Timed,
+) {
+    let mut group = c.benchmark_group("sqlite");
+    group.throughput(Throughput::Elements(BATCH));
+    group.bench_function("batch-1000-existing", |b| {
+        b.iter_custom(|iters| {
+            let elapsed = record_existing_batches(rt, directory, history, iters);
+            timed.add("sqlite/batch-1000-existing", elapsed, iters * BATCH);
+            elapsed
+        });
+    });
+    group.bench_function("floor-batch-1000", |b| {
+        b.iter_custom(|iters| {
+            let elapsed = floor_batches(floor, iters);
+            timed.add("sqlite/floor-batch-1000", elapsed, iters * BATCH);
+            elapsed
+        });
+    });
+    group.finish();
+    let batches = env_number("CD_BATCH_TURN_BATCHES", 10) as u64;
+    let (mut adapter_total, mut floor_total) = (Duration::ZERO, Duration::ZERO);
+    let per_second = |d: Duration| (batches * BATCH) as f64 / d.as_secs_f64();
+    for round in 1..=5 {
+        let adapter = record_existing_batches(rt, directory, history, batches);
+        let bare = floor_batches(floor, batches);
+        adapter_total += adapter;
+        floor_total += bare;
+        println!(
+            "batch: sqlite: in turn, round {round}: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
+            per_second(adapter),
+            per_second(bare),
+            adapter.as_secs_f64() / bare.as_secs_f64()
+        );
+    }
+    println!(
+        "batch: sqlite: in turn, all rounds: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
+        per_second(adapter_total) / 5.0,
+        per_second(floor_total) / 5.0,
+        adapter_total.as_secs_f64() / floor_total.as_secs_f64()
+    );
 }
 
 /// Criterion functions `group/one-by-one` and `group/batch-1000`.
@@ -139,6 +242,10 @@ fn bench(c: &mut Criterion) {
     });
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     bench_adapter(c, &rt, "sqlite", &directory, &mut history, &timed);
+    // The floor copies the file as it stands, with bookings of existing customers to replay.
+    let mut floor = Floor::create(&dir.join("batch.db"), &dir.join("floor.db"));
+    floor.set_synchronous("NORMAL");
+    bench_floor(c, &rt, &directory, &mut floor, &mut history, &timed);
     drop(directory);
     rt.block_on(store.close());
     let _ = std::fs::remove_dir_all(&dir);
@@ -179,6 +286,16 @@ fn bench(c: &mut Criterion) {
                 one / batch
             );
         }
+    }
+    let adapter = timed.mean_us("sqlite/batch-1000-existing");
+    let floor = timed.mean_us("sqlite/floor-batch-1000");
+    if let (Some(adapter), Some(floor)) = (adapter, floor) {
+        println!(
+            "batch: sqlite: batches of 1,000 for existing customers at {:.0} bookings/s, the floor at {:.0} bookings/s: ratio adapter / floor {:.2}",
+            1e6 / adapter,
+            1e6 / floor,
+            adapter / floor
+        );
     }
 }
 

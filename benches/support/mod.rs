@@ -1,6 +1,9 @@
 //! Deterministic test data shared by the benches (no randomness source, no files).
 #![allow(dead_code)]
 
+#[cfg(feature = "sqlite")]
+pub mod floor;
+
 /// A small xorshift generator: the same corpus on every run and every machine.
 pub struct Rng(u64);
 

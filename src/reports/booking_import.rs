@@ -536,7 +536,7 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
                 read: 0,
                 row_start: 0,
                 breaks: VecDeque::new(),
-                line_feeds: 0,
+                line_ends: 0,
             });
         let mut header = csv::ByteRecord::new();
         match csv.read_byte_record(&mut header) {
@@ -897,8 +897,9 @@ fn cell_text(raw: &[u8]) -> Result<&str, RowError> {
 /// (plus the parser's buffer), so memory stays bounded whatever the file holds.
 ///
 /// It also counts lines, because the CSV parser's own count is one short after a row ended
-/// by CR LF: it notes where each CR and LF is among the bytes handed on and not yet
-/// counted, at most a row and a buffer of them.
+/// by CR LF, and does not count a line ended by a CR alone (old Mac files): it notes where
+/// each CR and LF is among the bytes handed on and not yet counted, at most a row and a
+/// buffer of them. A line ends at a LF, a CR LF, or a CR not followed by a LF.
 struct Guarded<R> {
     inner: R,
     bounds: Bounds,
@@ -908,13 +909,15 @@ struct Guarded<R> {
     row_start: u64,
     /// Offsets of the CRs and LFs handed on and not yet counted, and whether each is a LF.
     breaks: VecDeque<(u64, bool)>,
-    /// LFs counted: those before the offsets still in `breaks`.
-    line_feeds: u64,
+    /// Line ends counted: those before the offsets still in `breaks`.
+    line_ends: u64,
 }
 
 impl<R> Guarded<R> {
-    /// The line of the row the parser says starts at byte `start`: one more than the LFs
-    /// before its first byte that is neither CR nor LF. Calls come with growing `start`s.
+    /// The line of the row the parser says starts at byte `start`: one more than the line
+    /// ends before its first byte that is neither CR nor LF. Calls come with growing
+    /// `start`s, after the parser has read that byte, so the byte after each CR counted
+    /// here has been handed on (and is in `breaks` if it is a LF).
     fn line_at(&mut self, start: u64) -> u64 {
         let mut start = start;
         while let Some(&(offset, line_feed)) = self.breaks.front() {
@@ -926,9 +929,14 @@ impl<R> Guarded<R> {
                 start += 1;
             }
             self.breaks.pop_front();
-            self.line_feeds += u64::from(line_feed);
+            // The CR of a CR LF pair is not a line end of its own; its LF is.
+            let followed_by_line_feed = self
+                .breaks
+                .front()
+                .is_some_and(|&(next, next_is_lf)| next_is_lf && next == offset + 1);
+            self.line_ends += u64::from(line_feed || !followed_by_line_feed);
         }
-        self.line_feeds + 1
+        self.line_ends + 1
     }
 }
 
