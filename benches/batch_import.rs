@@ -18,12 +18,11 @@
 //! - `floor-batch-1000`: a bare `rusqlite` connection on a copy of the adapter's file
 //!   writing, in one transaction per 1,000 bookings, the rows the adapter writes for a
 //!   booking of an existing customer (`support::floor::Floor::record_batch`);
-//! - then, outside criterion, the two in turn, five rounds of 10 batches each, each round's
-//!   ratio printed.
+//! - before those two, outside criterion, the two in turn from the same file, five rounds
+//!   of 10 batches each, each round's ratio printed: the comparison of like with like.
 //!
 //! At the end the bench prints each function's mean per booking over every booking it timed
-//! (warm-up included), the ratio one-by-one / batch and the ratio adapter / floor, all from
-//! the same run.
+//! (warm-up included) and the ratio one-by-one / batch, all from the same run.
 //!
 //! ```text
 //! CUSTOMER_DIRECTORY_POSTGRES_URL=postgres://directory:directory@localhost:5432/directory \
@@ -118,9 +117,13 @@ fn floor_batches(floor: &mut Floor, batches: u64) -> Duration {
     started.elapsed()
 }
 
-/// Criterion functions `sqlite/batch-1000-existing` and `sqlite/floor-batch-1000`, then the
-/// two in turn (five rounds of `CD_BATCH_TURN_BATCHES` batches, default 10), each round's
-/// ratio adapter / floor printed.
+/// The adapter and the floor in turn, outside criterion, starting from the same file (the
+/// floor's is a copy of the adapter's): five rounds of `CD_BATCH_TURN_BATCHES` batches of
+/// 1,000 bookings for existing customers (default 10), so both write the same number of
+/// rows into directories of the same size under the same load; each round's rates and
+/// ratio printed. Then criterion functions `sqlite/batch-1000-existing` and
+/// `sqlite/floor-batch-1000`, whose files grow by what each times, so only the in-turn
+/// ratio compares like with like.
 fn bench_floor<S: Store>(
     c: &mut Criterion,
     rt: &Runtime,
@@ -129,6 +132,27 @@ fn bench_floor<S: Store>(
     history: &mut History,
     timed: &Timed,
 ) {
+    let batches = env_number("CD_BATCH_TURN_BATCHES", 10) as u64;
+    let (mut adapter_total, mut floor_total) = (Duration::ZERO, Duration::ZERO);
+    let per_second = |d: Duration, rounds: u64| (rounds * batches * BATCH) as f64 / d.as_secs_f64();
+    for round in 1..=5 {
+        let adapter = record_existing_batches(rt, directory, history, batches);
+        let bare = floor_batches(floor, batches);
+        adapter_total += adapter;
+        floor_total += bare;
+        println!(
+            "batch: sqlite: in turn, round {round}: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
+            per_second(adapter, 1),
+            per_second(bare, 1),
+            adapter.as_secs_f64() / bare.as_secs_f64()
+        );
+    }
+    println!(
+        "batch: sqlite: in turn, all rounds: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
+        per_second(adapter_total, 5),
+        per_second(floor_total, 5),
+        adapter_total.as_secs_f64() / floor_total.as_secs_f64()
+    );
     let mut group = c.benchmark_group("sqlite");
     group.throughput(Throughput::Elements(BATCH));
     group.bench_function("batch-1000-existing", |b| {
@@ -146,27 +170,6 @@ fn bench_floor<S: Store>(
         });
     });
     group.finish();
-    let batches = env_number("CD_BATCH_TURN_BATCHES", 10) as u64;
-    let (mut adapter_total, mut floor_total) = (Duration::ZERO, Duration::ZERO);
-    let per_second = |d: Duration| (batches * BATCH) as f64 / d.as_secs_f64();
-    for round in 1..=5 {
-        let adapter = record_existing_batches(rt, directory, history, batches);
-        let bare = floor_batches(floor, batches);
-        adapter_total += adapter;
-        floor_total += bare;
-        println!(
-            "batch: sqlite: in turn, round {round}: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
-            per_second(adapter),
-            per_second(bare),
-            adapter.as_secs_f64() / bare.as_secs_f64()
-        );
-    }
-    println!(
-        "batch: sqlite: in turn, all rounds: adapter {:.0}/s, floor {:.0}/s, ratio adapter / floor {:.2}",
-        per_second(adapter_total) / 5.0,
-        per_second(floor_total) / 5.0,
-        adapter_total.as_secs_f64() / floor_total.as_secs_f64()
-    );
 }
 
 /// Criterion functions `group/one-by-one` and `group/batch-1000`.
@@ -242,7 +245,9 @@ fn bench(c: &mut Criterion) {
     });
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     bench_adapter(c, &rt, "sqlite", &directory, &mut history, &timed);
-    // The floor copies the file as it stands, with bookings of existing customers to replay.
+    // Bookings of existing customers for the floor to replay; then the floor copies the
+    // file as it stands.
+    record_existing_batches(&rt, &directory, &mut history, 1);
     let mut floor = Floor::create(&dir.join("batch.db"), &dir.join("floor.db"));
     floor.set_synchronous("NORMAL");
     bench_floor(c, &rt, &directory, &mut floor, &mut history, &timed);
@@ -286,16 +291,6 @@ fn bench(c: &mut Criterion) {
                 one / batch
             );
         }
-    }
-    let adapter = timed.mean_us("sqlite/batch-1000-existing");
-    let floor = timed.mean_us("sqlite/floor-batch-1000");
-    if let (Some(adapter), Some(floor)) = (adapter, floor) {
-        println!(
-            "batch: sqlite: batches of 1,000 for existing customers at {:.0} bookings/s, the floor at {:.0} bookings/s: ratio adapter / floor {:.2}",
-            1e6 / adapter,
-            1e6 / floor,
-            adapter / floor
-        );
     }
 }
 

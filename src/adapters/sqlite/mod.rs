@@ -8,7 +8,10 @@ use rusqlite::Connection;
 use crate::adapters::sql::session::{Checked, Dialect, run_ready};
 use crate::adapters::sql::{commit, migrate, reads};
 use crate::adapters::sqlite::session::{SqliteDialect, SqliteSession, db_error};
-use crate::adapters::sqlite::threads::{Connections, Location, Queues, open, spawn};
+use crate::adapters::sqlite::threads::{
+    BUSY_TIMEOUT, CHECKPOINT_PAGES, Connections, Location, Queues, checkpoint_on_readers, open,
+    spawn,
+};
 use crate::ports::query::builder::CustomerQuery;
 use crate::ports::query::evaluation::{SearchHit, SortPosition};
 use crate::ports::store::changes::ChangeSet;
@@ -34,7 +37,12 @@ const READERS: usize = 4;
 
 /// How many times [`SqliteStore::truncate_wal`] asks for a truncating checkpoint before it
 /// gives up; each attempt already waits up to the connection's busy timeout for readers.
+/// Attempts that a reader's checkpoint made busy go on, [`TRUNCATE_PAUSE`] apart, for up
+/// to the busy timeout.
 const TRUNCATE_ATTEMPTS: u32 = 3;
+
+/// The pause between attempts of [`SqliteStore::truncate_wal`].
+const TRUNCATE_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How far a committed change survives on a SQLite file in WAL mode: the `synchronous`
 /// setting of the store's connections.
@@ -166,7 +174,12 @@ impl SqliteStore {
         let opening = |error| StoreError::backend("opening the SQLite database", error);
         let (closed_tx, closed) = flume::unbounded();
         let (writer, writer_jobs) = flume::unbounded();
-        let connection = open(&location, synchronous, false).map_err(opening)?;
+        let (readers, reader_jobs) = flume::unbounded();
+        let mut connection = open(&location, synchronous, false).map_err(opening)?;
+        if let Location::File(_) = location {
+            checkpoint_on_readers(&mut connection, readers.clone(), CHECKPOINT_PAGES)
+                .map_err(opening)?;
+        }
         spawn(
             "cd-sqlite-writer".into(),
             connection,
@@ -176,7 +189,6 @@ impl SqliteStore {
         let (readers, reader_count) = match location {
             Location::Memory => (None, 0),
             Location::File(_) => {
-                let (readers, reader_jobs) = flume::unbounded();
                 for n in 0..READERS {
                     let connection = open(&location, synchronous, true).map_err(opening)?;
                     spawn(
@@ -284,8 +296,10 @@ impl SqliteStore {
     /// after writing personal data away by its own queries.
     ///
     /// Each attempt waits up to the connection's busy timeout for readers still on older
-    /// snapshots (and for writers in other processes); it is tried up to three times. On a
-    /// database not in WAL mode (`sqlite::memory:`) there is nothing to do.
+    /// snapshots (and for writers in other processes); it is tried up to three times, and
+    /// for up to the busy timeout while a reader is copying the WAL into the database file
+    /// (the store's checkpoints run on its readers). On a database not in WAL mode
+    /// (`sqlite::memory:`) there is nothing to do.
     ///
     /// # Errors
     ///
@@ -402,19 +416,29 @@ fn in_transaction(
 
 /// Truncates the WAL on the writer's connection (see [`SqliteStore::truncate_wal`]).
 fn truncate_wal_now(connection: &mut Connection) -> Result<(), StoreError> {
-    for _ in 0..TRUNCATE_ATTEMPTS {
-        // One row: busy (1 when readers or a writer kept the checkpoint from finishing),
-        // the WAL's frames and the frames copied (both -1 outside WAL mode).
+    let started = std::time::Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        // One row: busy (1 when readers or a writer kept the checkpoint from finishing, or
+        // a reader is running a checkpoint), the WAL's frames and the frames copied (both
+        // -1 outside WAL mode).
         let busy: i64 = connection
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
             .map_err(|error| StoreError::backend("truncating the SQLite WAL", error))?;
         if busy == 0 {
             return Ok(());
         }
+        // Readers on older snapshots were waited for (the busy timeout); a checkpoint a
+        // reader runs is not, SQLite answers busy at once, so that one is waited out here.
+        if attempts >= TRUNCATE_ATTEMPTS && started.elapsed() >= BUSY_TIMEOUT {
+            break;
+        }
+        std::thread::sleep(TRUNCATE_PAUSE);
     }
     Err(StoreError::backend(
         "truncating the SQLite WAL",
-        format!("readers on older snapshots kept it busy through {TRUNCATE_ATTEMPTS} attempts"),
+        format!("readers kept it busy through {attempts} attempts"),
     ))
 }
 

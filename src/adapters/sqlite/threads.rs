@@ -92,10 +92,70 @@ pub(crate) fn open(
 /// The writer's page cache, in KiB: room for the pages of the largest batch commits.
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
 
-/// WAL pages after which a commit checkpoints (SQLite's default is 1,000): a batch commit
+/// WAL pages after which a checkpoint starts (SQLite's default is 1,000): a batch commit
 /// writes a few thousand, and a checkpoint after each (copying them into the database
-/// file and syncing it) took a fifth of a batch's time.
-const CHECKPOINT_PAGES: u32 = 16_384;
+/// file and syncing it) took a fifth of a batch's time. On a file the readers run it
+/// ([`checkpoint_on_readers`]).
+pub(crate) const CHECKPOINT_PAGES: u32 = 16_384;
+
+/// Where the checkpoint handed to a reader stands.
+const CHECKPOINT_IDLE: u8 = 0;
+const CHECKPOINT_COPYING: u8 = 1;
+const CHECKPOINT_COPIED: u8 = 2;
+
+/// Hands most of the writer's checkpoint work to the readers (SQLite's own checkpoint runs
+/// inside the commit that crosses its threshold, and a batch commit waited for it).
+///
+/// After a commit that leaves `threshold` pages or more in the WAL, a reader copies them
+/// into the database file, a passive checkpoint, which never blocks the writer, while the
+/// writer goes on committing. At the writer's first commit after that, the writer
+/// checkpoints what was committed meanwhile (a few pages), so that the WAL is wholly copied
+/// and the next transaction starts it over from its beginning: SQLite restarts a WAL only
+/// then, and one that a reader checkpoints while the writer appends would otherwise grow
+/// for as long as the writing goes on. Past four times `threshold` the writer checkpoints
+/// itself in its commit, as SQLite would: that bounds the WAL when the readers are slow.
+pub(crate) fn checkpoint_on_readers(
+    writer: &mut Connection,
+    readers: flume::Sender<Job>,
+    threshold: u32,
+) -> Result<(), rusqlite::Error> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU8, Ordering};
+    let threshold = i32::try_from(threshold).unwrap_or(i32::MAX);
+    let bound = threshold.saturating_mul(4);
+    let state = Arc::new(AtomicU8::new(CHECKPOINT_IDLE));
+    writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+        // A checkpoint's error is not the commit's (it has happened): it is left to a
+        // later commit's checkpoint.
+        if pages >= bound {
+            let _ = wal.checkpoint();
+            return Ok(());
+        }
+        match state.load(Ordering::Acquire) {
+            CHECKPOINT_COPIED => {
+                let _ = wal.checkpoint();
+                state.store(CHECKPOINT_IDLE, Ordering::Release);
+            }
+            CHECKPOINT_IDLE if pages >= threshold => {
+                state.store(CHECKPOINT_COPYING, Ordering::Release);
+                let copied = Arc::clone(&state);
+                let job: Job = Box::new(move |connection: &mut Connection| {
+                    let _ = connection.wal_checkpoint_v2(
+                        rusqlite::MAIN_DB.into(),
+                        rusqlite::wal::CheckpointMode::PASSIVE,
+                    );
+                    copied.store(CHECKPOINT_COPIED, Ordering::Release);
+                    Next::Continue
+                });
+                if readers.send(job).is_err() {
+                    state.store(CHECKPOINT_IDLE, Ordering::Release);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }))
+}
 
 /// Starts a thread owning `connection` that runs the jobs it receives, in order, until a
 /// job says stop or every sender is gone; then it closes the connection and reports on
@@ -368,5 +428,131 @@ mod tests {
                 }
             });
         }
+    }
+
+    /// A file with the writer's checkpoints handed to a test's own reader connection, which
+    /// runs the jobs only when the test says; `threshold` pages start a checkpoint.
+    struct HandedCheckpoints {
+        path: std::path::PathBuf,
+        writer: rusqlite::Connection,
+        reader: rusqlite::Connection,
+        jobs: flume::Receiver<super::Job>,
+    }
+
+    impl HandedCheckpoints {
+        fn new(threshold: u32) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "customer-directory-checkpoints-{}.db",
+                crate::values::ids::CustomerId::new()
+            ));
+            let location = Location::File(path.clone());
+            let mut writer = open(&location, "NORMAL", false).unwrap();
+            let (readers, jobs) = flume::unbounded();
+            super::checkpoint_on_readers(&mut writer, readers, threshold).unwrap();
+            writer
+                .execute_batch("CREATE TABLE t (v BLOB NOT NULL)")
+                .unwrap();
+            let reader = open(&location, "NORMAL", true).unwrap();
+            Self {
+                path,
+                writer,
+                reader,
+                jobs,
+            }
+        }
+
+        /// One commit of a row that fills a page of its own.
+        fn commit(&self) {
+            self.writer
+                .execute("INSERT INTO t (v) VALUES (zeroblob(3000))", [])
+                .unwrap();
+        }
+
+        /// The frames in the WAL, as a passive checkpoint on the reader reports them.
+        fn wal_frames(&self) -> i64 {
+            self.reader
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+                .unwrap()
+        }
+
+        fn wal_bytes(&self) -> u64 {
+            let mut wal = self.path.clone().into_os_string();
+            wal.push("-wal");
+            std::fs::metadata(wal).map_or(0, |meta| meta.len())
+        }
+    }
+
+    impl Drop for HandedCheckpoints {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = self.path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+
+    /// The checkpoint a commit past the threshold starts runs on a reader, one at a time;
+    /// the writer then copies what it committed meanwhile, and its next transaction starts
+    /// the WAL over.
+    #[test]
+    fn a_reader_checkpoints_and_the_writer_then_restarts_the_wal() {
+        let mut files = HandedCheckpoints::new(64);
+        let mut commits = 0;
+        while files.jobs.is_empty() {
+            files.commit();
+            commits += 1;
+            assert!(commits < 200, "no checkpoint was handed to the readers");
+        }
+        // While the reader's checkpoint is pending, no second one is handed over, and the
+        // writer does not checkpoint: the WAL holds every frame since it started.
+        for _ in 0..10 {
+            files.commit();
+        }
+        assert_eq!(files.jobs.len(), 1);
+        // The reader (`query_only`, as the store's are) copies the pages into the file.
+        let job = files.jobs.try_recv().unwrap();
+        let file_bytes = || std::fs::metadata(&files.path).unwrap().len();
+        let copied_before = file_bytes();
+        assert!(matches!(job(&mut files.reader), super::Next::Continue));
+        assert!(
+            file_bytes() >= copied_before + 16 * 4_096,
+            "the reader copied nothing: {} bytes, {copied_before} before",
+            file_bytes()
+        );
+        let before = files.wal_frames();
+        assert!(before >= 64, "{before} frames");
+        // The first commit after the reader's copy copies the rest; the one after starts
+        // the WAL over, so it holds that commit's frames alone.
+        files.commit();
+        files.commit();
+        let after = files.wal_frames();
+        assert!(
+            after < 8,
+            "{after} frames after the restart, {before} before"
+        );
+        assert!(files.jobs.is_empty());
+    }
+
+    /// When the readers do not get to a checkpoint, the writer checkpoints itself once the
+    /// WAL holds four times the threshold, so the WAL stays bounded.
+    #[test]
+    fn the_wal_stays_bounded_when_the_readers_fall_behind() {
+        let threshold = 64;
+        let files = HandedCheckpoints::new(threshold);
+        for _ in 0..2_000 {
+            files.commit();
+        }
+        assert_eq!(files.jobs.len(), 1, "one checkpoint handed over, never run");
+        // Header, then frames of a 24-byte header and a page each; a commit writes a few.
+        let page: u32 = files
+            .writer
+            .query_row("PRAGMA page_size", [], |row| row.get(0))
+            .unwrap();
+        let page = u64::from(page);
+        let bound = 32 + (4 * u64::from(threshold) + 8) * (24 + page);
+        let bytes = files.wal_bytes();
+        assert!(bytes <= bound, "WAL of {bytes} bytes, bound {bound}");
+        assert!(files.wal_frames() < 4 * i64::from(threshold));
     }
 }
