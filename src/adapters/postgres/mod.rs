@@ -37,8 +37,18 @@ pub use maintenance::{MaintenanceError, Vacuum};
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
 /// in full or fail with a [`Conflict`](crate::ports::store::Conflict) that the directory retries. Recording
 /// a booking commits as a single statement (no `BEGIN`, no `COMMIT`): with its email lookup,
-/// two statements, plus the pool's check of each connection it takes back. Call
-/// [`migrate`](Self::migrate) once before use.
+/// two statements (the pool checks a connection with a round trip of its own only when it
+/// sat idle for five seconds). Call [`migrate`](Self::migrate) once before use.
+///
+/// # Durability
+///
+/// A commit is as durable as the server's `synchronous_commit` makes it. With the server's
+/// default (`on`) a returned commit has reached the disk. `off` is PostgreSQL's counterpart
+/// of the SQLite store's `Durability::Normal`: a crash of the server can undo the last
+/// commits (those of up to three times `wal_writer_delay`), never half of one, and a
+/// booking no longer waits for a disk sync. Set it for the store's role
+/// or database (`ALTER ROLE ... SET synchronous_commit = off`), or in the URL:
+/// `postgres://user:password@host/database?options=-c%20synchronous_commit%3Doff`.
 ///
 /// # Erasure
 ///

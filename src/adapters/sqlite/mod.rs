@@ -88,6 +88,9 @@ impl Durability {
 /// connection's thread and one back, its statements run there from a cache of prepared
 /// statements. Each commit takes the write lock up front (`BEGIN IMMEDIATE`), so a writer
 /// in another process makes it wait (up to the busy timeout) instead of failing half-way.
+/// Once the WAL holds 16,384 pages a reader copies them into the database file (a passive
+/// checkpoint) while the writer goes on committing; the WAL is bounded at four times that,
+/// past which the writer checkpoints itself.
 /// `sqlite::memory:` gives a private in-memory database on one connection, for tests. Call
 /// [`migrate`](Self::migrate) once before use.
 ///
