@@ -82,7 +82,18 @@ impl Probes {
     }
 }
 
-/// Criterion function `group/record-existing`: bookings for existing customers, one task.
+/// How a bench awaits its recording loop.
+#[derive(Clone, Copy)]
+enum Awaited {
+    /// On the bench's own thread (`block_on`): the runtime's worker wakes it for every
+    /// database reply, one thread switch more per round trip.
+    OnBenchThread,
+    /// By a task spawned on the runtime, as a host's request handler runs.
+    OnWorker,
+}
+
+/// Criterion function `group/record-existing` (or `group/record-existing-on-worker`):
+/// bookings for existing customers, one task.
 fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
     c: &mut Criterion,
     rt: &Runtime,
@@ -90,51 +101,30 @@ fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 
     directory: &Directory<S>,
     probes: &mut Probes,
     timed: &Timed,
+    awaited: Awaited,
 ) {
-    let id = format!("{group_name}/record-existing");
+    let name = match awaited {
+        Awaited::OnBenchThread => "record-existing",
+        Awaited::OnWorker => "record-existing-on-worker",
+    };
+    let id = format!("{group_name}/{name}");
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(1));
-    group.bench_function("record-existing", |b| {
-        b.iter_custom(|iters| {
-            let inputs = probes.inputs(iters, false);
-            let elapsed = rt.block_on(async {
-                let started = Instant::now();
-                record_all(directory, inputs).await;
-                started.elapsed()
-            });
-            timed.add(&id, elapsed, iters);
-            elapsed
-        });
-    });
-    group.finish();
-}
-
-/// Criterion function `group/record-existing-on-worker`: the same bookings recorded by a task
-/// spawned on the runtime, as a host's request handler runs. [`bench_record`] awaits them on
-/// the bench's own thread (`block_on`), which the runtime's worker must wake for every
-/// database reply: one thread switch more per round trip.
-fn bench_record_on_worker<S: Store + Clone + 'static>(
-    c: &mut Criterion,
-    rt: &Runtime,
-    group_name: &str,
-    directory: &Directory<S>,
-    probes: &mut Probes,
-    timed: &Timed,
-) {
-    let id = format!("{group_name}/record-existing-on-worker");
-    let mut group = c.benchmark_group(group_name);
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("record-existing-on-worker", |b| {
+    group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let inputs = probes.inputs(iters, false);
             let directory = directory.clone();
-            let elapsed = rt
-                .block_on(rt.spawn(async move {
-                    let started = Instant::now();
-                    record_all(&directory, inputs).await;
-                    started.elapsed()
-                }))
-                .expect("the recording task");
+            let recording = async move {
+                let started = Instant::now();
+                record_all(&directory, inputs).await;
+                started.elapsed()
+            };
+            let elapsed = match awaited {
+                Awaited::OnBenchThread => rt.block_on(recording),
+                Awaited::OnWorker => rt
+                    .block_on(rt.spawn(recording))
+                    .expect("the recording task"),
+            };
             timed.add(&id, elapsed, iters);
             elapsed
         });
@@ -485,8 +475,9 @@ fn bench_postgres(
         store
     });
     let directory = Directory::new(store, DirectorySettings::default());
-    bench_record(c, rt, "postgres", &directory, probes, timed);
-    bench_record_on_worker(c, rt, "postgres", &directory, probes, timed);
+    for awaited in [Awaited::OnBenchThread, Awaited::OnWorker] {
+        bench_record(c, rt, "postgres", &directory, probes, timed, awaited);
+    }
 
     // Server and client CPU per booking, outside criterion.
     let bookings = env_number("CD_ENGINE_PG_BOOKINGS", 3_000) as u64;
@@ -605,7 +596,15 @@ fn bench(c: &mut Criterion) {
     rt.block_on(record_all(&directory, probes.inputs(500, false)));
     let mut floor = Floor::create(&db, &dir.join("floor.db"));
     floor.set_synchronous("NORMAL");
-    bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed);
+    bench_record(
+        c,
+        &rt,
+        "sqlite",
+        &directory,
+        &mut probes,
+        &timed,
+        Awaited::OnBenchThread,
+    );
     bench_floor(c, "sqlite", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite", &directory, &mut floor, &mut probes);
     sqlite_wal_frames(&rt, "sqlite", &store, &directory, &db, &mut probes);
@@ -621,7 +620,15 @@ fn bench(c: &mut Criterion) {
     });
     floor.set_synchronous("FULL");
     let directory = Directory::new(store.clone(), DirectorySettings::default());
-    bench_record(c, &rt, "sqlite-full", &directory, &mut probes, &timed);
+    bench_record(
+        c,
+        &rt,
+        "sqlite-full",
+        &directory,
+        &mut probes,
+        &timed,
+        Awaited::OnBenchThread,
+    );
     bench_floor(c, "sqlite-full", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite-full", &directory, &mut floor, &mut probes);
     drop(directory);
