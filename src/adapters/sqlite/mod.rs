@@ -239,7 +239,9 @@ impl SqliteStore {
     /// Runs `work` on the store's writing connection (a [`rusqlite`](crate::adapters::rusqlite)
     /// connection, re-exported as `adapters::rusqlite`) between two commits, for the host's
     /// own queries and maintenance, and answers what it returned. Nothing else writes while
-    /// it runs; a transaction it opens it must end.
+    /// it runs; a transaction it opens it must end. The store's checkpoints hang on this
+    /// connection's WAL hook, which `wal_hook` and `PRAGMA wal_autocheckpoint` replace: leave
+    /// both alone.
     ///
     /// # Errors
     ///
