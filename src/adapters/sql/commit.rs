@@ -55,19 +55,12 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
 
     // Bookings this commit creates add to their customer's statistics in place; bookings it
     // rewrites have the statistics of the customers they leave and join recomputed.
-    let mut created: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
-    for write in bookings
-        .iter()
-        .filter(|write| write.expected == Expected::Absent)
-    {
-        if let Some(customer) = write.record.attribution.customer() {
-            created.entry(customer).or_default().push(&write.record);
-        }
-    }
-    let mut additions: BTreeMap<CustomerId, StatsDelta> = created
-        .into_iter()
-        .map(|(customer, bookings)| (customer, StatsDelta::of(bookings.iter().copied())))
-        .collect();
+    let mut additions = StatsDelta::per_customer(
+        bookings
+            .iter()
+            .filter(|write| write.expected == Expected::Absent)
+            .map(|write| &write.record),
+    );
 
     for guard in guards.iter().chain(&deletions) {
         let found = customer_version(session, guard.customer, true).await?;

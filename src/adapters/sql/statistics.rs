@@ -11,6 +11,8 @@
 //! re-dated) has the statistics of the customers it leaves and joins recomputed from their
 //! bookings ([`restate`]).
 
+use std::collections::BTreeMap;
+
 use crate::adapters::sql::encoding::{Bind, count_column, from_json, nanos, values_rows};
 use crate::adapters::sql::session::{Dialect, Session, failed};
 use crate::ports::query::evaluation::{CustomerStats, NO_BOOKING_KEY, last_booking_key};
@@ -51,6 +53,23 @@ impl StatsDelta {
                 .map(|(currency, total)| (currency.as_str().to_owned(), *total))
                 .collect(),
         }
+    }
+
+    /// What new `bookings` add to each of their customers' statistics (unattributed ones
+    /// add to none).
+    pub(crate) fn per_customer<'a>(
+        bookings: impl IntoIterator<Item = &'a Booking>,
+    ) -> BTreeMap<CustomerId, Self> {
+        let mut by_customer: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
+        for booking in bookings {
+            if let Some(customer) = booking.attribution.customer() {
+                by_customer.entry(customer).or_default().push(booking);
+            }
+        }
+        by_customer
+            .into_iter()
+            .map(|(customer, bookings)| (customer, Self::of(bookings)))
+            .collect()
     }
 
     /// No bookings.

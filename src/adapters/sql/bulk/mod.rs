@@ -102,16 +102,7 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
         .iter()
         .partition(|write| write.expected == Expected::Absent);
 
-    let mut created: BTreeMap<CustomerId, Vec<&Booking>> = BTreeMap::new();
-    for write in &bookings {
-        if let Some(customer) = write.record.attribution.customer() {
-            created.entry(customer).or_default().push(&write.record);
-        }
-    }
-    let mut additions: BTreeMap<CustomerId, StatsDelta> = created
-        .into_iter()
-        .map(|(customer, bookings)| (customer, StatsDelta::of(bookings.iter().copied())))
-        .collect();
+    let mut additions = StatsDelta::per_customer(bookings.iter().map(|write| &write.record));
 
     // The email keys of every rewritten customer are released first, so keys can move
     // between customers within one commit, and before any customer row is locked: a single
@@ -358,29 +349,39 @@ async fn all_written<S: Session>(
     writes: &[&Write<Customer>],
     written: &[Row],
 ) -> Checked {
-    if written.len() == writes.len() {
+    let Some(write) = first_unwritten(writes, |write| write.record.id.to_string(), written)? else {
         return Ok(Ok(()));
+    };
+    let found = version_of(
+        session,
+        "SELECT version FROM cd_customers WHERE id = $1",
+        write.record.id.to_string(),
+    )
+    .await?;
+    Ok(Err(Conflict::CustomerVersion {
+        id: write.record.id,
+        expected: write.expected,
+        found,
+    }))
+}
+
+/// The first of `writes` whose id (`id_of`) is not among the ids `written`, the rows a
+/// `RETURNING id` statement gave back; `None` when every one was written.
+fn first_unwritten<'w, W>(
+    writes: &'w [W],
+    id_of: impl Fn(&W) -> String,
+    written: &[Row],
+) -> Result<Option<&'w W>, StoreError> {
+    if written.len() == writes.len() {
+        return Ok(None);
     }
     let written = written
         .iter()
-        .map(|row| stored_customer_id(row.text(0, "a customer id")?))
-        .collect::<Result<HashSet<_>, _>>()?;
-    for write in writes {
-        if !written.contains(&write.record.id) {
-            let found = version_of(
-                session,
-                "SELECT version FROM cd_customers WHERE id = $1",
-                write.record.id.to_string(),
-            )
-            .await?;
-            return Ok(Err(Conflict::CustomerVersion {
-                id: write.record.id,
-                expected: write.expected,
-                found,
-            }));
-        }
-    }
-    Ok(Ok(()))
+        .map(|row| row.text(0, "a record id"))
+        .collect::<Result<HashSet<&str>, _>>()?;
+    Ok(writes
+        .iter()
+        .find(|write| !written.contains(id_of(write).as_str())))
 }
 
 /// Indexes the list memberships and custom field values of `customers` (whose old rows,
@@ -473,24 +474,16 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
         "writing a booking",
     )
     .await?;
-    if inserted.len() != bookings.len() {
-        let inserted: HashSet<&str> = inserted
-            .iter()
-            .map(|row| row.text(0, "a booking id"))
-            .collect::<Result<_, _>>()?;
-        for write in bookings {
-            let id = write.record.id.to_string();
-            if !inserted.contains(id.as_str()) {
-                let found =
-                    version_of(session, "SELECT version FROM cd_bookings WHERE id = $1", id)
-                        .await?;
-                return Ok(Err(Conflict::BookingVersion {
-                    id: write.record.id,
-                    expected: write.expected,
-                    found,
-                }));
-            }
-        }
+    if let Some(write) = first_unwritten(bookings, |write| write.record.id.to_string(), &inserted)?
+    {
+        let id = write.record.id.to_string();
+        let found =
+            version_of(session, "SELECT version FROM cd_bookings WHERE id = $1", id).await?;
+        return Ok(Err(Conflict::BookingVersion {
+            id: write.record.id,
+            expected: write.expected,
+            found,
+        }));
     }
     // The bookings are new (a stored one's id was a conflict above) and each one's keys are
     // distinct, so no key row can exist yet: a plain insert, cheaper than an upsert.
