@@ -172,12 +172,7 @@ impl Floor {
             .expect("synchronous");
     }
 
-    /// One booking of an existing customer, in one transaction.
-    pub fn record(&mut self) {
-        self.record_batch(1);
-    }
-
-    /// `count` bookings, one transaction each.
+    /// `count` bookings of existing customers, one transaction each.
     pub fn records(&mut self, count: u64) {
         for _ in 0..count {
             self.record_batch(1);
@@ -185,7 +180,7 @@ impl Floor {
     }
 
     /// `count` bookings of existing customers in one transaction, each written with the
-    /// single-row statements of [`record`](Self::record).
+    /// single-row statements of [`records`](Self::records).
     pub fn record_batch(&mut self, count: u64) {
         let db = &self.connection;
         let mut run = || -> rusqlite::Result<()> {
