@@ -86,7 +86,9 @@ impl Durability {
 /// Each connection lives on a thread of its own: one writer, through which every commit
 /// goes in turn, and four readers beside it. A read or a commit is one hand-over to the
 /// connection's thread and one back, its statements run there from a cache of prepared
-/// statements. Each commit takes the write lock up front (`BEGIN IMMEDIATE`), so a writer
+/// statements, whose plans never depend on the values bound (`SQLITE_DBCONFIG_ENABLE_QPSG`:
+/// SQLite would otherwise compile a join again at each new value). Each commit takes the
+/// write lock up front (`BEGIN IMMEDIATE`), so a writer
 /// in another process makes it wait (up to the busy timeout) instead of failing half-way.
 /// Once the WAL holds 16,384 pages a reader copies them into the database file (a passive
 /// checkpoint) while the writer goes on committing; the WAL is bounded at four times that,

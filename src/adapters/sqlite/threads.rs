@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::ports::store::StoreError;
@@ -65,6 +66,11 @@ pub(crate) fn open(
     };
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+    // Plans never depend on the values bound. Without this, SQLite re-prepares a cached
+    // statement joining tables under `column = ?` each time that parameter changes (the
+    // email lookup of every booking was compiled again each time); the store runs no
+    // `ANALYZE`, so no plan could gain from the values.
+    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     connection.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")?;
     // Statement journals (a multi-row statement's undo within its transaction) in memory,
     // not in temporary files.
@@ -332,6 +338,12 @@ mod tests {
             assert_eq!(pragma("synchronous"), 2, "connection {n}");
             assert_eq!(pragma("busy_timeout"), 10_000, "connection {n}");
             assert_eq!(pragma("query_only"), i64::from(n > 0), "connection {n}");
+            assert!(
+                connection
+                    .db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+                    .unwrap(),
+                "connection {n}: plans independent of bound values"
+            );
         }
         let mode: String = writer
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
@@ -342,6 +354,52 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    /// A cached statement joining two tables under `column = ?` runs again with new values
+    /// without being compiled again: SQLite re-prepares such a statement at each new value
+    /// unless plans are kept independent of bound values, and the email lookup of every
+    /// booking is one.
+    #[test]
+    fn a_cached_join_is_not_prepared_again_for_new_values() {
+        let connection = open(&Location::Memory, "NORMAL", true).unwrap();
+        connection
+            .execute_batch(
+                "PRAGMA query_only = OFF; \
+                 CREATE TABLE holders (id TEXT PRIMARY KEY, record TEXT NOT NULL); \
+                 CREATE TABLE keys (key TEXT PRIMARY KEY, holder TEXT NOT NULL REFERENCES holders (id)); \
+                 INSERT INTO holders VALUES ('h1', 'one'), ('h2', 'two'); \
+                 INSERT INTO keys VALUES ('a', 'h1'), ('b', 'h2');",
+            )
+            .unwrap();
+        let sql = "SELECT h.record FROM keys k JOIN holders h ON h.id = k.holder WHERE k.key = ?1";
+        let mut found = Vec::new();
+        for key in ["a", "b", "c", "a"] {
+            let mut statement = connection.prepare_cached(sql).unwrap();
+            let record: Option<String> = statement
+                .query_row([key], |row| row.get(0))
+                .map(Some)
+                .or_else(|error| match error {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    other => Err(other),
+                })
+                .unwrap();
+            found.push(record);
+            assert_eq!(
+                statement.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "prepared again for {key:?}"
+            );
+        }
+        assert_eq!(
+            found,
+            [
+                Some("one".into()),
+                Some("two".into()),
+                None,
+                Some("one".into())
+            ]
+        );
     }
 
     /// Work that panics fails its caller with an error and leaves the thread running, its
