@@ -38,7 +38,7 @@ const DUMP: [&str; 17] = [
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || status || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_customers ORDER BY id",
     "SELECT email_key || '|' || customer_id FROM cd_customer_email_keys ORDER BY email_key",
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || COALESCE(customer_id, '-') || '|' || COALESCE(email_key, '-') || '|' || CAST(starts_at AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || record FROM cd_bookings ORDER BY id",
-    "SELECT match_key || '|' || booking_id FROM cd_booking_match_keys ORDER BY match_key, booking_id",
+    "SELECT match_key || '|' || holder FROM cd_match_keys ORDER BY match_key, holder",
     "SELECT id || '|' || CAST(version AS TEXT) || '|' || CAST(merged_at AS TEXT) || '|' || record FROM cd_merges ORDER BY id",
     "SELECT customer_id || '|' || merge_id FROM cd_merge_participants ORDER BY customer_id, merge_id",
     "SELECT CAST(seq AS TEXT) || '|' || CAST(at AS TEXT) || '|' || record FROM cd_audit_events ORDER BY seq",

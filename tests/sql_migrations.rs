@@ -36,6 +36,21 @@ const UNDO_SEARCH_MIGRATION: &[&str] = &[
     "DELETE FROM cd_migrations WHERE version = 5",
 ];
 
+/// What migration 10 (the suggestion index by holder) did, undone: each booking indexed
+/// under the keys of its holder, which migration 10 folds back into the same rows.
+const UNDO_MATCH_KEYS_MIGRATION: &[&str] = &[
+    "CREATE TABLE cd_booking_match_keys (
+        match_key TEXT NOT NULL,
+        booking_id TEXT NOT NULL,
+        PRIMARY KEY (match_key, booking_id)
+    )",
+    "INSERT INTO cd_booking_match_keys (match_key, booking_id)
+     SELECT m.match_key, b.id FROM cd_match_keys m JOIN cd_bookings b
+     ON b.customer_id = m.holder OR (b.customer_id IS NULL AND b.id = m.holder)",
+    "DROP TABLE cd_match_keys",
+    "DELETE FROM cd_migrations WHERE version = 10",
+];
+
 /// What migration 8 (the booking code column) did, undone, after migration 9 (which
 /// dropped two foreign keys on PostgreSQL: running it again finds them gone).
 const UNDO_BOOKING_CODE_MIGRATION: &[&str] = &[
@@ -62,7 +77,8 @@ const UNDO_STATISTICS_MIGRATION: &[&str] = &[
 
 /// The statements that take a fully migrated schema back to what version 4 left.
 fn back_to_version_4() -> Vec<&'static str> {
-    let mut statements = UNDO_BOOKING_CODE_MIGRATION.to_vec();
+    let mut statements = UNDO_MATCH_KEYS_MIGRATION.to_vec();
+    statements.extend_from_slice(UNDO_BOOKING_CODE_MIGRATION);
     statements.extend_from_slice(UNDO_STATISTICS_MIGRATION);
     statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
     statements
@@ -71,7 +87,8 @@ fn back_to_version_4() -> Vec<&'static str> {
 /// The statements that take a fully migrated schema back to what migration 1 left, given
 /// those that undo migration 6 (which differs between the databases).
 fn back_to_version_1(undo_migration_6: &[&'static str]) -> Vec<&'static str> {
-    let mut statements = UNDO_BOOKING_CODE_MIGRATION.to_vec();
+    let mut statements = UNDO_MATCH_KEYS_MIGRATION.to_vec();
+    statements.extend_from_slice(UNDO_BOOKING_CODE_MIGRATION);
     statements.extend_from_slice(UNDO_STATISTICS_MIGRATION);
     statements.extend_from_slice(undo_migration_6);
     statements.extend_from_slice(UNDO_SEARCH_MIGRATION);
@@ -285,7 +302,7 @@ mod sqlite {
             "SELECT version FROM cd_migrations ORDER BY version",
         )
         .await;
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         drop(stores);
         remove_database(&path);
     }
@@ -312,7 +329,7 @@ mod sqlite {
             "the later migrations ran"
         );
         let versions = integers(&store, "SELECT version FROM cd_migrations ORDER BY version").await;
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         drop(store);
         remove_database(&path);
     }
@@ -386,7 +403,7 @@ mod postgres {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[cfg(feature = "testing")]
@@ -431,6 +448,6 @@ mod postgres {
                 .fetch_all(stores[0].pool())
                 .await
                 .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
 }

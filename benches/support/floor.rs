@@ -128,23 +128,21 @@ impl Floor {
             !templates.is_empty(),
             "the adapter's file has bookings to replay"
         );
-        let index: HashMap<String, usize> = templates
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (id.clone(), i))
-            .collect();
-        let keys: Vec<(String, String)> = src
-            .prepare("SELECT booking_id, match_key FROM cd_booking_match_keys")
+        // The suggestion keys each customer holds (`cd_match_keys`), among them those of the
+        // booking replayed: indexing them again finds every row already there and writes
+        // nothing, as the adapter's index does for a booking under the customer's usual contact.
+        let mut held: HashMap<String, Vec<String>> = HashMap::new();
+        src.prepare("SELECT holder, match_key FROM cd_match_keys")
             .and_then(|mut statement| {
                 statement
                     .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect()
+                    .collect::<rusqlite::Result<Vec<(String, String)>>>()
             })
-            .expect("match keys");
-        for (booking, key) in keys {
-            if let Some(&i) = index.get(&booking) {
-                templates[i].1.match_keys.push(key);
-            }
+            .expect("match keys")
+            .into_iter()
+            .for_each(|(holder, key)| held.entry(holder).or_default().push(key));
+        for (_, template) in &mut templates {
+            template.match_keys = held.get(&template.customer_id).cloned().unwrap_or_default();
         }
         let audit_record: String = src
             .query_row(
@@ -239,10 +237,9 @@ fn write_booking(
             .collect::<Vec<_>>()
             .join(", ");
         let mut statement = db.prepare_cached(&format!(
-            "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {rows} \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO cd_match_keys (match_key, holder) VALUES {rows} ON CONFLICT DO NOTHING"
         ))?;
-        statement.raw_bind_parameter(1, id.as_str())?;
+        statement.raw_bind_parameter(1, template.customer_id.as_str())?;
         for (i, key) in template.match_keys.iter().enumerate() {
             statement.raw_bind_parameter(i + 2, key.as_str())?;
         }

@@ -124,7 +124,7 @@ const PERSONAL_TABLES: &[&str] = &[
     "cd_customer_email_keys",
     "cd_customer_fields",
     "cd_bookings",
-    "cd_booking_match_keys",
+    "cd_match_keys",
     "cd_merges",
     "cd_blocklist",
     "cd_accounts",

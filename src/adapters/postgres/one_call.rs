@@ -17,9 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::sql::bulk::{only_records_bookings, records_written};
 use crate::adapters::sql::encoding::{
-    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
-    membership_rows, nanos, to_json, version_column,
+    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, membership_rows,
+    nanos, to_json, version_column,
 };
+use crate::adapters::sql::match_keys::{self, Holder};
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{ChangeSet, Expected};
@@ -277,16 +278,17 @@ impl Builder {
     fn insert_booking(&mut self, booking: &Booking) -> Result<(), StoreError> {
         let values = self.row(booking_row(booking)?);
         self.write(insert_booking_sql(&format!("VALUES ({values})")), Some(1));
-        let keys: BTreeSet<String> = match_index_keys(&booking.contact.match_keys()).collect();
+        let keys = match_keys::keys_of(booking);
         if !keys.is_empty() {
-            let id = self.bind(Bind::Text(booking.id.to_string()));
+            let holder = self.bind(Bind::Text(Holder::of(booking).key()));
             let rows: Vec<String> = keys
                 .into_iter()
-                .map(|key| format!("({}, {id})", self.bind(Bind::Text(key))))
+                .map(|key| format!("({}, {holder})", self.bind(Bind::Text(key))))
                 .collect();
             self.write(
                 format!(
-                    "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {}",
+                    "INSERT INTO cd_match_keys (match_key, holder) VALUES {} \
+                     ON CONFLICT DO NOTHING",
                     rows.join(", ")
                 ),
                 None,

@@ -14,12 +14,13 @@ use crate::adapters::sql::bulk;
 use crate::adapters::sql::email_keys::key_held_by;
 use crate::adapters::sql::encoding::{
     BOOKING_COLUMNS, Bind, block_key, booking_row, customer_columns, insert_booking_sql,
-    insert_customer_sql, match_index_keys, membership_rows, nanos, placeholders,
-    stored_customer_id, to_json, values_rows, version_column,
+    insert_customer_sql, membership_rows, nanos, placeholders, stored_customer_id, to_json,
+    values_rows, version_column,
 };
-use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
+use crate::adapters::sql::match_keys::{self, Holder, Stale};
+use crate::adapters::sql::session::{Checked, Session, failed};
 use crate::adapters::sql::statistics::{self, StatsDelta};
-use crate::adapters::sql::versioned::{version_of, write_versioned};
+use crate::adapters::sql::versioned::{customer_version, version_of, write_versioned};
 use crate::ports::store::Conflict;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Write};
@@ -124,13 +125,16 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
         }
     }
 
-    // Every customer a rewritten booking joins or leaves.
+    // Every customer a rewritten booking joins or leaves, and the suggestion keys it may
+    // have left behind.
     let mut restated: BTreeSet<CustomerId> = BTreeSet::new();
+    let mut stale = Stale::default();
     for write in &bookings {
-        if let Err(conflict) = write_booking(session, write, &mut restated).await? {
+        if let Err(conflict) = write_booking(session, write, &mut restated, &mut stale).await? {
             return Ok(Err(conflict));
         }
     }
+    stale.prune(session).await?;
 
     for deletion in &deletions {
         restated.remove(&deletion.customer);
@@ -204,26 +208,6 @@ pub(crate) async fn apply<S: Session>(session: &mut S, changes: ChangeSet) -> Ch
         };
     }
     Ok(Ok(()))
-}
-
-/// The version stored for customer `id`; `lock`ed for the rest of the transaction when
-/// asked (on databases with row locks).
-pub(crate) async fn customer_version<S: Session>(
-    session: &mut S,
-    id: CustomerId,
-    lock: bool,
-) -> Result<Option<u64>, StoreError> {
-    let lock = if lock {
-        <S::Dialect as Dialect>::LOCK
-    } else {
-        ""
-    };
-    version_of(
-        session,
-        &format!("SELECT version FROM cd_customers WHERE id = $1 {lock}"),
-        id.to_string(),
-    )
-    .await
 }
 
 /// Inserts or rewrites one customer with its list memberships and custom field values; a
@@ -323,16 +307,17 @@ async fn claim_email_keys<S: Session>(session: &mut S, customer: &Customer) -> C
     Ok(Ok(()))
 }
 
-/// Inserts or rewrites one booking with its match keys. A rewrite adds the customers it
-/// leaves and joins to `restated`.
+/// Inserts or rewrites one booking and indexes its match keys. A rewrite adds the customers
+/// it leaves and joins to `restated`, and the keys it may have left behind to `stale`.
 async fn write_booking<S: Session>(
     session: &mut S,
     write: &Write<Booking>,
     restated: &mut BTreeSet<CustomerId>,
+    stale: &mut Stale,
 ) -> Checked {
     let booking = &write.record;
     let id = booking.id.to_string();
-    let keys: BTreeSet<String> = match_index_keys(&booking.contact.match_keys()).collect();
+    let keys = match_keys::keys_of(booking);
     let mut binds = booking_row(booking)?;
     let Expected::Version(expected) = write.expected else {
         let changed = session
@@ -345,7 +330,7 @@ async fn write_booking<S: Session>(
         if changed == 0 {
             return booking_conflict(session, write).await;
         }
-        insert_match_keys(session, &id, keys.iter()).await?;
+        match_keys::index(session, Holder::of(booking), keys.iter()).await?;
         return Ok(Ok(()));
     };
     restated.extend(booking.attribution.customer());
@@ -368,26 +353,21 @@ async fn write_booking<S: Session>(
     if changed == 0 {
         return booking_conflict(session, write).await;
     }
-    // The booking was there (it was just rewritten): re-index what changed of its keys.
-    let mut old_keys: BTreeSet<String> = BTreeSet::new();
+    // The booking was there (it was just rewritten): index what it holds now, and note what
+    // it may have left behind.
+    let mut unchanged: BTreeSet<String> = BTreeSet::new();
     if let Some(row) = before.first() {
         if let Some(customer) = row.maybe_text(0, "a booking's customer")? {
             restated.insert(stored_customer_id(customer)?);
         }
         let old: Booking =
             crate::adapters::sql::encoding::from_json(row.text(1, "a booking")?, "booking")?;
-        old_keys = match_index_keys(&old.contact.match_keys()).collect();
+        if Holder::of(&old) == Holder::of(booking) {
+            unchanged = match_keys::keys_of(&old);
+        }
+        stale.rewritten(&old, booking);
     }
-    for key in old_keys.difference(&keys) {
-        session
-            .execute(
-                "DELETE FROM cd_booking_match_keys WHERE match_key = $1 AND booking_id = $2",
-                vec![Bind::Text(key.clone()), Bind::Text(id.clone())],
-            )
-            .await
-            .map_err(failed("re-indexing a booking"))?;
-    }
-    insert_match_keys(session, &id, keys.difference(&old_keys)).await?;
+    match_keys::index(session, Holder::of(booking), keys.difference(&unchanged)).await?;
     Ok(Ok(()))
 }
 
@@ -404,30 +384,6 @@ async fn booking_conflict<S: Session>(session: &mut S, write: &Write<Booking>) -
         expected: write.expected,
         found,
     }))
-}
-
-/// Indexes booking `id` under `keys`, one multi-row insert.
-async fn insert_match_keys<'k, S: Session>(
-    session: &mut S,
-    id: &str,
-    keys: impl Iterator<Item = &'k String>,
-) -> Result<(), StoreError> {
-    let binds: Vec<Bind> = keys
-        .flat_map(|key| [Bind::Text(key.clone()), Bind::Text(id.to_owned())])
-        .collect();
-    if binds.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO cd_booking_match_keys (match_key, booking_id) VALUES {} \
-         ON CONFLICT DO NOTHING",
-        values_rows(binds.len() / 2, 2, 1)
-    );
-    session
-        .execute(&sql, binds)
-        .await
-        .map_err(failed("indexing a booking"))?;
-    Ok(())
 }
 
 /// Inserts or rewrites a merge record; a new one is indexed under each customer in it.

@@ -248,7 +248,7 @@ pub(crate) fn booking_row(
 /// How many columns [`booking_row`] binds.
 pub(crate) const BOOKING_COLUMNS: usize = 8;
 
-/// The suggestion keys of a booking contact as the text `cd_booking_match_keys` stores:
+/// The suggestion keys of a booking contact as the text `cd_match_keys` stores:
 /// kind, colon, key (see [`match_index_parts`](crate::ports::store::match_index_parts)).
 pub(crate) fn match_index_keys(
     keys: &crate::records::profile::MatchKeys,

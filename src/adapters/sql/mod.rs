@@ -15,6 +15,7 @@ pub(crate) mod bulk;
 pub(crate) mod commit;
 pub(crate) mod email_keys;
 pub(crate) mod encoding;
+pub(crate) mod match_keys;
 pub(crate) mod migrate;
 pub(crate) mod reads;
 pub(crate) mod schema;

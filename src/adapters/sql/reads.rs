@@ -1,7 +1,7 @@
 //! The port's reads as SQL, once for both databases: each is one statement (a batched read,
 //! one per [`IDS_PER_QUERY`] ids) whose rows are records stored whole as JSON.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -10,6 +10,7 @@ use crate::adapters::sql::encoding::{
     Bind, IDS_PER_QUERY, answer_in_order, block_key, from_json, marked_placeholders,
     match_index_keys, nanos, placeholders,
 };
+use crate::adapters::sql::match_keys;
 use crate::adapters::sql::search::{count_sql, search_sql};
 use crate::adapters::sql::session::{Dialect, Session, failed};
 use crate::ports::query::builder::{CustomerQuery, SortBy};
@@ -286,21 +287,35 @@ pub(crate) async fn unattributed_bookings<S: Session>(
     .await
 }
 
+/// The bookings whose contact has one of `keys`, by start then id: the bookings of every
+/// holder the suggestion index lists under the keys (see
+/// [`match_keys`](crate::adapters::sql::match_keys)), each kept when its own contact has one.
 pub(crate) async fn bookings_matching<S: Session>(
     session: &mut S,
     keys: &MatchKeys,
 ) -> Result<Vec<Booking>, StoreError> {
-    let keys: Vec<Bind> = match_index_keys(keys).map(Bind::Text).collect();
-    if keys.is_empty() {
+    let wanted: BTreeSet<String> = match_index_keys(keys).collect();
+    if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT b.record FROM cd_bookings b WHERE b.id IN \
-         (SELECT m.booking_id FROM cd_booking_match_keys m WHERE m.match_key IN ({})) \
-         ORDER BY b.starts_at, b.id",
-        placeholders(keys.len(), 1)
+    // A holder is a customer or an unattributed booking; the two branches never find the
+    // same booking.
+    let holders = format!(
+        "SELECT m.holder FROM cd_match_keys m WHERE m.match_key IN ({})",
+        placeholders(wanted.len(), 1)
     );
-    records(session, &sql, keys, "booking").await
+    let sql = format!(
+        "SELECT b.record, b.starts_at, b.id FROM cd_bookings b WHERE b.customer_id IN ({holders}) \
+         UNION ALL SELECT b.record, b.starts_at, b.id FROM cd_bookings b \
+         WHERE b.customer_id IS NULL AND b.id IN ({holders}) \
+         ORDER BY 2, 3"
+    );
+    let binds = wanted.iter().cloned().map(Bind::Text).collect();
+    let found: Vec<Booking> = records(session, &sql, binds, "booking").await?;
+    Ok(found
+        .into_iter()
+        .filter(|booking| !match_keys::keys_of(booking).is_disjoint(&wanted))
+        .collect())
 }
 
 pub(crate) async fn merge_record<S: Session>(

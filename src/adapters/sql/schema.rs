@@ -258,10 +258,35 @@ const POSTGRES_V9: &[&str] = &[
     "ALTER TABLE cd_audit_event_customers DROP CONSTRAINT IF EXISTS cd_audit_event_customers_event_seq_fkey",
 ];
 
+/// Migration 10: the suggestion index keeps one row per match key and holder (the customer
+/// a booking is attributed to, or the unattributed booking itself) instead of one per key
+/// and booking, so a booking for an existing customer under the contact details the customer
+/// booked with before writes no index row (see `adapters::sql::match_keys`). The rows are
+/// built from the old table's, which goes. `$key_options` ends the table's definition
+/// (`WITHOUT ROWID` on SQLite: the key is the table's only content).
+macro_rules! schema_v10 {
+    ($key_options:literal) => {
+        &[
+            concat!(
+                "CREATE TABLE cd_match_keys (
+                    match_key TEXT NOT NULL,
+                    holder TEXT NOT NULL,
+                    PRIMARY KEY (match_key, holder)
+                ) ",
+                $key_options
+            ),
+            "INSERT INTO cd_match_keys (match_key, holder)
+             SELECT DISTINCT m.match_key, COALESCE(b.customer_id, b.id)
+             FROM cd_booking_match_keys m JOIN cd_bookings b ON b.id = m.booking_id",
+            "DROP TABLE cd_booking_match_keys",
+        ]
+    };
+}
+
 /// Every migration in order, given what the dialects spell differently: the audit log's
-/// sequence column, the collation of the name sort columns, and migrations 6 to 9.
+/// sequence column, the collation of the name sort columns, and migrations 6 to 10.
 macro_rules! migrations {
-    ($audit_seq:literal, $collate:literal, $v6:expr, $v7:expr, $v8:expr, $v9:expr) => {
+    ($audit_seq:literal, $collate:literal, $v6:expr, $v7:expr, $v8:expr, $v9:expr, $v10:expr) => {
         &[
             Migration {
                 version: 1,
@@ -298,6 +323,10 @@ macro_rules! migrations {
             Migration {
                 version: 9,
                 statements: $v9,
+            },
+            Migration {
+                version: 10,
+                statements: $v10,
             },
         ]
     };
@@ -348,7 +377,8 @@ pub(crate) const SQLITE: &[Migration] = migrations!(
         "ALTER TABLE cd_audit_event_customers_v7 RENAME TO cd_audit_event_customers",
     ),
     schema_v8!("json_extract(record, '$.code')"),
-    &[]
+    &[],
+    schema_v10!("WITHOUT ROWID")
 );
 
 /// PostgreSQL's migrations.
@@ -365,5 +395,6 @@ pub(crate) const POSTGRES: &[Migration] = migrations!(
         "ALTER TABLE cd_customers SET (fillfactor = 80)",
     ),
     schema_v8!("record::json ->> 'code'"),
-    POSTGRES_V9
+    POSTGRES_V9,
+    schema_v10!("")
 );

@@ -1,10 +1,12 @@
-//! Versioned rows: the compare-and-set write every record row goes through, and the read
-//! that names the conflict when it changed nothing.
+//! Versioned rows: the compare-and-set write every record row goes through, the read
+//! that names the conflict when it changed nothing, and the version check (and lock) of a
+//! customer.
 
 use crate::adapters::sql::encoding::{Bind, stored_version, version_column};
-use crate::adapters::sql::session::{Session, failed};
+use crate::adapters::sql::session::{Dialect, Session, failed};
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::Expected;
+use crate::values::ids::CustomerId;
 
 /// Writes one record row: `insert` (its parameters `binds`, touching no row when the id is
 /// taken) when the commit expects none, else `update` with the expected version bound after
@@ -41,4 +43,24 @@ pub(crate) async fn version_of<S: Session>(
     rows.first()
         .map(|row| stored_version(row.int(0, "a version")?))
         .transpose()
+}
+
+/// The version stored for customer `id`; `lock`ed for the rest of the transaction when
+/// asked (on databases with row locks).
+pub(crate) async fn customer_version<S: Session>(
+    session: &mut S,
+    id: CustomerId,
+    lock: bool,
+) -> Result<Option<u64>, StoreError> {
+    let lock = if lock {
+        <S::Dialect as Dialect>::LOCK
+    } else {
+        ""
+    };
+    version_of(
+        session,
+        &format!("SELECT version FROM cd_customers WHERE id = $1 {lock}"),
+        id.to_string(),
+    )
+    .await
 }

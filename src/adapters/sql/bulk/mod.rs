@@ -22,9 +22,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::adapters::sql::email_keys::key_held_by;
 use crate::adapters::sql::encoding::{
-    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, match_index_keys,
-    membership_rows, nanos, stored_customer_id, stored_version, to_json, version_column,
+    Bind, booking_row, customer_columns, insert_booking_sql, insert_customer_sql, membership_rows,
+    nanos, stored_customer_id, stored_version, to_json, version_column,
 };
+use crate::adapters::sql::match_keys::{self, Holder};
 use crate::adapters::sql::session::{Checked, Dialect, Row, Session, failed};
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
 use crate::adapters::sql::versioned::version_of;
@@ -485,22 +486,26 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
             found,
         }));
     }
-    // The bookings are new (a stored one's id was a conflict above) and each one's keys are
-    // distinct, so no key row can exist yet: a plain insert, cheaper than an upsert.
-    let mut keys = Vec::new();
+    // One row per key and holder: a customer's bookings in the batch share theirs, and a
+    // row stored before stays (nothing is written for it).
+    let mut held: BTreeSet<(String, String)> = BTreeSet::new();
     for write in bookings {
-        let id = write.record.id.to_string();
-        let own: BTreeSet<String> = match_index_keys(&write.record.contact.match_keys()).collect();
-        keys.extend(
-            own.into_iter()
-                .map(|key| vec![Bind::Text(key), Bind::Text(id.clone())]),
+        let holder = Holder::of(&write.record).key();
+        held.extend(
+            match_keys::keys_of(&write.record)
+                .into_iter()
+                .map(|key| (key, holder.clone())),
         );
     }
     run(
         session,
         &[Kind::Text, Kind::Text],
-        keys,
-        |source| format!("INSERT INTO cd_booking_match_keys (match_key, booking_id) {source}"),
+        held.into_iter()
+            .map(|(key, holder)| vec![Bind::Text(key), Bind::Text(holder)])
+            .collect(),
+        |source| {
+            format!("INSERT INTO cd_match_keys (match_key, holder) {source} ON CONFLICT DO NOTHING")
+        },
         "indexing a booking",
     )
     .await?;
