@@ -217,7 +217,6 @@ async fn every_booking_write_keeps_the_index_exact<S: Store + Tables + Clone + '
             .all(|(key, holder)| key != "loose:ana@example.com" && *holder != ana_id.to_string()),
         "the redacted customer's keys are gone: {rows:?}"
     );
-    let _: CustomerId = bo_id;
 }
 
 #[cfg(feature = "sqlite")]

@@ -102,32 +102,6 @@ impl Floor {
             .execute_batch("COMMIT; DETACH DATABASE src; PRAGMA foreign_keys = ON;")
             .expect("copy the adapter's rows");
 
-        // Bookings of existing customers to replay, with their match keys.
-        let mut templates: Vec<(String, FloorTemplate)> = src
-            .prepare(
-                "SELECT id, customer_id, email_key, record FROM cd_bookings \
-                 WHERE customer_id IS NOT NULL LIMIT 4096",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_map([], |row| {
-                        Ok((
-                            row.get(0)?,
-                            FloorTemplate {
-                                customer_id: row.get(1)?,
-                                email_key: row.get(2)?,
-                                record: row.get(3)?,
-                                match_keys: Vec::new(),
-                            },
-                        ))
-                    })?
-                    .collect()
-            })
-            .expect("bookings to replay");
-        assert!(
-            !templates.is_empty(),
-            "the adapter's file has bookings to replay"
-        );
         // The suggestion keys each customer holds (`cd_match_keys`), among them those of the
         // booking replayed: indexing them again finds every row already there and writes
         // nothing, as the adapter's index does for a booking under the customer's usual contact.
@@ -141,9 +115,30 @@ impl Floor {
             .expect("match keys")
             .into_iter()
             .for_each(|(holder, key)| held.entry(holder).or_default().push(key));
-        for (_, template) in &mut templates {
-            template.match_keys = held.get(&template.customer_id).cloned().unwrap_or_default();
-        }
+        // Bookings of existing customers to replay, with their customers' keys.
+        let templates: Vec<FloorTemplate> = src
+            .prepare(
+                "SELECT customer_id, email_key, record FROM cd_bookings \
+                 WHERE customer_id IS NOT NULL LIMIT 4096",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| {
+                        let customer_id: String = row.get(0)?;
+                        Ok(FloorTemplate {
+                            match_keys: held.get(&customer_id).cloned().unwrap_or_default(),
+                            customer_id,
+                            email_key: row.get(1)?,
+                            record: row.get(2)?,
+                        })
+                    })?
+                    .collect()
+            })
+            .expect("bookings to replay");
+        assert!(
+            !templates.is_empty(),
+            "the adapter's file has bookings to replay"
+        );
         let audit_record: String = src
             .query_row(
                 "SELECT record FROM cd_audit_events ORDER BY seq DESC LIMIT 1",
@@ -154,10 +149,7 @@ impl Floor {
         Self {
             connection,
             path: path.to_owned(),
-            templates: templates
-                .into_iter()
-                .map(|(_, template)| template)
-                .collect(),
+            templates,
             audit_record,
             next: 0,
         }

@@ -286,11 +286,7 @@ impl Builder {
                 .map(|key| format!("({}, {holder})", self.bind(Bind::Text(key))))
                 .collect();
             self.write(
-                format!(
-                    "INSERT INTO cd_match_keys (match_key, holder) VALUES {} \
-                     ON CONFLICT DO NOTHING",
-                    rows.join(", ")
-                ),
+                match_keys::insert_sql(&format!("VALUES {}", rows.join(", "))),
                 None,
             );
         }

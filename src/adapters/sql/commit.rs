@@ -20,7 +20,9 @@ use crate::adapters::sql::encoding::{
 use crate::adapters::sql::match_keys::{self, Holder, Stale};
 use crate::adapters::sql::session::{Checked, Session, failed};
 use crate::adapters::sql::statistics::{self, StatsDelta};
-use crate::adapters::sql::versioned::{customer_version, version_of, write_versioned};
+use crate::adapters::sql::versioned::{
+    booking_conflict, customer_conflict, customer_version, version_of, write_versioned,
+};
 use crate::ports::store::Conflict;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{BlocklistChange, ChangeSet, ChangeSetParts, Expected, Write};
@@ -230,12 +232,7 @@ async fn write_customer<S: Session>(
     )
     .await?;
     if changed == 0 {
-        let found = customer_version(session, customer.id, false).await?;
-        return Ok(Err(Conflict::CustomerVersion {
-            id: customer.id,
-            expected: write.expected,
-            found,
-        }));
+        return customer_conflict(session, write).await;
     }
     let fresh = write.expected == Expected::Absent;
     if fresh {
@@ -355,35 +352,17 @@ async fn write_booking<S: Session>(
     }
     // The booking was there (it was just rewritten): index what it holds now, and note what
     // it may have left behind.
-    let mut unchanged: BTreeSet<String> = BTreeSet::new();
+    let mut indexed: BTreeSet<String> = BTreeSet::new();
     if let Some(row) = before.first() {
         if let Some(customer) = row.maybe_text(0, "a booking's customer")? {
             restated.insert(stored_customer_id(customer)?);
         }
         let old: Booking =
             crate::adapters::sql::encoding::from_json(row.text(1, "a booking")?, "booking")?;
-        if Holder::of(&old) == Holder::of(booking) {
-            unchanged = match_keys::keys_of(&old);
-        }
-        stale.rewritten(&old, booking);
+        indexed = stale.rewritten(&old, booking, &keys);
     }
-    match_keys::index(session, Holder::of(booking), keys.difference(&unchanged)).await?;
+    match_keys::index(session, Holder::of(booking), keys.difference(&indexed)).await?;
     Ok(Ok(()))
-}
-
-/// The conflict of a booking write that changed no row.
-async fn booking_conflict<S: Session>(session: &mut S, write: &Write<Booking>) -> Checked {
-    let found = version_of(
-        session,
-        "SELECT version FROM cd_bookings WHERE id = $1",
-        write.record.id.to_string(),
-    )
-    .await?;
-    Ok(Err(Conflict::BookingVersion {
-        id: write.record.id,
-        expected: write.expected,
-        found,
-    }))
 }
 
 /// Inserts or rewrites a merge record; a new one is indexed under each customer in it.

@@ -54,8 +54,13 @@ pub(crate) fn keys_of(booking: &Booking) -> BTreeSet<String> {
     match_index_keys(&booking.contact.match_keys()).collect()
 }
 
-/// Indexes `keys` under `holder` in one multi-row insert; rows already stored stay as they
-/// are (nothing is written for them).
+/// The insert of index rows from `source` (`VALUES` rows or another row source of key and
+/// holder): a row already stored stays as it is, and nothing is written for it.
+pub(crate) fn insert_sql(source: &str) -> String {
+    format!("INSERT INTO cd_match_keys (match_key, holder) {source} ON CONFLICT DO NOTHING")
+}
+
+/// Indexes `keys` under `holder` in one multi-row insert ([`insert_sql`]).
 pub(crate) async fn index<'k, S: Session>(
     session: &mut S,
     holder: Holder,
@@ -68,10 +73,7 @@ pub(crate) async fn index<'k, S: Session>(
     if binds.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO cd_match_keys (match_key, holder) VALUES {} ON CONFLICT DO NOTHING",
-        values_rows(binds.len() / 2, 2, 1)
-    );
+    let sql = insert_sql(&format!("VALUES {}", values_rows(binds.len() / 2, 2, 1)));
     session
         .execute(&sql, binds)
         .await
@@ -86,18 +88,27 @@ pub(crate) async fn index<'k, S: Session>(
 pub(crate) struct Stale(BTreeMap<Holder, BTreeSet<String>>);
 
 impl Stale {
-    /// Notes that `before` (a booking as stored) became `after`: the keys it held under its
-    /// old holder that it does not hold there now may be stale.
-    pub(crate) fn rewritten(&mut self, before: &Booking, after: &Booking) {
+    /// Notes that `before` (a booking as stored) became `after`, whose keys are `keys`: the
+    /// keys `before` held under its holder that `after` does not hold there may be stale.
+    /// Answers those of `keys` already indexed: the ones `before` had under the same holder.
+    pub(crate) fn rewritten(
+        &mut self,
+        before: &Booking,
+        after: &Booking,
+        keys: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
         let old = Holder::of(before);
-        let mut keys = keys_of(before);
-        if Holder::of(after) == old {
-            let kept = keys_of(after);
-            keys.retain(|key| !kept.contains(key));
+        let (indexed, gone): (BTreeSet<String>, BTreeSet<String>) = if Holder::of(after) == old {
+            keys_of(before)
+                .into_iter()
+                .partition(|key| keys.contains(key))
+        } else {
+            (BTreeSet::new(), keys_of(before))
+        };
+        if !gone.is_empty() {
+            self.0.entry(old).or_default().extend(gone);
         }
-        if !keys.is_empty() {
-            self.0.entry(old).or_default().extend(keys);
-        }
+        indexed
     }
 
     /// Deletes the noted keys that none of their holder's bookings has now. A customer

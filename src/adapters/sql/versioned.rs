@@ -1,11 +1,13 @@
-//! Versioned rows: the compare-and-set write every record row goes through, the read
-//! that names the conflict when it changed nothing, and the version check (and lock) of a
-//! customer.
+//! Versioned rows: the compare-and-set write every record row goes through, the conflict
+//! a customer or booking write names when it changed nothing, and the version check (and
+//! lock) of a customer.
 
 use crate::adapters::sql::encoding::{Bind, stored_version, version_column};
-use crate::adapters::sql::session::{Dialect, Session, failed};
-use crate::ports::store::StoreError;
-use crate::ports::store::changes::Expected;
+use crate::adapters::sql::session::{Checked, Dialect, Session, failed};
+use crate::ports::store::changes::{Expected, Write};
+use crate::ports::store::{Conflict, StoreError};
+use crate::records::booking::Booking;
+use crate::records::customer::Customer;
 use crate::values::ids::CustomerId;
 
 /// Writes one record row: `insert` (its parameters `binds`, touching no row when the id is
@@ -63,4 +65,35 @@ pub(crate) async fn customer_version<S: Session>(
         id.to_string(),
     )
     .await
+}
+
+/// The conflict of a customer write that changed no row: the version stored, if any.
+pub(crate) async fn customer_conflict<S: Session>(
+    session: &mut S,
+    write: &Write<Customer>,
+) -> Checked {
+    let found = customer_version(session, write.record.id, false).await?;
+    Ok(Err(Conflict::CustomerVersion {
+        id: write.record.id,
+        expected: write.expected,
+        found,
+    }))
+}
+
+/// The conflict of a booking write that changed no row: the version stored, if any.
+pub(crate) async fn booking_conflict<S: Session>(
+    session: &mut S,
+    write: &Write<Booking>,
+) -> Checked {
+    let found = version_of(
+        session,
+        "SELECT version FROM cd_bookings WHERE id = $1",
+        write.record.id.to_string(),
+    )
+    .await?;
+    Ok(Err(Conflict::BookingVersion {
+        id: write.record.id,
+        expected: write.expected,
+        found,
+    }))
 }

@@ -28,7 +28,7 @@ use crate::adapters::sql::encoding::{
 use crate::adapters::sql::match_keys::{self, Holder};
 use crate::adapters::sql::session::{Checked, Dialect, Row, Session, failed};
 use crate::adapters::sql::statistics::{ADD_TO_TOTALS, StatsDelta};
-use crate::adapters::sql::versioned::version_of;
+use crate::adapters::sql::versioned::{booking_conflict, customer_conflict};
 use crate::ports::store::Conflict;
 use crate::ports::store::StoreError;
 use crate::ports::store::changes::{ChangeSet, ChangeSetParts, Expected, Write};
@@ -350,20 +350,10 @@ async fn all_written<S: Session>(
     writes: &[&Write<Customer>],
     written: &[Row],
 ) -> Checked {
-    let Some(write) = first_unwritten(writes, |write| write.record.id.to_string(), written)? else {
-        return Ok(Ok(()));
-    };
-    let found = version_of(
-        session,
-        "SELECT version FROM cd_customers WHERE id = $1",
-        write.record.id.to_string(),
-    )
-    .await?;
-    Ok(Err(Conflict::CustomerVersion {
-        id: write.record.id,
-        expected: write.expected,
-        found,
-    }))
+    match first_unwritten(writes, |write| write.record.id.to_string(), written)? {
+        Some(write) => customer_conflict(session, write).await,
+        None => Ok(Ok(())),
+    }
 }
 
 /// The first of `writes` whose id (`id_of`) is not among the ids `written`, the rows a
@@ -477,14 +467,7 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
     .await?;
     if let Some(write) = first_unwritten(bookings, |write| write.record.id.to_string(), &inserted)?
     {
-        let id = write.record.id.to_string();
-        let found =
-            version_of(session, "SELECT version FROM cd_bookings WHERE id = $1", id).await?;
-        return Ok(Err(Conflict::BookingVersion {
-            id: write.record.id,
-            expected: write.expected,
-            found,
-        }));
+        return booking_conflict(session, write).await;
     }
     // One row per key and holder: a customer's bookings in the batch share theirs, and a
     // row stored before stays (nothing is written for it).
@@ -503,9 +486,7 @@ async fn insert_bookings<S: Session>(session: &mut S, bookings: &[Write<Booking>
         held.into_iter()
             .map(|(key, holder)| vec![Bind::Text(key), Bind::Text(holder)])
             .collect(),
-        |source| {
-            format!("INSERT INTO cd_match_keys (match_key, holder) {source} ON CONFLICT DO NOTHING")
-        },
+        match_keys::insert_sql,
         "indexing a booking",
     )
     .await?;
