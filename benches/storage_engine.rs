@@ -16,6 +16,8 @@
 //!   transaction the rows the adapter writes for a booking of an existing customer (see
 //!   `support::floor::Floor`); then, outside criterion, adapter and floor in turn, five rounds of
 //!   `CD_ENGINE_TURN_BOOKINGS` bookings each (default 1,000), each round's ratio printed;
+//!   `CD_FLOOR_LEAVE_OUT` (index names, comma-separated) makes the floor leave those indexes
+//!   out, to measure what they cost a booking;
 //! - WAL frames per booking, outside criterion's timing: the WAL is truncated
 //!   (`SqliteStore::truncate_wal`), `CD_ENGINE_WAL_BOOKINGS` bookings are recorded (default
 //!   20, so the WAL stays under SQLite's 1,000-page auto-checkpoint), and the frames are

@@ -26,6 +26,22 @@ const FLOOR_TOTALS: &str = "INSERT INTO cd_customer_totals (customer_id, currenc
          THEN (-9223372036854775807 - 1) ELSE cd_customer_totals.total + excluded.total END \
      END";
 
+/// The environment variable naming indexes (comma-separated) the floor's copy of the schema
+/// leaves out, to measure what those indexes cost a booking: the floor then writes the same
+/// rows without maintaining them.
+pub const LEAVE_OUT: &str = "CD_FLOOR_LEAVE_OUT";
+
+/// The index names in [`LEAVE_OUT`], none when it is unset.
+fn left_out_indexes() -> Vec<String> {
+    std::env::var(LEAVE_OUT)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The floor: a bare `rusqlite` loop on a file of its own with the schema and rows of the
 /// adapter's file, the adapter's writer settings (WAL, `synchronous`, foreign keys,
 /// `secure_delete`, statement journals in memory, a 64 MiB page cache, a checkpoint every
@@ -81,6 +97,11 @@ impl Floor {
             connection
                 .execute_batch(sql)
                 .unwrap_or_else(|error| panic!("floor schema `{name}`: {error}"));
+        }
+        for name in left_out_indexes() {
+            connection
+                .execute_batch(&format!("DROP INDEX \"{name}\""))
+                .unwrap_or_else(|error| panic!("{LEAVE_OUT}: dropping `{name}`: {error}"));
         }
         connection
             .execute(
