@@ -29,7 +29,7 @@ const FLOOR_TOTALS: &str = "INSERT INTO cd_customer_totals (customer_id, currenc
 /// The environment variable naming indexes (comma-separated) the floor's copy of the schema
 /// leaves out, to measure what those indexes cost a booking: the floor then writes the same
 /// rows without maintaining them.
-pub const LEAVE_OUT: &str = "CD_FLOOR_LEAVE_OUT";
+const LEAVE_OUT: &str = "CD_FLOOR_LEAVE_OUT";
 
 /// The index names in [`LEAVE_OUT`], none when it is unset.
 fn left_out_indexes() -> Vec<String> {
