@@ -192,14 +192,74 @@ pub fn postgres_url(what: &str) -> Option<String> {
 }
 
 /// A migrated store on `url` in a new schema named `{prefix}_{uuid}`.
+///
+/// The first call in a test process also drops the schemas earlier runs left behind
+/// ([`drop_stale_test_schemas`]), so a developer's test database does not grow run after run.
 #[cfg(feature = "postgres")]
 pub async fn fresh_postgres_store(url: &str, prefix: &str) -> customer_directory::PostgresStore {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT.get_or_init(|| drop_stale_test_schemas(url)).await;
     let schema = format!("{prefix}_{}", CustomerId::new().as_uuid().simple());
     let store = customer_directory::PostgresStore::connect_with_schema(url, &schema)
         .await
         .expect("connect to PostgreSQL");
     store.migrate().await.expect("migrate");
     store
+}
+
+/// How old a test schema must be before [`drop_stale_test_schemas`] drops it: longer than any
+/// test run, so a schema a concurrent run is still using is never touched.
+#[cfg(feature = "postgres")]
+const STALE_TEST_SCHEMA_AGE: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
+/// The creation time of a test schema named `{prefix}_{uuid}`, read from the time-ordered
+/// (version 7) id in its name; `None` for a schema the tests did not name.
+#[cfg(feature = "postgres")]
+pub fn test_schema_created(schema: &str) -> Option<std::time::SystemTime> {
+    let (prefix, id) = schema.rsplit_once('_')?;
+    let well_named = !prefix.is_empty()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let version = id.get(12..13)?;
+    if !well_named || version != "7" {
+        return None;
+    }
+    let unix_ms = u64::from_str_radix(id.get(..12)?, 16).ok()?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(unix_ms))
+}
+
+/// Drops every schema on `url` that a test created (named `{prefix}_{uuid}` with a version 7
+/// id) more than [`STALE_TEST_SCHEMA_AGE`] ago. A test's schema outlives the test, so a
+/// failure can be inspected; this keeps the leftovers from piling up in the database (they
+/// once slowed the server's crash recovery past its start-up timeout).
+#[cfg(feature = "postgres")]
+pub async fn drop_stale_test_schemas(url: &str) {
+    use customer_directory::adapters::sqlx::{self, Connection};
+    let mut connection = sqlx::PgConnection::connect(url)
+        .await
+        .expect("connect to PostgreSQL to drop stale test schemas");
+    let schemas: Vec<String> = sqlx::query_scalar("SELECT nspname::text FROM pg_namespace")
+        .fetch_all(&mut connection)
+        .await
+        .expect("list the schemas");
+    let now = std::time::SystemTime::now();
+    for schema in schemas {
+        let stale = test_schema_created(&schema)
+            .and_then(|created| now.duration_since(created).ok())
+            .is_some_and(|age| age > STALE_TEST_SCHEMA_AGE);
+        if stale {
+            // The name passed `test_schema_created`: lowercase letters, digits and `_` only.
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&mut connection)
+                .await
+                .expect("drop a stale test schema");
+        }
+    }
 }
 
 /// Waits until the server has no session named `application` (a killed client's), for up to
