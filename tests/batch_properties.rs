@@ -3,7 +3,8 @@
 //! For random booking sequences (repeat emails with differing names and phones, statuses
 //! that lock or not, bookings without email, repeated codes, invalid bookings) over a
 //! directory already holding customers in every state a booking can meet (active, with a
-//! phone, archived, blocked, redacted, a blocklisted address), two directories on two
+//! phone, archived, blocked, redacted, deleted, merged into another customer, the survivor of
+//! a merge, a blocklisted address), two directories on two
 //! stores of the same adapter run the same setup; one records the sequence one by one
 //! (skipping a code already stored, which is what a batch does), the other in batches of
 //! random sizes. Both run on one fixed clock, so the comparison is exact up to ids: every
@@ -20,9 +21,9 @@ use customer_directory::ports::store::BulkReadStore;
 use customer_directory::records::BlockTarget;
 use customer_directory::service::BatchItem;
 use customer_directory::{
-    Actor, AttributionOutcome, BookingId, BookingStatus, Currency, CustomerId, Directory,
-    DirectorySettings, EmailAddress, Error, MemoryStore, Money, NewBooking, PersonName, Phone,
-    Profile, Store,
+    Actor, AttributionOutcome, BookingId, BookingStatus, Currency, Directory, DirectorySettings,
+    EmailAddress, Error, MemoryStore, MergeRequest, Money, NewBooking, PersonName, Phone, Profile,
+    Store,
 };
 use proptest::prelude::*;
 
@@ -41,6 +42,14 @@ enum Before {
     BlockedCustomer,
     Blocklisted,
     Redacted,
+    /// The customer was deleted: the address is free again.
+    Deleted,
+    /// The customer was merged into another one (with an address outside the sequence's),
+    /// so the address is now the survivor's alias.
+    MergedAway,
+    /// The customer survived a merge of another one (with an address outside the
+    /// sequence's).
+    MergeSurvivor,
 }
 
 fn before() -> impl Strategy<Value = Before> {
@@ -52,6 +61,9 @@ fn before() -> impl Strategy<Value = Before> {
         Just(Before::BlockedCustomer),
         Just(Before::Blocklisted),
         Just(Before::Redacted),
+        Just(Before::Deleted),
+        Just(Before::MergedAway),
+        Just(Before::MergeSurvivor),
     ]
 }
 
@@ -94,6 +106,11 @@ fn email(index: usize) -> EmailAddress {
     EmailAddress::parse(&format!("guest{index}@example.com")).unwrap()
 }
 
+/// The address of the other party in a setup merge, one no booking of the sequence uses.
+fn merge_partner_email(index: usize) -> EmailAddress {
+    EmailAddress::parse(&format!("partner{index}@example.com")).unwrap()
+}
+
 fn new_booking(step: &Step) -> NewBooking {
     let status = [
         BookingStatus::PAID,
@@ -127,8 +144,9 @@ fn new_booking(step: &Step) -> NewBooking {
 
 type Dir<S> = Directory<S, FixedClock>;
 
-/// Puts the directory in the `before` states, returning the ids it handed out in order.
-async fn set_up<S: Store>(directory: &Dir<S>, states: &[Before]) -> Vec<CustomerId> {
+/// Puts the directory in the `before` states, returning the ids it handed out (customers and
+/// merges) in order.
+async fn set_up<S: Store>(directory: &Dir<S>, states: &[Before]) -> Vec<String> {
     let staff = Actor::staff("desk");
     let mut ids = Vec::new();
     for (index, state) in states.iter().enumerate() {
@@ -156,6 +174,7 @@ async fn set_up<S: Store>(directory: &Dir<S>, states: &[Before]) -> Vec<Customer
             _ => directory.create_customer(profile, &staff).await.unwrap(),
         };
         let id = created.customer;
+        ids.push(id.to_string());
         match state {
             Before::Archived => directory.archive(id, &staff).await.unwrap(),
             Before::BlockedCustomer => drop(directory.block(id, "fraud", &staff).await.unwrap()),
@@ -163,9 +182,32 @@ async fn set_up<S: Store>(directory: &Dir<S>, states: &[Before]) -> Vec<Customer
                 directory.archive(id, &staff).await.unwrap();
                 drop(directory.redact(id, &[], &staff).await.unwrap());
             }
+            Before::Deleted => drop(directory.delete_customer(id, &staff).await.unwrap()),
+            Before::MergedAway | Before::MergeSurvivor => {
+                let partner = Profile {
+                    given_name: Some(PersonName::parse("Bea").unwrap()),
+                    email: Some(merge_partner_email(index)),
+                    ..Profile::default()
+                };
+                let partner = directory
+                    .create_customer(partner, &staff)
+                    .await
+                    .unwrap()
+                    .customer;
+                ids.push(partner.to_string());
+                let (survivor, merged) = if matches!(state, Before::MergedAway) {
+                    (partner, id)
+                } else {
+                    (id, partner)
+                };
+                let report = directory
+                    .merge(&MergeRequest::new(survivor, [merged]), &staff)
+                    .await
+                    .unwrap();
+                ids.push(report.merge.to_string());
+            }
             _ => {}
         }
-        ids.push(id);
     }
     ids
 }
@@ -257,10 +299,10 @@ async fn in_batches<S: Store>(
 struct Labels(HashMap<String, String>);
 
 impl Labels {
-    fn new(setup: &[CustomerId], bookings: &[Option<BookingId>], reported: &[Reported]) -> Self {
+    fn new(setup: &[String], bookings: &[Option<BookingId>], reported: &[Reported]) -> Self {
         let mut labels = HashMap::new();
         for (index, id) in setup.iter().enumerate() {
-            labels.insert(id.to_string(), format!("setup-{index}"));
+            labels.insert(id.clone(), format!("setup-{index}"));
         }
         for (index, (booking, reported)) in bookings.iter().zip(reported).enumerate() {
             if let Some(booking) = booking {
