@@ -567,8 +567,7 @@ struct SqliteFile {
 
 impl SqliteFile {
     async fn new() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("customer-directory-bulk-{}.db", CustomerId::new()));
+        let path = crate::support::temp_test_path("bulk", ".db");
         let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();

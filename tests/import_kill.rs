@@ -260,10 +260,7 @@ fn check(rows: &[Row], valid: &[String], expected: &[Row], run: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_import_killed_part_way_finishes_when_run_again() {
-    let directory = std::env::temp_dir().join(format!(
-        "import-kill-{}",
-        customer_directory::CustomerId::new()
-    ));
+    let directory = crate::support::temp_test_path("import-kill", "");
     std::fs::create_dir_all(&directory).unwrap();
     let file = directory.join("history.csv");
     let valid = write_history(&file);
@@ -347,10 +344,7 @@ async fn a_postgres_import_killed_part_way_finishes_when_run_again() {
     let Some(url) = support::postgres_url("import kill test") else {
         return;
     };
-    let directory = std::env::temp_dir().join(format!(
-        "import-kill-pg-{}",
-        customer_directory::CustomerId::new()
-    ));
+    let directory = crate::support::temp_test_path("import-kill-pg", "");
     std::fs::create_dir_all(&directory).unwrap();
     let file = directory.join("history.csv");
     let valid = write_history(&file);

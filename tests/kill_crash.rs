@@ -208,7 +208,7 @@ async fn check_after_kill<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_survives_sigkill_at_random_moments() {
     let mut random = Xorshift(0x9E37_79B9_7F4A_7C15);
-    let directory = std::env::temp_dir().join(format!("kill-crash-{}", CustomerId::new()));
+    let directory = crate::support::temp_test_path("kill-crash", "");
     std::fs::create_dir_all(&directory).unwrap();
     let mut acknowledged_total = 0;
     for run in 0..50 {

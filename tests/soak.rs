@@ -151,10 +151,7 @@ async fn memory_store_survives_a_concurrent_mix() {
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_store_survives_a_concurrent_mix() {
-    let path = std::env::temp_dir().join(format!(
-        "customer-directory-soak-{}.db",
-        customer_directory::CustomerId::new()
-    ));
+    let path = crate::support::temp_test_path("soak", ".db");
     let store = customer_directory::SqliteStore::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();

@@ -314,8 +314,7 @@ mod sqlite {
     use customer_directory::SqliteStore;
 
     async fn store() -> Option<SqliteStore> {
-        let path =
-            std::env::temp_dir().join(format!("customer-directory-crash-{}.db", CustomerId::new()));
+        let path = crate::support::temp_test_path("crash", ".db");
         let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();

@@ -284,10 +284,7 @@ mod sqlite {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_migrations_of_one_file_apply_each_version_once() {
-        let path = std::env::temp_dir().join(format!(
-            "customer-directory-migrate-{}.db",
-            CustomerId::new()
-        ));
+        let path = crate::support::temp_test_path("migrate", ".db");
         let url = format!("sqlite://{}", path.display());
         let mut stores = Vec::new();
         for _ in 0..RACERS {
@@ -309,10 +306,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_database_at_version_1_is_upgraded_to_the_latest() {
-        let path = std::env::temp_dir().join(format!(
-            "customer-directory-upgrade-{}.db",
-            CustomerId::new()
-        ));
+        let path = crate::support::temp_test_path("upgrade", ".db");
         let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .expect("open");
@@ -337,10 +331,7 @@ mod sqlite {
     #[cfg(feature = "testing")]
     #[tokio::test]
     async fn a_database_at_version_4_gets_its_search_columns_filled() {
-        let path = std::env::temp_dir().join(format!(
-            "customer-directory-backfill-{}.db",
-            CustomerId::new()
-        ));
+        let path = crate::support::temp_test_path("backfill", ".db");
         let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .expect("open");

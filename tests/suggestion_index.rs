@@ -16,8 +16,8 @@ use customer_directory::records::MatchKeys;
 use customer_directory::service::DetachMode;
 use customer_directory::testing::conformance::{contact, directory};
 use customer_directory::{
-    Actor, Booking, BookingId, BookingStatus, Currency, CustomerId, MergeRequest, Money,
-    NewBooking, Profile, Store,
+    Actor, Booking, BookingId, BookingStatus, Currency, MergeRequest, Money, NewBooking, Profile,
+    Store,
 };
 
 /// The rows the index holds, and every booking stored, read straight from the tables.
@@ -258,7 +258,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn every_booking_write_keeps_the_index_exact_on_a_file() {
-        let path = std::env::temp_dir().join(format!("cd-suggestions-{}.db", CustomerId::new()));
+        let path = crate::support::temp_test_path("suggestions", ".db");
         let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();

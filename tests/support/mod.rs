@@ -207,13 +207,30 @@ pub async fn fresh_postgres_store(url: &str, prefix: &str) -> customer_directory
     store
 }
 
-/// How old a test schema must be before [`drop_stale_test_schemas`] drops it: longer than any
-/// test run, so a schema a concurrent run is still using is never touched.
-#[cfg(feature = "postgres")]
-const STALE_TEST_SCHEMA_AGE: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+/// How old a test's schema or file must be before a later run removes it: longer than any
+/// test run, so what a concurrent run is still using is never touched.
+const STALE_TEST_LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
 
-/// The creation time of a test schema named `{prefix}_{uuid}`, read from the time-ordered
-/// (version 7) id in its name; `None` for a schema the tests did not name.
+/// When the time-ordered (version 7) id `id` was made; `None` for any other text.
+fn time_ordered_id_created(id: &str) -> Option<std::time::SystemTime> {
+    let id = uuid::Uuid::try_parse(id).ok()?;
+    if id.get_version_num() != 7 {
+        return None;
+    }
+    let (seconds, nanos) = id.get_timestamp()?.to_unix();
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(seconds, nanos))
+}
+
+/// Whether something made at `created` is older than [`STALE_TEST_LEFTOVER_AGE`].
+fn is_stale(created: std::time::SystemTime) -> bool {
+    std::time::SystemTime::now()
+        .duration_since(created)
+        .is_ok_and(|age| age > STALE_TEST_LEFTOVER_AGE)
+}
+
+/// The creation time of a test schema named `{prefix}_{uuid}` (lowercase letters, digits and
+/// `_`, the id in its 32-digit lowercase form), read from its time-ordered id; `None` for a
+/// schema the tests did not name.
 #[cfg(feature = "postgres")]
 pub fn test_schema_created(schema: &str) -> Option<std::time::SystemTime> {
     let (prefix, id) = schema.rsplit_once('_')?;
@@ -224,17 +241,69 @@ pub fn test_schema_created(schema: &str) -> Option<std::time::SystemTime> {
         && id.len() == 32
         && id
             .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-    let version = id.get(12..13)?;
-    if !well_named || version != "7" {
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_named {
         return None;
     }
-    let unix_ms = u64::from_str_radix(id.get(..12)?, 16).ok()?;
-    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(unix_ms))
+    time_ordered_id_created(id)
+}
+
+/// The prefix of every file or directory [`temp_test_path`] names.
+const TEST_FILE_PREFIX: &str = "customer-directory-";
+
+/// A new path under the system temp directory for a test's SQLite file (`extension` `.db`)
+/// or directory (`extension` empty), `customer-directory-{what}-{uuid}{extension}`. The
+/// first call in a test process also removes what earlier runs left there more than
+/// [`STALE_TEST_LEFTOVER_AGE`] ago: a test that fails, or one whose store is never dropped
+/// by a guard that removes its file, leaves its files behind.
+pub fn temp_test_path(what: &str, extension: &str) -> std::path::PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_stale_test_files);
+    std::env::temp_dir().join(format!(
+        "{TEST_FILE_PREFIX}{what}-{}{extension}",
+        CustomerId::new()
+    ))
+}
+
+/// The creation time of a file or directory [`temp_test_path`] named (a SQLite database's
+/// `-wal` and `-shm` files included); `None` for any other name.
+pub fn test_file_created(name: &str) -> Option<std::time::SystemTime> {
+    let rest = name.strip_prefix(TEST_FILE_PREFIX)?;
+    let stem = [".db-wal", ".db-shm", ".db"]
+        .iter()
+        .find_map(|extension| rest.strip_suffix(extension))
+        .unwrap_or(rest);
+    // The id in its hyphenated form, 36 characters, ends the stem.
+    let id = stem.get(stem.len().checked_sub(36)?..)?;
+    time_ordered_id_created(id)
+}
+
+/// Removes the test files and directories under the system temp directory that are older
+/// than [`STALE_TEST_LEFTOVER_AGE`] (best effort: a file another process removes first is
+/// skipped).
+pub fn remove_stale_test_files() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(created) = name.to_str().and_then(test_file_created) else {
+            continue;
+        };
+        if !is_stale(created) {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let _ = std::fs::remove_dir_all(path);
+        } else {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Drops every schema on `url` that a test created (named `{prefix}_{uuid}` with a version 7
-/// id) more than [`STALE_TEST_SCHEMA_AGE`] ago. A test's schema outlives the test, so a
+/// id) more than [`STALE_TEST_LEFTOVER_AGE`] ago. A test's schema outlives the test, so a
 /// failure can be inspected; this keeps the leftovers from piling up in the database (they
 /// once slowed the server's crash recovery past its start-up timeout).
 #[cfg(feature = "postgres")]
@@ -247,12 +316,8 @@ pub async fn drop_stale_test_schemas(url: &str) {
         .fetch_all(&mut connection)
         .await
         .expect("list the schemas");
-    let now = std::time::SystemTime::now();
     for schema in schemas {
-        let stale = test_schema_created(&schema)
-            .and_then(|created| now.duration_since(created).ok())
-            .is_some_and(|age| age > STALE_TEST_SCHEMA_AGE);
-        if stale {
+        if test_schema_created(&schema).is_some_and(is_stale) {
             // The name passed `test_schema_created`: lowercase letters, digits and `_` only.
             sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                 .execute(&mut connection)
