@@ -1,9 +1,12 @@
-//! Booking import: any bytes, under either column mapping, give rows or one typed file
-//! error, never a panic. Rows are numbered in order, their lines only go forward, an
+//! Booking import: any bytes, under either column mapping and in the crate's own format or
+//! a European spreadsheet's (`;`, decimal comma, day-first local times in a zone with clock
+//! changes), give rows or one typed file error, never a panic. Rows are numbered in order, their lines only go forward, an
 //! invalid row names at least one problem, and nothing follows a file error.
 #![no_main]
 
-use customer_directory::reports::booking_import::{BookingColumns, BookingReader};
+use customer_directory::reports::booking_import::{
+    BookingColumns, BookingFileFormat, BookingReader, DateOrder, DecimalSeparator, Tz,
+};
 use customer_directory::{Currency, DirectorySettings};
 use libfuzzer_sys::fuzz_target;
 
@@ -26,7 +29,21 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let settings = DirectorySettings::default();
-    let Ok(reader) = BookingReader::new(file, &columns(choice & 1 == 1), &settings) else {
+    let format = if choice & 2 == 2 {
+        BookingFileFormat::default()
+            .with_delimiter(b';')
+            .with_decimal_separator(DecimalSeparator::Comma)
+            .with_date_order(DateOrder::DayMonthYear)
+            .with_time_zone(
+                "Europe/Lisbon"
+                    .parse::<Tz>()
+                    .expect("a zone of the database"),
+            )
+    } else {
+        BookingFileFormat::default()
+    };
+    let Ok(reader) = BookingReader::with_format(file, &columns(choice & 1 == 1), format, &settings)
+    else {
         return;
     };
     let mut expected_row = 1;

@@ -7,10 +7,13 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use customer_directory::limits::{self, Input};
 use customer_directory::MemoryStore;
-use customer_directory::{Actor, BookingStatus, Currency, CustomerQuery, Directory, DirectorySettings, Error, Money, NewBooking, Profile};
+use customer_directory::limits::{self, Input};
 use customer_directory::records::{BlockTarget, NoteText};
+use customer_directory::{
+    Actor, BookingStatus, Currency, CustomerQuery, Directory, DirectorySettings, Error, Money,
+    NewBooking, Profile,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Runs a future of the in-memory store, which never waits.
@@ -70,13 +73,22 @@ fuzz_target!(|data: &[u8]| {
     check(Input::BookingCode, &code, recorded);
 
     let query = CustomerQuery::new().text(search.clone());
-    check(Input::SearchText, &search, ready(directory.search(&query, None, 10)).map(drop));
-    check(Input::SearchText, &search, ready(directory.count(&query)).map(drop));
+    check(
+        Input::SearchText,
+        &search,
+        ready(directory.search(&query, None, 10)).map(drop),
+    );
+    check(
+        Input::SearchText,
+        &search,
+        ready(directory.count(&query)).map(drop),
+    );
 
     let target = BlockTarget::domain("spam.example").unwrap();
     let blocked = ready(directory.add_to_blocklist(target, reason.clone(), &Actor::System));
     check(Input::BlockReason, &reason, blocked.map(drop));
 
-    let created = ready(directory.create_customer(Profile::default(), &Actor::Staff(staff.clone())));
+    let created =
+        ready(directory.create_customer(Profile::default(), &Actor::Staff(staff.clone())));
     check(Input::Actor, &staff, created.map(drop));
 });

@@ -1,8 +1,8 @@
 //! Phone parsing: anything accepted has an E.164 form that parses back to the same number.
 #![no_main]
 
-use customer_directory::values::CountryCode;
 use customer_directory::Phone;
+use customer_directory::values::CountryCode;
 use libfuzzer_sys::fuzz_target;
 
 const REGIONS: [&str; 6] = ["PT", "GB", "US", "DE", "BR", "IN"];

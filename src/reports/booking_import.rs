@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::limits::{self, Input, TooLong};
 use crate::records::booking::{BookingProblem, NewBooking};
@@ -31,6 +31,13 @@ use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
 use crate::values::money::{Currency, Money, MoneyError};
 use crate::values::text::TextError;
+
+mod format;
+
+/// An IANA time zone (`"Europe/Lisbon".parse::<Tz>()`), for
+/// [`BookingFileFormat::time_zone`]: re-exported so a host needs no dependency of its own.
+pub use chrono_tz::Tz;
+pub use format::{BookingFileFormat, DateOrder, DecimalSeparator, FormatError};
 
 /// Which header of a booking file holds each value of a booking.
 ///
@@ -271,11 +278,35 @@ pub enum RowError {
     /// The status is not a valid status name.
     #[error("invalid status: {0}")]
     Status(TextError),
-    /// The date is in none of the accepted forms.
+    /// The date is in none of the accepted forms (see [`BookingFileFormat`]).
     #[error(
-        "`{0}` is not a date (RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS`)"
+        "`{cell}` is not a date: expected {order}, optionally with HH:MM or HH:MM:SS, or RFC 3339 with an offset"
     )]
-    Date(Box<str>),
+    Date {
+        /// The cell, trimmed.
+        cell: Box<str>,
+        /// The file's order of year, month and day.
+        order: DateOrder,
+    },
+    /// The local time never happened in the file's time zone: the clocks went forward over it.
+    #[error("`{cell}` never happened in {zone}: the clocks went forward over it")]
+    SkippedLocalTime {
+        /// The cell, trimmed.
+        cell: Box<str>,
+        /// The zone's IANA name.
+        zone: Box<str>,
+    },
+    /// The amount is not digits with the file's decimal separator (a file with a decimal
+    /// point reports [`RowError::Money`] instead).
+    #[error(
+        "`{cell}` is not an amount: expected digits, optionally {separator} and decimals, no thousands separators"
+    )]
+    Amount {
+        /// The cell, trimmed.
+        cell: Box<str>,
+        /// The file's decimal separator.
+        separator: DecimalSeparator,
+    },
     /// The amount or the currency cannot be read.
     #[error(transparent)]
     Money(MoneyError),
@@ -421,6 +452,9 @@ pub enum BookingFileError {
         /// Which limit; for a row, the length is a lower bound (reading stopped there).
         limit: TooLong,
     },
+    /// The [`BookingFileFormat`] cannot be read with; nothing was read.
+    #[error(transparent)]
+    Format(FormatError),
     /// Reading failed.
     #[error("line {line}: reading failed: {source}")]
     Read {
@@ -440,8 +474,11 @@ pub enum BookingFileError {
 /// at a time. Apostrophes that the crate's CSV export puts before formula characters are
 /// removed, and a UTF-8 byte order mark is skipped.
 ///
-/// Dates are RFC 3339 (`2019-06-01T09:30:00+02:00`), or `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`
-/// and `YYYY-MM-DD HH:MM:SS` (a `T` instead of the space too) read as UTC.
+/// [`new`](Self::new) reads the crate's own CSV shape: `,` between cells, amounts with a
+/// decimal point, dates RFC 3339 (`2019-06-01T09:30:00+02:00`), or `YYYY-MM-DD`,
+/// `YYYY-MM-DD HH:MM` and `YYYY-MM-DD HH:MM:SS` (a `T` instead of the space too) read as UTC.
+/// [`with_format`](Self::with_format) reads another system's (a `;` delimiter, a decimal
+/// comma, day-first dates, local times): see [`BookingFileFormat`].
 ///
 /// # Examples
 ///
@@ -465,6 +502,7 @@ pub struct BookingReader<'a, R> {
     csv: csv::Reader<Guarded<R>>,
     bounds: Bounds,
     settings: &'a DirectorySettings,
+    format: BookingFileFormat,
     default_currency: Option<Currency>,
     /// `(field, column index)` for every named column the file has.
     columns: Vec<(BookingField, usize)>,
@@ -517,17 +555,35 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
         columns: &BookingColumns,
         settings: &'a DirectorySettings,
     ) -> Result<Self, BookingFileError> {
-        Self::with_bounds(reader, columns, settings, Bounds::LIMITS)
+        Self::with_format(reader, columns, BookingFileFormat::default(), settings)
+    }
+
+    /// As [`new`](Self::new), for a file written in `format`.
+    ///
+    /// # Errors
+    ///
+    /// [`BookingFileError::Format`] when the format cannot be read with (before anything
+    /// is read), then as [`new`](Self::new).
+    pub fn with_format(
+        reader: R,
+        columns: &BookingColumns,
+        format: BookingFileFormat,
+        settings: &'a DirectorySettings,
+    ) -> Result<Self, BookingFileError> {
+        Self::with_bounds(reader, columns, format, settings, Bounds::LIMITS)
     }
 
     fn with_bounds(
         reader: R,
         columns: &BookingColumns,
+        format: BookingFileFormat,
         settings: &'a DirectorySettings,
         bounds: Bounds,
     ) -> Result<Self, BookingFileError> {
+        format.check().map_err(BookingFileError::Format)?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(format.delimiter)
             .flexible(true)
             .buffer_capacity(BUFFER_BYTES)
             .from_reader(Guarded {
@@ -575,6 +631,7 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
             csv,
             bounds,
             settings,
+            format,
             default_currency: columns.default_currency,
             columns: found,
             header_len: header.len(),
@@ -645,7 +702,13 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
             }
         }
         let code = parts.code.clone().unwrap_or_default();
-        let booking = parts.build(form, self.default_currency, self.settings, &mut problems);
+        let booking = parts.build(
+            form,
+            self.default_currency,
+            &self.format,
+            self.settings,
+            &mut problems,
+        );
         match booking {
             Some(booking) if problems.is_empty() => (code, Ok(booking)),
             _ => (code, Err(RowProblems { problems })),
@@ -717,12 +780,14 @@ impl Parts {
         self,
         form: ContactForm,
         default_currency: Option<Currency>,
+        format: &BookingFileFormat,
         settings: &DirectorySettings,
         problems: &mut Vec<RowProblem>,
     ) -> Option<NewBooking> {
         let mut found = Found {
             problems,
             unreadable: &self.unreadable,
+            format,
         };
         let code = found.required(BookingField::Code, self.code);
         let status = found.required(BookingField::Status, self.status);
@@ -793,6 +858,7 @@ struct Found<'a> {
     problems: &'a mut Vec<RowProblem>,
     /// Fields whose cell could not be read at all (already reported).
     unreadable: &'a [BookingField],
+    format: &'a BookingFileFormat,
 }
 
 impl Found<'_> {
@@ -826,7 +892,7 @@ impl Found<'_> {
     }
 
     fn date(&mut self, field: BookingField, cell: &str) -> Option<DateTime<Utc>> {
-        let at = parse_date(cell).ok_or_else(|| RowError::Date(cell.trim().into()));
+        let at = self.format.date(cell);
         self.check(field, at)
     }
 
@@ -837,10 +903,8 @@ impl Found<'_> {
         currency: Option<Currency>,
     ) -> Option<Money> {
         let currency = currency?;
-        self.check(
-            field,
-            Money::parse_amount(cell, currency).map_err(RowError::Money),
-        )
+        let amount = self.format.amount(cell, currency);
+        self.check(field, amount)
     }
 }
 
@@ -860,30 +924,6 @@ fn set_contact(form: &mut ContactForm, detail: &Detail, value: String) {
         Detail::Country => form.country = value,
         Detail::CustomField(key) => form.custom_fields.push((key.clone(), value)),
     }
-}
-
-/// A date in one of the accepted forms; the forms without an offset are UTC.
-fn parse_date(cell: &str) -> Option<DateTime<Utc>> {
-    let cell = cell.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(cell) {
-        return Some(at.with_timezone(&Utc));
-    }
-    const FORMATS: [&str; 4] = [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ];
-    if let Some(at) = FORMATS
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(cell, format).ok())
-    {
-        return Some(at.and_utc());
-    }
-    NaiveDate::parse_from_str(cell, "%Y-%m-%d")
-        .ok()
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|at| at.and_utc())
 }
 
 /// A cell's bytes as text.

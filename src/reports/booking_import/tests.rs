@@ -181,7 +181,7 @@ fn every_bad_value_is_a_problem_of_its_field() {
         let problem = only_problem(&format!("{HEADER}\nA,paid,{cell},1,EUR\n"));
         assert_eq!(problem.field, Some(field));
         assert!(
-            matches!(&problem.error, RowError::Date(text) if &**text == cell),
+            matches!(&problem.error, RowError::Date { cell: text, .. } if &**text == cell),
             "{cell}"
         );
     }
@@ -427,9 +427,15 @@ fn file_of_rows(rows: usize) -> String {
 
 fn read_bounded(file: &[u8], bounds: Bounds) -> Vec<Result<BookingRow, BookingFileError>> {
     let settings = settings();
-    BookingReader::with_bounds(file, &BookingColumns::default(), &settings, bounds)
-        .unwrap()
-        .collect()
+    BookingReader::with_bounds(
+        file,
+        &BookingColumns::default(),
+        BookingFileFormat::default(),
+        &settings,
+        bounds,
+    )
+    .unwrap()
+    .collect()
 }
 
 #[test]

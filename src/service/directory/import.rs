@@ -12,7 +12,7 @@ use crate::ports::store::Store;
 use crate::records::audit::Actor;
 use crate::records::booking::NewBooking;
 use crate::reports::booking_import::{
-    BookingColumns, BookingFileError, BookingReader, RowProblems,
+    BookingColumns, BookingFileError, BookingFileFormat, BookingReader, RowProblems,
 };
 use crate::service::directory::batch::BatchItem;
 use crate::service::directory::{Directory, Recorded};
@@ -37,6 +37,9 @@ use crate::service::telemetry::{ErrorKind, use_case};
 pub struct BookingImport {
     /// Which header holds what.
     pub columns: BookingColumns,
+    /// How the file writes its values (delimiter, decimal separator, date order, time
+    /// zone); the default is the crate's own CSV shape.
+    pub format: BookingFileFormat,
     /// Rows read per batch: one read and one commit each. Within 1 to
     /// [`MAX_BATCH_SIZE`](Self::MAX_BATCH_SIZE) (a value outside is brought within), so
     /// one commit stays a size every store handles.
@@ -72,9 +75,27 @@ impl BookingImport {
     pub fn new(columns: BookingColumns) -> Self {
         Self {
             columns,
+            format: BookingFileFormat::default(),
             batch_size: Self::DEFAULT_BATCH_SIZE,
             max_reported_rows: Self::DEFAULT_MAX_REPORTED_ROWS,
         }
+    }
+
+    /// Sets how the file writes its values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use customer_directory::reports::booking_import::{BookingFileFormat, DateOrder};
+    /// use customer_directory::service::BookingImport;
+    /// let format = BookingFileFormat::default().with_delimiter(b';').with_date_order(DateOrder::DayMonthYear);
+    /// let import = BookingImport::default().with_format(format);
+    /// assert_eq!(import.format.date_order, DateOrder::DayMonthYear);
+    /// ```
+    #[must_use]
+    pub fn with_format(mut self, format: BookingFileFormat) -> Self {
+        self.format = format;
+        self
     }
 
     /// Sets the batch size, brought within 1 to [`MAX_BATCH_SIZE`](Self::MAX_BATCH_SIZE).
@@ -324,7 +345,12 @@ impl<S: Store, C: Clock> Directory<S, C> {
                     not_recorded_left_out: 0,
                     elapsed: Duration::ZERO,
                 };
-                let mut rows = BookingReader::new(reader, &import.columns, &self.settings)?;
+                let mut rows = BookingReader::with_format(
+                    reader,
+                    &import.columns,
+                    import.format,
+                    &self.settings,
+                )?;
                 let mut batch = Batch {
                     rows: Vec::with_capacity(batch_size),
                 };
