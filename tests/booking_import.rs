@@ -7,7 +7,10 @@ use std::io;
 
 use customer_directory::ports::store::StoreError;
 use customer_directory::records::BlockTarget;
-use customer_directory::reports::booking_import::{BookingColumns, BookingField, BookingFileError};
+use customer_directory::reports::booking_import::{
+    BookingColumns, BookingField, BookingFileError, BookingFileFormat, DateOrder, DecimalSeparator,
+    FormatError, RowError, Tz,
+};
 use customer_directory::service::{
     BookingImport, BookingImportCounts, BookingImportError, BookingOutcome,
 };
@@ -345,6 +348,112 @@ async fn another_systems_shape_is_imported_through_its_column_mapping() {
         .unwrap();
     assert_eq!(ann.profile.family_name.unwrap().as_str(), "Lee");
     assert_eq!(ann.profile.phone.unwrap().e164(), "+442079460000");
+}
+
+/// A European spreadsheet's export: `;` between cells, decimal commas, day-first local
+/// times in the business's zone, one of them skipped by the clocks going forward.
+#[tokio::test]
+async fn a_file_in_another_format_is_imported_in_that_format() {
+    let directory = directory();
+    let file = "code;status;starts_at;total;currency;given_name;email\n\
+                E-1;paid;05.07.2019 10:30;1234,50;EUR;Ana;ana@example.com\n\
+                E-2;cancelled;24/12/2019 18:00;\"45,00\";EUR;Ana;ana@example.com\n\
+                E-3;paid;31/03/2019 01:30;10;EUR;Bo;bo@example.com\n\
+                E-4;paid;2019-07-05;10.50;EUR;Bo;bo@example.com\n";
+    let format = BookingFileFormat::default()
+        .with_delimiter(b';')
+        .with_decimal_separator(DecimalSeparator::Comma)
+        .with_date_order(DateOrder::DayMonthYear)
+        .with_time_zone("Europe/Lisbon".parse::<Tz>().unwrap());
+    let report = directory
+        .import_bookings(
+            file.as_bytes(),
+            &BookingImport::default().with_format(format),
+            |_| {},
+            &staff(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.counts.recorded, 2, "{report:?}");
+    assert_eq!(report.counts.invalid, 2, "{report:?}");
+    let eur = Currency::parse("EUR").unwrap();
+    let mut bookings = directory.store().all_bookings();
+    bookings.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(bookings.len(), 2);
+    assert_eq!(
+        bookings[0].starts_at.to_rfc3339(),
+        "2019-07-05T09:30:00+00:00"
+    );
+    assert_eq!(bookings[0].total, Money::new(123_450, eur));
+    assert_eq!(
+        bookings[1].starts_at.to_rfc3339(),
+        "2019-12-24T18:00:00+00:00"
+    );
+    assert_eq!(bookings[1].status, BookingStatus::CANCELLED);
+    assert_eq!(bookings[1].total, Money::new(4_500, eur));
+    let problems: Vec<(&str, Vec<RowError>)> = report
+        .not_recorded
+        .iter()
+        .map(|row| match &row.outcome {
+            BookingOutcome::Invalid(problems) => (
+                row.code.as_str(),
+                problems
+                    .problems()
+                    .iter()
+                    .map(|p| p.error.clone())
+                    .collect(),
+            ),
+            other => panic!("{}: {other:?}", row.code),
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "E-3",
+                vec![RowError::SkippedLocalTime {
+                    cell: "31/03/2019 01:30".into(),
+                    zone: "Europe/Lisbon".into()
+                }]
+            ),
+            (
+                "E-4",
+                vec![
+                    RowError::Date {
+                        cell: "2019-07-05".into(),
+                        order: DateOrder::DayMonthYear
+                    },
+                    RowError::Amount {
+                        cell: "10.50".into(),
+                        separator: DecimalSeparator::Comma
+                    }
+                ]
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_format_that_cannot_separate_cells_is_refused_before_anything_is_stored() {
+    let directory = directory();
+    let refused = directory
+        .import_bookings(
+            history(3).as_bytes(),
+            &BookingImport::default()
+                .with_format(BookingFileFormat::default().with_delimiter(b'\n')),
+            |_| {},
+            &staff(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            BookingImportError::File(BookingFileError::Format(FormatError::Delimiter(b'\n')))
+        ),
+        "{refused:?}"
+    );
+    assert!(directory.store().all_bookings().is_empty());
 }
 
 #[tokio::test]
