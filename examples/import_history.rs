@@ -5,9 +5,10 @@
 //! cargo run --release --example import_history --features sqlite -- 250000   # more rows
 //! ```
 //!
-//! Writes a CSV file of 100,000 bookings in the old system's shape
-//! (`Ref,State,Date,Amount,Cur,First,Last,E-mail,Tel`: repeat customers, cancellations and a
-//! few bad rows) into a temporary folder, imports it into a new SQLite file in batches with
+//! Writes a CSV file of 100,000 bookings in the old system's shape (a European
+//! spreadsheet's export: `Ref;State;Date;Amount;Cur;First;Last;E-mail;Tel`, decimal commas,
+//! `DD.MM.YYYY HH:MM` in Lisbon's local time; repeat customers, cancellations and a few bad
+//! rows) into a temporary folder, imports it into a new SQLite file in batches with
 //! a progress bar, prints what the directory now holds, then imports the same file again
 //! to show that nothing is recorded twice, and removes the folder.
 
@@ -16,7 +17,9 @@ use std::time::Instant;
 
 use customer_directory::SqliteStore;
 use customer_directory::ports::{SortBy, SortDirection};
-use customer_directory::reports::booking_import::BookingColumns;
+use customer_directory::reports::booking_import::{
+    BookingColumns, BookingFileFormat, DateOrder, DecimalSeparator, Tz,
+};
 use customer_directory::service::{BookingImport, BookingOutcome};
 use customer_directory::{Actor, CustomerQuery, Directory, DirectorySettings};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -50,7 +53,7 @@ impl Dice {
 /// Writes the old system's export: `rows` bookings by about a third as many customers.
 fn write_history(path: &std::path::Path, rows: u64) -> std::io::Result<()> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
-    writeln!(out, "Ref,State,Date,Amount,Cur,First,Last,E-mail,Tel")?;
+    writeln!(out, "Ref;State;Date;Amount;Cur;First;Last;E-mail;Tel")?;
     let mut dice = Dice(2016);
     let customers = rows / 3 + 1;
     for row in 0..rows {
@@ -60,8 +63,8 @@ fn write_history(path: &std::path::Path, rows: u64) -> std::io::Result<()> {
         let state = STATES[dice.roll(6) as usize];
         let (year, month, day) = (2016 + dice.roll(9), 1 + dice.roll(12), 1 + dice.roll(28));
         let hour = 8 + dice.roll(10);
-        let mut date = format!("{year}-{month:02}-{day:02} {hour:02}:00");
-        let mut amount = format!("{}.{:02}", 20 + dice.roll(300), dice.roll(100));
+        let mut date = format!("{day:02}.{month:02}.{year} {hour:02}:00");
+        let mut amount = format!("{},{:02}", 20 + dice.roll(300), dice.roll(100));
         let mut email = format!(
             "{}.{}{customer}@example.com",
             first.to_lowercase(),
@@ -69,8 +72,8 @@ fn write_history(path: &std::path::Path, rows: u64) -> std::io::Result<()> {
         );
         // About one row in a thousand is broken, as exports from old systems are.
         match dice.roll(1_000) {
-            0 => date = format!("{day:02}/{month:02}/{year}"),
-            1 => amount = amount.replace('.', ","),
+            0 => date = format!("{year}-{month:02}-{day:02}"),
+            1 => amount = format!("1.{amount}"),
             2 => email = format!("{first} at example dot com"),
             _ => {}
         }
@@ -81,7 +84,7 @@ fn write_history(path: &std::path::Path, rows: u64) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "OLD-{row},{state},{date},\"{amount}\",EUR,{first},{last},{email},{phone}"
+            "OLD-{row};{state};{date};{amount};EUR;{first};{last};{email};{phone}"
         )?;
     }
     out.flush()
@@ -100,6 +103,16 @@ fn old_system_columns() -> BookingColumns {
     columns.email = Some("E-mail".into());
     columns.phone = Some("Tel".into());
     columns
+}
+
+/// How the old system writes values: its spreadsheet's European settings, times local to
+/// the business in Lisbon.
+fn old_system_format() -> Result<BookingFileFormat, Box<dyn std::error::Error>> {
+    Ok(BookingFileFormat::default()
+        .with_delimiter(b';')
+        .with_decimal_separator(DecimalSeparator::Comma)
+        .with_date_order(DateOrder::DayMonthYear)
+        .with_time_zone("Europe/Lisbon".parse::<Tz>()?))
 }
 
 #[tokio::main]
@@ -123,7 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = SqliteStore::connect(&format!("sqlite://{}", db_path.display())).await?;
     store.migrate().await?;
     let directory = Directory::new(store, DirectorySettings::default());
-    let import = BookingImport::new(old_system_columns());
+    let import = BookingImport::new(old_system_columns()).with_format(old_system_format()?);
     let actor = Actor::staff("migration");
 
     let bar = ProgressBar::new(rows);

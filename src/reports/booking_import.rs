@@ -280,7 +280,7 @@ pub enum RowError {
     Status(TextError),
     /// The date is in none of the accepted forms (see [`BookingFileFormat`]).
     #[error(
-        "`{cell}` is not a date: expected {order}, optionally with HH:MM or HH:MM:SS, or RFC 3339 with an offset"
+        "`{cell}` is not a date: expected {order} (`-`, `/` or `.` between the parts), optionally with HH:MM or HH:MM:SS, or RFC 3339 with an offset"
     )]
     Date {
         /// The cell, trimmed.
