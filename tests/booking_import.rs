@@ -9,7 +9,7 @@ use customer_directory::ports::store::StoreError;
 use customer_directory::records::BlockTarget;
 use customer_directory::reports::booking_import::{
     BookingColumns, BookingField, BookingFileError, BookingFileFormat, DateOrder, DecimalSeparator,
-    FormatError, RowError, Tz,
+    Encoding, FormatError, RowError, Tz,
 };
 use customer_directory::service::{
     BookingImport, BookingImportCounts, BookingImportError, BookingOutcome,
@@ -350,24 +350,30 @@ async fn another_systems_shape_is_imported_through_its_column_mapping() {
     assert_eq!(ann.profile.phone.unwrap().e164(), "+442079460000");
 }
 
-/// A European spreadsheet's export: `;` between cells, decimal commas, day-first local
-/// times in the business's zone, one of them skipped by the clocks going forward.
+/// A European spreadsheet's export: Windows-1252 text, `;` between cells, decimal commas,
+/// day-first local times in the business's zone, one of them skipped by the clocks going
+/// forward.
 #[tokio::test]
 async fn a_file_in_another_format_is_imported_in_that_format() {
     let directory = directory();
     let file = "code;status;starts_at;total;currency;given_name;email\n\
-                E-1;paid;05.07.2019 10:30;1234,50;EUR;Ana;ana@example.com\n\
-                E-2;cancelled;24/12/2019 18:00;\"45,00\";EUR;Ana;ana@example.com\n\
+                E-1;paid;05.07.2019 10:30;1234,50;EUR;Zo\u{eb};zoe@example.com\n\
+                E-2;cancelled;24/12/2019 18:00;\"45,00\";EUR;Zo\u{eb};zoe@example.com\n\
                 E-3;paid;31/03/2019 01:30;10;EUR;Bo;bo@example.com\n\
                 E-4;paid;2019-07-05;10.50;EUR;Bo;bo@example.com\n";
+    let windows_1252 = Encoding::for_label(b"windows-1252").unwrap();
+    let (file, _, unmappable) = windows_1252.encode(file);
+    assert!(!unmappable);
+    assert!(file.contains(&0xEB), "`\u{eb}` is one byte in Windows-1252");
     let format = BookingFileFormat::default()
+        .with_encoding(windows_1252)
         .with_delimiter(b';')
         .with_decimal_separator(DecimalSeparator::Comma)
         .with_date_order(DateOrder::DayMonthYear)
         .with_time_zone("Europe/Lisbon".parse::<Tz>().unwrap());
     let report = directory
         .import_bookings(
-            file.as_bytes(),
+            &*file,
             &BookingImport::default().with_format(format),
             |_| {},
             &staff(),
@@ -376,6 +382,12 @@ async fn a_file_in_another_format_is_imported_in_that_format() {
         .unwrap();
     assert_eq!(report.counts.recorded, 2, "{report:?}");
     assert_eq!(report.counts.invalid, 2, "{report:?}");
+    let zoe = directory
+        .find_by_email("zoe@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(zoe.profile.given_name.unwrap().as_str(), "Zo\u{eb}");
     let eur = Currency::parse("EUR").unwrap();
     let mut bookings = directory.store().all_bookings();
     bookings.sort_by(|a, b| a.code.cmp(&b.code));

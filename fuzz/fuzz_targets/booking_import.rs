@@ -1,11 +1,12 @@
 //! Booking import: any bytes, under either column mapping and in the crate's own format or
-//! a European spreadsheet's (`;`, decimal comma, day-first local times in a zone with clock
-//! changes), give rows or one typed file error, never a panic. Rows are numbered in order, their lines only go forward, an
-//! invalid row names at least one problem, and nothing follows a file error.
+//! a European spreadsheet's (Windows-1252, `;`, decimal comma, day-first local times in a
+//! zone with clock changes), give rows or one typed file error, never a panic. Rows are
+//! numbered in order, their lines only go forward, an invalid row names at least one
+//! problem, and nothing follows a file error.
 #![no_main]
 
 use customer_directory::reports::booking_import::{
-    BookingColumns, BookingFileFormat, BookingReader, DateOrder, DecimalSeparator, Tz,
+    BookingColumns, BookingFileFormat, BookingReader, DateOrder, DecimalSeparator, Encoding, Tz,
 };
 use customer_directory::{Currency, DirectorySettings};
 use libfuzzer_sys::fuzz_target;
@@ -39,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
                     .parse::<Tz>()
                     .expect("a zone of the database"),
             )
+            .with_encoding(Encoding::for_label(b"windows-1252").expect("a known label"))
     } else {
         BookingFileFormat::default()
     };

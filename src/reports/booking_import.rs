@@ -21,6 +21,7 @@ use std::fmt;
 use std::io;
 
 use chrono::{DateTime, Utc};
+use encoding_rs_io::DecodeReaderBytes;
 
 use crate::limits::{self, Input, TooLong};
 use crate::records::booking::{BookingProblem, NewBooking};
@@ -37,6 +38,9 @@ mod format;
 /// An IANA time zone (`"Europe/Lisbon".parse::<Tz>()`), for
 /// [`BookingFileFormat::time_zone`]: re-exported so a host needs no dependency of its own.
 pub use chrono_tz::Tz;
+/// A text encoding (`Encoding::for_label(b"windows-1252")`), for
+/// [`BookingFileFormat::encoding`]: re-exported so a host needs no dependency of its own.
+pub use encoding_rs::Encoding;
 pub use format::{BookingFileFormat, DateOrder, DecimalSeparator, FormatError};
 
 /// Which header of a booking file holds each value of a booking.
@@ -499,7 +503,7 @@ pub enum BookingFileError {
 /// # Ok::<(), customer_directory::reports::booking_import::BookingFileError>(())
 /// ```
 pub struct BookingReader<'a, R> {
-    csv: csv::Reader<Guarded<R>>,
+    csv: csv::Reader<Guarded<DecodeReaderBytes<R, Vec<u8>>>>,
     bounds: Bounds,
     settings: &'a DirectorySettings,
     format: BookingFileFormat,
@@ -581,6 +585,7 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
         bounds: Bounds,
     ) -> Result<Self, BookingFileError> {
         format.check().map_err(BookingFileError::Format)?;
+        let reader = format.decoding(reader);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .delimiter(format.delimiter)

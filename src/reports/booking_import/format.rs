@@ -1,19 +1,31 @@
-//! How another system writes the values of a booking file: the cell delimiter, the decimal
-//! separator of amounts, the order of day, month and year in dates, and the time zone of
-//! dates written without an offset. Exports from spreadsheet programs in much of Europe use
-//! `;` between cells, a decimal comma and `DD.MM.YYYY`; booking systems often write local
-//! times with no offset.
+//! How another system writes a booking file: its text encoding, the cell delimiter, the
+//! decimal separator of amounts, the order of day, month and year in dates, and the time
+//! zone of dates written without an offset. Exports from spreadsheet programs in much of
+//! Europe use `;` between cells, a decimal comma and `DD.MM.YYYY`, and on Windows are often
+//! written in the Windows-1252 code page rather than UTF-8; booking systems often write
+//! local times with no offset.
 
 use std::fmt;
 
+use std::io;
+
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use encoding_rs::Encoding;
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use crate::reports::booking_import::RowError;
 use crate::values::money::{Currency, Money, MoneyError};
 
-/// How a booking file writes its values. The default is the crate's own CSV shape: `,`
-/// between cells, a decimal point, `YYYY-MM-DD` dates and UTC.
+/// How a booking file writes its values. The default is the crate's own CSV shape: UTF-8,
+/// `,` between cells, a decimal point, `YYYY-MM-DD` dates and UTC.
+///
+/// A file in another [`encoding`](Self::encoding) is read as that encoding turned into
+/// UTF-8 as it is read (bytes it cannot map become U+FFFD); a byte order mark at the start
+/// of the file (UTF-8 or UTF-16) wins over the encoding named. The file's size bounds
+/// ([`BOOKING_IMPORT_MAX_BYTES`](crate::limits::BOOKING_IMPORT_MAX_BYTES) and the row's)
+/// count the UTF-8 bytes. In UTF-8, the default, the bytes are read as written and a cell
+/// that is not valid UTF-8 is a problem of its row.
 ///
 /// A date cell is either RFC 3339 with an offset (`2019-06-01T09:30:00+02:00`, always
 /// accepted: the offset says when it was), or a date in [`date_order`](Self::date_order)
@@ -42,6 +54,8 @@ use crate::values::money::{Currency, Money, MoneyError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BookingFileFormat {
+    /// The file's text encoding.
+    pub encoding: &'static Encoding,
     /// The byte between cells: an ASCII character other than `"`, CR and LF.
     pub delimiter: u8,
     /// The decimal separator of amounts.
@@ -55,6 +69,7 @@ pub struct BookingFileFormat {
 impl Default for BookingFileFormat {
     fn default() -> Self {
         Self {
+            encoding: encoding_rs::UTF_8,
             delimiter: b',',
             decimal_separator: DecimalSeparator::Point,
             date_order: DateOrder::YearMonthDay,
@@ -131,6 +146,13 @@ pub enum FormatError {
 }
 
 impl BookingFileFormat {
+    /// Sets the file's text encoding.
+    #[must_use]
+    pub fn with_encoding(mut self, encoding: &'static Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
     /// Sets the byte between cells.
     #[must_use]
     pub fn with_delimiter(mut self, delimiter: u8) -> Self {
@@ -170,6 +192,22 @@ impl BookingFileFormat {
             return Err(FormatError::Delimiter(delimiter));
         }
         Ok(())
+    }
+
+    /// `reader` turned into UTF-8 from [`encoding`](Self::encoding), a byte order mark
+    /// winning and dropped. In UTF-8, the default, the bytes are handed on as written.
+    pub(super) fn decoding<R: io::Read>(&self, reader: R) -> DecodeReaderBytes<R, Vec<u8>> {
+        // Naming no encoding is how the decoder hands bytes on unchanged (unless a byte
+        // order mark says otherwise): invalid UTF-8 then stays a problem of its cell.
+        let named = (self.encoding != encoding_rs::UTF_8).then_some(self.encoding);
+        DecodeReaderBytesBuilder::new()
+            .encoding(named)
+            .bom_override(true)
+            // Only when no encoding is named: with one named, the decoder would keep it
+            // after a UTF-8 mark instead of decoding UTF-8.
+            .utf8_passthru(named.is_none())
+            .strip_bom(true)
+            .build(reader)
     }
 
     /// The instant a date cell names.
@@ -323,6 +361,83 @@ mod tests {
         let second = rows[1].booking.as_ref().unwrap();
         assert_eq!(second.starts_at, utc("2019-12-24T00:00:00Z"));
         assert_eq!(second.total, Money::new(4_500, eur));
+    }
+
+    /// Every row of `file` read with the default columns in `format`.
+    fn read_in(
+        file: &[u8],
+        format: BookingFileFormat,
+    ) -> Vec<crate::reports::booking_import::BookingRow> {
+        let settings = DirectorySettings::default();
+        BookingReader::with_format(file, &BookingColumns::default(), format, &settings)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn given_name(row: &crate::reports::booking_import::BookingRow) -> String {
+        let booking = row.booking.as_ref().unwrap();
+        booking
+            .contact
+            .given_name
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_windows_1252_file_is_read_as_the_text_it_encodes() {
+        // `Zoë` and `Pérez` as Windows-1252 writes them: one byte each for `ë` and `é`.
+        let file = b"code;status;starts_at;total;currency;given_name;family_name\r\n\
+                     W-1;paid;2019-03-05;12,50;EUR;Zo\xeb;P\xe9rez\r\n";
+        let windows = BookingFileFormat::default()
+            .with_encoding(Encoding::for_label(b"windows-1252").unwrap())
+            .with_delimiter(b';')
+            .with_decimal_separator(DecimalSeparator::Comma);
+        let rows = read_in(file, windows);
+        assert_eq!(given_name(&rows[0]), "Zo\u{eb}");
+        let booking = rows[0].booking.as_ref().unwrap();
+        assert_eq!(
+            booking.contact.family_name.as_ref().unwrap().as_str(),
+            "P\u{e9}rez"
+        );
+        // Read as UTF-8, the same bytes are invalid, and the row says so.
+        let utf8 = windows.with_encoding(encoding_rs::UTF_8);
+        let problems = read_in(file, utf8)[0]
+            .booking
+            .as_ref()
+            .unwrap_err()
+            .problems()
+            .to_vec();
+        assert!(
+            problems
+                .iter()
+                .all(|problem| problem.error == RowError::NotUtf8),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_wins_over_the_encoding_named() {
+        // A spreadsheet's "Unicode text": UTF-16 little-endian with its mark, tab-separated.
+        let text = "code\tstatus\tstarts_at\ttotal\tcurrency\tgiven_name\r\n\
+                    U-1\tpaid\t2019-03-05\t12.50\tEUR\tZo\u{eb}\r\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let tabs = BookingFileFormat::default().with_delimiter(b'\t');
+        assert_eq!(given_name(&read_in(&utf16, tabs)[0]), "Zo\u{eb}");
+        // A UTF-8 file with its mark, though Windows-1252 is named: read as UTF-8.
+        let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+        utf8.extend(text.as_bytes());
+        let named = tabs.with_encoding(Encoding::for_label(b"windows-1252").unwrap());
+        assert_eq!(given_name(&read_in(&utf8, named)[0]), "Zo\u{eb}");
+        // And without a mark, the encoding named is the one read.
+        assert_eq!(
+            given_name(&read_in(text.as_bytes(), named)[0]),
+            "Zo\u{c3}\u{ab}"
+        );
     }
 
     #[test]
