@@ -5,9 +5,7 @@
 //! written in the Windows-1252 code page rather than UTF-8; booking systems often write
 //! local times with no offset.
 
-use std::fmt;
-
-use std::io;
+use std::{fmt, io};
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -20,9 +18,9 @@ use crate::values::money::{Currency, Money, MoneyError};
 /// How a booking file writes its values. The default is the crate's own CSV shape: UTF-8,
 /// `,` between cells, a decimal point, `YYYY-MM-DD` dates and UTC.
 ///
-/// A file in another [`encoding`](Self::encoding) is read as that encoding turned into
-/// UTF-8 as it is read (bytes it cannot map become U+FFFD); a byte order mark at the start
-/// of the file (UTF-8 or UTF-16) wins over the encoding named. The file's size bounds
+/// A file in another [`encoding`](Self::encoding) is turned into UTF-8 as it is read (bytes
+/// the encoding cannot map become U+FFFD); a byte order mark at the start of the file
+/// (UTF-8 or UTF-16) wins over the encoding named. The file's size bounds
 /// ([`BOOKING_IMPORT_MAX_BYTES`](crate::limits::BOOKING_IMPORT_MAX_BYTES) and the row's)
 /// count the UTF-8 bytes. In UTF-8, the default, the bytes are read as written and a cell
 /// that is not valid UTF-8 is a problem of its row.
@@ -41,8 +39,9 @@ use crate::values::money::{Currency, Money, MoneyError};
 /// # Examples
 ///
 /// ```
-/// use customer_directory::reports::booking_import::{BookingFileFormat, DateOrder, DecimalSeparator, Tz};
+/// use customer_directory::reports::booking_import::{BookingFileFormat, DateOrder, DecimalSeparator, Encoding, Tz};
 /// let format = BookingFileFormat::default()
+///     .with_encoding(Encoding::for_label(b"windows-1252").unwrap())
 ///     .with_delimiter(b';')
 ///     .with_decimal_separator(DecimalSeparator::Comma)
 ///     .with_date_order(DateOrder::DayMonthYear)
