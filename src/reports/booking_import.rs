@@ -31,7 +31,7 @@ use crate::reports::csv::restore_cell;
 use crate::settings::DirectorySettings;
 use crate::values::booking_status::BookingStatus;
 use crate::values::money::{Currency, Money, MoneyError};
-use crate::values::text::TextError;
+use crate::values::text::{TextError, matching_form};
 
 mod format;
 
@@ -45,7 +45,9 @@ pub use format::{BookingFileFormat, DateOrder, DecimalSeparator, FormatError};
 
 /// Which header of a booking file holds each value of a booking.
 ///
-/// Headers are matched ignoring ASCII case and surrounding white space. The code, status,
+/// Headers are matched as the directory compares names: ignoring case (Unicode case
+/// folding, so `CÓDIGO` is `Código`), Unicode compatibility forms (a composed `ó` or an
+/// `o` with a combining accent) and white space around them or repeated within them. The code, status,
 /// start and total columns must be in the file; so must the currency column, unless a
 /// [`default_currency`](Self::default_currency) is set. Every other column is optional:
 /// when the file lacks it, the value is empty. Columns of the file that nothing names are
@@ -614,15 +616,15 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
             let name = cell_text(raw).map_err(BookingFileError::Header)?;
             TooLong::check(Input::ImportCell, name)
                 .map_err(|limit| BookingFileError::Header(RowError::TooLong(limit)))?;
-            names.push(restore_cell(name).trim().to_owned());
+            names.push(matching_form(restore_cell(name)).into_owned());
         }
         let mut found = Vec::new();
         for (field, header, required) in columns.named() {
-            let wanted = header.trim();
+            let wanted = matching_form(header);
             let mut matches = names
                 .iter()
                 .enumerate()
-                .filter(|(_, name)| name.eq_ignore_ascii_case(wanted));
+                .filter(|(_, name)| **name == wanted);
             match (matches.next(), matches.next()) {
                 (Some(_), Some(_)) => return Err(BookingFileError::RepeatedColumn(header.into())),
                 (Some((index, _)), None) => found.push((field, index)),

@@ -591,3 +591,40 @@ fn lines_are_counted_with_lf_crlf_and_lone_cr_ends_blank_lines_and_quoted_line_b
     let lines: Vec<u64> = rows(&file).iter().map(|row| row.line).collect();
     assert_eq!(lines, [2, 4, 6]);
 }
+
+#[test]
+fn headers_match_ignoring_unicode_case_composition_and_spacing() {
+    let columns = BookingColumns {
+        code: "C\u{f3}digo".into(),
+        given_name: Some("Primeiro  nome".into()),
+        ..BookingColumns::default()
+    };
+    for header in [
+        "C\u{d3}DIGO,status,starts_at,total,currency,PRIMEIRO NOME",
+        "Co\u{301}digo,status,starts_at,total,currency,  primeiro   nome ",
+    ] {
+        let rows = rows_with(
+            &format!("{header}\nA-1,paid,2020-01-01,1,EUR,Ana\n"),
+            &columns,
+        );
+        let booking = rows[0].booking.as_ref().expect(header);
+        assert_eq!(booking.code, "A-1", "{header}");
+        assert_eq!(
+            booking.contact.given_name.as_ref().unwrap().as_str(),
+            "Ana",
+            "{header}"
+        );
+    }
+    // Two headers that are the same name written differently are one column twice.
+    let settings = settings();
+    let twice = BookingReader::new(
+        "C\u{f3}digo,CO\u{301}DIGO,status,starts_at,total,currency\n".as_bytes(),
+        &columns,
+        &settings,
+    )
+    .err();
+    assert!(
+        matches!(&twice, Some(BookingFileError::RepeatedColumn(header)) if header == "C\u{f3}digo"),
+        "{twice:?}"
+    );
+}
