@@ -607,6 +607,21 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
             Ok(false) => return Err(BookingFileError::Empty),
             Err(error) => return Err(file_error(error, 1, bounds)),
         }
+        // A first line `sep=;` (written for spreadsheet programs) declares the delimiter;
+        // the header follows it.
+        if let Some(declared) = format.declared_delimiter(&header) {
+            if declared != format.delimiter {
+                return Err(BookingFileError::Format(FormatError::DeclaredDelimiter {
+                    declared,
+                    expected: format.delimiter,
+                }));
+            }
+            match csv.read_byte_record(&mut header) {
+                Ok(true) => {}
+                Ok(false) => return Err(BookingFileError::Empty),
+                Err(error) => return Err(file_error(error, 2, bounds)),
+            }
+        }
         let mut names = Vec::with_capacity(header.len());
         for (index, raw) in header.iter().enumerate() {
             let raw = match (index, raw) {

@@ -25,6 +25,11 @@ use crate::values::money::{Currency, Money, MoneyError};
 /// count the UTF-8 bytes. In UTF-8, the default, the bytes are read as written and a cell
 /// that is not valid UTF-8 is a problem of its row.
 ///
+/// A first line `sep=;` (any case; some systems write it so a spreadsheet program splits
+/// the cells) declares the file's delimiter and is skipped; a file that declares another
+/// delimiter than [`delimiter`](Self::delimiter) is refused
+/// ([`FormatError::DeclaredDelimiter`]) before any row is read.
+///
 /// A date cell is either RFC 3339 with an offset (`2019-06-01T09:30:00+02:00`, always
 /// accepted: the offset says when it was), or a date in [`date_order`](Self::date_order)
 /// with `-`, `/` or `.` between its parts and a four-digit year, optionally followed by a
@@ -142,6 +147,19 @@ pub enum FormatError {
         "the delimiter {0:#04x} cannot separate cells: use an ASCII character other than `\"`, CR and LF"
     )]
     Delimiter(u8),
+    /// The file's first line declares another delimiter (`sep=;`, as written for
+    /// spreadsheet programs) than the format's.
+    #[error(
+        "the file declares {declared:?} as its delimiter (`sep=` on its first line), the format {expected:?}",
+        declared = char::from(*declared),
+        expected = char::from(*expected)
+    )]
+    DeclaredDelimiter {
+        /// The delimiter the file declares.
+        declared: u8,
+        /// The format's.
+        expected: u8,
+    },
 }
 
 impl BookingFileFormat {
@@ -207,6 +225,23 @@ impl BookingFileFormat {
             .utf8_passthru(named.is_none())
             .strip_bom(true)
             .build(reader)
+    }
+
+    /// The delimiter a file's first record declares, when it is a `sep=X` line (any case):
+    /// read with the format's own delimiter `X`, the line is the two cells `sep=` and an
+    /// empty one; read with another, the one cell `sep=X`.
+    pub(super) fn declared_delimiter(&self, first: &csv::ByteRecord) -> Option<u8> {
+        let cell = |index: usize| first.get(index).unwrap_or_default();
+        let declaration = cell(0).strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell(0));
+        let (keyword, declared) = declaration.split_at_checked(4)?;
+        if !keyword.eq_ignore_ascii_case(b"sep=") {
+            return None;
+        }
+        match (first.len(), declared) {
+            (1, [declared]) => Some(*declared),
+            (2, []) if cell(1).is_empty() => Some(self.delimiter),
+            _ => None,
+        }
     }
 
     /// The instant a date cell names.
@@ -437,6 +472,61 @@ mod tests {
             given_name(&read_in(text.as_bytes(), named)[0]),
             "Zo\u{c3}\u{ab}"
         );
+    }
+
+    #[test]
+    fn a_first_line_declaring_the_delimiter_is_skipped_when_it_is_the_formats() {
+        let semicolons = BookingFileFormat::default().with_delimiter(b';');
+        let body =
+            "code;status;starts_at;total;currency;given_name\nS-1;paid;2019-03-05;1;EUR;Ana\n";
+        for declaration in ["sep=;\n", "SEP=;\r\n", "\u{feff}sep=;\n"] {
+            let rows = read_in(format!("{declaration}{body}").as_bytes(), semicolons);
+            assert_eq!(rows.len(), 1, "{declaration:?}");
+            assert_eq!(rows[0].line, 3, "{declaration:?}");
+            assert_eq!(given_name(&rows[0]), "Ana", "{declaration:?}");
+        }
+        let commas = read_in(
+            b"sep=,\ncode,status,starts_at,total,currency,given_name\nS-1,paid,2019-03-05,1,EUR,Ana\n",
+            BookingFileFormat::default(),
+        );
+        assert_eq!(given_name(&commas[0]), "Ana");
+
+        let settings = DirectorySettings::default();
+        let open = |file: &str, format: BookingFileFormat| {
+            BookingReader::with_format(
+                file.as_bytes(),
+                &BookingColumns::default(),
+                format,
+                &settings,
+            )
+            .err()
+        };
+        let other = open(&format!("sep=;\n{body}"), BookingFileFormat::default());
+        assert!(
+            matches!(
+                other,
+                Some(BookingFileError::Format(FormatError::DeclaredDelimiter {
+                    declared: b';',
+                    expected: b','
+                }))
+            ),
+            "{other:?}"
+        );
+        let message = other.unwrap().to_string();
+        assert!(
+            message.contains("';'") && message.contains("','"),
+            "{message}"
+        );
+        assert!(
+            matches!(open("sep=;\n", semicolons), Some(BookingFileError::Empty)),
+            "a declaration alone is an empty file"
+        );
+        // A header whose first column happens to start with `sep=` is a header.
+        let header = read_in(
+            b"sep=x;code;status;starts_at;total;currency;given_name\n;S-1;paid;2019-03-05;1;EUR;Ana\n",
+            semicolons,
+        );
+        assert_eq!(given_name(&header[0]), "Ana");
     }
 
     #[test]
