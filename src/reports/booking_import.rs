@@ -601,12 +601,16 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
                 breaks: VecDeque::new(),
                 line_ends: 0,
             });
+        // The first record, or the one on `line`; none is an empty file.
+        let read_first = |csv: &mut csv::Reader<_>, record: &mut csv::ByteRecord, line| match csv
+            .read_byte_record(record)
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(BookingFileError::Empty),
+            Err(error) => Err(file_error(error, line, bounds)),
+        };
         let mut header = csv::ByteRecord::new();
-        match csv.read_byte_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => return Err(BookingFileError::Empty),
-            Err(error) => return Err(file_error(error, 1, bounds)),
-        }
+        read_first(&mut csv, &mut header, 1)?;
         // A first line `sep=;` (written for spreadsheet programs) declares the delimiter;
         // the header follows it.
         if let Some(declared) = format.declared_delimiter(&header) {
@@ -616,11 +620,7 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
                     expected: format.delimiter,
                 }));
             }
-            match csv.read_byte_record(&mut header) {
-                Ok(true) => {}
-                Ok(false) => return Err(BookingFileError::Empty),
-                Err(error) => return Err(file_error(error, 2, bounds)),
-            }
+            read_first(&mut csv, &mut header, 2)?;
         }
         let mut names = Vec::with_capacity(header.len());
         for (index, raw) in header.iter().enumerate() {
