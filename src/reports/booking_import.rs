@@ -47,10 +47,10 @@ pub use format::{BookingFileFormat, DateOrder, DecimalSeparator, FormatError};
 ///
 /// Headers are matched as the directory compares names: ignoring case (Unicode case
 /// folding, so `CÓDIGO` is `Código`), Unicode compatibility forms (a composed `ó` or an
-/// `o` with a combining accent) and white space around them or repeated within them. The code, status,
-/// start and total columns must be in the file; so must the currency column, unless a
-/// [`default_currency`](Self::default_currency) is set. Every other column is optional:
-/// when the file lacks it, the value is empty. Columns of the file that nothing names are
+/// `o` with a combining accent) and white space around them or repeated within them. The
+/// code, status, start and total columns must be in the file; so must the currency column,
+/// unless a [`default_currency`](Self::default_currency) is set. Every other column is
+/// optional: when the file lacks it, the value is empty. Columns of the file that nothing names are
 /// ignored, since another system's export usually has many the directory does not keep.
 ///
 /// # Examples
@@ -623,11 +623,7 @@ impl<'a, R: io::Read> BookingReader<'a, R> {
             read_first(&mut csv, &mut header, 2)?;
         }
         let mut names = Vec::with_capacity(header.len());
-        for (index, raw) in header.iter().enumerate() {
-            let raw = match (index, raw) {
-                (0, [0xEF, 0xBB, 0xBF, rest @ ..]) => rest,
-                _ => raw,
-            };
+        for raw in &header {
             let name = cell_text(raw).map_err(BookingFileError::Header)?;
             TooLong::check(Input::ImportCell, name)
                 .map_err(|limit| BookingFileError::Header(RowError::TooLong(limit)))?;

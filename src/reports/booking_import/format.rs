@@ -232,8 +232,7 @@ impl BookingFileFormat {
     /// empty one; read with another, the one cell `sep=X`.
     pub(super) fn declared_delimiter(&self, first: &csv::ByteRecord) -> Option<u8> {
         let cell = |index: usize| first.get(index).unwrap_or_default();
-        let declaration = cell(0).strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell(0));
-        let (keyword, declared) = declaration.split_at_checked(4)?;
+        let (keyword, declared) = cell(0).split_at_checked(4)?;
         if !keyword.eq_ignore_ascii_case(b"sep=") {
             return None;
         }
@@ -290,9 +289,13 @@ impl BookingFileFormat {
             DateOrder::MonthDayYear => (third, first, second),
         };
         let number = |text: &str, digits: std::ops::RangeInclusive<usize>| {
-            (digits.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| text.parse::<u32>().ok())
-                .flatten()
+            let digits_only =
+                digits.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+            if digits_only {
+                text.parse::<u32>().ok()
+            } else {
+                None
+            }
         };
         let date = NaiveDate::from_ymd_opt(
             i32::try_from(number(year, 4..=4)?).ok()?,

@@ -37,8 +37,8 @@ use crate::service::telemetry::{ErrorKind, use_case};
 pub struct BookingImport {
     /// Which header holds what.
     pub columns: BookingColumns,
-    /// How the file writes its values (delimiter, decimal separator, date order, time
-    /// zone); the default is the crate's own CSV shape.
+    /// How the file writes its values (encoding, delimiter, decimal separator, date order,
+    /// time zone); the default is the crate's own CSV shape.
     pub format: BookingFileFormat,
     /// Rows read per batch: one read and one commit each. Within 1 to
     /// [`MAX_BATCH_SIZE`](Self::MAX_BATCH_SIZE) (a value outside is brought within), so
