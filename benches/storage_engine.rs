@@ -92,6 +92,9 @@ enum Awaited {
     OnBenchThread,
     /// By a task spawned on the runtime, as a host's request handler runs.
     OnWorker,
+    /// By this many tasks at once, each a share of the bookings, as a host serving
+    /// several requests at a time: their commits queue on the one writer together.
+    ByTasks(u64),
 }
 
 /// Criterion function `group/record-existing` (or `group/record-existing-on-worker`):
@@ -106,32 +109,69 @@ fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 
     awaited: Awaited,
 ) {
     let name = match awaited {
-        Awaited::OnBenchThread => "record-existing",
-        Awaited::OnWorker => "record-existing-on-worker",
+        Awaited::OnBenchThread => "record-existing".to_owned(),
+        Awaited::OnWorker => "record-existing-on-worker".to_owned(),
+        Awaited::ByTasks(tasks) => format!("record-existing-{tasks}-tasks"),
     };
     let id = format!("{group_name}/{name}");
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(1));
-    group.bench_function(name, |b| {
+    group.bench_function(&name, |b| {
         b.iter_custom(|iters| {
             let inputs = probes.inputs(iters, false);
             let directory = directory.clone();
-            let recording = async move {
-                let started = Instant::now();
-                record_all(&directory, inputs).await;
-                started.elapsed()
-            };
             let elapsed = match awaited {
-                Awaited::OnBenchThread => rt.block_on(recording),
+                Awaited::OnBenchThread => rt.block_on(async move {
+                    let started = Instant::now();
+                    record_all(&directory, inputs).await;
+                    started.elapsed()
+                }),
                 Awaited::OnWorker => rt
-                    .block_on(rt.spawn(recording))
+                    .block_on(rt.spawn(async move {
+                        let started = Instant::now();
+                        record_all(&directory, inputs).await;
+                        started.elapsed()
+                    }))
                     .expect("the recording task"),
+                Awaited::ByTasks(tasks) => rt.block_on(record_by_tasks(&directory, inputs, tasks)),
             };
             timed.add(&id, elapsed, iters);
             elapsed
         });
     });
     group.finish();
+}
+
+/// Records `inputs` by `tasks` tasks spawned at once, each a contiguous share; answers the
+/// time until the last is done.
+async fn record_by_tasks<
+    S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static,
+>(
+    directory: &Directory<S>,
+    mut inputs: Vec<(NewBooking, String)>,
+    tasks: u64,
+) -> Duration {
+    let share = inputs
+        .len()
+        .div_ceil(usize::try_from(tasks.max(1)).unwrap_or(1))
+        .max(1);
+    let mut shares = Vec::new();
+    while !inputs.is_empty() {
+        let rest = inputs.split_off(share.min(inputs.len()));
+        shares.push(std::mem::replace(&mut inputs, rest));
+    }
+    let started = Instant::now();
+    let running: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let directory = directory.clone();
+            tokio::spawn(async move { record_all(&directory, share).await })
+        })
+        .collect();
+    for task in running {
+        task.await.expect("a recording task");
+    }
+    started.elapsed()
 }
 
 /// The `-wal` file beside a database file.
@@ -239,15 +279,26 @@ fn sqlite_wal_frames(
 ) {
     let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
     let wal = wal_path(db);
-    for (kind, new) in [("existing", false), ("new", true)] {
+    let kinds = [
+        ("existing", false, 1),
+        ("new", true, 1),
+        ("existing, 8 tasks", false, 8),
+    ];
+    for (kind, new, tasks) in kinds {
         let mut per_round = Vec::new();
+        // Eight tasks record eight times the bookings, so each task records `n`.
+        let n = n * tasks;
         for round in 1..=WAL_ROUNDS {
             let inputs = probes.inputs(n, new);
             let frames = rt.block_on(async {
                 store.truncate_wal().await.expect("truncate the WAL");
                 let before = wal_frames(&wal);
                 assert_eq!(before, 0, "the WAL is empty after truncate_wal");
-                record_all(directory, inputs).await;
+                if tasks == 1 {
+                    record_all(directory, inputs).await;
+                } else {
+                    record_by_tasks(directory, inputs, tasks).await;
+                }
                 wal_frames(&wal)
             });
             let per = frames as f64 / n as f64;
@@ -477,7 +528,11 @@ fn bench_postgres(
         store
     });
     let directory = Directory::new(store, DirectorySettings::default());
-    for awaited in [Awaited::OnBenchThread, Awaited::OnWorker] {
+    for awaited in [
+        Awaited::OnBenchThread,
+        Awaited::OnWorker,
+        Awaited::ByTasks(8),
+    ] {
         bench_record(c, rt, "postgres", &directory, probes, timed, awaited);
     }
 
@@ -607,6 +662,17 @@ fn bench(c: &mut Criterion) {
         &timed,
         Awaited::OnBenchThread,
     );
+    for tasks in [8, 32] {
+        bench_record(
+            c,
+            &rt,
+            "sqlite",
+            &directory,
+            &mut probes,
+            &timed,
+            Awaited::ByTasks(tasks),
+        );
+    }
     bench_floor(c, "sqlite", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite", &directory, &mut floor, &mut probes);
     sqlite_wal_frames(&rt, "sqlite", &store, &directory, &db, &mut probes);
@@ -631,6 +697,15 @@ fn bench(c: &mut Criterion) {
         &timed,
         Awaited::OnBenchThread,
     );
+    bench_record(
+        c,
+        &rt,
+        "sqlite-full",
+        &directory,
+        &mut probes,
+        &timed,
+        Awaited::ByTasks(8),
+    );
     bench_floor(c, "sqlite-full", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite-full", &directory, &mut floor, &mut probes);
     drop(directory);
@@ -647,6 +722,10 @@ fn bench(c: &mut Criterion) {
     let ratio = |a: &str, b: &str| Some(timed.mean_us(a)? / timed.mean_us(b)?);
     for (a, b) in [
         ("sqlite/record-existing", "sqlite/floor"),
+        ("sqlite/record-existing-8-tasks", "sqlite/floor"),
+        ("sqlite/record-existing-32-tasks", "sqlite/floor"),
+        ("sqlite/record-existing", "sqlite/record-existing-8-tasks"),
+        ("sqlite-full/record-existing-8-tasks", "sqlite-full/floor"),
         ("sqlite-full/record-existing", "sqlite-full/floor"),
         ("sqlite-full/record-existing", "sqlite/record-existing"),
         ("sqlite-full/floor", "sqlite/floor"),

@@ -29,6 +29,7 @@ use crate::records::tokens::ResetTokenHash;
 use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, MergeId};
 
+pub(crate) mod group_commit;
 pub(crate) mod session;
 pub(crate) mod threads;
 
@@ -535,13 +536,15 @@ impl Store for SqliteStore {
         let erasure = changes.is_erasure();
         let (outcome, rows_changed) = self
             .connections
-            .on_writer(move |connection| {
-                let before = connection.total_changes();
-                let outcome = in_transaction(connection, |session| {
-                    run_ready(commit::apply(session, changes))
-                });
-                (outcome, connection.total_changes().saturating_sub(before))
-            })
+            .write_shared(
+                move |connection| {
+                    let before = connection.total_changes();
+                    let outcome = run_ready(commit::apply(&mut SqliteSession(connection), changes));
+                    (outcome, connection.total_changes().saturating_sub(before))
+                },
+                |(outcome, _)| matches!(outcome, Ok(Ok(()))),
+                |ended| (Err(ended), 0),
+            )
             .await?;
         outcome?.map_err(StoreError::Conflict)?;
         // The store span the service opened around the commit, if any.

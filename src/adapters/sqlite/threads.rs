@@ -16,6 +16,9 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::adapters::sqlite::group_commit::{
+    ClosureWrite, MOST_WRITES_PER_TRANSACTION, SharedWrite, commit_together,
+};
 use crate::ports::store::StoreError;
 
 /// What a connection's thread does next.
@@ -28,6 +31,15 @@ pub(crate) enum Next {
 
 /// Work for a connection's thread.
 pub(crate) type Job = Box<dyn FnOnce(&mut Connection) -> Next + Send>;
+
+/// What a connection's queue carries.
+pub(crate) enum Work {
+    /// Work run by itself.
+    Job(Job),
+    /// A write the writer may commit in one transaction with the writes queued behind it
+    /// (see [`group_commit`](super::group_commit)).
+    Write(Box<dyn SharedWrite>),
+}
 
 /// How long a connection waits for another process's lock before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -122,7 +134,7 @@ const CHECKPOINT_COPIED: u8 = 2;
 /// itself in its commit, as SQLite would: that bounds the WAL when the readers are slow.
 pub(crate) fn checkpoint_on_readers(
     writer: &mut Connection,
-    readers: flume::Sender<Job>,
+    readers: flume::Sender<Work>,
     threshold: u32,
 ) -> Result<(), rusqlite::Error> {
     use std::sync::Arc;
@@ -153,7 +165,7 @@ pub(crate) fn checkpoint_on_readers(
                     copied.store(CHECKPOINT_COPIED, Ordering::Release);
                     Next::Continue
                 });
-                if readers.send(job).is_err() {
+                if readers.send(Work::Job(job)).is_err() {
                     state.store(CHECKPOINT_IDLE, Ordering::Release);
                 }
             }
@@ -163,29 +175,40 @@ pub(crate) fn checkpoint_on_readers(
     }))
 }
 
-/// Starts a thread owning `connection` that runs the jobs it receives, in order, until a
+/// Starts a thread owning `connection` that runs the work it receives, in order, until a
 /// job says stop or every sender is gone; then it closes the connection and reports on
-/// `closed`.
+/// `closed`. Writes queued one behind another are committed together.
 pub(crate) fn spawn(
     name: String,
     mut connection: Connection,
-    jobs: flume::Receiver<Job>,
+    queue: flume::Receiver<Work>,
     closed: flume::Sender<()>,
 ) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name(name)
         .spawn(move || {
-            while let Ok(job) = jobs.recv() {
-                // A job that panics (a bug) fails its own caller, whose answer is dropped,
-                // not the store: a transaction it left open is rolled back and the thread
-                // takes the next job.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection))) {
-                    Ok(Next::Stop) => break,
-                    Ok(Next::Continue) => {}
-                    Err(_) => {
-                        if !connection.is_autocommit() {
-                            let _ = connection.execute_batch("ROLLBACK");
+            // Work taken from the queue while gathering writes, to run after them.
+            let mut held = None;
+            while let Some(work) = held.take().or_else(|| queue.recv().ok()) {
+                match work {
+                    Work::Job(job) => {
+                        if let Next::Stop = run_job(&mut connection, job) {
+                            break;
                         }
+                    }
+                    Work::Write(first) => {
+                        let mut writes = vec![first];
+                        while writes.len() < MOST_WRITES_PER_TRANSACTION {
+                            match queue.try_recv() {
+                                Ok(Work::Write(next)) => writes.push(next),
+                                Ok(other) => {
+                                    held = Some(other);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        commit_together(&mut connection, writes);
                     }
                 }
             }
@@ -195,6 +218,20 @@ pub(crate) fn spawn(
         })
         .map(|_| ())
         .map_err(|error| StoreError::backend("starting a SQLite connection's thread", error))
+}
+
+/// Runs one job. A job that panics (a bug) fails its own caller, whose answer is dropped,
+/// not the store: a transaction it left open is rolled back and the thread goes on.
+fn run_job(connection: &mut Connection, job: Job) -> Next {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| job(connection))) {
+        Ok(next) => next,
+        Err(_) => {
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            Next::Continue
+        }
+    }
 }
 
 /// The queues to the store's connection threads, shared by the store's clones.
@@ -210,10 +247,10 @@ pub(crate) struct Connections {
 #[derive(Debug)]
 pub(crate) struct Queues {
     /// The writer: commits, migrations, WAL truncation and the host's own work.
-    pub(crate) writer: flume::Sender<Job>,
+    pub(crate) writer: flume::Sender<Work>,
     /// The readers' shared queue; `None` for an in-memory database, whose one connection
     /// is the writer.
-    pub(crate) readers: Option<flume::Sender<Job>>,
+    pub(crate) readers: Option<flume::Sender<Work>>,
     /// How many reader threads take from `readers`.
     pub(crate) reader_count: usize,
     /// Each thread reports here once it has closed its connection.
@@ -248,10 +285,27 @@ impl Connections {
         .await
     }
 
+    /// Runs `work` on the writer's connection inside a transaction it may share with the
+    /// writes queued beside it, and answers what it returned: `keep` says from that whether
+    /// the work is kept or rolled back to its savepoint, and a transaction that ends
+    /// without committing answers `ended` of its error instead (see
+    /// [`group_commit`](super::group_commit)).
+    pub(crate) async fn write_shared<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> T + Send + 'static,
+        keep: fn(&T) -> bool,
+        ended: fn(StoreError) -> T,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = flume::bounded(1);
+        let write = ClosureWrite::new(work, keep, ended, answer);
+        self.send(|queues| &queues.writer, Work::Write(Box::new(write)))?;
+        Self::answer(answered).await
+    }
+
     /// Sends `work` to the queue `pick` chooses and awaits the answer.
     async fn run<T: Send + 'static>(
         &self,
-        pick: impl FnOnce(&Queues) -> &flume::Sender<Job>,
+        pick: impl FnOnce(&Queues) -> &flume::Sender<Work>,
         work: impl FnOnce(&mut Connection) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
         let (answer, answered) = flume::bounded(1);
@@ -260,18 +314,30 @@ impl Connections {
             let _ = answer.send(work(connection));
             Next::Continue
         });
-        {
-            // Held while sending only: `close` waits for it, so every job sent is queued
-            // before the threads' stop.
-            let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
-            let sent = open.as_ref().map(|queues| pick(queues).send(job));
-            if !matches!(sent, Some(Ok(()))) {
-                return Err(StoreError::backend(
-                    "using the SQLite store",
-                    "the store is closed",
-                ));
-            }
+        self.send(pick, Work::Job(job))?;
+        Self::answer(answered).await
+    }
+
+    /// Queues `work` on the queue `pick` chooses, unless the store is closed.
+    fn send(
+        &self,
+        pick: impl FnOnce(&Queues) -> &flume::Sender<Work>,
+        work: Work,
+    ) -> Result<(), StoreError> {
+        // Held while sending only: `close` waits for it, so every job sent is queued
+        // before the threads' stop.
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        match open.as_ref().map(|queues| pick(queues).send(work)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(StoreError::backend(
+                "using the SQLite store",
+                "the store is closed",
+            )),
         }
+    }
+
+    /// The answer to work sent, once the thread gives it.
+    async fn answer<T>(answered: flume::Receiver<T>) -> Result<T, StoreError> {
         answered.recv_async().await.map_err(|_| {
             StoreError::backend(
                 "using the SQLite store",
@@ -292,7 +358,7 @@ impl Connections {
         let Some(queues) = taken else {
             return;
         };
-        let stop = || -> Job { Box::new(|_: &mut Connection| Next::Stop) };
+        let stop = || Work::Job(Box::new(|_: &mut Connection| Next::Stop));
         let mut running = 0;
         if let Some(readers) = &queues.readers {
             for _ in 0..queues.reader_count {
@@ -494,7 +560,7 @@ mod tests {
         path: std::path::PathBuf,
         writer: rusqlite::Connection,
         reader: rusqlite::Connection,
-        jobs: flume::Receiver<super::Job>,
+        jobs: flume::Receiver<super::Work>,
     }
 
     impl HandedCheckpoints {
@@ -569,7 +635,9 @@ mod tests {
         }
         assert_eq!(files.jobs.len(), 1);
         // The reader (`query_only`, as the store's are) copies the pages into the file.
-        let job = files.jobs.try_recv().unwrap();
+        let Ok(super::Work::Job(job)) = files.jobs.try_recv() else {
+            panic!("the checkpoint is a job");
+        };
         let file_bytes = || std::fs::metadata(&files.path).unwrap().len();
         let copied_before = file_bytes();
         assert!(matches!(job(&mut files.reader), super::Next::Continue));
