@@ -159,8 +159,8 @@ fn run_transaction(
             // A failed statement ended the transaction (SQLite rolls back by itself on some
             // I/O and memory errors): the writes kept before this one went with it.
             return Some(TransactionFailed::new(
-                "committing",
-                std::io::Error::other("a failed statement ended the transaction this write shared"),
+                "committing: a failed statement ended the transaction the write shared",
+                std::io::Error::other("the transaction was rolled back"),
             ));
         }
         kept_any |= kept;
@@ -307,6 +307,30 @@ mod tests {
         assert!(panicked.recv().is_err(), "no answer: the sender is gone");
         assert_eq!(last_answer.try_recv().unwrap(), Ok(1));
         assert_eq!(values(&connection), [1, 3]);
+    }
+
+    /// A write whose failure ends the whole transaction (as SQLite does by itself on some
+    /// I/O and memory errors; here the write rolls back itself) takes the writes kept before
+    /// it along: they answer the failure, the writes after it never run, nothing is stored.
+    #[test]
+    fn a_write_that_ends_the_transaction_takes_the_others_along() {
+        let mut connection = table();
+        let (first, first_answer) = write("INSERT INTO t VALUES (1)");
+        let (ender, ender_answer) = write("ROLLBACK");
+        let (last, last_answer) = write("INSERT INTO t VALUES (3)");
+        commit_together(&mut connection, vec![first, ender, last]);
+        for answered in [first_answer, last_answer] {
+            let error = answered.try_recv().unwrap().unwrap_err();
+            assert!(
+                error.contains("a failed statement ended the transaction"),
+                "{error}"
+            );
+        }
+        // The ending write's own outcome stands (here its statement succeeded, so it
+        // counts as kept and answers the failure too).
+        assert!(ender_answer.try_recv().unwrap().is_err());
+        assert!(values(&connection).is_empty());
+        assert!(connection.is_autocommit());
     }
 
     /// A write alone runs in a transaction of its own with no savepoint, committed or
