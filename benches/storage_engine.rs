@@ -10,6 +10,10 @@
 //!   `sqlite-full/record-existing` (the same file reopened with `Durability::Full`):
 //!   `Directory::record_booking` for existing customers on one task, the raw email parsed
 //!   inside the timed loop;
+//! - criterion `sqlite/record-existing-8-tasks`, `sqlite/record-existing-32-tasks` and
+//!   `sqlite-full/record-existing-8-tasks`: the same bookings split between that many
+//!   tasks spawned at once, as a host's concurrent requests (their commits share the
+//!   writer's transactions: group commit);
 //! - criterion `sqlite/floor` and `sqlite-full/floor`: the floor, a bare `rusqlite` loop on a
 //!   file of its own whose schema and rows are copied from the adapter's migrated file
 //!   (`sqlite_master`), with the adapter's connection settings, writing per booking in one
@@ -22,11 +26,13 @@
 //!   (`SqliteStore::truncate_wal`), `CD_ENGINE_WAL_BOOKINGS` bookings are recorded (default
 //!   20, so the WAL stays under SQLite's 1,000-page auto-checkpoint), and the frames are
 //!   `(size of the -wal file - 32) / (page size + 24)`, the page size read from the WAL's
-//!   header; for existing and for new customers, five times each, and for the floor; the
-//!   last round's frames are also counted per B-tree (`dbstat`);
-//! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing` and
+//!   header; for existing and for new customers, five times each, for existing customers
+//!   by eight tasks at once (eight times the bookings), and for the floor; the last round's
+//!   frames are also counted per B-tree (`dbstat`);
+//! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing`,
 //!   `postgres/record-existing-on-worker` (the same loop as a task spawned on the runtime,
-//!   as a host's request handler runs, rather than awaited on the bench's thread), then
+//!   as a host's request handler runs, rather than awaited on the bench's thread) and
+//!   `postgres/record-existing-8-tasks`, then
 //!   three measured phases of `CD_ENGINE_PG_BOOKINGS` bookings (default 3,000) reading the
 //!   CPU time (utime + stime in `/proc/<pid>/stat`) of the server's processes before and
 //!   after: the backends serving the store (found by the `application_name` the bench adds
@@ -121,17 +127,9 @@ fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 
             let inputs = probes.inputs(iters, false);
             let directory = directory.clone();
             let elapsed = match awaited {
-                Awaited::OnBenchThread => rt.block_on(async move {
-                    let started = Instant::now();
-                    record_all(&directory, inputs).await;
-                    started.elapsed()
-                }),
+                Awaited::OnBenchThread => rt.block_on(record_timed(directory, inputs)),
                 Awaited::OnWorker => rt
-                    .block_on(rt.spawn(async move {
-                        let started = Instant::now();
-                        record_all(&directory, inputs).await;
-                        started.elapsed()
-                    }))
+                    .block_on(rt.spawn(record_timed(directory, inputs)))
                     .expect("the recording task"),
                 Awaited::ByTasks(tasks) => rt.block_on(record_by_tasks(&directory, inputs, tasks)),
             };
@@ -140,6 +138,16 @@ fn bench_record<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 
         });
     });
     group.finish();
+}
+
+/// Records `inputs` one after another; answers the time it took.
+async fn record_timed<S: Store + AccountStore + SearchStore + BulkReadStore + Clone + 'static>(
+    directory: Directory<S>,
+    inputs: Vec<(NewBooking, String)>,
+) -> Duration {
+    let started = Instant::now();
+    record_all(&directory, inputs).await;
+    started.elapsed()
 }
 
 /// Records `inputs` by `tasks` tasks spawned at once, each a contiguous share; answers the
@@ -280,9 +288,9 @@ fn sqlite_wal_frames(
     let n = env_number("CD_ENGINE_WAL_BOOKINGS", 20) as u64;
     let wal = wal_path(db);
     let kinds = [
-        ("existing", false, 1),
-        ("new", true, 1),
-        ("existing, 8 tasks", false, 8),
+        ("existing customer", false, 1),
+        ("new customer", true, 1),
+        ("existing customer, 8 tasks at once", false, 8),
     ];
     for (kind, new, tasks) in kinds {
         let mut per_round = Vec::new();
@@ -304,14 +312,14 @@ fn sqlite_wal_frames(
             let per = frames as f64 / n as f64;
             per_round.push(per);
             println!(
-                "engine: {label}: WAL frames per booking ({kind} customer), round {round}: {per:.2} ({frames} frames / {n} bookings)"
+                "engine: {label}: WAL frames per booking ({kind}), round {round}: {per:.2} ({frames} frames / {n} bookings)"
             );
             if round == WAL_ROUNDS {
-                print_breakdown(label, &format!("{kind} customer"), db, &wal, n);
+                print_breakdown(label, kind, db, &wal, n);
             }
         }
         let mean = per_round.iter().sum::<f64>() / per_round.len() as f64;
-        println!("engine: {label}: WAL frames per booking ({kind} customer), mean: {mean:.2}");
+        println!("engine: {label}: WAL frames per booking ({kind}), mean: {mean:.2}");
     }
 }
 
@@ -653,25 +661,12 @@ fn bench(c: &mut Criterion) {
     rt.block_on(record_all(&directory, probes.inputs(500, false)));
     let mut floor = Floor::create(&db, &dir.join("floor.db"));
     floor.set_synchronous("NORMAL");
-    bench_record(
-        c,
-        &rt,
-        "sqlite",
-        &directory,
-        &mut probes,
-        &timed,
+    for awaited in [
         Awaited::OnBenchThread,
-    );
-    for tasks in [8, 32] {
-        bench_record(
-            c,
-            &rt,
-            "sqlite",
-            &directory,
-            &mut probes,
-            &timed,
-            Awaited::ByTasks(tasks),
-        );
+        Awaited::ByTasks(8),
+        Awaited::ByTasks(32),
+    ] {
+        bench_record(c, &rt, "sqlite", &directory, &mut probes, &timed, awaited);
     }
     bench_floor(c, "sqlite", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite", &directory, &mut floor, &mut probes);
@@ -688,24 +683,17 @@ fn bench(c: &mut Criterion) {
     });
     floor.set_synchronous("FULL");
     let directory = Directory::new(store.clone(), DirectorySettings::default());
-    bench_record(
-        c,
-        &rt,
-        "sqlite-full",
-        &directory,
-        &mut probes,
-        &timed,
-        Awaited::OnBenchThread,
-    );
-    bench_record(
-        c,
-        &rt,
-        "sqlite-full",
-        &directory,
-        &mut probes,
-        &timed,
-        Awaited::ByTasks(8),
-    );
+    for awaited in [Awaited::OnBenchThread, Awaited::ByTasks(8)] {
+        bench_record(
+            c,
+            &rt,
+            "sqlite-full",
+            &directory,
+            &mut probes,
+            &timed,
+            awaited,
+        );
+    }
     bench_floor(c, "sqlite-full", &mut floor, &timed);
     sqlite_turns(&rt, "sqlite-full", &directory, &mut floor, &mut probes);
     drop(directory);

@@ -199,3 +199,110 @@ async fn a_conflicting_commit_is_rolled_back_alone_and_its_retry_sees_the_other(
     store.close().await;
     remove(&path);
 }
+
+/// What a directory holds for one email: its customer's booking codes, booking count and
+/// totals, compared between stores (ids and times differ).
+async fn holdings<S>(directory: &Directory<S>, email: &str) -> (Vec<String>, usize, String)
+where
+    S: customer_directory::Store
+        + customer_directory::ports::store::SearchStore
+        + customer_directory::ports::store::BulkReadStore,
+{
+    let customer = directory
+        .find_by_email(email)
+        .await
+        .expect("read")
+        .unwrap_or_else(|| panic!("{email} has a customer"));
+    let mut codes: Vec<String> = directory
+        .customer_bookings(customer.id)
+        .await
+        .expect("bookings")
+        .into_iter()
+        .map(|booking| booking.code)
+        .collect();
+    codes.sort();
+    let summary = directory.summary(customer.id).await.expect("summary");
+    (
+        codes,
+        summary.booking_count,
+        format!("{:?}", summary.totals),
+    )
+}
+
+/// Sixteen tasks recording 400 bookings over 20 emails at once on a SQLite file (their
+/// commits grouped as they queue, some conflicting inside a shared transaction) leave the
+/// directory a sequential run on the in-memory store leaves: per email one customer, the
+/// same bookings, the same count and totals. Each email books with the same details, so
+/// the order of the bookings does not change the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_tasks_at_once_leave_what_one_by_one_leaves() {
+    const TASKS: usize = 16;
+    const EACH: usize = 25;
+    const EMAILS: usize = 20;
+    let email = |n: usize| format!("guest{}@example.com", n % EMAILS);
+    let (store, path) = file_store("group-commit-equal").await;
+    let concurrent = Arc::new(Directory::new(store.clone(), DirectorySettings::default()));
+    let commits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&commits);
+    store
+        .with_connection(move |connection| {
+            connection
+                .commit_hook(Some(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    false
+                }))
+                .expect("a commit hook on the writer");
+        })
+        .await
+        .expect("the writer");
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let directory = Arc::clone(&concurrent);
+            tokio::spawn(async move {
+                for n in 0..EACH {
+                    let code = format!("EQ-{task}-{n}");
+                    let new = booking(&code, &email(task * EACH + n), directory.settings());
+                    directory
+                        .record_booking(new, &Actor::System)
+                        .await
+                        .unwrap_or_else(|error| panic!("{code}: {error}"));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a recording task");
+    }
+    let sequential = Directory::new(
+        customer_directory::MemoryStore::new(),
+        DirectorySettings::default(),
+    );
+    for task in 0..TASKS {
+        for n in 0..EACH {
+            let new = booking(
+                &format!("EQ-{task}-{n}"),
+                &email(task * EACH + n),
+                sequential.settings(),
+            );
+            sequential
+                .record_booking(new, &Actor::System)
+                .await
+                .expect("recorded");
+        }
+    }
+    for n in 0..EMAILS {
+        let email = email(n);
+        let at_once = holdings(&concurrent, &email).await;
+        let one_by_one = holdings(&sequential, &email).await;
+        assert_eq!(at_once, one_by_one, "{email}");
+        assert_eq!(at_once.1, TASKS * EACH / EMAILS, "{email}");
+    }
+    assert_eq!(support::all_customers(&store).await.len(), EMAILS);
+    eprintln!(
+        "{} bookings in {} transactions",
+        TASKS * EACH,
+        commits.load(Ordering::SeqCst)
+    );
+    store.close().await;
+    remove(&path);
+}
