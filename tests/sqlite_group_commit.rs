@@ -50,6 +50,19 @@ fn booking(code: &str, email: &str, settings: &DirectorySettings) -> NewBooking 
     )
 }
 
+/// Counts in `counter` every transaction `connection` (the writer's) commits from now on.
+fn count_commits(
+    connection: &mut customer_directory::adapters::rusqlite::Connection,
+    counter: Arc<AtomicUsize>,
+) {
+    connection
+        .commit_hook(Some(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            false
+        }))
+        .expect("a commit hook on the writer");
+}
+
 /// Holds the store's writer busy until [`release`](WriterHeld::release), counting from
 /// then on the transactions its connection commits.
 struct WriterHeld {
@@ -68,12 +81,7 @@ impl WriterHeld {
         let held = tokio::spawn(async move {
             store
                 .with_connection(move |connection| {
-                    connection
-                        .commit_hook(Some(move || {
-                            counter.fetch_add(1, Ordering::SeqCst);
-                            false
-                        }))
-                        .expect("a commit hook on the writer");
+                    count_commits(connection, counter);
                     let _ = holding.send(());
                     let _ = released.recv();
                 })
@@ -245,14 +253,7 @@ async fn sixteen_tasks_at_once_leave_what_one_by_one_leaves() {
     let commits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&commits);
     store
-        .with_connection(move |connection| {
-            connection
-                .commit_hook(Some(move || {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    false
-                }))
-                .expect("a commit hook on the writer");
-        })
+        .with_connection(move |connection| count_commits(connection, counter))
         .await
         .expect("the writer");
     let tasks: Vec<_> = (0..TASKS)
