@@ -5,8 +5,9 @@
 //! closure and await the answer: one hand-over there and one back per read or commit,
 //! whatever the number of statements, which run with no thread switch between them.
 //! Commits queue on the one writer (SQLite has one write lock per database; queuing in the
-//! process beats polling the lock), reads share the readers' queue (WAL lets them run beside
-//! the writer).
+//! process beats polling the lock), and the commits queued together share one transaction
+//! ([`group_commit`](super::group_commit)); reads share the readers' queue (WAL lets them
+//! run beside the writer).
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
