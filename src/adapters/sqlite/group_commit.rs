@@ -20,6 +20,8 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use crate::adapters::sql::session::DbError;
+use crate::adapters::sqlite::session::db_error;
 use crate::ports::store::StoreError;
 
 /// The most writes one transaction takes. A bound keeps a burst of commits from holding
@@ -41,25 +43,45 @@ pub(crate) trait SharedWrite: Send {
 }
 
 /// Why a transaction ended without committing the writes it kept.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TransactionFailed {
     /// What the writer was doing.
     what: &'static str,
     /// SQLite's error, shared by every write of the transaction.
     cause: Arc<dyn Error + Send + Sync>,
+    /// Why SQLite gave the transaction up because of another writer, if it did (see
+    /// [`DbError`]): each write then answers a conflict its caller may retry.
+    aborted: Option<String>,
 }
 
 impl TransactionFailed {
-    fn new(what: &'static str, cause: impl Error + Send + Sync + 'static) -> Self {
+    fn new(what: &'static str, error: rusqlite::Error) -> Self {
+        let DbError { source, aborted } = db_error(error);
         Self {
             what,
-            cause: Arc::new(cause),
+            cause: Arc::from(source),
+            aborted,
         }
     }
 
-    /// The error a write of the transaction answers.
-    pub(crate) fn to_store_error(&self) -> StoreError {
-        StoreError::backend(self.what, Arc::clone(&self.cause))
+    /// A failed statement ended the transaction (SQLite rolls back by itself on some I/O
+    /// and memory errors): the writes kept before it went with it.
+    fn ended_by_a_failed_statement() -> Self {
+        Self {
+            what: "committing: a failed statement ended the transaction the write shared",
+            cause: Arc::new(std::io::Error::other("the transaction was rolled back")),
+            aborted: None,
+        }
+    }
+
+    /// The error a write of the transaction answers, mapped as every SQLite error is
+    /// ([`DbError::while_`]).
+    fn to_store_error(&self) -> StoreError {
+        DbError {
+            source: Box::new(Arc::clone(&self.cause)),
+            aborted: self.aborted.clone(),
+        }
+        .while_(self.what)
     }
 }
 
@@ -135,6 +157,22 @@ pub(crate) fn commit_together(connection: &mut Connection, mut writes: Vec<Box<d
     }
 }
 
+/// Runs `work` as a write alone (see [`commit_together`]): in a transaction of its own,
+/// committed when `keep` says so, rolled back otherwise. `None` when the work panicked.
+pub(crate) fn commit_alone<T: Send + 'static>(
+    connection: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    keep: fn(&T) -> bool,
+    ended: fn(StoreError) -> T,
+) -> Option<T> {
+    let (answer, answered) = flume::bounded(1);
+    commit_together(
+        connection,
+        vec![Box::new(ClosureWrite::new(work, keep, ended, answer))],
+    );
+    answered.try_recv().ok()
+}
+
 /// The transaction of [`commit_together`]; `Some` when it did not commit.
 fn run_transaction(
     connection: &mut Connection,
@@ -156,12 +194,7 @@ fn run_transaction(
         let kept =
             std::panic::catch_unwind(AssertUnwindSafe(|| write.apply(connection))).unwrap_or(false);
         if connection.is_autocommit() {
-            // A failed statement ended the transaction (SQLite rolls back by itself on some
-            // I/O and memory errors): the writes kept before this one went with it.
-            return Some(TransactionFailed::new(
-                "committing: a failed statement ended the transaction the write shared",
-                std::io::Error::other("the transaction was rolled back"),
-            ));
+            return Some(TransactionFailed::ended_by_a_failed_statement());
         }
         kept_any |= kept;
         let ended = match (alone, kept) {
@@ -331,6 +364,41 @@ mod tests {
         assert!(ender_answer.try_recv().unwrap().is_err());
         assert!(values(&connection).is_empty());
         assert!(connection.is_autocommit());
+    }
+
+    /// A transaction SQLite gives up because another connection holds the write lock past
+    /// the busy timeout answers each write the retryable conflict every SQLite error of
+    /// that kind is mapped to, not a backend failure; nothing runs.
+    #[test]
+    fn a_lock_held_elsewhere_answers_a_conflict_to_retry() {
+        let path = std::env::temp_dir().join(format!(
+            "customer-directory-group-lock-{}.db",
+            crate::values::ids::CustomerId::new()
+        ));
+        let mut connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER PRIMARY KEY);")
+            .unwrap();
+        connection.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let answer = super::commit_alone(
+            &mut connection,
+            |connection: &mut Connection| -> Result<usize, String> {
+                connection
+                    .execute("INSERT INTO t VALUES (1)", [])
+                    .map_err(|error| error.to_string())
+            },
+            Result::is_ok,
+            |ended| Err(format!("{ended:?}")),
+        );
+        let error = answer.expect("answered").unwrap_err();
+        assert!(error.contains("TransactionAborted"), "{error}");
+        holder.execute_batch("ROLLBACK").unwrap();
+        drop((connection, holder));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     /// A write alone runs in a transaction of its own with no savepoint, committed or

@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 use crate::adapters::sql::session::{Checked, Dialect, run_ready};
 use crate::adapters::sql::{commit, migrate, reads};
-use crate::adapters::sqlite::session::{SqliteDialect, SqliteSession, db_error};
+use crate::adapters::sqlite::group_commit::commit_alone;
+use crate::adapters::sqlite::session::{SqliteDialect, SqliteSession};
 use crate::adapters::sqlite::threads::{
     BUSY_TIMEOUT, CHECKPOINT_PAGES, Connections, Location, Queues, checkpoint_on_readers, open,
     spawn,
@@ -295,12 +296,22 @@ impl SqliteStore {
         self.connections
             .on_writer(|connection| {
                 for migration in SqliteDialect::MIGRATIONS {
-                    in_transaction(connection, |session| {
+                    let apply = move |connection: &mut Connection| -> Checked {
                         run_ready(async {
+                            let session = &mut SqliteSession(connection);
                             migrate::apply_migration(session, migration).await?;
                             Ok(Ok(()))
                         })
-                    })?
+                    };
+                    commit_alone(
+                        connection,
+                        apply,
+                        |applied| matches!(applied, Ok(Ok(()))),
+                        Err,
+                    )
+                    .ok_or_else(|| {
+                        StoreError::backend("migrating", "the migration's work panicked")
+                    })??
                     .map_err(StoreError::Conflict)?;
                 }
                 Ok(())
@@ -403,34 +414,6 @@ fn location(url: &str) -> Result<Location, StoreError> {
         return Err(invalid("names no file"));
     }
     Ok(Location::File(path.into()))
-}
-
-/// Runs `work` in a transaction holding the write lock (`BEGIN IMMEDIATE`): committed when
-/// it answers `Ok(Ok(()))`, rolled back otherwise, so nothing of a failed commit remains.
-fn in_transaction(
-    connection: &mut Connection,
-    work: impl FnOnce(&mut SqliteSession<'_>) -> Checked,
-) -> Checked {
-    let failed = |what: &'static str| move |error| db_error(error).while_(what);
-    connection
-        .execute_batch("BEGIN IMMEDIATE")
-        .map_err(failed("starting a transaction"))?;
-    let outcome = work(&mut SqliteSession(connection));
-    if let Ok(Ok(())) = outcome {
-        if let Err(error) = connection.execute_batch("COMMIT") {
-            let _ = connection.execute_batch("ROLLBACK");
-            return Err(failed("committing")(error));
-        }
-        return outcome;
-    }
-    // A failed statement may have ended the transaction already; then there is nothing to
-    // roll back.
-    if !connection.is_autocommit() {
-        connection
-            .execute_batch("ROLLBACK")
-            .map_err(failed("rolling back"))?;
-    }
-    outcome
 }
 
 /// Truncates the WAL on the writer's connection (see [`SqliteStore::truncate_wal`]).
