@@ -1,8 +1,11 @@
 //! [`PostgresStore`]: the port on PostgreSQL (feature `postgres`), for hosts that share one
 //! directory between many processes.
 
+use std::sync::Arc;
+
 use sqlx::postgres::PgPool;
 
+use crate::adapters::postgres::kept::KeptConnections;
 use crate::adapters::postgres::session::{
     PgSession, PostgresDialect, bind_all, db_error, pool_options,
 };
@@ -25,6 +28,7 @@ use crate::records::tokens::ResetTokenHash;
 use crate::values::email::key::EmailKey;
 use crate::values::ids::{AccountId, BookingId, CustomerId, MergeId};
 
+mod kept;
 mod maintenance;
 pub(crate) mod one_call;
 pub(crate) mod session;
@@ -37,8 +41,9 @@ pub use maintenance::{MaintenanceError, Vacuum};
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
 /// in full or fail with a [`Conflict`](crate::ports::store::Conflict) that the directory retries. Recording
 /// a booking commits as a single statement (no `BEGIN`, no `COMMIT`): with its email lookup,
-/// two statements (the pool checks a connection with a round trip of its own only when it
-/// sat idle for five seconds). Call [`migrate`](Self::migrate) once before use.
+/// two statements and two round trips (the store keeps its connections between operations,
+/// see [`pool`](Self::pool), and checks one with a round trip of its own only when it sat
+/// idle for five seconds). Call [`migrate`](Self::migrate) once before use.
 ///
 /// # Durability
 ///
@@ -91,6 +96,10 @@ pub use maintenance::{MaintenanceError, Vacuum};
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Connections kept between the store's operations (shared by its clones), so a
+    /// booking's lookup and commit do not each pay the pool's check of a returned
+    /// connection.
+    kept: Arc<KeptConnections>,
 }
 
 impl PostgresStore {
@@ -106,7 +115,7 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Connects like [`connect`](Self::connect), keeping the directory's tables in their own
@@ -161,20 +170,43 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(|error| StoreError::backend("connecting to PostgreSQL", error))?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Uses an existing pool (a [`sqlx`](crate::adapters::sqlx) 0.8 pool, re-exported as
     /// `store::sqlx`), sharing it with the host's own queries.
+    ///
+    /// Between its operations the store keeps up to half of the pool's connections (see
+    /// [`pool`](Self::pool)).
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        let kept = Arc::new(KeptConnections::for_pool(&pool));
+        Self { pool, kept }
     }
 
     /// The pool, for the host's own queries.
+    ///
+    /// A connection whose operation finished normally is kept by the store for its next
+    /// operation rather than handed back: `sqlx` checks every connection handed back with a
+    /// round trip, which a booking (a lookup and a commit) would pay twice. The store keeps
+    /// at most half of the pool's connections, so the host's queries always have the other
+    /// half, and hands back a kept connection idle for five seconds on its next operation.
+    /// Closing the pool (here or through [`close`](Self::close)) closes the kept
+    /// connections too.
     #[must_use]
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Hands the kept connections back and closes the pool: every connection is closed
+    /// once its operation ends, and every later operation (the store's and the host's on
+    /// [`pool`](Self::pool)) fails.
+    pub async fn close(&self) {
+        // Marked closed first (the call does it), so the pool closes the connections handed
+        // back below rather than taking them in again.
+        let closing = self.pool.close();
+        drop(self.kept.drain());
+        closing.await;
     }
 
     /// Creates or upgrades the schema; safe to call on every start (applied migrations are
@@ -200,33 +232,58 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// A connection of the pool, for one read.
+    /// A connection for one operation: a kept one, or one of the pool's. Hand it to
+    /// [`keep`](Self::keep) when the operation finished normally; dropping it instead hands
+    /// it back to the pool, which checks it.
     async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, StoreError> {
-        self.pool
-            .acquire()
+        self.kept
+            .take(&self.pool)
             .await
             .map_err(|error| db_error(error).while_("taking a connection"))
+    }
+
+    /// Keeps `connection`, whose operation finished normally, for the next operation.
+    fn keep(&self, connection: sqlx::pool::PoolConnection<sqlx::Postgres>) {
+        self.kept.keep(&self.pool, connection);
     }
 
     /// Runs a commit planned by [`one_call::plan`]: `true` when it is committed, `false`
     /// when it is not (a check failed, or the server refused) and nothing of it remains.
     pub(crate) async fn commit_in_one_call(&self, call: one_call::OneCall) -> bool {
+        let Ok(mut connection) = self.connection().await else {
+            return false;
+        };
         let done = bind_all(sqlx::query(&call.sql), call.binds)
-            .execute(&self.pool)
+            .execute(&mut *connection)
             .await;
+        let Ok(done) = done else {
+            return false;
+        };
+        self.keep(connection);
+        // The store span the service opened around the commit, if any.
         #[cfg(feature = "tracing")]
-        if let Ok(done) = &done {
-            // The store span the service opened around the commit, if any.
-            tracing::Span::current().record("rows_affected", done.rows_affected());
-        }
-        done.is_ok()
+        tracing::Span::current().record("rows_affected", done.rows_affected());
+        #[cfg(not(feature = "tracing"))]
+        let _ = done;
+        true
     }
 
     /// The general commit, in a transaction at READ COMMITTED.
     async fn commit_in_transaction(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin()
+        let mut connection = self.connection().await?;
+        let committed = Self::commit_on(&mut connection, changes).await;
+        if committed.is_ok() {
+            self.keep(connection);
+        }
+        committed
+    }
+
+    /// The general commit on `connection`, in a transaction of its own.
+    async fn commit_on(
+        connection: &mut sqlx::PgConnection,
+        changes: ChangeSet,
+    ) -> Result<(), StoreError> {
+        let mut tx = sqlx::Connection::begin(connection)
             .await
             .map_err(|error| db_error(error).while_("starting a transaction"))?;
         // Rows changed, for the store span the service opened around the commit: read only
@@ -283,7 +340,11 @@ async fn rows_changed(connection: &mut sqlx::PgConnection) -> Option<u64> {
 macro_rules! read {
     ($store:expr, $read:ident ( $($arg:expr),* )) => {{
         let mut connection = $store.connection().await?;
-        reads::$read(&mut PgSession(&mut connection), $($arg),*).await
+        let read = reads::$read(&mut PgSession(&mut connection), $($arg),*).await;
+        if read.is_ok() {
+            $store.keep(connection);
+        }
+        read
     }};
 }
 

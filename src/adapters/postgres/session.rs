@@ -3,6 +3,7 @@
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Column, Postgres, Row as _, TypeInfo};
 
+use crate::adapters::postgres::kept::IDLE_BEFORE_PING;
 use crate::adapters::sql::encoding::Bind;
 use crate::adapters::sql::schema::Migration;
 use crate::adapters::sql::session::{DbError, Dialect, Row, Session, Value};
@@ -96,10 +97,6 @@ impl Session for PgSession<'_> {
             .map_err(db_error)
     }
 }
-
-/// How long a pooled connection may sit idle before the pool checks it is still alive
-/// when handing it out.
-const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The pool options the store starts from. sqlx checks every connection it hands out with a
 /// round trip by default (`test_before_acquire`), which a booking pays twice; a connection

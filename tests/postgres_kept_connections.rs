@@ -1,0 +1,246 @@
+//! `PostgresStore` keeps the connections of operations that finished normally for its next
+//! operations instead of handing them back to the pool (which checks each one handed back
+//! with a round trip). These tests hold what that must not change: the host keeps half of
+//! the pool, closing the pool (through the store or directly) finishes, a store dropped
+//! outside a Tokio runtime does not panic, and a kept connection whose server process ended
+//! while it sat idle is not used once it is stale.
+#![cfg(feature = "postgres")]
+
+mod support;
+
+use std::time::Duration;
+
+use customer_directory::adapters::sqlx;
+use customer_directory::{
+    Actor, BookingStatus, Currency, Directory, DirectorySettings, EmailAddress, Money, NewBooking,
+    PersonName, PostgresStore, Profile, Store,
+};
+
+fn booking(code: &str, email: &str) -> NewBooking {
+    NewBooking::new(
+        code,
+        BookingStatus::PAID,
+        Profile {
+            given_name: Some(PersonName::parse("Ana").unwrap()),
+            email: Some(EmailAddress::parse(email).unwrap()),
+            ..Profile::default()
+        },
+        chrono::Utc::now(),
+        Money::new(30_00, Currency::parse("EUR").unwrap()),
+    )
+}
+
+/// Connections of the store's pool that the pool does not hold idle: the ones the store
+/// keeps, once nothing runs.
+fn not_idle(store: &PostgresStore) -> usize {
+    store.pool().size() as usize - store.pool().num_idle()
+}
+
+/// Waits until the pool's background checks of connections handed back have ended (the
+/// count of connections it holds idle stops changing), however loaded the machine is.
+async fn settle(store: &PostgresStore) {
+    let mut seen = (store.pool().size(), store.pool().num_idle());
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = (store.pool().size(), store.pool().num_idle());
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
+
+/// Asserts that every connection of the store's closed pool is closed within five seconds
+/// (`PgPool::close` may return while the last one's goodbye to the server is under way).
+async fn assert_all_closed(store: &PostgresStore) {
+    for _ in 0..50 {
+        if store.pool().size() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.pool().size(), 0, "every connection is closed");
+}
+
+/// Drops the store's schema through a connection of its own.
+async fn drop_schema(url: &str, store: &PostgresStore) {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let direct = PostgresStore::connect(url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(direct.pool())
+        .await
+        .unwrap();
+    direct.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_keeps_at_most_half_of_the_pool() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let most = store.pool().options().get_max_connections() as usize;
+    // As many reads at once as the pool has connections, each holding its connection until
+    // all of them have one.
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(most));
+    let reads: Vec<_> = (0..most)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                let mut connection = store.pool().acquire().await.unwrap();
+                barrier.wait().await;
+                sqlx::query("SELECT 1")
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+                drop(connection);
+                // Then an operation of the store's on each task.
+                store.lists().await.unwrap();
+            })
+        })
+        .collect();
+    for read in reads {
+        read.await.unwrap();
+    }
+    settle(&store).await;
+    let kept = not_idle(&store);
+    assert!(kept >= 1, "the store keeps connections: {kept}");
+    assert!(kept <= most / 2, "{kept} kept of {most}");
+    // The host's own queries get the other half at once.
+    let mut host = Vec::new();
+    for _ in 0..most / 2 {
+        let connection = tokio::time::timeout(Duration::from_secs(5), store.pool().acquire())
+            .await
+            .expect("the host gets a connection without waiting for the store")
+            .unwrap();
+        host.push(connection);
+    }
+    drop(host);
+    drop_schema(&url, &store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_pool_directly_finishes_while_the_store_keeps_connections() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    directory
+        .record_booking(booking("K-1", "ana@example.com"), &Actor::System)
+        .await
+        .unwrap();
+    drop_schema(&url, &store).await;
+    settle(&store).await;
+    assert!(not_idle(&store) >= 1, "the store keeps a connection");
+    // `PgPool::close` waits for every connection to come back: the store hands its kept
+    // ones back when the pool closes.
+    tokio::time::timeout(Duration::from_secs(10), store.pool().close())
+        .await
+        .expect("closing the pool finishes while the store and a directory exist");
+    assert_all_closed(&store).await;
+    let after = directory.find_by_email("ana@example.com").await;
+    assert!(
+        after.is_err(),
+        "an operation after the close fails: {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_store_closes_the_pool() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    store.lists().await.unwrap();
+    drop_schema(&url, &store).await;
+    settle(&store).await;
+    assert!(not_idle(&store) >= 1, "the store keeps a connection");
+    tokio::time::timeout(Duration::from_secs(10), store.close())
+        .await
+        .expect("closing the store finishes");
+    assert!(store.pool().is_closed());
+    assert_all_closed(&store).await;
+    assert!(
+        store.lists().await.is_err(),
+        "an operation after the close fails"
+    );
+}
+
+#[test]
+fn a_store_dropped_outside_a_runtime_does_not_panic() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = runtime.block_on(async {
+        let store = support::fresh_postgres_store(&url, "cd_kept").await;
+        store.lists().await.unwrap();
+        settle(&store).await;
+        assert!(not_idle(&store) >= 1, "the store keeps a connection");
+        drop_schema(&url, &store).await;
+        store
+    });
+    drop(runtime);
+    // `sqlx` hands a dropped pooled connection back through a task, which needs a runtime.
+    drop(store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_kept_connection_whose_server_process_ended_is_not_used() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    // The store's server processes are found by the application name it connects with.
+    let name = format!(
+        "cd_kept_{}",
+        customer_directory::CustomerId::new().as_uuid().simple()
+    );
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let tagged = format!("{url}{separator}application_name={name}");
+    let store = support::fresh_postgres_store(&tagged, "cd_kept").await;
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    directory
+        .record_booking(booking("S-1", "ana@example.com"), &Actor::System)
+        .await
+        .unwrap();
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    settle(&store).await;
+    assert!(not_idle(&store) >= 1, "the store keeps a connection");
+    // Every server process of the store's pool ends, as in a server restart.
+    let direct = PostgresStore::connect(&url).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM \
+         (SELECT pid FROM pg_stat_activity WHERE application_name = $1 OFFSET 0) store",
+    )
+    .bind(&name)
+    .fetch_one(direct.pool())
+    .await
+    .unwrap();
+    assert!(ended >= 1, "the store's server processes ended");
+    // Once stale, the kept connection goes back to the pool, which finds it broken.
+    tokio::time::sleep(Duration::from_millis(5_200)).await;
+    let found = directory.find_by_email("ana@example.com").await.unwrap();
+    assert!(
+        found.is_some(),
+        "the next operation succeeds on a fresh connection"
+    );
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(direct.pool())
+        .await
+        .unwrap();
+    direct.close().await;
+    store.close().await;
+}
