@@ -2,8 +2,9 @@
 //! operations instead of handing them back to the pool (which checks each one handed back
 //! with a round trip). These tests hold what that must not change: the host keeps half of
 //! the pool, closing the pool (through the store or directly) finishes, a store dropped
-//! outside a Tokio runtime does not panic, and a kept connection whose server process ended
-//! while it sat idle is not used once it is stale.
+//! outside a Tokio runtime does not panic, a kept connection whose server process ended
+//! while it sat idle is not used once it is stale, and an operation cancelled at any point
+//! leaves no connection that breaks the next one.
 #![cfg(feature = "postgres")]
 
 mod support;
@@ -243,4 +244,80 @@ async fn a_stale_kept_connection_whose_server_process_ended_is_not_used() {
         .unwrap();
     direct.close().await;
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_cancelled_at_any_point_leave_no_connection_that_breaks_the_next() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    let ana = directory
+        .record_booking(booking("C-0", "ana@example.com"), &Actor::System)
+        .await
+        .unwrap()
+        .outcome
+        .customer()
+        .expect("Ana's profile");
+    let mut acknowledged = vec!["C-0".to_owned()];
+    for step in 0..60u64 {
+        // A booking whose future is dropped after a few microseconds to a few milliseconds:
+        // before it takes a connection, while its lookup or its commit is on the wire, or
+        // after it is done. A commit already sent may still land on the server after the
+        // drop, so a cancelled booking is either stored once or not at all.
+        let code = format!("C-{}", step + 1);
+        let cancelled = tokio::time::timeout(
+            Duration::from_micros(step * step * 2),
+            directory.record_booking(booking(&code, "ana@example.com"), &Actor::System),
+        )
+        .await;
+        if let Ok(done) = cancelled {
+            done.unwrap();
+            acknowledged.push(code.clone());
+        }
+        // The next operations, on whatever connection the store hands them, succeed and
+        // see every acknowledged booking once.
+        let found = directory
+            .find_by_email("ana@example.com")
+            .await
+            .unwrap()
+            .expect("Ana is found");
+        assert_eq!(found.id, ana);
+        assert_each_at_most_once_and_acknowledged_present(&directory, ana, &acknowledged).await;
+    }
+    settle(&store).await;
+    assert_each_at_most_once_and_acknowledged_present(&directory, ana, &acknowledged).await;
+    assert!(
+        acknowledged.len() > 1 && acknowledged.len() < 61,
+        "some bookings were cancelled and some finished: {}",
+        acknowledged.len()
+    );
+    drop_schema(&url, &store).await;
+    store.close().await;
+}
+
+/// Asserts that no booking code is stored twice for `customer` and that every code in
+/// `acknowledged` is stored.
+async fn assert_each_at_most_once_and_acknowledged_present(
+    directory: &Directory<PostgresStore>,
+    customer: customer_directory::CustomerId,
+    acknowledged: &[String],
+) {
+    let bookings = directory.customer_bookings(customer).await.unwrap();
+    let mut codes: Vec<&str> = bookings.iter().map(|b| b.code.as_str()).collect();
+    codes.sort_unstable();
+    let stored = codes.len();
+    codes.dedup();
+    assert_eq!(
+        codes.len(),
+        stored,
+        "a booking code stored twice: {codes:?}"
+    );
+    for code in acknowledged {
+        assert!(
+            codes.contains(&code.as_str()),
+            "{code} acknowledged but not stored"
+        );
+    }
 }
