@@ -70,7 +70,7 @@ struct State {
     /// in `customer_by_key`: what [`Store::unattributed_bookings`] reads. Attributed
     /// bookings (nearly all) are not in it, so recording one costs no probe here.
     unattributed_by_email_key: HashMap<IndexKey, Vec<BookingId>>,
-    /// Bookings by each of their suggestion keys (see [`match_index_parts`]), under a
+    /// Bookings by each of their suggestion keys (see [`match_index_parts`](crate::ports::store::match_index_parts)), under a
     /// 64-bit hash of the key rather than its text: an entry is two words wherever the key
     /// text lives, and no key is formatted or copied to index a booking. Different keys may
     /// share a hash, so a list can hold bookings without the key it is looked up by; the

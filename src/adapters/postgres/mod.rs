@@ -35,7 +35,7 @@ pub(crate) mod session;
 
 pub use maintenance::{MaintenanceError, Vacuum};
 
-/// A [`Store`](crate::ports::store::Store) in a PostgreSQL database (or one that speaks its protocol).
+/// A [`Store`] in a PostgreSQL database (or one that speaks its protocol).
 ///
 /// Commits run at READ COMMITTED; every check is a row-level compare-and-set or a locked
 /// read (`FOR UPDATE`), and writes happen in one order, so concurrent commits either apply
@@ -173,7 +173,7 @@ impl PostgresStore {
         Ok(Self::from_pool(pool))
     }
 
-    /// Uses an existing pool (a [`sqlx`](crate::adapters::sqlx) 0.8 pool, re-exported as
+    /// Uses an existing pool (a [`sqlx`] 0.8 pool, re-exported as
     /// `store::sqlx`), sharing it with the host's own queries.
     ///
     /// Between its operations the store keeps up to half of the pool's connections (see

@@ -289,7 +289,7 @@ pub(crate) async fn unattributed_bookings<S: Session>(
 
 /// The bookings whose contact has one of `keys`, by start then id: the bookings of every
 /// holder the suggestion index lists under the keys (see
-/// [`match_keys`](crate::adapters::sql::match_keys)), each kept when its own contact has one.
+/// [`match_keys`]), each kept when its own contact has one.
 pub(crate) async fn bookings_matching<S: Session>(
     session: &mut S,
     keys: &MatchKeys,

@@ -135,7 +135,7 @@ fn search_conditions(
     Some(conditions)
 }
 
-/// The statement that answers [`Store::search_customers`](crate::ports::store::Store::search_customers)
+/// The statement that answers [`SearchStore::search_customers`](crate::ports::store::SearchStore::search_customers)
 /// from the search columns of migration 5, with its parameters; `None` when nothing can
 /// match (no status listed, or an integer sort asked to continue after a text position).
 /// It selects each row's record and sort key. Every sort but total value has an index on
@@ -222,7 +222,7 @@ pub(crate) fn search_sql(
     Some((sql, binds))
 }
 
-/// The statement that answers [`Store::count_customers`](crate::ports::store::Store::count_customers):
+/// The statement that answers [`SearchStore::count_customers`](crate::ports::store::SearchStore::count_customers):
 /// `SELECT count(*)` over the rows [`search_sql`] pages through (the same conditions), with
 /// no sort and no page; `None` when nothing can match.
 pub(crate) fn count_sql(

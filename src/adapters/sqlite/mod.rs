@@ -81,7 +81,7 @@ impl Durability {
     }
 }
 
-/// A [`Store`](crate::ports::store::Store) in a SQLite database, through `rusqlite` with
+/// A [`Store`] in a SQLite database, through `rusqlite` with
 /// SQLite compiled in.
 ///
 /// Files are opened in WAL mode (readers never wait for the writer) with a busy timeout.
@@ -251,7 +251,7 @@ impl SqliteStore {
         self.connections.close().await;
     }
 
-    /// Runs `work` on the store's writing connection (a [`rusqlite`](crate::adapters::rusqlite)
+    /// Runs `work` on the store's writing connection (a [`rusqlite`]
     /// connection, re-exported as `adapters::rusqlite`) between two commits, for the host's
     /// own queries and maintenance, and answers what it returned. Nothing else writes while
     /// it runs; a transaction it opens it must end. The store's checkpoints hang on this

@@ -1,12 +1,15 @@
-//! Searching the directory: a [`CustomerQuery`] (text search, filters, sort), the rows a
-//! store answers with ([`SearchHit`]), and keyset pagination by an opaque [`Cursor`].
+//! Searching the directory: a [`CustomerQuery`](builder::CustomerQuery) (text search,
+//! filters, sort), the rows a store answers with
+//! ([`SearchHit`](evaluation::SearchHit)), and keyset pagination by an opaque
+//! [`Cursor`](cursor::Cursor).
 //!
 //! The rules live here, as pure functions, so every adapter answers alike:
 //! [`MemoryStore`](crate::adapters::memory::MemoryStore) evaluates them directly, and the SQL adapters
 //! translate the same rules into SQL over columns they keep up to date on every commit
-//! ([`SearchColumns`] and [`CustomerStats`] say what those columns hold).
+//! ([`SearchColumns`](evaluation::SearchColumns) and
+//! [`CustomerStats`](evaluation::CustomerStats) say what those columns hold).
 //!
-//! [`Cursor`] states what keyset pagination guarantees.
+//! [`Cursor`](cursor::Cursor) states what keyset pagination guarantees.
 //!
 //! The query and its filters are defined in `builder.rs`, what stores evaluate in
 //! `evaluation.rs`, and keyset pagination in `cursor.rs`. A host reaches the query and the

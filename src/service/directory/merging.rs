@@ -21,7 +21,7 @@ const SCAN_PAGE: usize = 1_000;
 
 impl<S: Store, C: Clock> Directory<S, C> {
     /// Merges customers into a survivor, atomically, per the rules of
-    /// [`plan_merge_with_accounts`](crate::decisions::merge::plan_merge_with_accounts):
+    /// [`plan_merge_with_accounts`]:
     /// the survivor's values win and its blanks are filled in the order given, other emails
     /// become aliases, every booking moves with its primary/related flag, the others become
     /// `MergedInto(survivor)`, and values not taken are reported as conflicts. At most one
@@ -30,7 +30,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     /// # Errors
     ///
     /// [`Error::Merge`] when a merge rule is broken (including
-    /// [`MergeError::SeveralAccounts`](crate::decisions::merge::MergeError::SeveralAccounts));
+    /// [`MergeError::SeveralAccounts`]);
     /// [`Error::CustomerNotFound`].
     /// For a merged, deleted or never stored id: the answers of
     /// [every customer id](Directory#customer-ids-in-every-state).

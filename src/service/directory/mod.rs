@@ -200,7 +200,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
     }
 
     /// Records a new booking and attributes it to a customer by its email (see
-    /// [`attribute`](crate::decisions::attribution::attribute) for the rules).
+    /// [`attribute`] for the rules).
     ///
     /// # Errors
     ///

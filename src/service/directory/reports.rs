@@ -292,7 +292,7 @@ impl<S: Store, C: Clock> Directory<S, C> {
         .await
     }
 
-    /// Imports customers from a CSV file (see [`read_customer_rows`](crate::reports::csv::read_customer_rows)
+    /// Imports customers from a CSV file (see [`read_customer_rows`]
     /// for the format) in one commit, reporting every row.
     ///
     /// Rows whose email a live customer or an earlier row already has are reported as

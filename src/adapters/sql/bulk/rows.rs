@@ -20,7 +20,7 @@ pub(super) enum Kind {
     Int,
 }
 
-/// The columns of [`customer_columns`].
+/// The columns of [`customer_columns`](crate::adapters::sql::encoding::customer_columns).
 pub(super) const CUSTOMER: [Kind; 9] = [
     Kind::Text,
     Kind::Int,
@@ -33,7 +33,7 @@ pub(super) const CUSTOMER: [Kind; 9] = [
     Kind::MaybeText,
 ];
 
-/// The columns of [`booking_row`].
+/// The columns of [`booking_row`](crate::adapters::sql::encoding::booking_row).
 pub(super) const BOOKING: [Kind; BOOKING_COLUMNS] = [
     Kind::Text,
     Kind::Int,
@@ -45,7 +45,7 @@ pub(super) const BOOKING: [Kind; BOOKING_COLUMNS] = [
     Kind::Text,
 ];
 
-/// The columns of [`stats_row`].
+/// The columns of `bulk::stats_row`.
 pub(super) const STATS: [Kind; 4] = [Kind::Text, Kind::Int, Kind::Int, Kind::Int];
 
 /// A statement's share of the rows: which of them, the row source (`VALUES ...` or

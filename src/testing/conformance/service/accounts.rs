@@ -2,8 +2,9 @@
 //! claiming, login and throttling, password change and reset tokens, self-service,
 //! saved payment method, the merge account guard and redaction of credentials.
 //!
-//! A store that does not support accounts ([`Store::supports_accounts`] is `false`) skips
-//! these scenarios with a note on stderr; every adapter that does runs them all.
+//! Every scenario here needs [`AccountStore`]:
+//! `conformance_tests!` runs them on a store that implements it and leaves them out
+//! otherwise.
 
 use crate::decisions::merge::{MergeError, MergeRequest};
 use crate::ports::clock::FixedClock;
