@@ -1,10 +1,10 @@
 //! `PostgresStore` keeps the connections of operations that finished normally for its next
 //! operations instead of handing them back to the pool (which checks each one handed back
 //! with a round trip). These tests hold what that must not change: the host keeps half of
-//! the pool, closing the pool (through the store or directly) finishes, a store dropped
-//! outside a Tokio runtime does not panic, a kept connection whose server process ended
-//! while it sat idle is not used once it is stale, and an operation cancelled at any point
-//! leaves no connection that breaks the next one.
+//! the pool (however many stores share it), closing the pool (through the store or
+//! directly) finishes, a store dropped outside a Tokio runtime does not panic, a kept
+//! connection whose server process ended while it sat idle is not used once it is stale,
+//! and an operation cancelled at any point leaves no connection that breaks the next one.
 #![cfg(feature = "postgres")]
 
 mod support;
@@ -122,6 +122,50 @@ async fn the_store_keeps_at_most_half_of_the_pool() {
     }
     drop(host);
     drop_schema(&url, &store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_sharing_a_pool_keep_no_more_together_than_one_store() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let other = PostgresStore::from_pool(store.pool().clone());
+    let most = store.pool().options().get_max_connections() as usize;
+    // As many tasks as the pool has connections, half on each store, each making reads.
+    let tasks: Vec<_> = (0..most)
+        .map(|n| {
+            let store = if n % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    store.lists().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    settle(&store).await;
+    let kept = not_idle(&store);
+    assert!(kept >= 1, "the stores keep connections: {kept}");
+    assert!(kept <= most / 2, "{kept} kept of {most} by two stores");
+    let mut host = Vec::new();
+    for _ in 0..most / 2 {
+        let connection = tokio::time::timeout(Duration::from_secs(5), store.pool().acquire())
+            .await
+            .expect("the host gets a connection without waiting for the stores")
+            .unwrap();
+        host.push(connection);
+    }
+    drop(host);
+    drop_schema(&url, &store).await;
+    drop(other);
     store.close().await;
 }
 

@@ -33,6 +33,11 @@ pub(crate) struct KeptConnections {
     /// At most half of the pool's connections, so a host sharing the pool (see
     /// `PostgresStore::pool`) always has the other half.
     most: usize,
+    /// How many of the pool's connections must stay open to others (idle in the pool, or
+    /// not opened yet) for a connection to be kept: the pool's size less
+    /// [`most`](Self::most). Checked against the pool itself, so several stores on one
+    /// pool keep no more together than one store would.
+    left_to_others: usize,
     /// Whether the pool keeps a minimum of connections open: `sqlx` then starts a task to
     /// maintain it whenever one of its connections is dropped, even a detached one.
     pool_keeps_a_minimum: bool,
@@ -83,9 +88,11 @@ impl KeptConnections {
     /// Keeps at most half of `pool`'s connections (none for a pool of one).
     pub(crate) fn for_pool(pool: &Pool<Postgres>) -> Self {
         let options = pool.options();
+        let size = options.get_max_connections() as usize;
         Self {
             idle: Mutex::new(Vec::new()),
-            most: options.get_max_connections() as usize / 2,
+            most: size / 2,
+            left_to_others: size - size / 2,
             pool_keeps_a_minimum: options.get_min_connections() > 0,
             close_watch: OnceLock::new(),
             watching: AtomicBool::new(false),
@@ -117,13 +124,15 @@ impl KeptConnections {
 
     /// Keeps `connection` of `pool`, whose operation finished normally, for the next
     /// operation; hands it back to the pool when the store keeps [`most`](Self::most)
-    /// already, or the pool is closed.
+    /// already, when fewer than [`left_to_others`](Self::left_to_others) of the pool's
+    /// connections are open to others (the pool is busy, or other stores on it keep
+    /// connections), or when the pool is closed.
     pub(crate) fn keep(
         self: &Arc<Self>,
         pool: &Pool<Postgres>,
         connection: PoolConnection<Postgres>,
     ) {
-        if self.most == 0 || !self.watch_for_close(pool) {
+        if self.most == 0 || !self.others_have_room(pool) || !self.watch_for_close(pool) {
             return;
         }
         let mut idle = self.lock();
@@ -143,6 +152,16 @@ impl KeptConnections {
         if pool.is_closed() {
             drop(self.drain());
         }
+    }
+
+    /// Whether at least [`left_to_others`](Self::left_to_others) of `pool`'s connections
+    /// are open to others once `connection` is kept: idle in the pool, or not opened yet.
+    /// (The connection about to be kept is checked out, so it counts as not open.)
+    fn others_have_room(&self, pool: &Pool<Postgres>) -> bool {
+        let size = pool.options().get_max_connections() as usize;
+        let opened = pool.size() as usize;
+        let open_to_others = pool.num_idle() + size.saturating_sub(opened);
+        open_to_others >= self.left_to_others
     }
 
     /// Starts the task that hands the kept connections back when `pool` is closed, if it

@@ -189,8 +189,10 @@ impl PostgresStore {
     /// A connection whose operation finished normally is kept by the store for its next
     /// operation rather than handed back: `sqlx` checks every connection handed back with a
     /// round trip, which a booking (a lookup and a commit) would pay twice. The store keeps
-    /// at most half of the pool's connections, so the host's queries always have the other
-    /// half, and hands back a kept connection idle for five seconds on its next operation.
+    /// at most half of the pool's connections, and only while at least half of them stay
+    /// open to others (idle in the pool, or not opened yet), so the host's queries always
+    /// have half of the pool however many stores share it; it hands back a kept connection
+    /// idle for five seconds on its next operation.
     /// Closing the pool (here or through [`close`](Self::close)) closes the kept
     /// connections too.
     #[must_use]
