@@ -51,6 +51,25 @@ async fn settle(store: &PostgresStore) {
     }
 }
 
+/// Once the pool's background checks have ended: asserts that the stores on `store`'s pool
+/// keep at least one connection and at most half of the pool, and that the host's own
+/// queries then get the other half at once.
+async fn assert_half_kept_at_most_and_half_left_to_the_host(store: &PostgresStore) {
+    settle(store).await;
+    let most = store.pool().options().get_max_connections() as usize;
+    let kept = not_idle(store);
+    assert!(kept >= 1, "connections are kept: {kept}");
+    assert!(kept <= most / 2, "{kept} kept of {most}");
+    let mut host = Vec::new();
+    for _ in 0..most / 2 {
+        let connection = tokio::time::timeout(Duration::from_secs(5), store.pool().acquire())
+            .await
+            .expect("the host gets a connection without waiting for the stores")
+            .unwrap();
+        host.push(connection);
+    }
+}
+
 /// Asserts that every connection of the store's closed pool is closed within five seconds
 /// (`PgPool::close` may return while the last one's goodbye to the server is under way).
 async fn assert_all_closed(store: &PostgresStore) {
@@ -107,20 +126,7 @@ async fn the_store_keeps_at_most_half_of_the_pool() {
     for read in reads {
         read.await.unwrap();
     }
-    settle(&store).await;
-    let kept = not_idle(&store);
-    assert!(kept >= 1, "the store keeps connections: {kept}");
-    assert!(kept <= most / 2, "{kept} kept of {most}");
-    // The host's own queries get the other half at once.
-    let mut host = Vec::new();
-    for _ in 0..most / 2 {
-        let connection = tokio::time::timeout(Duration::from_secs(5), store.pool().acquire())
-            .await
-            .expect("the host gets a connection without waiting for the store")
-            .unwrap();
-        host.push(connection);
-    }
-    drop(host);
+    assert_half_kept_at_most_and_half_left_to_the_host(&store).await;
     drop_schema(&url, &store).await;
     store.close().await;
 }
@@ -151,19 +157,7 @@ async fn stores_sharing_a_pool_keep_no_more_together_than_one_store() {
     for task in tasks {
         task.await.unwrap();
     }
-    settle(&store).await;
-    let kept = not_idle(&store);
-    assert!(kept >= 1, "the stores keep connections: {kept}");
-    assert!(kept <= most / 2, "{kept} kept of {most} by two stores");
-    let mut host = Vec::new();
-    for _ in 0..most / 2 {
-        let connection = tokio::time::timeout(Duration::from_secs(5), store.pool().acquire())
-            .await
-            .expect("the host gets a connection without waiting for the stores")
-            .unwrap();
-        host.push(connection);
-    }
-    drop(host);
+    assert_half_kept_at_most_and_half_left_to_the_host(&store).await;
     drop_schema(&url, &store).await;
     drop(other);
     store.close().await;
@@ -238,6 +232,50 @@ fn a_store_dropped_outside_a_runtime_does_not_panic() {
     drop(runtime);
     // `sqlx` hands a dropped pooled connection back through a task, which needs a runtime.
     drop(store);
+}
+
+#[test]
+fn a_store_on_a_pool_keeping_a_minimum_dropped_outside_a_runtime_does_not_panic() {
+    let Some(url) = support::postgres_url("kept connections test") else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (store, migrated) = runtime.block_on(async {
+        let migrated = support::fresh_postgres_store(&url, "cd_kept").await;
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(migrated.pool())
+            .await
+            .unwrap();
+        // A host's own pool that keeps a connection open at all times: `sqlx` then spawns
+        // a task whenever one of its connections is dropped, even a detached one.
+        let search_path = format!("SET search_path TO {schema}");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .min_connections(1)
+            .max_connections(4)
+            .after_connect(move |connection, _| {
+                let search_path = search_path.clone();
+                Box::pin(async move {
+                    sqlx::Executor::execute(connection, search_path.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .unwrap();
+        let store = PostgresStore::from_pool(pool);
+        store.lists().await.unwrap();
+        settle(&store).await;
+        assert!(not_idle(&store) >= 1, "the store keeps a connection");
+        drop_schema(&url, &migrated).await;
+        (store, migrated)
+    });
+    drop(runtime);
+    drop(store);
+    drop(migrated);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
