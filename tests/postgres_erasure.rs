@@ -43,19 +43,8 @@ async fn one_connection_store(what: &str) -> Option<PostgresStore> {
         .unwrap();
     setup.migrate().await.unwrap();
     setup.pool().close().await;
-    let search_path = format!("SET search_path TO {schema}");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .after_connect(move |connection, _| {
-            let search_path = search_path.clone();
-            Box::pin(async move {
-                sqlx::Executor::execute(connection, search_path.as_str()).await?;
-                Ok(())
-            })
-        })
-        .connect(&url)
-        .await
-        .unwrap();
+    let pool =
+        support::pool_in_schema(&url, &schema, PgPoolOptions::new().max_connections(1)).await;
     for table in tables(&pool).await {
         sqlx::raw_sql(&format!(
             "ALTER TABLE {table} SET (autovacuum_enabled = false)"

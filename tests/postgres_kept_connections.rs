@@ -31,6 +31,38 @@ fn booking(code: &str, email: &str) -> NewBooking {
     )
 }
 
+/// The server's URL, a fresh store there, a directory on it, and Ana's profile made by her
+/// first booking, `code`; `None` when no server is configured.
+async fn store_with_anas_first_booking(
+    code: &str,
+) -> Option<(
+    String,
+    PostgresStore,
+    Directory<PostgresStore>,
+    customer_directory::CustomerId,
+)> {
+    let url = support::postgres_url("kept connections test")?;
+    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let directory = Directory::new(store.clone(), DirectorySettings::default());
+    let ana = directory
+        .record_booking(booking(code, "ana@example.com"), &Actor::System)
+        .await
+        .unwrap()
+        .outcome
+        .customer()
+        .expect("Ana's profile");
+    Some((url, store, directory, ana))
+}
+
+/// A runtime of its own for a test that drops it before the store it made.
+fn runtime_to_drop_before_the_store() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Connections of the store's pool that the pool does not hold idle: the ones the store
 /// keeps, once nothing runs.
 fn not_idle(store: &PostgresStore) -> usize {
@@ -165,15 +197,9 @@ async fn stores_sharing_a_pool_keep_no_more_together_than_one_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_pool_directly_finishes_while_the_store_keeps_connections() {
-    let Some(url) = support::postgres_url("kept connections test") else {
+    let Some((url, store, directory, _)) = store_with_anas_first_booking("K-1").await else {
         return;
     };
-    let store = support::fresh_postgres_store(&url, "cd_kept").await;
-    let directory = Directory::new(store.clone(), DirectorySettings::default());
-    directory
-        .record_booking(booking("K-1", "ana@example.com"), &Actor::System)
-        .await
-        .unwrap();
     drop_schema(&url, &store).await;
     settle(&store).await;
     assert!(not_idle(&store) >= 1, "the store keeps a connection");
@@ -216,11 +242,7 @@ fn a_store_dropped_outside_a_runtime_does_not_panic() {
     let Some(url) = support::postgres_url("kept connections test") else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime_to_drop_before_the_store();
     let store = runtime.block_on(async {
         let store = support::fresh_postgres_store(&url, "cd_kept").await;
         store.lists().await.unwrap();
@@ -239,11 +261,7 @@ fn a_store_on_a_pool_keeping_a_minimum_dropped_outside_a_runtime_does_not_panic(
     let Some(url) = support::postgres_url("kept connections test") else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime_to_drop_before_the_store();
     let (store, migrated) = runtime.block_on(async {
         let migrated = support::fresh_postgres_store(&url, "cd_kept").await;
         let schema: String = sqlx::query_scalar("SELECT current_schema()")
@@ -252,20 +270,10 @@ fn a_store_on_a_pool_keeping_a_minimum_dropped_outside_a_runtime_does_not_panic(
             .unwrap();
         // A host's own pool that keeps a connection open at all times: `sqlx` then spawns
         // a task whenever one of its connections is dropped, even a detached one.
-        let search_path = format!("SET search_path TO {schema}");
-        let pool = sqlx::postgres::PgPoolOptions::new()
+        let options = sqlx::postgres::PgPoolOptions::new()
             .min_connections(1)
-            .max_connections(4)
-            .after_connect(move |connection, _| {
-                let search_path = search_path.clone();
-                Box::pin(async move {
-                    sqlx::Executor::execute(connection, search_path.as_str()).await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .unwrap();
+            .max_connections(4);
+        let pool = support::pool_in_schema(&url, &schema, options).await;
         let store = PostgresStore::from_pool(pool);
         store.lists().await.unwrap();
         settle(&store).await;
@@ -330,18 +338,9 @@ async fn a_stale_kept_connection_whose_server_process_ended_is_not_used() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_cancelled_at_any_point_leave_no_connection_that_breaks_the_next() {
-    let Some(url) = support::postgres_url("kept connections test") else {
+    let Some((url, store, directory, ana)) = store_with_anas_first_booking("C-0").await else {
         return;
     };
-    let store = support::fresh_postgres_store(&url, "cd_kept").await;
-    let directory = Directory::new(store.clone(), DirectorySettings::default());
-    let ana = directory
-        .record_booking(booking("C-0", "ana@example.com"), &Actor::System)
-        .await
-        .unwrap()
-        .outcome
-        .customer()
-        .expect("Ana's profile");
     let mut acknowledged = vec!["C-0".to_owned()];
     for step in 0..60u64 {
         // A booking whose future is dropped after a few microseconds to a few milliseconds:

@@ -191,6 +191,32 @@ pub fn postgres_url(what: &str) -> Option<String> {
     url
 }
 
+/// A host's own pool on `url` built from `options`, every connection of which works in
+/// `schema` (its `search_path` set when it connects), as `connect_with_schema` does.
+#[cfg(feature = "postgres")]
+pub async fn pool_in_schema(
+    url: &str,
+    schema: &str,
+    options: customer_directory::adapters::sqlx::postgres::PgPoolOptions,
+) -> customer_directory::adapters::sqlx::PgPool {
+    let search_path = format!("SET search_path TO {schema}");
+    options
+        .after_connect(move |connection, _| {
+            let search_path = search_path.clone();
+            Box::pin(async move {
+                customer_directory::adapters::sqlx::Executor::execute(
+                    connection,
+                    search_path.as_str(),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .expect("connect to PostgreSQL")
+}
+
 /// A migrated store on `url` in a new schema named `{prefix}_{uuid}`.
 ///
 /// The first call in a test process also drops the schemas earlier runs left behind
