@@ -174,7 +174,7 @@ impl PostgresStore {
     }
 
     /// Uses an existing pool (a [`sqlx`] 0.8 pool, re-exported as
-    /// `store::sqlx`), sharing it with the host's own queries.
+    /// `adapters::sqlx`), sharing it with the host's own queries.
     ///
     /// Between its operations the store keeps up to half of the pool's connections (see
     /// [`pool`](Self::pool)).
