@@ -8,7 +8,6 @@
 //! proven itself, so the store keeps it for its next operation; one whose operation failed
 //! or was cancelled goes back to the pool, which checks it and closes it if it is broken.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -33,20 +32,14 @@ pub(crate) struct KeptConnections {
     /// At most half of the pool's connections, so a host sharing the pool (see
     /// `PostgresStore::pool`) always has the other half.
     most: usize,
-    /// How many of the pool's connections must stay open to others (idle in the pool, or
-    /// not opened yet) for a connection to be kept: the pool's size less
-    /// [`most`](Self::most). Checked against the pool itself, so several stores on one
-    /// pool keep no more together than one store would.
-    left_to_others: usize,
     /// Whether the pool keeps a minimum of connections open: `sqlx` then starts a task to
     /// maintain it whenever one of its connections is dropped, even a detached one.
     pool_keeps_a_minimum: bool,
     /// The task that hands every kept connection back when the pool is closed (started
     /// with the first connection kept, stopped when the store is dropped), so a host that
-    /// closes the pool while a store still exists finds every connection closed.
-    close_watch: OnceLock<tokio::task::AbortHandle>,
-    /// Whether the close watch has been started (or tried).
-    watching: AtomicBool,
+    /// closes the pool while a store still exists finds every connection closed. `None`
+    /// when it could not start (no Tokio runtime there), and then nothing is kept.
+    close_watch: OnceLock<Option<tokio::task::AbortHandle>>,
 }
 
 /// A store dropped outside a Tokio runtime (a host's synchronous shutdown, say) must not
@@ -57,7 +50,7 @@ pub(crate) struct KeptConnections {
 /// the process ends.
 impl Drop for KeptConnections {
     fn drop(&mut self) {
-        if let Some(watch) = self.close_watch.get() {
+        if let Some(Some(watch)) = self.close_watch.get() {
             watch.abort();
         }
         let kept = self.drain();
@@ -92,10 +85,8 @@ impl KeptConnections {
         Self {
             idle: Mutex::new(Vec::new()),
             most: size / 2,
-            left_to_others: size - size / 2,
             pool_keeps_a_minimum: options.get_min_connections() > 0,
             close_watch: OnceLock::new(),
-            watching: AtomicBool::new(false),
         }
     }
 
@@ -124,8 +115,7 @@ impl KeptConnections {
 
     /// Keeps `connection` of `pool`, whose operation finished normally, for the next
     /// operation; hands it back to the pool when the store keeps [`most`](Self::most)
-    /// already, when fewer than [`left_to_others`](Self::left_to_others) of the pool's
-    /// connections are open to others (the pool is busy, or other stores on it keep
+    /// already, when fewer than half of the pool's connections are open to others (the pool is busy, or other stores on it keep
     /// connections), or when the pool is closed.
     pub(crate) fn keep(
         self: &Arc<Self>,
@@ -154,36 +144,36 @@ impl KeptConnections {
         }
     }
 
-    /// Whether at least [`left_to_others`](Self::left_to_others) of `pool`'s connections
+    /// Whether at least the pool's size less [`most`](Self::most) of `pool`'s connections
     /// are open to others once `connection` is kept: idle in the pool, or not opened yet.
-    /// (The connection about to be kept is checked out, so it counts as not open.)
+    /// (The connection about to be kept is checked out, so it counts as not open.) Checked
+    /// against the pool itself, so several stores on one pool keep no more together than
+    /// one store would.
     fn others_have_room(&self, pool: &Pool<Postgres>) -> bool {
         let size = pool.options().get_max_connections() as usize;
         let opened = pool.size() as usize;
         let open_to_others = pool.num_idle() + size.saturating_sub(opened);
-        open_to_others >= self.left_to_others
+        open_to_others >= size - self.most
     }
 
     /// Starts the task that hands the kept connections back when `pool` is closed, if it
     /// is not running yet; `false` when it cannot run (no Tokio runtime here), and then
     /// nothing may be kept.
     fn watch_for_close(self: &Arc<Self>, pool: &Pool<Postgres>) -> bool {
-        if self.watching.swap(true, Ordering::AcqRel) {
-            return self.close_watch.get().is_some();
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return false;
-        };
-        let closed = pool.close_event();
-        let kept = Arc::downgrade(self);
-        let watch = runtime.spawn(async move {
-            closed.await;
-            if let Some(kept) = kept.upgrade() {
-                drop(kept.drain());
-            }
-        });
-        let _ = self.close_watch.set(watch.abort_handle());
-        true
+        self.close_watch
+            .get_or_init(|| {
+                let runtime = tokio::runtime::Handle::try_current().ok()?;
+                let closed = pool.close_event();
+                let kept = Arc::downgrade(self);
+                let watch = runtime.spawn(async move {
+                    closed.await;
+                    if let Some(kept) = kept.upgrade() {
+                        drop(kept.drain());
+                    }
+                });
+                Some(watch.abort_handle())
+            })
+            .is_some()
     }
 
     /// Every kept connection, taken out (to be dropped outside the lock: dropping hands it
