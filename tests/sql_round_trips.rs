@@ -63,9 +63,9 @@ async fn recording_a_booking_is_one_read_and_one_commit_statement() {
         .unwrap();
 
     let counts = &proxy.counts;
-    // The pool checks each connection it takes back in the background: let those land
-    // (until the proxy has seen nothing new for 200 ms, however loaded the machine is)
-    // before counting, between the bookings, and after.
+    // The pool checks a connection handed back to it in the background: let any such
+    // check land (until the proxy has seen nothing new for 200 ms, however loaded the
+    // machine is) before counting, between the bookings, and after, so the count holds it.
     let settle = || async {
         let mut seen = counts.round_trips();
         for _ in 0..50 {
