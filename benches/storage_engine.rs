@@ -32,11 +32,18 @@
 //! - with `CUSTOMER_DIRECTORY_POSTGRES_URL` set: criterion `postgres/record-existing`,
 //!   `postgres/record-existing-on-worker` (the same loop as a task spawned on the runtime,
 //!   as a host's request handler runs, rather than awaited on the bench's thread) and
-//!   `postgres/record-existing-8-tasks`, then
+//!   `postgres/record-existing-8-tasks`; `postgres-current-thread/record-existing` and
+//!   `-8-tasks`, a second store on a current-thread Tokio runtime (its thread also polls
+//!   the sockets, so no reply wakes another thread); then
 //!   three measured phases of `CD_ENGINE_PG_BOOKINGS` bookings (default 3,000) reading the
 //!   CPU time (utime + stime in `/proc/<pid>/stat`) of the server's processes before and
 //!   after: the backends serving the store (found by the `application_name` the bench adds
-//!   to the URL), every `postgres` process, and the bench's own process (the client); then
+//!   to the URL), every `postgres` process, and the bench's own process (the client); then,
+//!   with `pgbench` on the PATH, three rounds in turn of such a phase on each runtime and
+//!   the floor (`support::pg_floor`): `pgbench` on one connection sending the adapter's two
+//!   statements of a booking, and the bare minimum of a booking (`SELECT 1` and a one-row
+//!   insert committed), `CD_ENGINE_PG_FLOOR_SECONDS` each (default 6), with the server's
+//!   CPU per booking of each; then
 //!   `n_tup_upd` and `n_tup_hot_upd` of every `cd_` table from `pg_stat_user_tables`. The
 //!   store's tables live in a schema of their own (`connect_with_schema`), dropped at the
 //!   end. Statistics queries and the drop go through `psql`.
@@ -62,6 +69,7 @@ use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore}
 use customer_directory::{Directory, DirectorySettings, NewBooking};
 use customer_directory::{PostgresStore, SqliteStore, Store};
 use support::floor::Floor;
+use support::pg_floor::{FloorScript, PgFloor};
 use support::{BookingProbes, Timed, env_number, load_typical_customers, record_all};
 use tokio::runtime::Runtime;
 
@@ -507,6 +515,84 @@ fn with_application_name(url: &str, name: &str) -> String {
     format!("{url}{separator}application_name={name}")
 }
 
+/// Measures phases of PostgreSQL bookings: their rate, the CPU time of the server's
+/// processes (the store's backends, found by `application_name`, and every `postgres`
+/// process) and of the bench's own process (the client), per booking.
+struct PgPhases<'a> {
+    url: &'a str,
+    hz: f64,
+    own: String,
+    backends_query: String,
+}
+
+/// What one phase measured, per booking.
+struct PgPhase {
+    bookings: u64,
+    seconds: f64,
+    per_second: f64,
+    server_all_us: f64,
+    server_backends_us: f64,
+    backends: usize,
+    client_us: f64,
+}
+
+impl std::fmt::Display for PgPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} bookings in {:.2} s ({:.0} bookings/s); server CPU per booking: {:.1} µs all \
+             postgres processes, {:.1} µs the store's backends ({}); client CPU per booking: {:.1} µs",
+            self.bookings,
+            self.seconds,
+            self.per_second,
+            self.server_all_us,
+            self.server_backends_us,
+            self.backends,
+            self.client_us,
+        )
+    }
+}
+
+impl PgPhases<'_> {
+    /// The store's backends now.
+    fn backends(&self) -> Vec<String> {
+        psql(self.url, &self.backends_query)
+            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Runs `record` (which records `bookings` bookings) and measures it.
+    fn measure(&self, record: impl FnOnce(), bookings: u64) -> PgPhase {
+        let all = postgres_pids();
+        let backends = self.backends();
+        let (all_before, backends_before) = (snapshot(&all), snapshot(&backends));
+        let client_before = cpu_ticks(&self.own).unwrap_or(0);
+        let started = Instant::now();
+        record();
+        let wall = started.elapsed();
+        let client = cpu_ticks(&self.own).unwrap_or(0) - client_before;
+        // Backends the pool opened during the phase count too.
+        let mut backends_after = self.backends();
+        backends_after.extend(backends.iter().cloned());
+        backends_after.sort();
+        backends_after.dedup();
+        let mut all_after = all.clone();
+        all_after.extend(postgres_pids());
+        all_after.sort();
+        all_after.dedup();
+        let us = |ticks: u64| ticks as f64 / self.hz * 1e6 / bookings as f64;
+        PgPhase {
+            bookings,
+            seconds: wall.as_secs_f64(),
+            per_second: bookings as f64 / wall.as_secs_f64(),
+            server_all_us: us(spent(&all_before, &snapshot(&all_after))),
+            server_backends_us: us(spent(&backends_before, &snapshot(&backends_after))),
+            backends: backends_after.len(),
+            client_us: us(client),
+        }
+    }
+}
+
 fn bench_postgres(
     c: &mut Criterion,
     rt: &Runtime,
@@ -544,52 +630,104 @@ fn bench_postgres(
         bench_record(c, rt, "postgres", &directory, probes, timed, awaited);
     }
 
-    // Server and client CPU per booking, outside criterion.
-    let bookings = env_number("CD_ENGINE_PG_BOOKINGS", 3_000) as u64;
-    let hz = clock_ticks();
-    let own = std::process::id().to_string();
-    let backends_query = format!(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = '{application}' ORDER BY pid"
-    );
-    rt.block_on(record_all(&directory, probes.inputs(200, false)));
-    for phase in 1..=CPU_PHASES {
-        let inputs = probes.inputs(bookings, false);
-        let all = postgres_pids();
-        let backends: Vec<String> = psql(url, &backends_query)
-            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
-            .unwrap_or_default();
-        let (all_before, backends_before) = (snapshot(&all), snapshot(&backends));
-        let client_before = cpu_ticks(&own).unwrap_or(0);
-        let started = Instant::now();
-        rt.block_on(record_all(&directory, inputs));
-        let wall = started.elapsed();
-        let client = cpu_ticks(&own).unwrap_or(0) - client_before;
-        // Backends the pool opened during the phase count too.
-        let mut backends_after: Vec<String> = psql(url, &backends_query)
-            .map(|rows| rows.lines().map(|l| l.trim().to_owned()).collect())
-            .unwrap_or_default();
-        backends_after.extend(backends.iter().cloned());
-        backends_after.sort();
-        backends_after.dedup();
-        let mut all_after = all.clone();
-        all_after.extend(postgres_pids());
-        all_after.sort();
-        all_after.dedup();
-        let all_spent = spent(&all_before, &snapshot(&all_after));
-        let backends_spent = spent(&backends_before, &snapshot(&backends_after));
-        let us = |ticks: u64| ticks as f64 / hz * 1e6 / bookings as f64;
-        println!(
-            "engine: postgres: CPU phase {phase}: {bookings} bookings in {:.2} s ({:.0} bookings/s); \
-             server CPU per booking: {:.1} µs all postgres processes, {:.1} µs the store's backends ({}); \
-             client CPU per booking: {:.1} µs",
-            wall.as_secs_f64(),
-            bookings as f64 / wall.as_secs_f64(),
-            us(all_spent),
-            us(backends_spent),
-            backends_after.len(),
-            us(client),
+    // Bookings on a current-thread runtime: its one thread also polls the sockets, so a
+    // reply wakes no other thread. A host chooses its runtime; the store is the same.
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime");
+    let on_current_thread = current_thread.block_on(async {
+        PostgresStore::connect_with_schema(&with_application_name(url, &application), &schema)
+            .await
+            .expect("connect on the current-thread runtime")
+    });
+    let current_thread_store = on_current_thread.clone();
+    let on_current_thread = Directory::new(on_current_thread, DirectorySettings::default());
+    for awaited in [Awaited::OnBenchThread, Awaited::ByTasks(8)] {
+        bench_record(
+            c,
+            &current_thread,
+            "postgres-current-thread",
+            &on_current_thread,
+            probes,
+            timed,
+            awaited,
         );
     }
+
+    // Server and client CPU per booking, outside criterion.
+    let bookings = env_number("CD_ENGINE_PG_BOOKINGS", 3_000) as u64;
+    let phases = PgPhases {
+        url,
+        hz: clock_ticks(),
+        own: std::process::id().to_string(),
+        backends_query: format!(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = '{application}' ORDER BY pid"
+        ),
+    };
+    rt.block_on(record_all(&directory, probes.inputs(200, false)));
+    for phase in 1..=CPU_PHASES {
+        let spent = phases.measure(
+            || rt.block_on(record_all(&directory, probes.inputs(bookings, false))),
+            bookings,
+        );
+        println!("engine: postgres: CPU phase {phase}: {spent}");
+    }
+
+    // The adapter in turn with the floor (`support::pg_floor`): a phase of bookings on
+    // each runtime, then `pgbench` with the adapter's statements and with the bare minimum.
+    let floor_seconds = env_number("CD_ENGINE_PG_FLOOR_SECONDS", 6) as u64;
+    let dir = std::env::temp_dir().join(format!("cd-engine-{}", std::process::id()));
+    if let Some(floor) = PgFloor::prepare(url, &schema, n, &dir) {
+        let floor_backend = || {
+            let pid = psql(
+                url,
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'",
+            )
+            .ok()?;
+            cpu_ticks(pid.lines().next()?.trim())
+        };
+        for round in 1..=CPU_PHASES {
+            let multi = phases.measure(
+                || rt.block_on(record_all(&directory, probes.inputs(bookings, false))),
+                bookings,
+            );
+            let single = phases.measure(
+                || {
+                    current_thread.block_on(record_all(
+                        &on_current_thread,
+                        probes.inputs(bookings, false),
+                    ))
+                },
+                bookings,
+            );
+            let booking = floor.run(
+                FloorScript::Booking,
+                floor_seconds,
+                floor_backend,
+                phases.hz,
+            );
+            let bare = floor.run(FloorScript::Bare, floor_seconds, floor_backend, phases.hz);
+            let (Some(booking), Some(bare)) = (booking, bare) else {
+                eprintln!("postgres floor: round {round} failed");
+                break;
+            };
+            println!(
+                "engine: postgres: in turn, round {round}: adapter {multi}; adapter on a current-thread runtime {single}; \
+                 floor (pgbench, the adapter's statements) {:.0} bookings/s, server CPU per booking {:.1} µs; \
+                 bare minimum (pgbench, SELECT 1 and a one-row insert) {:.0}/s, server CPU {:.1} µs; \
+                 adapter / floor, bookings a second: {:.2} (current-thread runtime {:.2})",
+                booking.per_second,
+                booking.server_us,
+                bare.per_second,
+                bare.server_us,
+                multi.per_second / booking.per_second,
+                single.per_second / booking.per_second,
+            );
+        }
+    }
+    drop(on_current_thread);
+    current_thread.block_on(current_thread_store.close());
 
     // Statistics are flushed lazily: a backend that goes idle flushes them within ~10 s.
     std::thread::sleep(Duration::from_secs(11));
@@ -717,6 +855,18 @@ fn bench(c: &mut Criterion) {
         ("sqlite-full/record-existing", "sqlite-full/floor"),
         ("sqlite-full/record-existing", "sqlite/record-existing"),
         ("sqlite-full/floor", "sqlite/floor"),
+        (
+            "postgres/record-existing",
+            "postgres/record-existing-8-tasks",
+        ),
+        (
+            "postgres-current-thread/record-existing",
+            "postgres/record-existing",
+        ),
+        (
+            "postgres-current-thread/record-existing",
+            "postgres-current-thread/record-existing-8-tasks",
+        ),
     ] {
         if let Some(r) = ratio(a, b) {
             println!("engine: ratio {a} / {b} (time per booking, criterion's bookings): {r:.2}");

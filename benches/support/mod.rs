@@ -3,6 +3,7 @@
 
 #[cfg(feature = "sqlite")]
 pub mod floor;
+pub mod pg_floor;
 
 /// A small xorshift generator: the same corpus on every run and every machine.
 pub struct Rng(u64);
