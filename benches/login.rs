@@ -37,6 +37,7 @@ const UNKNOWN: &str = "nobody@example.com";
 /// Known accounts the reset requests go round, per store: about 20 requests each in a
 /// SQLite run of 5 seconds, 30 in a `MemoryStore` run (whose token list per account is
 /// scanned on every insert, so thousands of tokens on one account would swamp the rest).
+#[cfg(feature = "sqlite")]
 const SQLITE_ACCOUNTS: usize = 500;
 const MEMORY_ACCOUNTS: usize = 5_000;
 

@@ -5,10 +5,12 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
+#[cfg(any(feature = "testing", feature = "postgres"))]
+use customer_directory::CustomerId;
 use customer_directory::Store;
 use customer_directory::ports::store::ChangeSet;
 use customer_directory::ports::store::{AccountStore, BulkReadStore, SearchStore};
-use customer_directory::{Customer, CustomerId, EmailAddress, Profile};
+use customer_directory::{Customer, EmailAddress, Profile};
 
 /// How many stores race to migrate one database.
 const RACERS: usize = 4;
@@ -76,6 +78,7 @@ const UNDO_STATISTICS_MIGRATION: &[&str] = &[
 ];
 
 /// The statements that take a fully migrated schema back to what version 4 left.
+#[cfg(feature = "testing")]
 fn back_to_version_4() -> Vec<&'static str> {
     let mut statements = UNDO_MATCH_KEYS_MIGRATION.to_vec();
     statements.extend_from_slice(UNDO_BOOKING_CODE_MIGRATION);
