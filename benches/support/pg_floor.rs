@@ -13,7 +13,8 @@
 //!   the adapter binds. Two helper tables feed it: `floor_customers` numbers the loaded
 //!   customers (`random` picks one, the lookup finds its email key there) and `floor_records`
 //!   holds a booking's and an audit event's JSON (`pgbench` would read the colons in a JSON
-//!   literal as its variables). Each adds one primary-key probe to a statement.
+//!   literal as its variables). Each adds one primary-key probe to a statement. The text
+//!   is a copy: when `one_call.rs` changes what it sends, this copy must follow.
 //! - [`BARE`]: `SELECT 1`, then a one-row insert into a table of one integer column,
 //!   committed. Two round trips and one durable commit, as a booking needs, with no work in
 //!   either statement.
