@@ -4,7 +4,8 @@
 //! the pool (however many stores share it), closing the pool (through the store or
 //! directly) finishes, a store dropped outside a Tokio runtime does not panic, a kept
 //! connection whose server process ended while it sat idle is not used once it is stale,
-//! and an operation cancelled at any point leaves no connection that breaks the next one.
+//! after every server process ends (a restart) at most one operation fails, and an
+//! operation cancelled at any point leaves no connection that breaks the next one.
 #![cfg(feature = "postgres")]
 
 mod support;
@@ -286,54 +287,155 @@ fn a_store_on_a_pool_keeping_a_minimum_dropped_outside_a_runtime_does_not_panic(
     drop(migrated);
 }
 
+/// A store whose server processes can be ended: it connects under an application name of
+/// its own, by which they are found.
+struct Restartable {
+    url: String,
+    name: String,
+    store: PostgresStore,
+    directory: Directory<PostgresStore>,
+    schema: String,
+}
+
+impl Restartable {
+    /// A fresh store on the configured server with Ana's first booking, `code`; `None` when
+    /// no server is configured.
+    async fn with_anas_first_booking(code: &str) -> Option<Self> {
+        let url = support::postgres_url("kept connections test")?;
+        let name = format!(
+            "cd_kept_{}",
+            customer_directory::CustomerId::new().as_uuid().simple()
+        );
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let tagged = format!("{url}{separator}application_name={name}");
+        let store = support::fresh_postgres_store(&tagged, "cd_kept").await;
+        let directory = Directory::new(store.clone(), DirectorySettings::default());
+        directory
+            .record_booking(booking(code, "ana@example.com"), &Actor::System)
+            .await
+            .unwrap();
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        Some(Self {
+            url,
+            name,
+            store,
+            directory,
+            schema,
+        })
+    }
+
+    /// Ends every server process of the store's pool, as a server restart does, and waits
+    /// until they have ended; answers how many there were.
+    async fn end_server_processes(&self) -> usize {
+        let direct = PostgresStore::connect(&self.url).await.unwrap();
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM \
+             (SELECT pid FROM pg_stat_activity WHERE application_name = $1 OFFSET 0) store",
+        )
+        .bind(&self.name)
+        .fetch_one(direct.pool())
+        .await
+        .unwrap();
+        direct.close().await;
+        usize::try_from(ended).unwrap()
+    }
+
+    /// Drops the store's schema and closes it.
+    async fn finish(self) {
+        let direct = PostgresStore::connect(&self.url).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
+            .execute(direct.pool())
+            .await
+            .unwrap();
+        direct.close().await;
+        self.store.close().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_kept_connection_whose_server_process_ended_is_not_used() {
-    let Some(url) = support::postgres_url("kept connections test") else {
+    let Some(restartable) = Restartable::with_anas_first_booking("S-1").await else {
         return;
     };
-    // The store's server processes are found by the application name it connects with.
-    let name = format!(
-        "cd_kept_{}",
-        customer_directory::CustomerId::new().as_uuid().simple()
+    settle(&restartable.store).await;
+    assert!(
+        not_idle(&restartable.store) >= 1,
+        "the store keeps a connection"
     );
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let tagged = format!("{url}{separator}application_name={name}");
-    let store = support::fresh_postgres_store(&tagged, "cd_kept").await;
-    let directory = Directory::new(store.clone(), DirectorySettings::default());
-    directory
-        .record_booking(booking("S-1", "ana@example.com"), &Actor::System)
-        .await
-        .unwrap();
-    let schema: String = sqlx::query_scalar("SELECT current_schema()")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    settle(&store).await;
-    assert!(not_idle(&store) >= 1, "the store keeps a connection");
-    // Every server process of the store's pool ends, as in a server restart.
-    let direct = PostgresStore::connect(&url).await.unwrap();
-    let ended: i64 = sqlx::query_scalar(
-        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM \
-         (SELECT pid FROM pg_stat_activity WHERE application_name = $1 OFFSET 0) store",
-    )
-    .bind(&name)
-    .fetch_one(direct.pool())
-    .await
-    .unwrap();
-    assert!(ended >= 1, "the store's server processes ended");
+    assert!(
+        restartable.end_server_processes().await >= 1,
+        "the store's server processes ended"
+    );
     // Once stale, the kept connection goes back to the pool, which finds it broken.
     tokio::time::sleep(Duration::from_millis(5_200)).await;
-    let found = directory.find_by_email("ana@example.com").await.unwrap();
+    let found = restartable
+        .directory
+        .find_by_email("ana@example.com")
+        .await
+        .unwrap();
     assert!(
         found.is_some(),
         "the next operation succeeds on a fresh connection"
     );
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(direct.pool())
-        .await
-        .unwrap();
-    direct.close().await;
-    store.close().await;
+    restartable.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_server_ends_every_connection_at_most_one_operation_fails() {
+    let Some(restartable) = Restartable::with_anas_first_booking("R-1").await else {
+        return;
+    };
+    let (store, directory) = (&restartable.store, &restartable.directory);
+    // Several operations at once open several connections; the store keeps them, all of
+    // them recently used.
+    let mut at_once = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let directory = directory.clone();
+        at_once.spawn(async move { directory.find_by_email("ana@example.com").await });
+    }
+    while let Some(found) = at_once.join_next().await {
+        assert!(found.unwrap().unwrap().is_some());
+    }
+    // And the host's own queries leave connections idle in the pool, just used.
+    let mut host = Vec::new();
+    for _ in 0..3 {
+        let mut connection = store.pool().acquire().await.unwrap();
+        sqlx::query("SELECT 1")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        host.push(connection);
+    }
+    drop(host);
+    settle(store).await;
+    let open = store.pool().size() as usize;
+    assert!(
+        not_idle(store) >= 1 && store.pool().num_idle() >= 1,
+        "connections are kept by the store and idle in the pool: {open} open, {} idle",
+        store.pool().num_idle()
+    );
+    assert_eq!(
+        restartable.end_server_processes().await,
+        open,
+        "every server process of the pool ended"
+    );
+    // Within the five seconds a recently used connection is trusted, the first operation
+    // finds its connection broken; the ones after it must not find the others so.
+    let mut failed = 0;
+    for _ in 0..open + 2 {
+        if directory.find_by_email("ana@example.com").await.is_err() {
+            failed += 1;
+        }
+    }
+    assert!(
+        failed <= 1,
+        "{failed} of {} operations failed after {open} connections ended",
+        open + 2
+    );
+    restartable.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

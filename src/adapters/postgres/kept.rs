@@ -8,6 +8,7 @@
 //! proven itself, so the store keeps it for its next operation; one whose operation failed
 //! or was cancelled goes back to the pool, which checks it and closes it if it is broken.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,40 @@ use sqlx::pool::{Pool, PoolConnection};
 /// operation. The pool's own check of connections handed out (`before_acquire` in
 /// `session::pool_options`) uses the same age.
 pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
+/// When an operation last found its connection broken (the server process ended, the link
+/// dropped), in nanoseconds after [`epoch`]; 0 for never. Whatever ended one connection (a
+/// server restart, a failover) has most likely ended every connection idle at that moment,
+/// so none of those is trusted after it, however recently it was used. One mark for the
+/// process: a break seen on one pool costs the others at most a check of each connection.
+static LAST_BREAK: AtomicU64 = AtomicU64::new(0);
+
+/// The instant [`LAST_BREAK`] counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Records that an operation found its connection broken now.
+pub(crate) fn note_broken_connection() {
+    let since_epoch = u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX);
+    LAST_BREAK.fetch_max(since_epoch.max(1), Ordering::Relaxed);
+}
+
+/// Whether a connection idle for `idle_for` may serve an operation without a check: idle for
+/// less than [`IDLE_BEFORE_PING`], and in use after the last broken connection was seen.
+pub(crate) fn trusted(idle_for: Duration) -> bool {
+    if idle_for >= IDLE_BEFORE_PING {
+        return false;
+    }
+    let last_break = LAST_BREAK.load(Ordering::Relaxed);
+    if last_break == 0 {
+        return true;
+    }
+    let now = epoch().elapsed();
+    let idle_since = now.saturating_sub(idle_for);
+    idle_since > Duration::from_nanos(last_break)
+}
 
 /// A connection the store keeps, and since when it has been idle.
 struct Idle {
@@ -90,9 +125,10 @@ impl KeptConnections {
         }
     }
 
-    /// A connection for one operation: the most recently kept one if it has been idle for
-    /// less than [`IDLE_BEFORE_PING`], otherwise one of the pool's. Stale kept connections
-    /// go back to the pool on the way (every one kept before a stale one is older still).
+    /// A connection for one operation: the most recently kept one if it is [`trusted`],
+    /// otherwise one of the pool's. Kept connections no longer trusted go back to the pool
+    /// on the way, which checks them (every one kept before an untrusted one is older
+    /// still).
     pub(crate) async fn take(
         &self,
         pool: &Pool<Postgres>,
@@ -104,7 +140,7 @@ impl KeptConnections {
         }
         let newest = self.lock().pop();
         if let Some(idle) = newest {
-            if idle.since.elapsed() < IDLE_BEFORE_PING {
+            if trusted(idle.since.elapsed()) {
                 return Ok(idle.connection);
             }
             drop(idle);
@@ -193,5 +229,23 @@ impl KeptConnections {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_idle_since_a_break_is_not_trusted_and_one_used_after_it_is() {
+        assert!(!trusted(IDLE_BEFORE_PING), "idle too long");
+        note_broken_connection();
+        assert!(
+            !trusted(Duration::from_millis(50)),
+            "idle since before the break"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(trusted(Duration::ZERO), "used after the break");
+        assert!(trusted(Duration::from_millis(1)), "used after the break");
     }
 }

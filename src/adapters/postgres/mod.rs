@@ -7,7 +7,7 @@ use sqlx::postgres::PgPool;
 
 use crate::adapters::postgres::kept::KeptConnections;
 use crate::adapters::postgres::session::{
-    PgSession, PostgresDialect, bind_all, db_error, pool_options,
+    PgSession, PostgresDialect, bind_all, db_error, note_if_connection_broke, pool_options,
 };
 use crate::adapters::sql::session::Dialect;
 use crate::adapters::sql::{commit, migrate, reads};
@@ -258,8 +258,14 @@ impl PostgresStore {
         let done = bind_all(sqlx::query(&call.sql), call.binds)
             .execute(&mut *connection)
             .await;
-        let Ok(done) = done else {
-            return false;
+        let done = match done {
+            Ok(done) => done,
+            Err(error) => {
+                // The general path that follows must not take a connection idle since a
+                // break this one found.
+                note_if_connection_broke(&error);
+                return false;
+            }
         };
         self.keep(connection);
         // The store span the service opened around the commit, if any.

@@ -3,7 +3,7 @@
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Column, Postgres, Row as _, TypeInfo};
 
-use crate::adapters::postgres::kept::IDLE_BEFORE_PING;
+use crate::adapters::postgres::kept;
 use crate::adapters::sql::encoding::Bind;
 use crate::adapters::sql::schema::Migration;
 use crate::adapters::sql::session::{DbError, Dialect, Row, Session, Value};
@@ -44,8 +44,11 @@ pub(crate) fn bind_all<'q>(
 }
 
 /// A driver error as the core sees it: serialization failures (40001) and deadlocks
-/// (40P01) abort the transaction, and retrying succeeds.
+/// (40P01) abort the transaction, and retrying succeeds. An error saying the connection
+/// broke is noted ([`note_if_connection_broke`]), so the connections idle when it broke
+/// are checked before they serve again.
 pub(crate) fn db_error(error: sqlx::Error) -> DbError {
+    note_if_connection_broke(&error);
     let aborted = error.as_database_error().and_then(|database| {
         matches!(database.code()?.as_ref(), "40001" | "40P01")
             .then(|| database.message().to_owned())
@@ -53,6 +56,23 @@ pub(crate) fn db_error(error: sqlx::Error) -> DbError {
     DbError {
         source: Box::new(error),
         aborted,
+    }
+}
+
+/// Notes ([`kept::note_broken_connection`]) when `error` says the connection itself
+/// failed rather than a statement: the socket or the protocol failed, or the server ended
+/// the session (SQLSTATE class 08, connection exception, and 57P01 to 57P03:
+/// administrator or crash shutdown, cannot connect now).
+pub(crate) fn note_if_connection_broke(error: &sqlx::Error) {
+    let broke = match error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    };
+    if broke {
+        kept::note_broken_connection();
     }
 }
 
@@ -101,14 +121,14 @@ impl Session for PgSession<'_> {
 /// The pool options the store starts from. sqlx checks every connection it hands out with a
 /// round trip by default (`test_before_acquire`), which a booking pays twice; a connection
 /// in steady use has just proven itself, so only one that sat idle for
-/// [`IDLE_BEFORE_PING`] (after a server restart or a dropped link, say) is checked, and
-/// replaced when the check fails.
+/// [`IDLE_BEFORE_PING`](kept::IDLE_BEFORE_PING), or idle since an operation found its connection broken (see
+/// [`kept::trusted`]), is checked, and replaced when the check fails.
 pub(crate) fn pool_options() -> sqlx::pool::PoolOptions<Postgres> {
     sqlx::pool::PoolOptions::new()
         .test_before_acquire(false)
         .before_acquire(|connection, metadata| {
             Box::pin(async move {
-                if metadata.idle_for >= IDLE_BEFORE_PING {
+                if !kept::trusted(metadata.idle_for) {
                     sqlx::Connection::ping(connection).await?;
                 }
                 Ok(true)
