@@ -121,8 +121,8 @@ impl Session for PgSession<'_> {
 /// The pool options the store starts from. sqlx checks every connection it hands out with a
 /// round trip by default (`test_before_acquire`), which a booking pays twice; a connection
 /// in steady use has just proven itself, so only one that sat idle for
-/// [`IDLE_BEFORE_PING`](kept::IDLE_BEFORE_PING), or idle since an operation found its connection broken (see
-/// [`kept::trusted`]), is checked, and replaced when the check fails.
+/// [`IDLE_BEFORE_PING`](kept::IDLE_BEFORE_PING), or idle since an operation found its
+/// connection broken (see [`kept::trusted`]), is checked, and replaced when the check fails.
 pub(crate) fn pool_options() -> sqlx::pool::PoolOptions<Postgres> {
     sqlx::pool::PoolOptions::new()
         .test_before_acquire(false)
