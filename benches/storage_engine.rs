@@ -593,11 +593,13 @@ impl PgPhases<'_> {
     }
 }
 
+/// The PostgreSQL part; `dir` is the bench's directory of files (the floor's scripts).
 fn bench_postgres(
     c: &mut Criterion,
     rt: &Runtime,
     url: &str,
     n: usize,
+    dir: &Path,
     probes: &mut Probes,
     timed: &Timed,
 ) {
@@ -677,8 +679,7 @@ fn bench_postgres(
     // The adapter in turn with the floor (`support::pg_floor`): a phase of bookings on
     // each runtime, then `pgbench` with the adapter's statements and with the bare minimum.
     let floor_seconds = env_number("CD_ENGINE_PG_FLOOR_SECONDS", 6) as u64;
-    let dir = std::env::temp_dir().join(format!("cd-engine-{}", std::process::id()));
-    if let Some(floor) = PgFloor::prepare(url, &schema, n, &dir) {
+    if let Some(floor) = PgFloor::prepare(url, &schema, n, dir) {
         let floor_backend = || {
             let pid = psql(
                 url,
@@ -839,7 +840,7 @@ fn bench(c: &mut Criterion) {
     drop(floor);
 
     match std::env::var("CUSTOMER_DIRECTORY_POSTGRES_URL") {
-        Ok(pg) => bench_postgres(c, &rt, &pg, n, &mut probes, &timed),
+        Ok(pg) => bench_postgres(c, &rt, &pg, n, &dir, &mut probes, &timed),
         Err(_) => eprintln!("postgres: skipped; set CUSTOMER_DIRECTORY_POSTGRES_URL to run it"),
     }
 

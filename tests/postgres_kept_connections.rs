@@ -43,7 +43,21 @@ async fn store_with_anas_first_booking(
     customer_directory::CustomerId,
 )> {
     let url = support::postgres_url("kept connections test")?;
-    let store = support::fresh_postgres_store(&url, "cd_kept").await;
+    let (store, directory, ana) = anas_first_booking(&url, code).await;
+    Some((url, store, directory, ana))
+}
+
+/// A fresh store connected with `store_url`, a directory on it, and Ana's profile made by
+/// her first booking, `code`.
+async fn anas_first_booking(
+    store_url: &str,
+    code: &str,
+) -> (
+    PostgresStore,
+    Directory<PostgresStore>,
+    customer_directory::CustomerId,
+) {
+    let store = support::fresh_postgres_store(store_url, "cd_kept").await;
     let directory = Directory::new(store.clone(), DirectorySettings::default());
     let ana = directory
         .record_booking(booking(code, "ana@example.com"), &Actor::System)
@@ -52,7 +66,7 @@ async fn store_with_anas_first_booking(
         .outcome
         .customer()
         .expect("Ana's profile");
-    Some((url, store, directory, ana))
+    (store, directory, ana)
 }
 
 /// A runtime of its own for a test that drops it before the store it made.
@@ -294,7 +308,6 @@ struct Restartable {
     name: String,
     store: PostgresStore,
     directory: Directory<PostgresStore>,
-    schema: String,
 }
 
 impl Restartable {
@@ -308,22 +321,12 @@ impl Restartable {
         );
         let separator = if url.contains('?') { '&' } else { '?' };
         let tagged = format!("{url}{separator}application_name={name}");
-        let store = support::fresh_postgres_store(&tagged, "cd_kept").await;
-        let directory = Directory::new(store.clone(), DirectorySettings::default());
-        directory
-            .record_booking(booking(code, "ana@example.com"), &Actor::System)
-            .await
-            .unwrap();
-        let schema: String = sqlx::query_scalar("SELECT current_schema()")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let (store, directory, _) = anas_first_booking(&tagged, code).await;
         Some(Self {
             url,
             name,
             store,
             directory,
-            schema,
         })
     }
 
@@ -345,12 +348,7 @@ impl Restartable {
 
     /// Drops the store's schema and closes it.
     async fn finish(self) {
-        let direct = PostgresStore::connect(&self.url).await.unwrap();
-        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
-            .execute(direct.pool())
-            .await
-            .unwrap();
-        direct.close().await;
+        drop_schema(&self.url, &self.store).await;
         self.store.close().await;
     }
 }
